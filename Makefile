@@ -1,0 +1,43 @@
+# trailsift — the two commands are `make dev` (run the main job) and `make test` (every test).
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+
+.PHONY: dev test setup lint test-rust check-wasm bench fuzz cli
+
+## Set up everything missing and run the main job.
+dev: setup-dev cli
+	scripts/dev.sh
+
+## Set up everything missing and run every test of the project.
+test: setup lint test-rust check-wasm
+	@echo "make test: all suites passed"
+
+## Install every tool the builds and tests need (skips what is present).
+setup:
+	scripts/setup.sh all
+
+setup-dev:
+	scripts/setup.sh rust
+
+cli:
+	$(CARGO) build --profile native --features cli
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features cli -- -D warnings
+
+test-rust:
+	$(CARGO) test --features cli
+
+check-wasm:
+	$(CARGO) check --target wasm32-unknown-unknown --lib
+
+bench: cli
+	scripts/bench.sh
+
+fuzz:
+	scripts/fuzz.sh

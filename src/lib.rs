@@ -1,0 +1,22 @@
+//! trailsift: validate, filter and convert audit-trail events.
+//!
+//! The same core runs natively (library and CLI), as an npm package (feature `wasm`),
+//! in a web page and in a Cloudflare Worker (feature `worker`). The core modules
+//! (`event`, `schema`, `filter`, `convert`) know nothing of JavaScript or Workers.
+//!
+//! ```
+//! use trailsift::AuditEvent;
+//!
+//! let line = r#"{"auditEventId":"ev-1","auditEventAuthor":{"principal":{"type":"USER","identifier":"alice"}},
+//!   "auditModule":"CORE","auditResource":{"type":"SECRET","identifier":"db_password"},
+//!   "auditResourceScope":{"accountIdentifier":"acct"},"auditAction":"CREATE",
+//!   "auditEventTime":"1763719530123"}"#;
+//! let event = AuditEvent::from_json(line.as_bytes()).unwrap();
+//! assert_eq!(event.id(), "ev-1");
+//! assert_eq!(event.time_ms(), 1_763_719_530_123);
+//! ```
+
+pub mod event;
+pub mod schema;
+
+pub use event::{parse_time, parse_time_value, AuditEvent, TimeError};
