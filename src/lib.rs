@@ -16,7 +16,14 @@
 //! assert_eq!(event.time_ms(), 1_763_719_530_123);
 //! ```
 
+pub mod convert;
 pub mod event;
+pub mod filter;
 pub mod schema;
+
+#[cfg(feature = "worker")]
+pub mod edge;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use event::{parse_time, parse_time_value, AuditEvent, TimeError};

@@ -1,0 +1,1 @@
+//! Format conversion (formats.md §2-3): streaming readers, writers, gzip, batching.

@@ -1,0 +1,1 @@
+//! The Cloudflare Worker (feature `worker`): routing, auth, storage, delivery.

@@ -1,0 +1,1 @@
+//! The npm package API (feature `wasm`): type conversion only, no audit logic.
