@@ -1,0 +1,11 @@
+//! `trailsift gen`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> ExitCode {
+    eprintln!("trailsift gen: not built yet");
+    ExitCode::from(2)
+}

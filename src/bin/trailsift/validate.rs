@@ -1,0 +1,11 @@
+//! `trailsift validate`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> ExitCode {
+    eprintln!("trailsift validate: not built yet");
+    ExitCode::from(2)
+}
