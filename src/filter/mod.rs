@@ -154,3 +154,6 @@ impl Filter {
         self.program.has_text()
     }
 }
+
+#[cfg(test)]
+mod tests;
