@@ -43,6 +43,10 @@ pub fn validate_value(value: &Value, _options: &Options) -> Vec<Violation> {
     if value.is_object() {
         Vec::new()
     } else {
-        vec![Violation::new("", "wrong_type", "an audit event must be a JSON object")]
+        vec![Violation::new(
+            "",
+            "wrong_type",
+            "an audit event must be a JSON object",
+        )]
     }
 }
