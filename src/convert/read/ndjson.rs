@@ -41,7 +41,8 @@ impl NdjsonReader {
     }
 
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
-        let max = self.opts.max_record_bytes;
+        // One more byte than the limit for a `\r` before the `\n`.
+        let max = self.opts.max_record_bytes.saturating_add(1);
         let mut rest = chunk;
         let mut pos = 0usize;
         while let Some(nl) = memchr::memchr(b'\n', rest) {
@@ -100,14 +101,14 @@ impl NdjsonReader {
 
     fn line_done(&mut self, line: &[u8], at_end: bool, out: &mut Vec<Item>) {
         let mut line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > self.opts.max_record_bytes {
+            self.too_large(out);
+            return;
+        }
         if self.line_start == 0 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
         if line.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
-        if line.len() > self.opts.max_record_bytes {
-            self.too_large(out);
             return;
         }
         let mut item = parse_record(
