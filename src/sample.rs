@@ -580,7 +580,7 @@ impl Sampler {
                 out.extend_from_slice(id.as_bytes());
             }
             _ => {
-                for b in rtype.bytes().take(12) {
+                for b in rtype.bytes() {
                     out.push(b.to_ascii_lowercase());
                 }
                 out.push(b'_');
