@@ -7,6 +7,8 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use flate2::read::MultiGzDecoder;
+use trailsift::convert::{is_gzip, ErrorCode, Format, ReadOptions, Reader, Records};
 use trailsift::schema::{BatchValidator, Options, Rejected, Warning};
 
 #[derive(clap::Args)]
@@ -174,77 +176,70 @@ fn print_summary(out: &mut impl Write, valid: u64, rejected: u64, warned: u64) -
     )
 }
 
-/// Reads the input as a JSON array, one object or NDJSON, plain or gzip (by magic
-/// bytes), and hands each record with its index and start line to `sink`.
-fn read_items(mut input: Box<dyn Read>, _name: &str, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
-    // Interim reader: reads the whole input. Bad NDJSON lines are reported and skipped.
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes)?;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut plain = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut plain)?;
-        bytes = plain;
-    }
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut pos = skip_ws(text, 0);
-    let mut index = 0u64;
-    let mut line = 1 + count_lines(&text[..pos]);
-    let array = text.get(pos) == Some(&b'[');
-    if array {
-        let next = skip_ws(text, pos + 1);
-        line += count_lines(&text[pos..next]);
-        pos = next;
-    }
-    while pos < text.len() {
-        if array && text[pos] == b']' {
-            break;
-        }
-        let mut stream =
-            serde_json::Deserializer::from_slice(&text[pos..]).into_iter::<serde_json::Value>();
-        match stream.next() {
-            Some(Ok(value)) => {
-                let end = pos + stream.byte_offset();
-                sink(Item::Event { index, line, value });
-                line += count_lines(&text[pos..end]);
-                pos = end;
-            }
-            Some(Err(e)) => {
-                sink(Item::Bad {
-                    index,
-                    line,
-                    code: "bad_json".to_string(),
-                    message: e.to_string(),
-                });
-                if array {
-                    return Ok(());
-                }
-                let next = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i + 1);
-                line += count_lines(&text[pos..next]);
-                pos = next;
-            }
-            None => break,
-        }
-        index += 1;
-        let next = skip_ws(text, pos);
-        line += count_lines(&text[pos..next]);
-        pos = next;
-        if array && text.get(pos) == Some(&b',') {
-            pos += 1;
-            let next = skip_ws(text, pos);
-            line += count_lines(&text[pos..next]);
-            pos = next;
+/// Reads the input as a JSON array, one object or NDJSON, plain or gzip (by magic bytes),
+/// with the streaming readers of `trailsift::convert`, and hands each record with its
+/// index and start line to `sink`. Only an I/O failure is an `Err`.
+fn read_items(input: Box<dyn Read>, name: &str, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let mut input = input;
+    let head = read_head(&mut input, HEAD)?;
+    let plain: Box<dyn Read> = if is_gzip(&head) {
+        Box::new(MultiGzDecoder::new(io::Cursor::new(head).chain(input)))
+    } else {
+        Box::new(io::Cursor::new(head).chain(input))
+    };
+    let mut plain = plain;
+    let head = read_head(&mut plain, HEAD)?;
+    let format = content_format(name, &head);
+    let opts = ReadOptions {
+        keep_raw: false,
+        ..ReadOptions::default()
+    };
+    let reader = Reader::new(format, opts).map_err(|e| io::Error::other(e.to_string()))?;
+    for item in Records::new(reader, io::Cursor::new(head).chain(plain)) {
+        match item {
+            Ok(record) => sink(Item::Event {
+                index: record.index,
+                line: record.line,
+                value: record.value,
+            }),
+            Err(e) if e.code == ErrorCode::Io => return Err(io::Error::other(e.message)),
+            Err(e) => sink(Item::Bad {
+                index: e.index,
+                line: e.line,
+                code: e.code.as_str().to_string(),
+                message: e.message,
+            }),
         }
     }
     Ok(())
 }
 
-fn skip_ws(text: &[u8], mut pos: usize) -> usize {
-    while pos < text.len() && text[pos].is_ascii_whitespace() {
-        pos += 1;
-    }
-    pos
+/// Bytes looked at to tell the format.
+const HEAD: usize = 64 * 1024;
+
+/// Reads up to `limit` bytes (fewer only at the end of the input).
+fn read_head(input: &mut dyn Read, limit: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(limit);
+    input.take(limit as u64).read_to_end(&mut head)?;
+    Ok(head)
 }
 
-fn count_lines(text: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', text).count() as u64
+/// The format to read: JSON (an array or one object) or NDJSON, from the file name when
+/// it tells, else from the content. Content that looks like neither is read as NDJSON so
+/// that every bad line is reported; CSV only when the name says so.
+fn content_format(name: &str, head: &[u8]) -> Format {
+    if let (Some(format), _) = Format::from_file_name(name) {
+        return format;
+    }
+    match Format::detect(head, head.len() < HEAD) {
+        Some(f @ (Format::Json | Format::Ndjson | Format::SplunkHec | Format::Sumo)) => f,
+        _ => {
+            let first = head.iter().find(|b| !b.is_ascii_whitespace());
+            if first == Some(&b'[') {
+                Format::Json
+            } else {
+                Format::Ndjson
+            }
+        }
+    }
 }
