@@ -89,6 +89,8 @@ impl TimeVal {
 pub(super) struct Glob {
     pub(super) parts: Vec<String>,
     pub(super) star: bool,
+    /// The pattern as a number when it is one, so that `metadata.count:5` matches `5.0`.
+    pub(super) number: Option<f64>,
 }
 
 /// An IP network (a single address is a /32 or /128).
@@ -455,6 +457,11 @@ impl Glob {
     pub(super) fn new(pattern: &str) -> Glob {
         let lower = pattern.to_lowercase();
         Glob {
+            number: if super::parse::is_number(pattern) {
+                pattern.parse().ok()
+            } else {
+                None
+            },
             star: lower.contains('*'),
             parts: lower.split('*').map(str::to_string).collect(),
         }

@@ -427,7 +427,7 @@ impl Parser<'_> {
     fn time(&self, raw: &Raw) -> Result<(Literal, bool), FilterError> {
         parse_time_literal(&raw.text).ok_or_else(|| {
             self.c.error(
-                error::BAD_TIME,
+                error::TYPE_MISMATCH,
                 format!(
                     "{:?} is not a time: use RFC 3339, a date (2026-01-01), epoch milliseconds or now-7d",
                     raw.text
