@@ -35,12 +35,12 @@ pub fn parse(query: &str) -> Result<Ir, FilterError> {
     p.c.skip_ws();
     if !p.c.at_end() {
         let start = p.c.pos;
-        let code = if p.c.peek() == Some(')') {
-            error::UNBALANCED_PAREN
+        let (code, msg) = if p.c.peek() == Some(')') {
+            (error::UNBALANCED_PAREN, "this parenthesis has no opening partner")
         } else {
-            error::UNEXPECTED_TOKEN
+            (error::UNEXPECTED_TOKEN, "unexpected text here")
         };
-        return Err(p.c.error(code, "unexpected text here", (start, start + 1)));
+        return Err(p.c.error(code, msg, (start, start + 1)));
     }
     Ok(ir)
 }
