@@ -17,6 +17,10 @@ log() { printf '\033[1mbuild-pkg:\033[0m %s\n' "$*"; }
 [ -x "$BIN/wasm-opt" ] && [ -x "$BIN/esbuild" ] || scripts/setup.sh npm
 command -v wasm-pack >/dev/null || scripts/setup.sh wasm
 
+# Size over speed for the package: opt-level "z" (the crate's release profile says "s"
+# for every wasm build; the package overrides it here only).
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+
 log "wasm-pack build --target web"
 rm -rf "$TMP"
 wasm-pack --log-level warn build --release --target web --no-pack \

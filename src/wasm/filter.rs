@@ -36,12 +36,7 @@ pub fn compile_filter(
         Some(Now::Ms(ms)) if ms.is_finite() && ms.fract() == 0.0 && ms.abs() < 9.0e15 => {
             Some(ms as i64)
         }
-        Some(Now::Ms(ms)) => {
-            return fail(
-                "bad_option",
-                format!("now: {ms} is not whole epoch milliseconds"),
-            )
-        }
+        Some(Now::Ms(_)) => return fail("bad_option", "now: not whole epoch milliseconds"),
         Some(Now::Text(text)) => match crate::parse_time(&text) {
             Ok(ms) => Some(ms),
             Err(e) => return fail("bad_option", format!("now: {e}")),
