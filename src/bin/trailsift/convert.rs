@@ -13,13 +13,20 @@ use trailsift::convert::{
 /// Errors printed before only a count is kept.
 const MAX_PRINTED_ERRORS: u64 = 50;
 
+/// The arguments, boxed so that the subcommand enum stays small.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    options: Box<Options>,
+}
+
 #[derive(clap::Args)]
 #[command(
     after_help = "Formats: json ndjson csv splunk_hec sumo ocsf (ocsf is written only). \
 Gzip input is recognised by its magic bytes. Exit status: 0 all records converted, \
 1 some records were bad (reported on stderr with line, byte and record number), 2 usage or I/O error."
 )]
-pub struct Args {
+pub struct Options {
     /// List the formats and exit.
     #[arg(long)]
     list: bool,
@@ -75,6 +82,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let args = *args.options;
     if args.list {
         print_list();
         return ExitCode::SUCCESS;
@@ -112,7 +120,7 @@ fn open_input(name: &str) -> Result<Box<dyn Read>, String> {
     }
 }
 
-fn hec_options(args: &Args) -> Result<HecOptions, String> {
+fn hec_options(args: &Options) -> Result<HecOptions, String> {
     let mut hec = HecOptions {
         host: args.hec_host.clone(),
         source: args.hec_source.clone(),
@@ -136,7 +144,7 @@ fn hec_options(args: &Args) -> Result<HecOptions, String> {
     Ok(hec)
 }
 
-fn convert(args: Args) -> Result<ExitCode, String> {
+fn convert(args: Options) -> Result<ExitCode, String> {
     let (name_format, name_gzip) = if args.output == "-" {
         (None, false)
     } else {
