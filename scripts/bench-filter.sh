@@ -79,3 +79,28 @@ for q in 'action:delete' 'is:login' 'time >= 2026-01-02' 'ip:10.0.0.0/16' 'resou
   t=$(best 3 "$bin" filter --count -q "$q" "$data")
   printf '| `%s` | %.3f s | %.0f MB/s |\n' "$q" "$t" "$(echo "$bytes / $t / 1000000" | bc -l)"
 done
+
+echo
+echo "### In memory: raw fast path vs. parse to serde_json::Value (\`cargo bench --bench filter\`)"
+echo
+echo '```'
+cargo bench --quiet --bench filter 2>/dev/null
+echo '```'
+
+cat <<'TXT'
+
+### Regex engine: regex-lite (measured 2026-11-22, rustc 1.95, bench/regex-choice)
+
+| | wasm32 size (opt-level s, lto, stripped) | gzip -9 | native ns per value: `^prod-[0-9]+$` / `(?i)create` / `^res-9+$` / `a\|b\|c\|prod-1` |
+|---|---:|---:|---|
+| no regex (baseline) | 27 KB | – | – |
+| regex-lite 0.1 | 90 KB (+63 KB) | 37 KB | 362 / 662 / 233 / 1158 |
+| regex 1 | 935 KB (+908 KB) | 299 KB | 26 / 76 / 26 / 55 |
+
+`regex` is 10–20× faster per value, but adds 0.9 MB to every wasm bundle (the Worker's
+wrangler warning is at 1 MiB). A `matches` test costs regex-lite 0.2–1.2 µs per event, about
+what parsing the event's JSON costs, so the filter stays in the same speed class; both
+engines match in linear time. One engine everywhere keeps answers identical natively, in
+Node, in the browser and in the Worker, so trailsift uses regex-lite (ASCII-only `\w`/`\d`,
+no `\p{..}` classes).
+TXT
