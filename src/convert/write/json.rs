@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::json_to;
+use crate::convert::node::Node;
 
 /// Remembers only whether `[` was written.
 #[derive(Default)]
@@ -18,6 +19,12 @@ impl JsonWriter {
         out.write_all(if self.started { b",\n" } else { b"[\n" })?;
         self.started = true;
         json_to(out, event)
+    }
+
+    pub fn write_node(&mut self, out: &mut dyn Write, event: &Node) -> io::Result<()> {
+        out.write_all(if self.started { b",\n" } else { b"[\n" })?;
+        self.started = true;
+        serde_json::to_writer(out, event).map_err(io::Error::from)
     }
 
     pub fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {

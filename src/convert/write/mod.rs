@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
+use super::node::Node;
 use super::Format;
 
 pub mod csv;
@@ -94,6 +95,23 @@ impl<W: Write> Writer<W> {
             Inner::SplunkHec(opts) => splunk_hec::write(out, event, opts)?,
             Inner::Sumo => sumo::write(out, event)?,
             Inner::Ocsf => ocsf::write(out, event)?,
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Writes one event given as a borrowed [`Node`]: the same bytes as
+    /// [`write`](Writer::write) of its `Value`, faster for JSON, NDJSON and CSV.
+    pub fn write_node(&mut self, event: &Node) -> io::Result<()> {
+        let out = &mut self.out;
+        match &mut self.inner {
+            Inner::Json(w) => w.write_node(out, event)?,
+            Inner::Ndjson => {
+                serde_json::to_writer(&mut *out, event)?;
+                out.write_all(b"\n")?;
+            }
+            Inner::Csv(w) => w.write_node(out, event)?,
+            _ => return self.write(&event.to_value()),
         }
         self.count += 1;
         Ok(())
