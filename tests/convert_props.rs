@@ -37,13 +37,18 @@ fn pieces(format: Format) -> Vec<&'static str> {
     match format {
         Format::Json | Format::SplunkHec => vec![
             "[", "]", ",", "\n", " ", "{\"id\":\"é€😀\"}", "{\"a\":\"}]\\\"[{\"}", "{\"id\":}",
-            "\"str\"", "12", "{\"o\":{\"k\":[1,{\"z\":null}]}}", "{\"a\":1,", "{{{{{{{{{{1}}}}}}}}}}",
+            "\"str\"", "12", "{\"b\":\"\u{1}\"}", "{\"o\":{\"k\":[1,{\"z\":null}]}}", "{\"a\":1,", "{{{{{{{{{{1}}}}}}}}}}",
             "{\"event\":{\"id\":\"h\"}}", "{\"time\":1}", "\r\n",
             "{\"long\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
             "\u{feff}",
         ],
+        Format::Csv => vec![
+            "auditEventId,auditEventTime,x.y,auditEventMetadata\n", ",", "\n", "\r\n", "\"", "\"\"",
+            "a", "é€😀", "2025-11-21T10:05:30.123Z", "{\"k\":1}", "5", "\u{1}", "\u{feff}",
+            "\"quoted, with\nnewline\"", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ],
         _ => vec![
-            "\n", "\r\n", "  ", "{\"id\":\"é€😀\"}", "{\"id\":", "[1]", "{\"a\":\"x\\n\"}",
+            "\n", "\r\n", "  ", "{\"id\":\"é€😀\"}", "{\"id\":", "[1]", "{\"b\":\"\u{1}\"}", "{\"a\":\"x\\n\"}",
             "{\"event\":\"Harness-Audit-Event-1\",\"fields\":{\"a.b\":1,\"c\":\"d\"}}",
             "{\"event\":\"x\"}", "{{{{{{{{{{1}}}}}}}}}}",
             "{\"long\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
@@ -54,7 +59,14 @@ fn pieces(format: Format) -> Vec<&'static str> {
 
 fn input_strategy(format: Format) -> impl Strategy<Value = Vec<u8>> {
     let p = pieces(format);
-    prop::collection::vec(prop::sample::select(p), 0..24).prop_map(|v| v.concat().into_bytes())
+    prop::collection::vec(prop::sample::select(p), 0..24).prop_map(|v| {
+        // U+0001 stands for a byte that is not UTF-8.
+        v.concat()
+            .into_bytes()
+            .into_iter()
+            .map(|b| if b == 1 { 0xFF } else { b })
+            .collect()
+    })
 }
 
 fn check(format: Format, input: &[u8], cuts: &[usize]) -> Result<(), TestCaseError> {
@@ -94,6 +106,11 @@ proptest! {
     }
 
     #[test]
+    fn csv_chunks(input in input_strategy(Format::Csv), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
+        check(Format::Csv, &input, &cuts)?;
+    }
+
+    #[test]
     fn detection_chunks(input in input_strategy(Format::Ndjson), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
         let whole = read_all(None, None, &input, small_limits());
         prop_assert_eq!(&whole, &read_chunked(None, &input, &cuts));
@@ -101,9 +118,72 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(input in prop::collection::vec(any::<u8>(), 0..300), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
-        for f in [Format::Json, Format::Ndjson, Format::SplunkHec, Format::Sumo] {
+        for f in [Format::Json, Format::Ndjson, Format::Csv, Format::SplunkHec, Format::Sumo] {
             let whole = read_all(Some(f), None, &input, small_limits());
             prop_assert_eq!(&whole, &read_chunked(Some(f), &input, &cuts));
+        }
+    }
+}
+
+/// The converter's NDJSON fast path (borrowed nodes, no `Value`) writes the same bytes and
+/// reports the same errors as reading records and writing their values.
+fn slow_and_fast(input: &[u8], to: Format, cuts: &[usize]) -> Result<(), TestCaseError> {
+    use trailsift::convert::{Converter, WriteOptions, Writer};
+    let items = read_all(Some(Format::Ndjson), None, input, small_limits());
+    let mut slow = Writer::new(to, WriteOptions::default(), Vec::new());
+    let mut slow_errors = Vec::new();
+    for item in items {
+        match item {
+            Ok(r) => slow.write(&r.value).unwrap(),
+            Err(e) => slow_errors.push(e),
+        }
+    }
+    let slow = slow.finish().unwrap();
+    let writer = Writer::new(to, WriteOptions::default(), Vec::new());
+    let mut conv = Converter::new(Some(Format::Ndjson), None, small_limits(), writer).unwrap();
+    let mut errors = Vec::new();
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+    points.sort_unstable();
+    let mut start = 0;
+    for p in points {
+        conv.push(&input[start..p], &mut errors).unwrap();
+        start = p;
+    }
+    conv.push(&input[start..], &mut errors).unwrap();
+    let fast = conv.finish(&mut errors).unwrap();
+    prop_assert_eq!(
+        String::from_utf8_lossy(&slow),
+        String::from_utf8_lossy(&fast)
+    );
+    prop_assert_eq!(slow_errors, errors);
+    Ok(())
+}
+
+fn event_lines() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = vec![
+        "{\"auditEventId\":\"a\",\"auditEventTime\":1763719530123,\"x\":{\"y\":[1,2.5,\"z\"]}}\n",
+        "{\"auditEventId\":\"b\\u00e9\\\"\",\"auditEventTime\":\"2025-11-21T10:05:30Z\",\"auditEventMetadata\":{\"k\":null}}\n",
+        "{\"auditEventId\":\"c\",\"auditEventId\":\"dup\",\"auditAction\":\"=1+1\",\"n\":-0.0,\"e\":1e400}\n",
+        "{\"auditEventId\":\"\",\"auditResource\":{\"identifier\":\"a,b\\n\\\"c\\\"\"},\"t\":true}\n",
+        "{bad json}\n", "[1,2]\n", "\n", "\r\n", "{\"s\":\"\u{1}\"}\n", "{\"auditEventId\":\"cut",
+    ];
+    prop::collection::vec(prop::sample::select(pieces), 0..12).prop_map(|v| {
+        v.concat()
+            .into_bytes()
+            .into_iter()
+            .map(|b| if b == 1 { 0xFF } else { b })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn converter_fast_path_equals_values(input in event_lines(), cuts in prop::collection::vec(any::<usize>(), 0..6), gz in any::<bool>()) {
+        let input = if gz { gzip::compress(&input) } else { input };
+        for to in [Format::Csv, Format::Json, Format::Ndjson, Format::Sumo] {
+            slow_and_fast(&input, to, &cuts)?;
         }
     }
 }

@@ -1,0 +1,339 @@
+//! The CSV writer (RFC 4180, CRLF line ends): a header row of dotted paths, then one row
+//! per event.
+//!
+//! Cells: `auditEventTime` as RFC 3339 UTC with milliseconds; `auditEventMetadata` as
+//! compact JSON; the other fixed columns as their text. Other columns (unknown fields or a
+//! chosen projection) hold strings as their text and other values as JSON (`5`, `true`,
+//! `[1,2]`, `{}`), and a string that would read back as something else (`"5"`, `"true"`)
+//! is written as a JSON string. An empty cell means an absent field, so an empty string is
+//! written as `""` (a JSON empty string). This is what lets [`crate::convert::read::csv`]
+//! give the events back exactly when spreadsheet safety is off.
+//!
+//! Columns in streaming mode: without an explicit column list, the columns are the fixed
+//! ones of formats.md followed by the unknown fields (leaf paths) of the **first** event,
+//! in its field order; unknown fields that only later events have are not written. Pass
+//! the union ([`extra_columns`] over all events, or the CLI's `--all-columns`) to keep
+//! them all.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+use serde_json::{Map, Value};
+
+use super::not_an_object;
+use crate::convert::node::Node;
+use crate::event::{format_time_ms, get_path, parse_time, parse_time_value};
+
+/// The fixed CSV columns, in the order formats.md gives.
+pub const FIXED_COLUMNS: [&str; 15] = [
+    "auditEventId",
+    "auditEventTime",
+    "auditEventAuthor.principal.type",
+    "auditEventAuthor.principal.identifier",
+    "auditEventAuthor.principal.email",
+    "auditModule",
+    "auditResource.type",
+    "auditResource.identifier",
+    "auditResourceScope.accountIdentifier",
+    "auditResourceScope.orgIdentifier",
+    "auditResourceScope.projectIdentifier",
+    "auditAction",
+    "auditHttpRequestInfo.requestMethod",
+    "auditHttpRequestInfo.clientIP",
+    "auditEventMetadata",
+];
+
+/// How a column's cells are written and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnKind {
+    Time,
+    Metadata,
+    /// A fixed column whose schema type is string.
+    Text,
+    /// Anything else: typed cells.
+    Typed,
+}
+
+pub(crate) fn column_kind(name: &str) -> ColumnKind {
+    match name {
+        "auditEventTime" => ColumnKind::Time,
+        "auditEventMetadata" => ColumnKind::Metadata,
+        n if FIXED_COLUMNS.contains(&n) => ColumnKind::Text,
+        _ => ColumnKind::Typed,
+    }
+}
+
+/// Adds to `columns` the unknown-field columns of `event` (dotted paths of its leaves that
+/// are neither fixed columns nor inside `auditEventMetadata` or a fixed column), skipping
+/// those already in `seen`.
+pub fn extra_columns(event: &Value, columns: &mut Vec<String>, seen: &mut HashSet<String>) {
+    if let Value::Object(map) = event {
+        walk(map, &mut String::new(), columns, seen);
+    }
+}
+
+fn walk(
+    map: &Map<String, Value>,
+    prefix: &mut String,
+    columns: &mut Vec<String>,
+    seen: &mut HashSet<String>,
+) {
+    for (key, value) in map {
+        let len = prefix.len();
+        if !prefix.is_empty() {
+            prefix.push('.');
+        }
+        prefix.push_str(key);
+        if column_kind(prefix) == ColumnKind::Typed {
+            match value {
+                Value::Object(inner) if !inner.is_empty() => walk(inner, prefix, columns, seen),
+                _ => {
+                    if !seen.contains(prefix.as_str()) {
+                        seen.insert(prefix.clone());
+                        columns.push(prefix.clone());
+                    }
+                }
+            }
+        }
+        prefix.truncate(len);
+    }
+}
+
+/// Streams CSV rows; see the module docs for the column rule.
+pub struct CsvWriter {
+    columns: Option<Vec<String>>,
+    kinds: Vec<ColumnKind>,
+    safety: bool,
+    header_written: bool,
+    row: Vec<u8>,
+    cell: String,
+    csv: csv_core::Writer,
+}
+
+impl CsvWriter {
+    pub fn new(columns: Option<Vec<String>>, safety: bool) -> Self {
+        // csv-core decides which cells need quotes (RFC 4180: `"`, `,`, CR, LF, ...).
+        let csv = csv_core::Writer::new();
+        let kinds = columns
+            .as_ref()
+            .map(|c| c.iter().map(|n| column_kind(n)).collect())
+            .unwrap_or_default();
+        CsvWriter {
+            columns,
+            kinds,
+            safety,
+            header_written: false,
+            row: Vec::with_capacity(1024),
+            cell: String::new(),
+            csv,
+        }
+    }
+
+    /// The columns, once known (given, or decided by the first event).
+    pub fn columns(&self) -> Option<&[String]> {
+        self.columns.as_deref()
+    }
+
+    fn header(&mut self, out: &mut dyn Write, first: Option<&Value>) -> io::Result<()> {
+        if self.columns.is_none() {
+            let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
+            if let Some(event) = first {
+                let mut seen = HashSet::new();
+                extra_columns(event, &mut columns, &mut seen);
+            }
+            self.kinds = columns.iter().map(|n| column_kind(n)).collect();
+            self.columns = Some(columns);
+        }
+        self.header_written = true;
+        self.row.clear();
+        let columns = self.columns.take().unwrap_or_default();
+        for (i, name) in columns.iter().enumerate() {
+            self.cell.clear();
+            self.cell.push_str(name);
+            self.push_cell(i == 0, self.safety);
+        }
+        self.columns = Some(columns);
+        self.end_row();
+        out.write_all(&self.row)
+    }
+
+    pub fn write(&mut self, out: &mut dyn Write, event: &Value) -> io::Result<()> {
+        if !event.is_object() {
+            return Err(not_an_object());
+        }
+        if !self.header_written {
+            self.header(out, Some(event))?;
+        }
+        self.write_cells(out, event)
+    }
+
+    /// Writes one event given as a borrowed [`Node`] (the fast path; same bytes as
+    /// [`write`](CsvWriter::write) of its `Value`).
+    pub fn write_node(&mut self, out: &mut dyn Write, event: &Node) -> io::Result<()> {
+        if !event.is_object() {
+            return Err(not_an_object());
+        }
+        if !self.header_written {
+            self.header(out, Some(&event.to_value()))?;
+        }
+        self.write_cells(out, event)
+    }
+
+    fn write_cells<T: CellSource>(&mut self, out: &mut dyn Write, event: &T) -> io::Result<()> {
+        self.row.clear();
+        let columns = self.columns.take().unwrap_or_default();
+        for (i, name) in columns.iter().enumerate() {
+            self.cell.clear();
+            let kind = self.kinds.get(i).copied().unwrap_or(ColumnKind::Typed);
+            if let Some(value) = event.at(name) {
+                encode_cell(&mut self.cell, kind, value);
+            }
+            self.push_cell(i == 0, self.safety);
+        }
+        self.columns = Some(columns);
+        self.end_row();
+        out.write_all(&self.row)
+    }
+
+    /// Writes the header if no event came.
+    pub fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if !self.header_written {
+            self.header(out, None)?;
+        }
+        Ok(())
+    }
+
+    fn push_cell(&mut self, first: bool, safety: bool) {
+        if !first {
+            self.row.push(b',');
+        }
+        if safety && starts_unsafe(&self.cell) {
+            self.cell.insert(0, '\'');
+        }
+        let cell = self.cell.as_bytes();
+        if self.csv.should_quote(cell) {
+            self.row.push(b'"');
+            let mut rest = cell;
+            while let Some(q) = memchr::memchr(b'"', rest) {
+                self.row.extend_from_slice(&rest[..=q]);
+                self.row.push(b'"');
+                rest = &rest[q + 1..];
+            }
+            self.row.extend_from_slice(rest);
+            self.row.push(b'"');
+        } else if cell.is_empty() && first && self.kinds.len() == 1 {
+            // A row of one empty cell would be a blank line, which readers skip.
+            self.row.extend_from_slice(b"\"\"");
+        } else {
+            self.row.extend_from_slice(cell);
+        }
+    }
+
+    fn end_row(&mut self) {
+        self.row.extend_from_slice(b"\r\n");
+    }
+}
+
+/// The text trailsift writes in the CSV cell of `column` for `value` (before CSV quoting),
+/// with or without the spreadsheet-safety prefix.
+pub fn cell_text(column: &str, value: &Value, safety: bool) -> String {
+    let mut cell = String::new();
+    encode_cell(&mut cell, column_kind(column), value);
+    if safety && starts_unsafe(&cell) {
+        cell.insert(0, '\'');
+    }
+    cell
+}
+
+fn starts_unsafe(cell: &str) -> bool {
+    matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
+/// What a cell needs from a JSON value: implemented by `serde_json::Value` and by the fast
+/// path's borrowed [`Node`].
+pub(crate) trait CellSource {
+    fn at(&self, path: &str) -> Option<&Self>;
+    fn str_value(&self) -> Option<&str>;
+    fn time_ms(&self) -> Option<i64>;
+    fn push_json(&self, cell: &mut String);
+}
+
+impl CellSource for Value {
+    fn at(&self, path: &str) -> Option<&Self> {
+        self.as_object().and_then(|m| get_path(m, path))
+    }
+    fn str_value(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn time_ms(&self) -> Option<i64> {
+        parse_time_value(self).ok()
+    }
+    fn push_json(&self, cell: &mut String) {
+        cell.push_str(&self.to_string());
+    }
+}
+
+impl CellSource for Node<'_> {
+    fn at(&self, path: &str) -> Option<&Self> {
+        self.get_path(path)
+    }
+    fn str_value(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn time_ms(&self) -> Option<i64> {
+        match self {
+            Node::String(s) => parse_time(s).ok(),
+            Node::Number(n) => parse_time_value(&Value::Number(n.clone())).ok(),
+            _ => None,
+        }
+    }
+    fn push_json(&self, cell: &mut String) {
+        cell.push_str(&serde_json::to_string(self).unwrap_or_default());
+    }
+}
+
+/// The text of one cell (see the module docs).
+pub(crate) fn encode_cell<T: CellSource + ?Sized>(cell: &mut String, kind: ColumnKind, value: &T) {
+    match (kind, value.str_value()) {
+        (ColumnKind::Time, s) => match value.time_ms() {
+            Some(ms) => push_time(cell, ms),
+            None => match s {
+                Some(s) => cell.push_str(s),
+                None => value.push_json(cell),
+            },
+        },
+        (ColumnKind::Metadata, _) => value.push_json(cell),
+        (ColumnKind::Text, Some(s)) => {
+            if s.is_empty() || s.starts_with('"') {
+                cell.push_str(&Value::String(s.to_string()).to_string());
+            } else {
+                cell.push_str(s);
+            }
+        }
+        (ColumnKind::Typed, Some(s)) => {
+            if s.is_empty() || looks_like_json(s) {
+                cell.push_str(&Value::String(s.to_string()).to_string());
+            } else {
+                cell.push_str(s);
+            }
+        }
+        (_, None) => value.push_json(cell),
+    }
+}
+
+/// RFC 3339 UTC with milliseconds, as `format_time_ms`.
+fn push_time(cell: &mut String, ms: i64) {
+    cell.push_str(&format_time_ms(ms));
+}
+
+/// Whether a cell's text would read back as a JSON value rather than as this string.
+pub(crate) fn looks_like_json(s: &str) -> bool {
+    let first = s.trim_start().as_bytes().first().copied();
+    matches!(
+        first,
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    ) && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
+}

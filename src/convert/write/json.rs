@@ -1,0 +1,37 @@
+//! The JSON array writer: `[`, the events one a line with `,` between them, `]`.
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+use super::json_to;
+use crate::convert::node::Node;
+
+/// Remembers only whether `[` was written.
+#[derive(Default)]
+pub struct JsonWriter {
+    started: bool,
+    ended: bool,
+}
+
+impl JsonWriter {
+    pub fn write(&mut self, out: &mut dyn Write, event: &Value) -> io::Result<()> {
+        out.write_all(if self.started { b",\n" } else { b"[\n" })?;
+        self.started = true;
+        json_to(out, event)
+    }
+
+    pub fn write_node(&mut self, out: &mut dyn Write, event: &Node) -> io::Result<()> {
+        out.write_all(if self.started { b",\n" } else { b"[\n" })?;
+        self.started = true;
+        serde_json::to_writer(out, event).map_err(io::Error::from)
+    }
+
+    pub fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.ended {
+            return Ok(());
+        }
+        self.ended = true;
+        out.write_all(if self.started { b"\n]\n" } else { b"[]\n" })
+    }
+}
