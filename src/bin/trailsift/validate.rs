@@ -76,16 +76,7 @@ pub fn run(args: Args) -> ExitCode {
                 line,
                 code,
                 message,
-            } => batch.push_rejected(
-                index,
-                line,
-                None,
-                vec![trailsift::schema::Violation {
-                    path: String::new(),
-                    code,
-                    message,
-                }],
-            ),
+            } => batch.push_record_error(index, line, &code, message),
         }
         // The human report streams; the JSON one is written at the end.
         if !args.json && io_error.is_none() {
