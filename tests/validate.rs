@@ -88,7 +88,7 @@ fn golden_reports() {
 #[test]
 fn fixtures_cover_every_code() {
     let mut seen = std::collections::BTreeSet::new();
-    for name in ["invalid.ndjson", "invalid.json"] {
+    for name in ["invalid.ndjson", "invalid.json", "limits.ndjson.gz"] {
         let text = fs::read_to_string(fixtures().join(format!("{name}.expected.json"))).unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         for r in v["rejected"].as_array().unwrap() {
@@ -108,7 +108,10 @@ fn fixtures_cover_every_code() {
         "bad_ip",
         "unknown_field",
         "too_deep",
+        "too_large",
+        "too_many_errors",
         "bad_json",
+        "not_an_object",
         "unknown_module",
         "unknown_action",
     ] {
