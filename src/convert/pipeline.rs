@@ -24,7 +24,7 @@ enum Input {
         gzip_decided: bool,
         head: Vec<u8>,
         gzip: Option<GzipDecoder>,
-        lines: NdjsonReader,
+        lines: Box<NdjsonReader>,
     },
     Items {
         reader: Box<Reader>,
@@ -59,7 +59,7 @@ impl<W: Write> Converter<W> {
                 gzip_decided: false,
                 head: Vec::new(),
                 gzip: None,
-                lines: NdjsonReader::new(opts, json::identity),
+                lines: Box::new(NdjsonReader::new(opts, json::identity)),
             }
         } else {
             let reader = match format {
