@@ -23,7 +23,7 @@ enum Input {
     Lines {
         gzip_decided: bool,
         head: Vec<u8>,
-        gzip: Option<GzipDecoder>,
+        gzip: Option<Box<GzipDecoder>>,
         lines: Box<NdjsonReader>,
     },
     Items {
@@ -157,7 +157,7 @@ impl<W: Write> Converter<W> {
                     }
                     *gzip_decided = true;
                     if is_gzip(head) {
-                        *gzip = Some(GzipDecoder::new());
+                        *gzip = Some(Box::new(GzipDecoder::new()));
                     }
                     held = std::mem::take(head);
                     data = &held;
