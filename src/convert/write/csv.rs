@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 use super::not_an_object;
 use crate::convert::node::Node;
-use crate::event::{format_time_ms, get_path, parse_time, parse_time_value};
+use crate::event::{format_time_ms, parse_time, parse_time_value};
 
 /// The fixed CSV columns, in the order formats.md gives.
 pub const FIXED_COLUMNS: [&str; 15] = [
@@ -103,6 +103,8 @@ fn walk(
 pub struct CsvWriter {
     columns: Option<Vec<String>>,
     kinds: Vec<ColumnKind>,
+    /// Each column's path, split at the dots once.
+    paths: Vec<Vec<String>>,
     safety: bool,
     header_written: bool,
     row: Vec<u8>,
@@ -121,6 +123,7 @@ impl CsvWriter {
         CsvWriter {
             columns,
             kinds,
+            paths: Vec::new(),
             safety,
             header_written: false,
             row: Vec::with_capacity(1024),
@@ -145,6 +148,12 @@ impl CsvWriter {
             self.columns = Some(columns);
         }
         self.header_written = true;
+        self.paths = self
+            .columns
+            .iter()
+            .flatten()
+            .map(|c| c.split('.').map(str::to_string).collect())
+            .collect();
         self.row.clear();
         let columns = self.columns.take().unwrap_or_default();
         for (i, name) in columns.iter().enumerate() {
@@ -181,16 +190,15 @@ impl CsvWriter {
 
     fn write_cells<T: CellSource>(&mut self, out: &mut dyn Write, event: &T) -> io::Result<()> {
         self.row.clear();
-        let columns = self.columns.take().unwrap_or_default();
-        for (i, name) in columns.iter().enumerate() {
+        for i in 0..self.paths.len() {
             self.cell.clear();
             let kind = self.kinds.get(i).copied().unwrap_or(ColumnKind::Typed);
-            if let Some(value) = event.at(name) {
+            let path = self.paths.get(i).map(Vec::as_slice).unwrap_or_default();
+            if let Some(value) = event.at(path) {
                 encode_cell(&mut self.cell, kind, value);
             }
             self.push_cell(i == 0, self.safety);
         }
-        self.columns = Some(columns);
         self.end_row();
         out.write_all(&self.row)
     }
@@ -255,15 +263,19 @@ fn starts_unsafe(cell: &str) -> bool {
 /// What a cell needs from a JSON value: implemented by `serde_json::Value` and by the fast
 /// path's borrowed [`Node`].
 pub(crate) trait CellSource {
-    fn at(&self, path: &str) -> Option<&Self>;
+    fn at(&self, path: &[String]) -> Option<&Self>;
     fn str_value(&self) -> Option<&str>;
     fn time_ms(&self) -> Option<i64>;
     fn push_json(&self, cell: &mut String);
 }
 
 impl CellSource for Value {
-    fn at(&self, path: &str) -> Option<&Self> {
-        self.as_object().and_then(|m| get_path(m, path))
+    fn at(&self, path: &[String]) -> Option<&Self> {
+        let mut current = self;
+        for part in path {
+            current = current.as_object()?.get(part)?;
+        }
+        Some(current)
     }
     fn str_value(&self) -> Option<&str> {
         self.as_str()
@@ -277,8 +289,12 @@ impl CellSource for Value {
 }
 
 impl CellSource for Node<'_> {
-    fn at(&self, path: &str) -> Option<&Self> {
-        self.get_path(path)
+    fn at(&self, path: &[String]) -> Option<&Self> {
+        let mut current = self;
+        for part in path {
+            current = current.get(part)?;
+        }
+        Some(current)
     }
     fn str_value(&self) -> Option<&str> {
         self.as_str()
