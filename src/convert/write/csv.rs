@@ -105,17 +105,16 @@ pub struct CsvWriter {
     kinds: Vec<ColumnKind>,
     /// Each column's path, split at the dots once.
     paths: Vec<Vec<String>>,
+    /// Per column and path part, the member position it was last found at.
+    hints: Vec<Vec<usize>>,
     safety: bool,
     header_written: bool,
     row: Vec<u8>,
     cell: String,
-    csv: csv_core::Writer,
 }
 
 impl CsvWriter {
     pub fn new(columns: Option<Vec<String>>, safety: bool) -> Self {
-        // csv-core decides which cells need quotes (RFC 4180: `"`, `,`, CR, LF, ...).
-        let csv = csv_core::Writer::new();
         let kinds = columns
             .as_ref()
             .map(|c| c.iter().map(|n| column_kind(n)).collect())
@@ -124,11 +123,11 @@ impl CsvWriter {
             columns,
             kinds,
             paths: Vec::new(),
+            hints: Vec::new(),
             safety,
             header_written: false,
             row: Vec::with_capacity(1024),
             cell: String::new(),
-            csv,
         }
     }
 
@@ -154,6 +153,7 @@ impl CsvWriter {
             .flatten()
             .map(|c| c.split('.').map(str::to_string).collect())
             .collect();
+        self.hints = self.paths.iter().map(|p| vec![0; p.len()]).collect();
         self.row.clear();
         let columns = self.columns.take().unwrap_or_default();
         for (i, name) in columns.iter().enumerate() {
@@ -194,7 +194,12 @@ impl CsvWriter {
             self.cell.clear();
             let kind = self.kinds.get(i).copied().unwrap_or(ColumnKind::Typed);
             let path = self.paths.get(i).map(Vec::as_slice).unwrap_or_default();
-            if let Some(value) = event.at(path) {
+            let hints = self
+                .hints
+                .get_mut(i)
+                .map(Vec::as_mut_slice)
+                .unwrap_or_default();
+            if let Some(value) = event.at_hinted(path, hints) {
                 encode_cell(&mut self.cell, kind, value);
             }
             self.push_cell(i == 0, self.safety);
@@ -219,7 +224,10 @@ impl CsvWriter {
             self.cell.insert(0, '\'');
         }
         let cell = self.cell.as_bytes();
-        if self.csv.should_quote(cell) {
+        // RFC 4180: quote a cell holding a comma, a quote or a line break.
+        let quote = memchr::memchr3(b',', b'"', b'\n', cell).is_some()
+            || memchr::memchr(b'\r', cell).is_some();
+        if quote {
             self.row.push(b'"');
             let mut rest = cell;
             while let Some(q) = memchr::memchr(b'"', rest) {
@@ -264,6 +272,11 @@ fn starts_unsafe(cell: &str) -> bool {
 /// path's borrowed [`Node`].
 pub(crate) trait CellSource {
     fn at(&self, path: &[String]) -> Option<&Self>;
+    /// Like `at`, trying first the member positions where the path was found last time
+    /// (events of one producer share their key order).
+    fn at_hinted(&self, path: &[String], _hints: &mut [usize]) -> Option<&Self> {
+        self.at(path)
+    }
     fn str_value(&self) -> Option<&str>;
     fn time_ms(&self) -> Option<i64>;
     fn push_json(&self, cell: &mut String);
@@ -289,6 +302,23 @@ impl CellSource for Value {
 }
 
 impl CellSource for Node<'_> {
+    fn at_hinted(&self, path: &[String], hints: &mut [usize]) -> Option<&Self> {
+        let mut current = self;
+        for (part, hint) in path.iter().zip(hints.iter_mut()) {
+            let Node::Object(members) = current else {
+                return None;
+            };
+            current = match members.get(*hint) {
+                Some((k, v)) if k == part => v,
+                _ => {
+                    let i = members.iter().position(|(k, _)| k == part)?;
+                    *hint = i;
+                    &members[i].1
+                }
+            };
+        }
+        Some(current)
+    }
     fn at(&self, path: &[String]) -> Option<&Self> {
         let mut current = self;
         for part in path {
