@@ -187,12 +187,24 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
         let mut members: Vec<(Cow<'de, str>, Node<'de>)> = Vec::with_capacity(8);
+        // A 64-bit sketch of the keys seen (by length and first byte): only a key that may
+        // repeat one is looked for among the members.
+        let mut sketch = 0u64;
         while let Some(Key(key)) = map.next_key()? {
             let value: Node<'de> = map.next_value()?;
-            match members.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = value,
-                None => members.push((key, value)),
+            let bit = 1u64
+                << ((key.len() as u64)
+                    .wrapping_mul(31)
+                    .wrapping_add(u64::from(key.as_bytes().first().copied().unwrap_or(0)))
+                    & 63);
+            if sketch & bit != 0 {
+                if let Some(slot) = members.iter_mut().find(|(k, _)| *k == key) {
+                    slot.1 = value;
+                    continue;
+                }
             }
+            sketch |= bit;
+            members.push((key, value));
         }
         Ok(Node::Object(members))
     }

@@ -23,8 +23,8 @@ enum Input {
     Lines {
         gzip_decided: bool,
         head: Vec<u8>,
-        gzip: Option<GzipDecoder>,
-        lines: NdjsonReader,
+        gzip: Option<Box<GzipDecoder>>,
+        lines: Box<NdjsonReader>,
     },
     Items {
         reader: Box<Reader>,
@@ -59,7 +59,7 @@ impl<W: Write> Converter<W> {
                 gzip_decided: false,
                 head: Vec::new(),
                 gzip: None,
-                lines: NdjsonReader::new(opts, json::identity),
+                lines: Box::new(NdjsonReader::new(opts, json::identity)),
             }
         } else {
             let reader = match format {
@@ -157,7 +157,7 @@ impl<W: Write> Converter<W> {
                     }
                     *gzip_decided = true;
                     if is_gzip(head) {
-                        *gzip = Some(GzipDecoder::new());
+                        *gzip = Some(Box::new(GzipDecoder::new()));
                     }
                     held = std::mem::take(head);
                     data = &held;

@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::json_to;
-use crate::convert::node::Node;
 
 /// Remembers only whether `[` was written.
 #[derive(Default)]
@@ -21,10 +20,11 @@ impl JsonWriter {
         json_to(out, event)
     }
 
-    pub fn write_node(&mut self, out: &mut dyn Write, event: &Node) -> io::Result<()> {
+    /// Writes an event's compact JSON text.
+    pub fn write_raw(&mut self, out: &mut dyn Write, json: &[u8]) -> io::Result<()> {
         out.write_all(if self.started { b",\n" } else { b"[\n" })?;
         self.started = true;
-        serde_json::to_writer(out, event).map_err(io::Error::from)
+        out.write_all(json)
     }
 
     pub fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {

@@ -66,6 +66,8 @@ pub struct Writer<W: Write> {
     out: W,
     inner: Inner,
     count: u64,
+    /// One event's JSON text, written to `out` in one call.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
@@ -82,6 +84,7 @@ impl<W: Write> Writer<W> {
             out,
             inner,
             count: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -105,10 +108,16 @@ impl<W: Write> Writer<W> {
     pub fn write_node(&mut self, event: &Node) -> io::Result<()> {
         let out = &mut self.out;
         match &mut self.inner {
-            Inner::Json(w) => w.write_node(out, event)?,
+            Inner::Json(w) => {
+                self.scratch.clear();
+                serde_json::to_writer(&mut self.scratch, event)?;
+                w.write_raw(out, &self.scratch)?;
+            }
             Inner::Ndjson => {
-                serde_json::to_writer(&mut *out, event)?;
-                out.write_all(b"\n")?;
+                self.scratch.clear();
+                serde_json::to_writer(&mut self.scratch, event)?;
+                self.scratch.push(b'\n');
+                out.write_all(&self.scratch)?;
             }
             Inner::Csv(w) => w.write_node(out, event)?,
             _ => return self.write(&event.to_value()),
