@@ -81,6 +81,7 @@ fn main() {
         EVENTS,
         text.len() as f64 / 1e6
     );
+    println!();
     println!(
         "Rates are events (and MB of input) per second of the thread's CPU time, i.e. of one \
          core; wall time is shown beside because the machine is shared. Target for \
