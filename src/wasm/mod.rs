@@ -181,7 +181,10 @@ fn stringify(value: &JsValue) -> Result<String> {
                 .ok()
                 .and_then(|m| m.as_string())
                 .unwrap_or_default();
-            fail("bad_input", format!("the value cannot be written as JSON: {why}"))
+            fail(
+                "bad_input",
+                format!("the value cannot be written as JSON: {why}"),
+            )
         }
     }
 }
@@ -242,7 +245,8 @@ pub fn validate(
         vocabulary: opts.vocabulary,
         ..Default::default()
     });
-    let mut reader = crate::convert::Reader::detecting(None, crate::convert::ReadOptions::default());
+    let mut reader =
+        crate::convert::Reader::detecting(None, crate::convert::ReadOptions::default());
     let mut items = Vec::new();
     let mut take = |items: &mut Vec<crate::convert::Item>| {
         for item in items.drain(..) {
