@@ -53,6 +53,18 @@ cp "$TMP/node-cjs.js" "$OUT/node-cjs.js"
   --log-level=warning --log-override:empty-import-meta=silent --outfile="$OUT/node.cjs"
 rm "$OUT/node-cjs.js"
 
+# The glue's declarations name the raw wasm exports (typed `any`) in `InitOutput` and
+# `[Symbol.dispose]` (which needs TypeScript's esnext lib): keep `memory`, drop the rest.
+node -e '
+  const fs = require("fs");
+  const file = process.argv[1];
+  let dts = fs.readFileSync(file, "utf8");
+  dts = dts.replace(/export interface InitOutput \{[^}]*\}/, "export interface InitOutput {\n    readonly memory: WebAssembly.Memory;\n}");
+  dts = dts.replace(/^\s*\[Symbol\.dispose\]\(\): void;\n/gm, "");
+  if (/\bany\b/.test(dts.replace(/\/\*[\s\S]*?\*\//g, ""))) { console.error("build-pkg: `any` left in trailsift.d.ts"); process.exit(1); }
+  fs.writeFileSync(file, dts);
+' "$OUT/trailsift.d.ts"
+
 # Types: the glue's declarations (every function, class and option type) plus the
 # stream and error classes; one self-contained file for ESM and one for CommonJS.
 {

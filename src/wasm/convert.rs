@@ -257,7 +257,7 @@ impl ConvertStream {
 
 /// Converts a whole input (any readable format, gzip detected) to another format. The
 /// result is a string when the input was and the output is not gzip, else a Uint8Array.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "string | Uint8Array")]
 pub fn convert(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,

@@ -110,7 +110,7 @@ impl Filter {
     /// does not parse.
     pub fn matches(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "AuditEvent | string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "object | string")] event: JsValue,
     ) -> Result<bool> {
         let json = event_json(&event)?;
         // A bad event is the caller's data, not the filter: a plain error, not FilterError.
@@ -161,7 +161,7 @@ impl Filter {
     #[wasm_bindgen(unchecked_return_type = "Explanation")]
     pub fn explain(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "AuditEvent | string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "object | string")] event: JsValue,
     ) -> Result<JsValue> {
         let json = event_json(&event)?;
         let value: serde_json::Value = serde_json::from_str(&json)

@@ -234,7 +234,7 @@ const SLICE: usize = 1 << 20;
 /// report of formats.md §1.
 #[wasm_bindgen]
 pub fn validate(
-    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | AuditEvent | AuditEvent[]")]
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object | object[]")]
     input: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "ValidateOptions")] options: JsValue,
 ) -> Result<ValidationReport> {
