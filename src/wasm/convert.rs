@@ -168,10 +168,13 @@ impl ConvertStream {
         }
         let opts: ConvertOptions = read_required(&options, "convert options")?;
         let to = format(&opts.to, "to")?;
+        let read = ReadOptions {
+            keep_raw: false,
+            ..ReadOptions::default()
+        };
         let reader = match &opts.from {
-            Some(name) => Reader::new(format(name, "from")?, ReadOptions::default())
-                .map_err(|e| record_error(&e))?,
-            None => Reader::detecting(None, ReadOptions::default()),
+            Some(name) => Reader::new(format(name, "from")?, read).map_err(|e| record_error(&e))?,
+            None => Reader::detecting(None, read),
         };
         let mut write = WriteOptions {
             columns: opts.columns,

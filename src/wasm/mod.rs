@@ -15,6 +15,12 @@ mod convert;
 mod filter;
 mod types;
 
+// Parsing events allocates many small strings and maps; talc does that markedly faster
+// than the default dlmalloc on wasm32 (see BENCHMARKS.md, "npm package").
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[wasm_bindgen(module = "/src/wasm/package/filter-error.js")]
 extern "C" {
     type FilterError;

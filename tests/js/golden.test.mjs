@@ -103,7 +103,8 @@ for (const file of readdirSync(validateDir).filter((f) => f.endsWith('.args')).s
     const expected = JSON.parse(readFileSync(join(validateDir, `${input}.expected.json`), 'utf8'));
     const bytes = readFileSync(join(validateDir, input));
     assert.deepEqual(ts.validate(new Uint8Array(bytes), options), expected);
-    assert.deepEqual(ts.validate(bytes.toString('utf8'), options), expected);
+    // As text too, where the input is text (not gzip).
+    if (!input.endsWith('.gz')) assert.deepEqual(ts.validate(bytes.toString('utf8'), options), expected);
   });
 }
 
