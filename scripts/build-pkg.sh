@@ -20,15 +20,18 @@ command -v wasm-pack >/dev/null || scripts/setup.sh wasm
 # Size over speed for the package: opt-level "z" (the crate's release profile says "s"
 # for every wasm build; the package overrides it here only).
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+# WebAssembly SIMD (every current browser, Node >= 16.4): memchr's wasm32 SIMD searches
+# make the filter's literal pre-check about 4x faster (BENCHMARKS.md, "npm package").
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 
 log "wasm-pack build --target web"
 rm -rf "$TMP"
 wasm-pack --log-level warn build --release --target web --no-pack \
   --out-dir "$TMP" --out-name trailsift -- --features wasm
 
-# Rust's wasm32 target emits these proposals by default; wasm-opt must accept them.
+# Rust's wasm32 target emits these proposals by default (and SIMD, asked for above).
 log "wasm-opt -Oz"
-"$BIN/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+"$BIN/wasm-opt" -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"
 mv "$TMP/trailsift_bg.opt.wasm" "$TMP/trailsift_bg.wasm"
