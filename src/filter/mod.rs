@@ -77,8 +77,17 @@ impl Filter {
 
     /// Compiles IR (normalised first). Checks fields, types, regexes and depth.
     pub fn from_ir(ir: Ir) -> Result<Filter, FilterError> {
+        // Checked before and after normalising: normalising recurses, and flattening
+        // never deepens a tree.
+        if ir.deeper_than(MAX_DEPTH * 4) {
+            ir.dismantle();
+            return Err(FilterError::new(
+                error::TOO_DEEP,
+                format!("the filter nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
         let ir = ir.normalize();
-        if ir.depth() > MAX_DEPTH {
+        if ir.deeper_than(MAX_DEPTH) {
             return Err(FilterError::new(
                 error::TOO_DEEP,
                 format!("the filter nests deeper than {MAX_DEPTH} levels"),

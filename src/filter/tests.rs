@@ -129,3 +129,30 @@ fn errors() {
     err("action not in CREATE", error::UNEXPECTED_TOKEN);
     check("bob not zzz", false);
 }
+
+#[test]
+fn deep_ir_is_a_clean_error() {
+    let mut ir = Ir::Text { text: "x".into() };
+    for _ in 0..10_000 {
+        ir = Ir::Not { term: Box::new(ir) };
+    }
+    let e = Filter::from_ir(ir).unwrap_err();
+    assert_eq!(e.code, error::TOO_DEEP);
+    let deep_json = format!(
+        "{}{}{}",
+        "{\"kind\":\"not\",\"term\":".repeat(10_000),
+        "{\"kind\":\"all\"}",
+        "}".repeat(10_000)
+    );
+    assert_eq!(
+        Filter::from_ir_json(&deep_json).unwrap_err().code,
+        error::BAD_IR
+    );
+    let deep_logpush = format!(
+        "{{\"where\":{}{}{}}}",
+        "{\"and\":[".repeat(10_000),
+        "{}",
+        "]}".repeat(10_000)
+    );
+    assert!(Filter::from_logpush(&deep_logpush).is_err());
+}
