@@ -581,17 +581,29 @@ impl Alt {
         if !line.is_ascii() {
             return true;
         }
-        let Some((&first, _)) = self.folded.split_first() else {
+        // Anchor the search on a byte that is rarer than the opening quote: the first
+        // non-letter after it, else the first letter of the value.
+        let f = &self.folded;
+        let start = usize::from(f.first() == Some(&b'"') && f.len() > 1);
+        let k = (start..f.len())
+            .find(|&i| !f[i].is_ascii_alphabetic() && f[i] != b'"')
+            .unwrap_or(start);
+        let Some(&anchor) = f.get(k) else {
             return true;
         };
-        let n = self.folded.len();
-        memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), line).any(
-            |pos| {
-                line.get(pos..pos + n)
-                    .is_some_and(|w| w.eq_ignore_ascii_case(&self.folded))
-                    && after_key(pos)
-            },
+        let n = f.len();
+        memchr::memchr2_iter(
+            anchor.to_ascii_lowercase(),
+            anchor.to_ascii_uppercase(),
+            line,
         )
+        .any(|at| {
+            at >= k
+                && line
+                    .get(at - k..at - k + n)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(f))
+                && after_key(at - k)
+        })
     }
 }
 
