@@ -35,6 +35,20 @@ pub const MAX_QUERY_BYTES: usize = 256 * 1024;
 /// Deepest nesting of parentheses, negations and operators accepted.
 pub const MAX_DEPTH: usize = 64;
 
+/// Reads a time in any form of the filter language (RFC 3339 with offset, `2026-01-01`,
+/// epoch milliseconds, `now`, `now-7d`, ...) as UTC epoch milliseconds, resolving
+/// relative times against `now_ms`. A date is its midnight UTC.
+pub fn parse_time_arg(text: &str, now_ms: i64) -> Result<i64, FilterError> {
+    match parse::parse_time_literal(text.trim()) {
+        Some((Literal::Time(t), _)) => Ok(t),
+        Some((Literal::Now(off), _)) => Ok(now_ms.saturating_add(off)),
+        _ => Err(FilterError::new(
+            error::BAD_TIME,
+            format!("{text:?} is not a time: use RFC 3339, a date (2026-01-01), epoch milliseconds or now-7d"),
+        )),
+    }
+}
+
 /// A compiled filter: its canonical IR plus the precompiled evaluator (regexes, sets,
 /// networks, case-folded patterns).
 #[derive(Debug, Clone)]
