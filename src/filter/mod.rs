@@ -1,6 +1,18 @@
 //! The filter language (filter-language.md): text, structured and Logpush filters,
 //! one canonical IR, one compiled evaluator.
 //!
+//! Readings chosen where filter-language.md leaves room:
+//! - `!=` and `not in` are false when the field is missing or null, like every comparison;
+//!   for `user` they hold when at least one of identifier/email is present and none equals.
+//! - A bare number after an operator on a string field is a type error (`action < 5`);
+//!   quote it (`resourceId == "123"`). Qualifier values on string fields are always text.
+//! - Qualifier matches (`field:value`) glob with `*` even inside quotes; on string fields
+//!   they match strings only, on metadata also numbers and booleans by value.
+//! - `time:2026-01-01` (a bare date as a qualifier value) means that whole UTC day; `..*`
+//!   leaves a range end open; `<`/`>` with a date compare with its midnight.
+//! - Metadata keys after `metadata.` keep their case (JSON keys are case-sensitive).
+//! - `is:login,system` is any of the presets; `()` is the empty group (matches all).
+//!
 //! ```
 //! use trailsift::filter::Filter;
 //! use serde_json::json;
