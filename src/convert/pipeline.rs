@@ -93,6 +93,16 @@ impl<W: Write> Converter<W> {
         self
     }
 
+    /// NDJSON: the input is a piece of a larger one that starts at 1-based `line` and
+    /// byte offset `byte` (whole lines), so that positions are those of the whole input;
+    /// record numbers still count from 0. For splitting one input among threads.
+    pub fn start_at(mut self, line: u64, byte: u64) -> Self {
+        if let Input::Lines { lines, .. } = &mut self.input {
+            lines.start_at(line, byte);
+        }
+        self
+    }
+
     /// Events read so far (good records, written or filtered out).
     pub fn events_read(&self) -> u64 {
         self.read
@@ -110,6 +120,13 @@ impl<W: Write> Converter<W> {
 
     pub fn push(&mut self, chunk: &[u8], errors: &mut Vec<ReadError>) -> io::Result<()> {
         self.feed(chunk, false, errors)
+    }
+
+    /// Ends the input and the output without giving the output up (see
+    /// [`writer_mut`](Self::writer_mut)).
+    pub fn end(&mut self, errors: &mut Vec<ReadError>) -> io::Result<()> {
+        self.feed(&[], true, errors)?;
+        self.writer.end()
     }
 
     /// Ends the input and the output; gives the output back.

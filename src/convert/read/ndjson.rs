@@ -35,6 +35,14 @@ impl NdjsonReader {
         }
     }
 
+    /// Reads a piece of a larger input that starts at 1-based `line` and byte `byte`
+    /// (positions in errors and records count from there).
+    pub(crate) fn start_at(&mut self, line: u64, byte: u64) {
+        self.line = line;
+        self.offset = byte;
+        self.line_start = byte;
+    }
+
     /// (records so far, current line, bytes so far).
     pub(crate) fn position(&self) -> (u64, u64, u64) {
         (self.index, self.line, self.offset)
