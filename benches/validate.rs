@@ -1,0 +1,152 @@
+//! Validation throughput on 100,000 generated events (plain `std::time`, no harness).
+//!
+//! Prints one Markdown table row per case: events/s and MB/s of NDJSON input, best of
+//! several runs. `scripts/bench.sh` copies the table into BENCHMARKS.md.
+//!
+//! The machines this runs on are shared, so besides wall time the rate is computed from
+//! the thread's own CPU time (Linux `/proc/thread-self/schedstat`): that is the figure of
+//! one core, whatever else runs.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use trailsift::sample::{self, SampleOptions};
+use trailsift::schema::{check_into, BatchValidator, Options, Violation};
+
+const EVENTS: u64 = 100_000;
+const RUNS: usize = 7;
+
+/// CPU time of this thread so far, when the platform tells.
+fn cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Best (wall, CPU) times of several runs.
+fn best<F: FnMut() -> usize>(mut f: F) -> (Duration, Duration) {
+    let mut wall = Duration::MAX;
+    let mut cpu = Duration::MAX;
+    for _ in 0..RUNS {
+        let c0 = cpu_time();
+        let start = Instant::now();
+        black_box(f());
+        let w = start.elapsed();
+        wall = wall.min(w);
+        cpu = cpu.min(match (c0, cpu_time()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => w,
+        });
+    }
+    (wall, cpu)
+}
+
+fn row(name: &str, bytes: usize, (wall, cpu): (Duration, Duration)) {
+    let secs = cpu.as_secs_f64().max(1e-9);
+    println!(
+        "| {name} | {:.0} | {:.1} | {:.1} | {:.1} |",
+        EVENTS as f64 / secs,
+        bytes as f64 / secs / 1e6,
+        secs * 1e3,
+        wall.as_secs_f64() * 1e3
+    );
+}
+
+fn main() {
+    let text = sample::ndjson(SampleOptions {
+        seed: 42,
+        count: EVENTS,
+        ..SampleOptions::default()
+    });
+    let lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let values: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_slice(l).expect("generated events are JSON"))
+        .collect();
+    assert_eq!(values.len() as u64, EVENTS);
+
+    let default = Options::default();
+    let strict_voc = Options {
+        strict: true,
+        vocabulary: true,
+        ..Options::default()
+    };
+
+    println!(
+        "{} events, {:.1} MB of NDJSON (`trailsift gen --seed 42`), best of {RUNS} runs",
+        EVENTS,
+        text.len() as f64 / 1e6
+    );
+    println!();
+    println!(
+        "Rates are events (and MB of input) per second of the thread's CPU time, i.e. of one \
+         core; wall time is shown beside because the machine is shared. Target for \
+         \"validate only\": at least 1,000,000 events/s."
+    );
+    println!();
+    println!("| case | events/s (one core) | MB/s | CPU ms | wall ms |");
+    println!("|---|---:|---:|---:|---:|");
+
+    let mut errors: Vec<Violation> = Vec::new();
+    let mut warnings: Vec<Violation> = Vec::new();
+    for (name, opts) in [("", &default), (", strict + vocabulary", &strict_voc)] {
+        let d = best(|| {
+            let mut bad = 0;
+            for v in &values {
+                errors.clear();
+                warnings.clear();
+                check_into(v, opts, &mut errors, &mut warnings);
+                bad += errors.len() + warnings.len();
+            }
+            bad
+        });
+        row(
+            &format!("validate only (parsed values){name}"),
+            text.len(),
+            d,
+        );
+    }
+
+    for (name, opts) in [("", &default), (", strict + vocabulary", &strict_voc)] {
+        let d = best(|| {
+            let mut batch = BatchValidator::new(opts.clone());
+            for (i, l) in lines.iter().enumerate() {
+                match serde_json::from_slice::<Value>(l) {
+                    Ok(v) => {
+                        batch.push(i as u64, i as u64 + 1, &v);
+                    }
+                    Err(e) => batch.push_bad_json(i as u64, i as u64 + 1, e.to_string()),
+                }
+            }
+            batch.finish().rejected.len()
+        });
+        row(
+            &format!("parse + validate (serde_json){name}"),
+            text.len(),
+            d,
+        );
+    }
+
+    let d = best(|| {
+        let mut n = 0;
+        for l in &lines {
+            n += serde_json::from_slice::<Value>(l).map(|_| 1).unwrap_or(0);
+        }
+        n
+    });
+    row("parse only (serde_json, for reference)", text.len(), d);
+
+    let d = best(|| {
+        sample::ndjson(SampleOptions {
+            seed: 42,
+            count: EVENTS,
+            ..SampleOptions::default()
+        })
+        .len()
+    });
+    row("generate (`sample::ndjson`)", text.len(), d);
+}
