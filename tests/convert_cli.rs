@@ -20,7 +20,8 @@ fn trailsift(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
+    // A command that fails early may not read its input.
+    let _ = input.write_all(stdin);
     drop(input);
     let out = child.wait_with_output().unwrap();
     (
@@ -224,4 +225,74 @@ fn threaded_conversion_equals_the_sequential_converter() {
         assert_eq!(got, expected_errors, "{to}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn filter_selects_events_on_every_path() {
+    let input = fixture("input.ndjson");
+    let input = input.to_str().unwrap();
+    // NDJSON fast path, JSON via detection from stdin, CSV input.
+    let (code, out, err) = trailsift(
+        &[
+            "convert",
+            "--to",
+            "csv",
+            "--columns",
+            "auditEventId",
+            "--filter",
+            "action:CREATE,UPDATE",
+            input,
+        ],
+        b"",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, b"auditEventId\r\nev-0001\r\nev-0004\r\n");
+    let json = std::fs::read(fixture("output.json")).unwrap();
+    let (code, out, _) = trailsift(
+        &[
+            "convert",
+            "--to",
+            "ndjson",
+            "--filter",
+            "resource.type == \"SERVICE\" or action == \"START\"",
+        ],
+        &json,
+    );
+    assert_eq!(code, 0);
+    let ids: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["auditEventId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["ev-0002", "ev-0003"]);
+    let csv = std::fs::read(fixture("output.all-columns.unsafe.csv")).unwrap();
+    let (code, out, _) = trailsift(
+        &[
+            "convert",
+            "--from",
+            "csv",
+            "--to",
+            "csv",
+            "--columns",
+            "auditEventId",
+            "--filter",
+            "time >= now-2s",
+            "--now",
+            "2025-11-21T10:05:34Z",
+        ],
+        &csv,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, b"auditEventId\r\nev-0003\r\nev-0004\r\n");
+    let (code, _, err) = trailsift(
+        &["convert", "--to", "json", "--filter", "action ==", input],
+        b"",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains('^'), "{err}");
 }

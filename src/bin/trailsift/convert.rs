@@ -4,6 +4,9 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use trailsift::filter::Filter;
 
 use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
 use trailsift::convert::{
@@ -51,6 +54,13 @@ pub struct Options {
     /// Gzip the output (also implied by an output name ending in .gz).
     #[arg(long)]
     gzip: bool,
+    /// Convert only the events that match this filter (the `trailsift filter` syntax).
+    #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
+    filter: Option<String>,
+    /// The moment relative times in --filter (now-7d) refer to; any time form.
+    /// Default: the clock.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
     /// Stop at the first bad record instead of reporting it and going on.
     #[arg(long)]
     stop_on_error: bool,
@@ -206,6 +216,13 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     } else {
         Sink::Plain(file)
     };
+    let filter = match &args.filter {
+        Some(q) => Some((
+            Filter::parse(q).map_err(|e| format!("--filter:\n{}", e.render(q)))?,
+            now_ms(args.now.as_deref())?,
+        )),
+        None => None,
+    };
     let name = (args.input != "-").then_some(args.input.as_str());
     let mut input = open_input(&args.input)?;
     let io_err = |e: io::Error| format!("cannot write {}: {e}", args.output);
@@ -227,6 +244,7 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     if ndjson_in
         && matches!(to, Format::Csv | Format::Json | Format::Ndjson)
         && !args.stop_on_error
+        && filter.is_none()
         && threads > 1
     {
         head = read_some(&mut input, 1 << 22)
@@ -275,6 +293,9 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     let mut converter = Converter::new(args.from, name, read_opts.clone(), writer)
         .map_err(|e| e.message)?
         .stop_on_error(args.stop_on_error);
+    if let Some((filter, now)) = filter {
+        converter = converter.with_predicate(Box::new(move |event| filter.matches(event, now)));
+    }
 
     let mut buf = vec![0u8; 1 << 18];
     let mut errors = Vec::new();
@@ -361,6 +382,23 @@ fn report(e: &ReadError, n: u64) {
             "trailsift convert: line {}, byte {}, record {}: {} [{}]",
             e.line, e.byte, e.index, e.message, e.code
         );
+    }
+}
+
+/// "Now" for relative times: `--now` (any absolute time form the filter syntax takes) or
+/// the clock.
+fn now_ms(now: Option<&str>) -> Result<i64, String> {
+    match now {
+        None => Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)),
+        Some(t) => match Filter::parse(&format!("time == {t}")) {
+            Ok(f) => f
+                .time_bounds(0)
+                .0
+                .ok_or_else(|| format!("--now {t:?} must be an absolute time")),
+            Err(e) => Err(format!("--now {t:?} is not a time: {}", e.message)),
+        },
     }
 }
 
