@@ -159,7 +159,7 @@ fn usage_errors() {
     assert!(err.contains("--to"), "{err}");
 }
 
-/// Large plain NDJSON is split among threads; the output and the reported errors must be
+/// With --threads, large plain NDJSON is split among threads; the output and the reported errors must be
 /// those of the one-thread converter.
 #[test]
 fn threaded_conversion_equals_the_sequential_converter() {
