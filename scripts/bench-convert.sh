@@ -131,6 +131,8 @@ fi
 body=$(
   echo "Input: $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1e6}') MB of NDJSON, $events events ($(cat "$DIR/generator.txt")). Fastest of $RUNS runs by wall clock, output to /dev/null; MB/s = input MB / seconds; CPU s = user + system time of that run (the figure to read when the machine is shared: wall time then includes waiting for a core); RSS = peak resident set (/usr/bin/time)."
   echo
+  echo "Target: ≥ 300 MB/s for native NDJSON → CSV. The machine is shared (see the load average below), so wall-clock figures include waiting for a core; the CPU column is the better guide, and single runs vary by ±30 %."
+  echo
   echo "| conversion | wall s | MB/s (wall) | CPU s (user+sys) | MB/s (CPU) | peak RSS MB |"
   echo "|---|---|---|---|---|---|"
   row "trailsift ndjson → csv" "$ts_csv" "$ts_csv_m" "$ts_csv_c"
