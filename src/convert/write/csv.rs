@@ -236,8 +236,9 @@ impl CsvWriter {
         }
         let cell = self.cell.as_bytes();
         // RFC 4180: quote a cell holding a comma, a quote or a line break.
-        let quote = memchr::memchr3(b',', b'"', b'\n', cell).is_some()
-            || memchr::memchr(b'\r', cell).is_some();
+        let quote = cell
+            .iter()
+            .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
         if quote {
             self.row.push(b'"');
             let mut rest = cell;
