@@ -5,14 +5,14 @@ export CARGO_TERM_COLOR ?= never
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test setup lint test-rust check-wasm bench fuzz cli
+.PHONY: dev test setup lint test-rust check-wasm bench fuzz cli www test-e2e
 
 ## Set up everything missing and run the main job.
 dev: setup-dev cli
 	scripts/dev.sh
 
 ## Set up everything missing and run every test of the project.
-test: setup lint test-rust check-wasm
+test: setup lint test-rust check-wasm test-e2e
 	@echo "make test: all suites passed"
 
 ## Install every tool the builds and tests need (skips what is present).
@@ -41,3 +41,11 @@ bench: cli
 
 fuzz:
 	scripts/fuzz.sh
+
+## The web page: www/dist/ (static files + the package's web build), served by the Worker.
+www:
+	www/build.sh
+
+## Browser tests of the page (Chromium through playwright-core), against the CLI's answers.
+test-e2e: cli www
+	node --test --test-concurrency=1 tests/e2e/
