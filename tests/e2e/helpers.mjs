@@ -83,3 +83,43 @@ export async function resultCount(page) {
   const text = await page.getByTestId('result-count').textContent();
   return Number.parseInt(text.replace(/[^\d]/g, ''), 10);
 }
+
+// --- the CLI's answers (one place to adapt to its flags) ------------------------------------
+
+export function cliGen(count, seed, out) {
+  const bytes = cli(['gen', '--count', String(count), '--seed', String(seed)]);
+  return bytes;
+}
+
+export function cliCount(query, file) {
+  return Number.parseInt(cli(['filter', '--count', query, file]).toString().trim(), 10);
+}
+
+export function cliFilter(query, file) {
+  return cli(['filter', query, file]);
+}
+
+export function cliConvert(file, to) {
+  return cli(['convert', '--to', to, file]);
+}
+
+// Waits until the page has finished `n` more filter runs after `action`.
+export async function afterRun(page, action) {
+  const before = await page.evaluate(() => window.__trailsift.runs);
+  await action();
+  await page.waitForFunction((b) => window.__trailsift.runs > b && document.body.getAttribute('aria-busy') === 'false', before, { timeout: 120_000 });
+}
+
+export async function typeQuery(page, query) {
+  await afterRun(page, async () => {
+    await page.getByTestId('query-input').fill(query);
+    await page.getByTestId('query-input').press('Enter');
+  });
+}
+
+export async function download(page, testId) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  const p = await dl.path();
+  const { readFileSync } = await import('node:fs');
+  return readFileSync(p);
+}

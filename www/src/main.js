@@ -181,8 +181,8 @@ async function applyTypedQuery() {
 }
 
 $('query-form').addEventListener('submit', (e) => { e.preventDefault(); applyTypedQuery(); });
-form.addEventListener('submit', (e) => { e.preventDefault(); applyForm(); });
 let formTimer = 0;
+form.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(formTimer); applyForm(); });
 form.addEventListener('input', (e) => {
   if (e.target.type === 'text' || e.target.tagName === 'INPUT' && !e.target.type.match(/checkbox|radio/)) {
     clearTimeout(formTimer);
