@@ -61,6 +61,7 @@ const store = new Store();
 let mode = 'local'; // 'local' | 'online'
 let online = null; // {url, token, query, from, to, cursor, stats}
 let lastQuery = '';
+let lastNow = 0; // the "now" of the applied filter, reused by exports
 let fileName = 'events';
 
 function progress(phase, done, total) {
@@ -168,12 +169,15 @@ function concat(parts) {
 
 // --- filtering -----------------------------------------------------------------------------
 
-async function applyFilter({ query, now }) {
+async function applyFilter({ query, now, from, to }) {
   await ready;
   lastQuery = query || '';
-  if (mode === 'online') return onlineQuery({ ...online, query: lastQuery, now });
+  lastNow = now;
+  if (mode === 'online') return onlineQuery({ query: lastQuery, from: from ?? online.from, to: to ?? online.to });
   const t0 = performance.now();
-  if (!lastQuery.trim()) {
+  // Without the package only the empty filter can run; with it, even the empty filter goes
+  // through the package so that events it rejects are left out exactly as the CLI does.
+  if (!lastQuery.trim() && !pkg) {
     store.matchAll();
   } else {
     const f = compile(lastQuery, now);
@@ -218,10 +222,8 @@ async function exportView({ format }) {
   if (mode === 'online') {
     throw engineError('online_export', 'online exports are downloaded from the server');
   }
-  if (!lastQuery.trim()) {
-    ndjsonParts = store.blocks.slice();
-  } else {
-    const f = compile(lastQuery, Date.now());
+  {
+    const f = compile(lastQuery, lastNow || Date.now());
     try {
       ndjsonParts = store.blocks.map((b) => asBytes(f.filterNdjson(b)));
     } finally {
