@@ -5,14 +5,14 @@ export CARGO_TERM_COLOR ?= never
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test setup lint test-rust check-wasm bench fuzz cli www test-e2e
+.PHONY: dev test setup lint test-rust check-wasm bench fuzz cli pkg test-js bench-js www test-e2e
 
 ## Set up everything missing and run the main job.
 dev: setup-dev cli
 	scripts/dev.sh
 
 ## Set up everything missing and run every test of the project.
-test: setup lint test-rust check-wasm test-e2e
+test: setup lint test-rust check-wasm test-js test-e2e
 	@echo "make test: all suites passed"
 
 ## Install every tool the builds and tests need (skips what is present).
@@ -42,10 +42,22 @@ bench: cli
 fuzz:
 	scripts/fuzz.sh
 
+## The npm package in pkg/ (wasm-pack + wasm-opt + entry points).
+pkg:
+	scripts/build-pkg.sh
+
+## Build the npm package and run its Node, install and Vite+Chromium tests.
+test-js: pkg
+	node --test --test-concurrency=1 tests/js/*.test.mjs
+
+## Benchmarks of the npm package against JS baselines and the native CLI.
+bench-js: pkg cli
+	node bench/js/bench.mjs
+
 ## The web page: www/dist/ (static files + the package's web build), served by the Worker.
 www:
 	www/build.sh
 
 ## Browser tests of the page (Chromium through playwright-core), against the CLI's answers.
-test-e2e: cli www
+test-e2e: cli pkg www
 	node --test --test-concurrency=1 tests/e2e/

@@ -1,1 +1,218 @@
 //! The npm package API (feature `wasm`): type conversion only, no audit logic.
+//!
+//! Bulk data crosses the boundary as strings or bytes and results come back as JSON text
+//! parsed on the JS side (architecture rule 2); serde-wasm-bindgen only carries options.
+//! Every error leaves through [`Error::into_js`], the one place errors become JS values.
+
+use js_sys::{Array, Uint8Array, JSON};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::schema;
+
+mod types;
+
+#[wasm_bindgen(module = "/src/wasm/package/filter-error.js")]
+extern "C" {
+    type FilterError;
+    #[wasm_bindgen(constructor)]
+    fn new(
+        code: &str,
+        message: &str,
+        span: Array,
+        line: u32,
+        column: u32,
+        rendered: &str,
+    ) -> FilterError;
+
+    type TrailsiftError;
+    #[wasm_bindgen(constructor)]
+    fn new(code: &str, message: &str, details: JsValue) -> TrailsiftError;
+}
+
+/// An error on its way to JS.
+enum Error {
+    /// Anything but a filter error: a stable code, a message, optional position fields.
+    Plain {
+        code: &'static str,
+        message: String,
+        details: Vec<(&'static str, f64)>,
+    },
+    /// An exception JS raised while we called it (e.g. `JSON.stringify` of a cycle).
+    Js(JsValue),
+}
+
+impl Error {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Plain {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    fn into_js(self) -> JsValue {
+        match self {
+            Error::Plain {
+                code,
+                message,
+                details,
+            } => {
+                let extra = if details.is_empty() {
+                    JsValue::UNDEFINED
+                } else {
+                    let obj = js_sys::Object::new();
+                    for (key, value) in details {
+                        let _ = js_sys::Reflect::set(&obj, &key.into(), &value.into());
+                    }
+                    obj.into()
+                };
+                TrailsiftError::new(code, &message, extra).into()
+            }
+            Error::Js(value) => value,
+        }
+    }
+}
+
+impl From<JsValue> for Error {
+    fn from(value: JsValue) -> Self {
+        Error::Js(value)
+    }
+}
+
+type Result<T> = std::result::Result<T, JsValue>;
+
+fn fail<T>(code: &'static str, message: impl Into<String>) -> Result<T> {
+    Err(Error::new(code, message).into_js())
+}
+
+/// Text or bytes handed in by JS; results go back in the same kind.
+enum Input {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Input {
+    /// A `string` or a `Uint8Array` (any other `ArrayBufferView` is viewed as bytes).
+    fn from_js(value: &JsValue, what: &str) -> Result<Input> {
+        if let Some(text) = value.as_string() {
+            return Ok(Input::Text(text));
+        }
+        if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+            return Ok(Input::Bytes(bytes.to_vec()));
+        }
+        if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+            return Ok(Input::Bytes(Uint8Array::new(buffer).to_vec()));
+        }
+        fail(
+            "bad_input",
+            format!("{what} must be a string or a Uint8Array"),
+        )
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Text(text) => text.as_bytes(),
+            Input::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// `out` as the same kind of value as the input was. `out` is UTF-8 whenever the
+    /// input was a string (the core only slices or writes UTF-8 text).
+    fn same_kind(&self, out: Vec<u8>) -> JsValue {
+        match self {
+            Input::Text(_) => match String::from_utf8(out) {
+                Ok(text) => JsValue::from_str(&text),
+                Err(e) => Uint8Array::from(e.as_bytes()).into(),
+            },
+            Input::Bytes(_) => Uint8Array::from(out.as_slice()).into(),
+        }
+    }
+}
+
+/// Options objects: `undefined`/`null` give the defaults; unknown keys are an error.
+fn read_options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Result<T> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(value.clone())
+        .or_else(|e| fail("bad_option", format!("{what}: {e}")))
+}
+
+/// JSON text of a JS value, as `JSON.stringify` writes it.
+fn stringify(value: &JsValue) -> Result<String> {
+    let text = JSON::stringify(value).map_err(|e| Error::Js(e).into_js())?;
+    text.as_string()
+        .map_or_else(|| fail("bad_input", "the value has no JSON form"), Ok)
+}
+
+/// A JS value from JSON text the core wrote.
+fn parse(json: &str) -> Result<JsValue> {
+    JSON::parse(json)
+}
+
+/// The JSON text of events handed in as a string, bytes, one object or an array of
+/// objects (written as NDJSON, one line per element, so lines number the elements).
+fn events_text(input: &JsValue) -> Result<Input> {
+    if input.is_string() || input.is_instance_of::<Uint8Array>() {
+        return Input::from_js(input, "input");
+    }
+    if Array::is_array(input) {
+        let mut text = String::new();
+        for item in Array::from(input).iter() {
+            text.push_str(&stringify(&item)?);
+            text.push('\n');
+        }
+        return Ok(Input::Text(text));
+    }
+    if input.is_object() {
+        return Ok(Input::Text(stringify(input)?));
+    }
+    fail(
+        "bad_input",
+        "input must be a string, a Uint8Array, an event object or an array of events",
+    )
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ValidateOptions {
+    #[serde(default)]
+    strict: bool,
+    #[serde(default)]
+    vocabulary: bool,
+}
+
+/// Validates events; returns the report of formats.md §1.
+#[wasm_bindgen(unchecked_return_type = "ValidationReport")]
+pub fn validate(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | AuditEvent | AuditEvent[]")]
+    input: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ValidateOptions")] options: JsValue,
+) -> Result<JsValue> {
+    let opts: ValidateOptions = read_options(&options, "validate options")?;
+    let input = events_text(&input)?;
+    let schema_options = schema::Options {
+        strict: opts.strict,
+    };
+    let _ = opts.vocabulary;
+    let mut valid = 0u64;
+    let mut rejected = Vec::new();
+    for (index, line) in input.bytes().split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let errors = match serde_json::from_slice::<serde_json::Value>(line) {
+            Ok(value) => schema::validate_value(&value, &schema_options),
+            Err(e) => vec![schema::Violation::new("", "bad_json", e.to_string())],
+        };
+        if errors.is_empty() {
+            valid += 1;
+        } else {
+            rejected.push(serde_json::json!({"index": index, "line": index + 1, "errors": errors}));
+        }
+    }
+    let report = serde_json::json!({"valid": valid, "rejected": rejected, "warnings": []});
+    parse(&report.to_string())
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the npm package in pkg/: one .wasm (wasm-pack --target web, then wasm-opt -Oz)
+# and entry points for Node (ESM and CommonJS), bundlers and plain browsers.
+#   scripts/build-pkg.sh            release build
+# The hand-written files come from src/wasm/package/; pkg/ holds only generated files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROOT=$PWD
+TMP=$ROOT/target/pkg-build
+OUT=$ROOT/pkg
+TEMPLATES=$ROOT/src/wasm/package
+BIN=$ROOT/node_modules/.bin
+
+log() { printf '\033[1mbuild-pkg:\033[0m %s\n' "$*"; }
+
+[ -x "$BIN/wasm-opt" ] && [ -x "$BIN/esbuild" ] || scripts/setup.sh npm
+command -v wasm-pack >/dev/null || scripts/setup.sh wasm
+
+log "wasm-pack build --target web"
+rm -rf "$TMP"
+wasm-pack --log-level warn build --release --target web --no-pack \
+  --out-dir "$TMP" --out-name trailsift -- --features wasm
+
+# Rust's wasm32 target emits these proposals by default; wasm-opt must accept them.
+log "wasm-opt -Oz"
+"$BIN/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"
+mv "$TMP/trailsift_bg.opt.wasm" "$TMP/trailsift_bg.wasm"
+
+log "assembling pkg/"
+find "$OUT" -mindepth 1 -not -name .gitkeep -delete 2>/dev/null || true
+mkdir -p "$OUT"
+cp "$TMP/trailsift.js" "$TMP/trailsift.d.ts" "$TMP/trailsift_bg.wasm" "$OUT/"
+cp -r "$TMP/snippets" "$OUT/"
+errors=$(cd "$OUT" && find snippets -name filter-error.js)
+[ -n "$errors" ] || { echo "build-pkg: filter-error.js snippet missing" >&2; exit 1; }
+
+for f in node.mjs bundler.js web.js node-cjs.js; do
+  sed "s#__ERRORS__#./$errors#" "$TEMPLATES/$f" >"$TMP/$f"
+done
+cp "$TMP/node.mjs" "$TMP/bundler.js" "$TMP/web.js" "$OUT/"
+cp "$TEMPLATES/streams.js" "$TEMPLATES/README.md" "$OUT/"
+
+# CommonJS for `require`: the ESM glue bundled into one file beside the same .wasm.
+cp "$TMP/node-cjs.js" "$OUT/node-cjs.js"
+"$BIN/esbuild" "$OUT/node-cjs.js" --bundle --format=cjs --platform=node --target=node18 \
+  --log-level=warning --log-override:empty-import-meta=silent --outfile="$OUT/node.cjs"
+rm "$OUT/node-cjs.js"
+
+# Types: the glue's declarations (every function, class and option type) plus the
+# stream and error classes; one self-contained file for ESM and one for CommonJS.
+{
+  cat "$OUT/trailsift.d.ts"
+  echo
+  cat "$TEMPLATES/errors.d.ts"
+  echo
+  cat "$TEMPLATES/streams.d.ts"
+} >"$OUT/index.d.ts"
+cp "$OUT/index.d.ts" "$OUT/index.d.cts"
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+sed "s/__VERSION__/$version/" "$TEMPLATES/package.json" >"$OUT/package.json"
+
+raw=$(stat -c %s "$OUT/trailsift_bg.wasm")
+gz=$(gzip -9 -c "$OUT/trailsift_bg.wasm" | wc -c)
+log "pkg/trailsift_bg.wasm: $raw bytes, $gz bytes gzipped"

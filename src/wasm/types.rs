@@ -1,0 +1,150 @@
+//! TypeScript declarations of the objects the npm API takes and returns.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A Harness audit event (formats.md §1). Unknown fields are kept. */
+export interface AuditEvent {
+  auditEventId: string;
+  auditEventAuthor: { principal: { type: string; identifier: string; email?: string; [key: string]: unknown }; [key: string]: unknown };
+  auditModule: string;
+  auditResource: { type: string; identifier: string; [key: string]: unknown };
+  auditResourceScope: { accountIdentifier: string; orgIdentifier?: string; projectIdentifier?: string; [key: string]: unknown };
+  auditAction: string;
+  /** Epoch milliseconds as a number or a string of digits, or an RFC 3339 string. */
+  auditEventTime: number | string;
+  auditHttpRequestInfo?: { requestMethod: string; clientIP: string; [key: string]: unknown };
+  auditEventMetadata?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Options of `validate`. */
+export interface ValidateOptions {
+  /** Reject fields the schema does not name (`unknown_field`). Default false. */
+  strict?: boolean;
+  /** Check modules, resource types and actions against the known vocabulary; unknown
+   * values are reported as warnings, never errors. Default false. */
+  vocabulary?: boolean;
+}
+
+/** One problem with an event. */
+export interface Violation {
+  /** JSON path of the value, e.g. `auditResource.identifier` (empty for the event). */
+  path: string;
+  /** Stable code: `missing`, `wrong_type`, `empty`, `bad_time`, `bad_ip`, `unknown_field`, ... */
+  code: string;
+  message: string;
+}
+
+/** An event that failed validation. */
+export interface RejectedEvent {
+  /** 0-based position of the event in the input. */
+  index: number;
+  /** 1-based line of the event's start in the input. */
+  line: number;
+  /** The event's `auditEventId`, when it has one. */
+  id?: string;
+  errors: Violation[];
+}
+
+/** A vocabulary warning (never an error). */
+export interface ValidationWarning extends Violation {
+  index: number;
+  line: number;
+}
+
+/** The validation report of formats.md §1. */
+export interface ValidationReport {
+  /** How many events passed. */
+  valid: number;
+  rejected: RejectedEvent[];
+  warnings: ValidationWarning[];
+}
+
+/** A filter as a filter form produces it (filter-language.md §4). */
+export interface StructuredFilter {
+  users?: string[];
+  organizations?: string[];
+  projects?: string[];
+  resourceTypes?: string[];
+  resourceIdentifiers?: string[];
+  actions?: string[];
+  modules?: string[];
+  principalTypes?: string[];
+  /** Any time form: RFC 3339, a date, epoch milliseconds, `now-7d`. Inclusive. */
+  from?: string | number;
+  /** Any time form; inclusive, a date includes its whole day. */
+  to?: string | number;
+  excludeLoginEvents?: boolean;
+  excludeSystemEvents?: boolean;
+  /** A text query, ANDed with the rest. */
+  query?: string;
+}
+
+/** One condition of a Logpush filter. */
+export interface LogpushCondition {
+  key: string;
+  operator: 'eq' | '!eq' | 'lt' | 'leq' | 'gt' | 'geq' | 'startsWith' | 'endsWith'
+    | '!startsWith' | '!endsWith' | 'contains' | '!contains' | 'in' | '!in';
+  value: string | number | boolean | Array<string | number>;
+}
+
+/** A node of a Logpush filter: a condition or an `and`/`or` of nodes. */
+export type LogpushNode = LogpushCondition | { and: LogpushNode[] } | { or: LogpushNode[] };
+
+/** A Cloudflare Logpush-style filter (filter-language.md §5). */
+export interface LogpushFilter {
+  where: LogpushNode;
+}
+
+/** Options of `compileFilter`. */
+export interface CompileOptions {
+  /** The moment `now` means, as epoch milliseconds or any time form. By default the
+   * clock at each evaluation. */
+  now?: number | string;
+}
+
+/** The filter IR as canonical JSON (filter-language.md §6). */
+export type FilterIR = { [key: string]: unknown } | unknown[] | string | boolean;
+
+/** Why a filter did or did not match an event. */
+export type Explanation = { matched: boolean; [key: string]: unknown };
+
+/** A format `convert` reads or writes. `ocsf` is write-only. */
+export type Format = 'json' | 'ndjson' | 'csv' | 'splunk_hec' | 'sumo' | 'ocsf';
+
+/** Options of the Splunk HEC writer. */
+export interface HecOptions {
+  host?: string;
+  source?: string;
+  sourcetype?: string;
+  index?: string;
+  /** Indexed fields: name → dotted path of the event value, e.g. `{ account: 'auditResourceScope.accountIdentifier' }`. */
+  fields?: Record<string, string>;
+}
+
+/** Options of `convert` and `createConvertStream`. */
+export interface ConvertOptions {
+  /** Input format; detected from the first bytes when absent. */
+  from?: Exclude<Format, 'ocsf'>;
+  /** Output format. */
+  to: Format;
+  /** CSV only: the columns (dotted paths) and their order. */
+  columns?: string[];
+  /** CSV only: prefix cells that a spreadsheet would run as a formula with `'`. Default true. */
+  csvSafety?: boolean;
+  /** Gzip the output (the result is then a Uint8Array). Gzipped input is always read. */
+  gzip?: boolean;
+  /** Splunk HEC writer options. */
+  hec?: HecOptions;
+}
+
+/** What `detectFormat` found. */
+export interface DetectedFormat {
+  /** The format, or `null` when neither the bytes nor the name tell. */
+  format: Exclude<Format, 'ocsf'> | null;
+  /** Whether the bytes (or the name) are gzip. */
+  gzip: boolean;
+}
+"#;

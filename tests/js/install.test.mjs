@@ -1,0 +1,48 @@
+// The package installs into a fresh Node project from a local tarball (`npm pack` of pkg/,
+// so the `files` list is checked too) and loads through ESM and CommonJS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PKG } from './helpers.mjs';
+
+const npm = (args, cwd) =>
+  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
+
+test('npm pack + npm install into a fresh project; import and require both work', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'trailsift-install-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  npm(['pack', PKG, '--pack-destination', dir], dir);
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack wrote a tarball');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  npm(['install', `./${tarball}`], dir);
+
+  const event = JSON.stringify({
+    auditEventId: 'ev-1',
+    auditEventAuthor: { principal: { type: 'USER', identifier: 'alice' } },
+    auditModule: 'CORE',
+    auditResource: { type: 'SECRET', identifier: 'db_password' },
+    auditResourceScope: { accountIdentifier: 'acct' },
+    auditAction: 'CREATE',
+    auditEventTime: 1763719530123,
+  });
+  const body = (load) => `
+    ${load}
+    const report = ts.validate(${JSON.stringify(event)});
+    if (report.valid !== 1) throw new Error('validate: ' + JSON.stringify(report));
+    const f = ts.compileFilter('action:CREATE');
+    if (!f.matches(${JSON.stringify(event)})) throw new Error('no match');
+    if (typeof ts.createFilterStream !== 'function') throw new Error('no streams');
+    let caught;
+    try { ts.compileFilter('nosuchfield:1'); } catch (e) { caught = e; }
+    if (!(caught instanceof ts.FilterError) || !(caught instanceof Error)) throw new Error('FilterError');
+    console.log('ok');
+  `;
+  writeFileSync(join(dir, 'esm.mjs'), body("import * as ts from 'trailsift';"));
+  writeFileSync(join(dir, 'cjs.cjs'), body("const ts = require('trailsift');"));
+  assert.equal(execFileSync(process.execPath, ['esm.mjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'ok');
+  assert.equal(execFileSync(process.execPath, ['cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'ok');
+});
