@@ -55,9 +55,9 @@ bench-js: pkg cli
 	node bench/js/bench.mjs
 
 ## The web page: www/dist/ (static files + the package's web build), served by the Worker.
-www:
+www: pkg
 	www/build.sh
 
 ## Browser tests of the page (Chromium through playwright-core), against the CLI's answers.
-test-e2e: cli pkg www
+test-e2e: cli www
 	node --test --test-concurrency=1 tests/e2e/

@@ -9,13 +9,11 @@ rm -rf "$out"
 mkdir -p "$out/src" "$out/pkg"
 cp www/index.html www/style.css "$out/"
 cp www/src/*.js "$out/src/"
-# The package's web target: pkg/web/ when the package ships several targets, else pkg/.
-for dir in pkg/web pkg; do
-  if [ -f "$dir/trailsift.js" ] && [ -f "$dir/trailsift_bg.wasm" ]; then
-    cp "$dir/trailsift.js" "$dir/trailsift_bg.wasm" "$out/pkg/"
-    [ -f "$dir/trailsift.d.ts" ] && cp "$dir/trailsift.d.ts" "$out/pkg/"
-    echo "www: page built in $out with the package from $dir"
-    exit 0
-  fi
-done
-echo "www: page built in $out WITHOUT the trailsift package (build it first: make pkg)" >&2
+# The package's browser entry (pkg/web.js) with the files it imports.
+if [ -f pkg/web.js ] && [ -f pkg/trailsift_bg.wasm ]; then
+  cp pkg/web.js pkg/trailsift.js pkg/trailsift_bg.wasm pkg/streams.js "$out/pkg/"
+  [ -d pkg/snippets ] && cp -r pkg/snippets "$out/pkg/"
+  echo "www: page built in $out"
+else
+  echo "www: page built in $out WITHOUT the trailsift package (build it first: make pkg)" >&2
+fi

@@ -12,7 +12,7 @@ let pkgError = null;
 
 async function loadPackage() {
   try {
-    const mod = await import('../pkg/trailsift.js');
+    const mod = await import('../pkg/web.js');
     if (typeof mod.default === 'function') await mod.default();
     pkg = mod;
   } catch (e) {
