@@ -266,13 +266,13 @@ async function onlineQuery({ query, from, to }) {
     fetchStats(online, { ...params, by: 'action' }),
     fetchStats(online, { ...params, by: 'resource.type' }),
     fetchStats(online, { ...params, by: 'module' }),
-    fetchStats(online, { ...params, by: 'hour' }),
+    fetchStats(online, { ...params, by: bucketOf(params.from, params.to) }),
   ]);
   online.cursor = page.cursor || null;
   store.pushEvents(page.events || []);
   store.matchAll();
   store.sortMatches();
-  const total = sumCounts(byAction);
+  const total = typeof byAction.total === 'number' ? byAction.total : sumCounts(byAction);
   online.stats = {
     total,
     facets: { user: topOf(byUser), action: topOf(byAction), resourceType: topOf(byType), module: topOf(byModule) },
@@ -298,15 +298,29 @@ function onlineView() {
 
 function statRows(stats) {
   const rows = stats && (stats.buckets || stats.counts || stats.values || stats.rows || stats);
-  if (Array.isArray(rows)) return rows.map((r) => ({ key: String(r.key ?? r.value ?? r.bucket ?? r.name ?? r.time ?? ''), count: Number(r.count ?? r.n ?? 0), start: r.start ?? r.time ?? r.key }));
+  if (Array.isArray(rows)) return rows.map((r) => ({ key: String(r.key ?? r.value ?? r.bucket ?? r.name ?? r.time ?? ''), count: Number(r.count ?? r.n ?? 0), start: typeof r.value === 'number' ? r.value : (r.start ?? r.time ?? r.key) }));
   if (rows && typeof rows === 'object') return Object.entries(rows).map(([key, count]) => ({ key, count: Number(count), start: key }));
   return [];
 }
 function sumCounts(stats) { return statRows(stats).reduce((a, r) => a + r.count, 0); }
 function topOf(stats) { return statRows(stats).sort((a, b) => b.count - a.count).slice(0, 10).map((r) => ({ value: r.key, count: r.count })); }
+// Hour buckets up to two weeks, day buckets beyond (the server's `by=hour|day`).
+function bucketOf(from, to) {
+  const now = Date.now();
+  const at = (t) => {
+    if (!t || t === 'now') return now;
+    const m = /^now-(\d+)([smhdw])$/.exec(t);
+    if (m) return now - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 }[m[2]];
+    const v = /^\d+$/.test(t) ? Number(t) : Date.parse(t);
+    return Number.isFinite(v) ? v : now;
+  };
+  return at(to) - at(from) > 14 * 86400e3 ? 'day' : 'hour';
+}
+
 function histogramOf(stats) {
+  const width = stats && stats.by === 'day' ? 86400e3 : 3600e3;
   const rows = statRows(stats).map((r) => ({ t: typeof r.start === 'number' ? r.start : Date.parse(r.start) || Number(r.start), count: r.count })).filter((r) => Number.isFinite(r.t)).sort((a, b) => a.t - b.t);
-  return { bucketMs: 3600e3, buckets: rows.map((r) => ({ start: r.t, end: r.t + 3600e3, count: r.count })) };
+  return { bucketMs: width, buckets: rows.map((r) => ({ start: r.t, end: r.t + width, count: r.count })) };
 }
 
 // --- dispatch ------------------------------------------------------------------------------
