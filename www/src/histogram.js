@@ -20,13 +20,14 @@ export function renderHistogram(root, caption, hist, onPick) {
   svg.setAttribute('role', 'img');
   const first = buckets[0].start, last = buckets[buckets.length - 1].end;
   svg.setAttribute('aria-label', `Histogram of ${buckets.length} time buckets from ${fmtTime(first)} to ${fmtTime(last)} UTC, up to ${fmtCount(max)} events per bucket`);
-  const bw = W / buckets.length;
+  // Bars are placed by time, so buckets the server leaves out (no events) stay gaps.
+  const span = Math.max(1, last - first);
+  const bw = ((buckets[0].end - buckets[0].start) / span) * W;
   buckets.forEach((b) => {
     if (!b.count) return;
     const h = Math.max(1.5, (b.count / max) * (H - 4));
     const r = document.createElementNS(NS, 'rect');
-    const i = buckets.indexOf(b);
-    r.setAttribute('x', String(i * bw + bw * 0.08));
+    r.setAttribute('x', String(((b.start - first) / span) * W + bw * 0.08));
     r.setAttribute('width', String(Math.max(0.5, bw * 0.84)));
     r.setAttribute('y', String(H - h));
     r.setAttribute('height', String(h));
