@@ -366,6 +366,7 @@ $('connect-form').addEventListener('submit', async (e) => {
     setStatus(`Could not connect: ${err.message}`, true);
   } finally {
     setBusy(false);
+    window.__trailsift.runs++;
   }
 });
 
