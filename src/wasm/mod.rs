@@ -11,6 +11,8 @@ use wasm_bindgen::JsCast;
 
 use crate::schema;
 
+mod convert;
+mod filter;
 mod types;
 
 #[wasm_bindgen(module = "/src/wasm/package/filter-error.js")]
@@ -33,14 +35,14 @@ extern "C" {
 
 /// An error on its way to JS.
 enum Error {
-    /// Anything but a filter error: a stable code, a message, optional position fields.
+    /// A filter error and the text its span points into.
+    Filter(crate::filter::FilterError, String),
+    /// Any other error: a stable code, a message, optional position fields.
     Plain {
         code: &'static str,
         message: String,
         details: Vec<(&'static str, f64)>,
     },
-    /// An exception JS raised while we called it (e.g. `JSON.stringify` of a cycle).
-    Js(JsValue),
 }
 
 impl Error {
@@ -52,8 +54,22 @@ impl Error {
         }
     }
 
+    /// The one mapping of errors to JS values: `FilterError` or `TrailsiftError`.
     fn into_js(self) -> JsValue {
         match self {
+            Error::Filter(e, source) => {
+                let span = Array::of2(&(e.span.0 as f64).into(), &(e.span.1 as f64).into());
+                let rendered = e.render(&source);
+                FilterError::new(
+                    e.code,
+                    &e.message,
+                    span,
+                    e.line as u32,
+                    e.column as u32,
+                    &rendered,
+                )
+                .into()
+            }
             Error::Plain {
                 code,
                 message,
@@ -70,14 +86,13 @@ impl Error {
                 };
                 TrailsiftError::new(code, &message, extra).into()
             }
-            Error::Js(value) => value,
         }
     }
 }
 
-impl From<JsValue> for Error {
-    fn from(value: JsValue) -> Self {
-        Error::Js(value)
+impl From<Error> for JsValue {
+    fn from(e: Error) -> JsValue {
+        e.into_js()
     }
 }
 
@@ -142,7 +157,7 @@ fn read_options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> R
 
 /// JSON text of a JS value, as `JSON.stringify` writes it.
 fn stringify(value: &JsValue) -> Result<String> {
-    let text = JSON::stringify(value).map_err(|e| Error::Js(e).into_js())?;
+    let text = JSON::stringify(value)?;
     text.as_string()
         .map_or_else(|| fail("bad_input", "the value has no JSON form"), Ok)
 }
@@ -184,35 +199,61 @@ struct ValidateOptions {
     vocabulary: bool,
 }
 
-/// Validates events; returns the report of formats.md §1.
-#[wasm_bindgen(unchecked_return_type = "ValidationReport")]
+/// Input is handed to the core in slices of this size so that the records read from one
+/// slice are validated and dropped before the next is read.
+const SLICE: usize = 1 << 20;
+
+/// Validates events (JSON, NDJSON, or any readable format, gzipped or not); returns the
+/// report of formats.md §1.
+#[wasm_bindgen]
 pub fn validate(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | AuditEvent | AuditEvent[]")]
     input: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "ValidateOptions")] options: JsValue,
-) -> Result<JsValue> {
+) -> Result<ValidationReport> {
     let opts: ValidateOptions = read_options(&options, "validate options")?;
     let input = events_text(&input)?;
-    let schema_options = schema::Options {
+    let mut batch = schema::BatchValidator::new(schema::Options {
         strict: opts.strict,
+        vocabulary: opts.vocabulary,
+        ..Default::default()
+    });
+    let mut reader = crate::convert::Reader::detecting(None, crate::convert::ReadOptions::default());
+    let mut items = Vec::new();
+    let mut take = |items: &mut Vec<crate::convert::Item>| {
+        for item in items.drain(..) {
+            match item {
+                Ok(record) => {
+                    batch.push(record.index, record.line, &record.value);
+                }
+                Err(e) => batch.push_rejected(
+                    e.index,
+                    e.line,
+                    None,
+                    vec![schema::Violation::new("", e.code.as_str(), e.message)],
+                ),
+            }
+        }
     };
-    let _ = opts.vocabulary;
-    let mut valid = 0u64;
-    let mut rejected = Vec::new();
-    for (index, line) in input.bytes().split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let errors = match serde_json::from_slice::<serde_json::Value>(line) {
-            Ok(value) => schema::validate_value(&value, &schema_options),
-            Err(e) => vec![schema::Violation::new("", "bad_json", e.to_string())],
-        };
-        if errors.is_empty() {
-            valid += 1;
-        } else {
-            rejected.push(serde_json::json!({"index": index, "line": index + 1, "errors": errors}));
-        }
+    for slice in input.bytes().chunks(SLICE) {
+        reader.push(slice, &mut items);
+        take(&mut items);
     }
-    let report = serde_json::json!({"valid": valid, "rejected": rejected, "warnings": []});
-    parse(&report.to_string())
+    reader.finish(&mut items);
+    take(&mut items);
+    let report = batch.finish();
+    to_js(&report)
+}
+
+/// A JS value of a core result, through JSON text (faster than serde-wasm-bindgen).
+fn to_js<T: serde::Serialize, R: JsCast>(value: &T) -> Result<R> {
+    let json = serde_json::to_string(value).or_else(|e| fail("internal", e.to_string()))?;
+    Ok(parse(&json)?.unchecked_into())
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ValidationReport` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ValidationReport")]
+    pub type ValidationReport;
 }

@@ -1,0 +1,306 @@
+//! `compileFilter`, the `Filter` class and its NDJSON stream object.
+
+use std::rc::Rc;
+
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+
+use super::{fail, parse, read_options, stringify, to_js, Error, Input, Result};
+use crate::filter::Filter as CoreFilter;
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CompileOptions {
+    #[serde(default)]
+    now: Option<Now>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Now {
+    Ms(f64),
+    Text(String),
+}
+
+/// Compiles a text query, a structured filter (form JSON) or a Logpush filter (an object
+/// with `where`). Throws a `FilterError` on a bad filter.
+#[wasm_bindgen(js_name = compileFilter)]
+pub fn compile_filter(
+    #[wasm_bindgen(unchecked_param_type = "string | StructuredFilter | LogpushFilter")]
+    query: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "CompileOptions")] options: JsValue,
+) -> Result<Filter> {
+    let opts: CompileOptions = read_options(&options, "compileFilter options")?;
+    let now = match opts.now {
+        None => None,
+        Some(Now::Ms(ms)) if ms.is_finite() && ms.fract() == 0.0 && ms.abs() < 9.0e15 => {
+            Some(ms as i64)
+        }
+        Some(Now::Ms(ms)) => {
+            return fail(
+                "bad_option",
+                format!("now: {ms} is not whole epoch milliseconds"),
+            )
+        }
+        Some(Now::Text(text)) => match crate::parse_time(&text) {
+            Ok(ms) => Some(ms),
+            Err(e) => return fail("bad_option", format!("now: {e}")),
+        },
+    };
+    let compiled = if let Some(text) = query.as_string() {
+        CoreFilter::parse(&text).map_err(|e| Error::Filter(e, text))?
+    } else if query.is_object() && !js_sys::Array::is_array(&query) {
+        let json = stringify(&query)?;
+        let logpush = js_sys::Reflect::has(&query, &"where".into()).unwrap_or(false);
+        let compiled = if logpush {
+            CoreFilter::from_logpush(&json)
+        } else {
+            CoreFilter::from_structured(&json)
+        };
+        compiled.map_err(|e| Error::Filter(e, json))?
+    } else {
+        return fail(
+            "bad_input",
+            "a filter is a query string, a structured filter object or a Logpush filter object",
+        );
+    };
+    Ok(Filter {
+        inner: Rc::new(compiled),
+        now,
+    })
+}
+
+/// A compiled filter. Call `free()` when done with it (or rely on the finalizer).
+#[wasm_bindgen]
+pub struct Filter {
+    inner: Rc<CoreFilter>,
+    /// The fixed "now" of `compileFilter`'s options, else the clock at each call.
+    now: Option<i64>,
+}
+
+impl Filter {
+    fn now(&self) -> i64 {
+        self.now.unwrap_or_else(|| js_sys::Date::now() as i64)
+    }
+}
+
+/// JSON text of an event handed in as an object or as JSON text.
+fn event_json(event: &JsValue) -> Result<String> {
+    match event.as_string() {
+        Some(text) => Ok(text),
+        None if event.is_object() => stringify(event),
+        None => fail("bad_input", "an event is an object or its JSON text"),
+    }
+}
+
+/// Calls `line` with every non-blank line of NDJSON and its bytes including the line
+/// ending (`\n` added to a last line that has none).
+fn each_line(input: &[u8], mut line: impl FnMut(&[u8], &[u8])) {
+    let mut rest = input;
+    while !rest.is_empty() {
+        let (text, with_end) = match memchr::memchr(b'\n', rest) {
+            Some(nl) => (&rest[..nl], &rest[..=nl]),
+            None => (rest, rest),
+        };
+        rest = &rest[with_end.len()..];
+        if !text.iter().all(u8::is_ascii_whitespace) {
+            line(text, with_end);
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Filter {
+    /// Whether one event (an object or its JSON text) matches. Throws on JSON text that
+    /// does not parse.
+    pub fn matches(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AuditEvent | string")] event: JsValue,
+    ) -> Result<bool> {
+        let json = event_json(&event)?;
+        // A bad event is the caller's data, not the filter: a plain error, not FilterError.
+        self.inner
+            .matches_line(json.as_bytes(), self.now())
+            .or_else(|e| fail(e.code, e.message))
+    }
+
+    /// The NDJSON lines that match, unchanged, as the same type as the input (`\r\n`
+    /// endings are kept; a last line without one gets `\n`). Lines that are not JSON
+    /// events never match.
+    #[wasm_bindgen(js_name = filterNdjson, unchecked_return_type = "string | Uint8Array")]
+    pub fn filter_ndjson(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    ) -> Result<JsValue> {
+        let input = Input::from_js(&input, "filterNdjson input")?;
+        let now = self.now();
+        let mut out = Vec::new();
+        each_line(input.bytes(), |text, with_end| {
+            if self.inner.matches_line(text, now).unwrap_or(false) {
+                out.extend_from_slice(with_end);
+                if with_end.last() != Some(&b'\n') {
+                    out.push(b'\n');
+                }
+            }
+        });
+        Ok(input.same_kind(out))
+    }
+
+    /// How many NDJSON lines match.
+    pub fn count(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    ) -> Result<f64> {
+        let input = Input::from_js(&input, "count input")?;
+        let now = self.now();
+        let mut n = 0u64;
+        each_line(input.bytes(), |text, _| {
+            if self.inner.matches_line(text, now).unwrap_or(false) {
+                n += 1;
+            }
+        });
+        Ok(n as f64)
+    }
+
+    /// Which leaf terms matched one event: `{ matched, terms: [{ term, matched }] }`.
+    #[wasm_bindgen(unchecked_return_type = "Explanation")]
+    pub fn explain(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AuditEvent | string")] event: JsValue,
+    ) -> Result<JsValue> {
+        let json = event_json(&event)?;
+        let value: serde_json::Value = serde_json::from_str(&json)
+            .or_else(|e| fail("bad_json", format!("the event is not JSON: {e}")))?;
+        to_js(&self.inner.explain(&value, self.now()))
+    }
+
+    /// Canonical expression text; compiling it gives the same filter.
+    #[wasm_bindgen(js_name = toQuery)]
+    pub fn to_query(&self) -> String {
+        self.inner.to_query()
+    }
+
+    /// The canonical IR (as parsed JSON).
+    #[wasm_bindgen(js_name = toIR, unchecked_return_type = "FilterIR")]
+    pub fn to_ir(&self) -> Result<JsValue> {
+        parse(&self.inner.to_ir_json())
+    }
+
+    /// The filter as a Logpush filter; throws a `FilterError` (`logpush_unsupported`)
+    /// naming the first construct Logpush cannot express.
+    #[wasm_bindgen(js_name = toLogpush, unchecked_return_type = "LogpushFilter")]
+    pub fn to_logpush(&self) -> Result<JsValue> {
+        match self.inner.to_logpush() {
+            Ok(json) => parse(&json),
+            Err(e) => Err(Error::Filter(e, self.inner.to_query()).into()),
+        }
+    }
+
+    /// The push/finish object behind `createFilterStream`.
+    #[wasm_bindgen(js_name = ndjsonStream)]
+    pub fn ndjson_stream(&self) -> FilterStream {
+        FilterStream {
+            filter: Rc::clone(&self.inner),
+            now: self.now(),
+            partial: Vec::new(),
+            line: 1,
+        }
+    }
+}
+
+/// A line longer than this is an error in a stream (`too_large`): it bounds the memory a
+/// stream holds.
+const MAX_STREAM_LINE: usize = 64 << 20;
+
+/// Filters NDJSON pushed in chunks of any size; holds at most one partial line.
+#[wasm_bindgen]
+pub struct FilterStream {
+    filter: Rc<CoreFilter>,
+    now: i64,
+    partial: Vec<u8>,
+    /// 1-based number of the line being read (for errors).
+    line: u64,
+}
+
+impl FilterStream {
+    fn take_line(&mut self, text: &[u8], with_end: &[u8], out: &mut Vec<u8>) {
+        if self.filter.matches_line(text, self.now).unwrap_or(false) {
+            out.extend_from_slice(with_end);
+            if with_end.last() != Some(&b'\n') {
+                out.push(b'\n');
+            }
+        }
+    }
+
+    fn too_large(&self) -> Error {
+        Error::Plain {
+            code: "too_large",
+            message: format!(
+                "line {} is longer than {} bytes",
+                self.line, MAX_STREAM_LINE
+            ),
+            details: vec![("line", self.line as f64)],
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl FilterStream {
+    /// Takes the next chunk; returns the matching lines it completed.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Uint8Array> {
+        let mut out = Vec::new();
+        let mut rest = chunk;
+        if !self.partial.is_empty() {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                if self.partial.len() + rest.len() > MAX_STREAM_LINE {
+                    return Err(self.too_large().into());
+                }
+                self.partial.extend_from_slice(rest);
+                return Ok(Uint8Array::new_with_length(0));
+            };
+            let mut line = std::mem::take(&mut self.partial);
+            line.extend_from_slice(&rest[..=nl]);
+            rest = &rest[nl + 1..];
+            let text = &line[..line.len() - 1];
+            if !text.iter().all(u8::is_ascii_whitespace) {
+                self.take_line(text, &line, &mut out);
+            }
+            self.line += 1;
+        }
+        let whole = memchr::memrchr(b'\n', rest).map_or(0, |nl| nl + 1);
+        each_line_numbered(&rest[..whole], &mut self.line, |text, with_end| {
+            if self.filter.matches_line(text, self.now).unwrap_or(false) {
+                out.extend_from_slice(with_end);
+            }
+        });
+        let tail = &rest[whole..];
+        if tail.len() > MAX_STREAM_LINE {
+            return Err(self.too_large().into());
+        }
+        self.partial.extend_from_slice(tail);
+        Ok(Uint8Array::from(out.as_slice()))
+    }
+
+    /// Ends the input; returns the last line if it matches.
+    pub fn finish(&mut self) -> Uint8Array {
+        let mut out = Vec::new();
+        let line = std::mem::take(&mut self.partial);
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            self.take_line(&line, &line, &mut out);
+        }
+        Uint8Array::from(out.as_slice())
+    }
+}
+
+/// [`each_line`] over whole lines, counting them into `line`.
+fn each_line_numbered(input: &[u8], line: &mut u64, mut f: impl FnMut(&[u8], &[u8])) {
+    let mut rest = input;
+    while let Some(nl) = memchr::memchr(b'\n', rest) {
+        let text = &rest[..nl];
+        if !text.iter().all(u8::is_ascii_whitespace) {
+            f(text, &rest[..=nl]);
+        }
+        *line += 1;
+        rest = &rest[nl + 1..];
+    }
+}
