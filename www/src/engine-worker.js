@@ -191,15 +191,41 @@ async function applyFilter({ query, now, from, to }) {
   return { ...store.view(), ms: performance.now() - t0 };
 }
 
-// The query text that a structured (form) filter compiles to, and back.
+// The query text that a structured (form) filter compiles to, and back. A package whose
+// core cannot read structured filters yet gets the form as the equivalent query text.
 async function structuredToQuery({ structured, now }) {
   await ready;
-  const f = compile(structured, now);
+  let f;
+  try {
+    f = compile(structured, now);
+  } catch (e) {
+    if (!(e.data && e.data.filterError && e.data.filterError.code === 'bad_structured')) throw e;
+    f = compile(structuredText(structured), now);
+  }
   try {
     return { query: f.toQuery() };
   } finally {
     if (typeof f.free === 'function') f.free();
   }
+}
+
+const FIELD_OF_LIST = {
+  users: 'user', organizations: 'org', projects: 'project', resourceTypes: 'resource.type',
+  resourceIdentifiers: 'resource.identifier', actions: 'action', modules: 'module', principalTypes: 'principal.type',
+};
+
+function structuredText(s) {
+  const terms = [];
+  for (const [key, field] of Object.entries(FIELD_OF_LIST)) {
+    const v = s[key];
+    if (Array.isArray(v) && v.length) terms.push(`${field} in {${v.map((x) => JSON.stringify(x)).join(' ')}}`);
+  }
+  if (s.from) terms.push(`time >= ${s.from}`);
+  if (s.to) terms.push(`time <= ${s.to}`);
+  if (s.excludeLoginEvents) terms.push('-is:login');
+  if (s.excludeSystemEvents) terms.push('-is:system');
+  if (s.query) terms.push(`(${s.query})`);
+  return terms.join(' and ');
 }
 
 async function queryToStructured({ query, now }) {
