@@ -78,8 +78,8 @@ impl Rng {
         ((self.next() >> 32) * n) >> 32
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
     }
 
     /// True with probability `percent`/100.
@@ -508,7 +508,7 @@ impl Sampler {
     fn write_event(&mut self, out: &mut Vec<u8>) {
         let t = self.time_ms();
         let fam = self.family();
-        let rtype = *self.rng.pick(fam.types);
+        let rtype = self.rng.pick(fam.types);
         let n_actions = fam.actions.len() + if fam.generic { GENERIC.len() } else { 0 };
         let a = self.rng.below(n_actions as u64) as usize;
         let action = if fam.generic && a < GENERIC.len() {
@@ -543,7 +543,7 @@ impl Sampler {
         out.extend_from_slice(b"\",\"identifier\":");
         match ptype {
             "USER" => {
-                let (id, email) = *self.rng.pick(USERS);
+                let (id, email) = self.rng.pick(USERS);
                 push_str(out, id);
                 if !self.rng.chance(8) {
                     out.extend_from_slice(b",\"email\":");
@@ -551,7 +551,7 @@ impl Sampler {
                 }
             }
             "SERVICE_ACCOUNT" => {
-                let id = *self.rng.pick(SERVICE_ACCOUNTS);
+                let id = self.rng.pick(SERVICE_ACCOUNTS);
                 push_str(out, id);
                 if self.rng.chance(50) {
                     out.extend_from_slice(b",\"email\":\"");
@@ -560,7 +560,7 @@ impl Sampler {
                 }
             }
             "API_KEY" => {
-                let id = *self.rng.pick(API_KEYS);
+                let id = self.rng.pick(API_KEYS);
                 push_str(out, id);
             }
             _ => out.extend_from_slice(b"\"SYSTEM\""),
@@ -576,11 +576,11 @@ impl Sampler {
         out.extend_from_slice(b",\"identifier\":\"");
         match fam.kind {
             Kind::Login => {
-                let (id, _) = *self.rng.pick(USERS);
+                let (id, _) = self.rng.pick(USERS);
                 out.extend_from_slice(id.as_bytes());
             }
             _ => {
-                for b in rtype.bytes().take(12) {
+                for b in rtype.bytes() {
                     out.push(b.to_ascii_lowercase());
                 }
                 out.push(b'_');
@@ -612,11 +612,11 @@ impl Sampler {
         };
         if scope >= 1 {
             out.extend_from_slice(b",\"orgIdentifier\":");
-            push_str(out, *self.rng.pick(ORGS));
+            push_str(out, self.rng.pick(ORGS));
         }
         if scope == 2 {
             out.extend_from_slice(b",\"projectIdentifier\":");
-            push_str(out, *self.rng.pick(PROJECTS));
+            push_str(out, self.rng.pick(PROJECTS));
         }
         out.push(b'}');
 
@@ -640,7 +640,7 @@ impl Sampler {
                     }
                 }
                 "DELETE" | "DELETE_TOKEN" => "DELETE",
-                _ => *self.rng.pick(&["POST", "POST", "PUT", "GET"]),
+                _ => self.rng.pick(&["POST", "POST", "PUT", "GET"][..]),
             };
             out.extend_from_slice(b",\"auditHttpRequestInfo\":{\"requestMethod\":\"");
             out.extend_from_slice(method.as_bytes());
@@ -659,7 +659,7 @@ impl Sampler {
                 let _ = write!(out, "\"{t}\"");
             }
             _ => {
-                let minutes = *self.rng.pick(OFFSETS_MIN);
+                let minutes = self.rng.pick(OFFSETS_MIN);
                 self.write_rfc3339(out, t, minutes);
             }
         }
@@ -697,10 +697,10 @@ impl Sampler {
                         if k > 0 {
                             out.push(b',');
                         }
-                        push_str(out, *self.rng.pick(TAGS));
+                        push_str(out, self.rng.pick(TAGS));
                     }
                     out.extend_from_slice(b"],\"note\":");
-                    push_str(out, *self.rng.pick(NOTES));
+                    push_str(out, self.rng.pick(NOTES));
                 }
                 out.push(b'}');
             }

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::error::{self, FilterError};
+use super::fast::PathTree;
 use super::fields::{self, FieldType};
 use super::ir::{Ir, Literal, Op, Preset};
 
@@ -17,7 +18,9 @@ pub struct Program {
     pub(super) text: bool,
     /// Literal pre-checks: for each, a line can only match if it contains one of the
     /// byte strings (JSON-encoded string values with their quotes).
-    pub(super) required: Vec<Vec<Vec<u8>>>,
+    pub(super) finders: Vec<Vec<memchr::memmem::Finder<'static>>>,
+    /// The slots as a tree of object keys, for the fast path.
+    pub(super) tree: PathTree,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +89,8 @@ impl TimeVal {
 pub(super) struct Glob {
     pub(super) parts: Vec<String>,
     pub(super) star: bool,
+    /// The pattern as a number when it is one, so that `metadata.count:5` matches `5.0`.
+    pub(super) number: Option<f64>,
 }
 
 /// An IP network (a single address is a /32 or /128).
@@ -238,11 +243,22 @@ pub fn compile(ir: &Ir) -> Result<Program, FilterError> {
     let root = c.node(ir)?;
     let mut required = Vec::new();
     required_literals(ir, &mut required);
+    let finders = required
+        .iter()
+        .map(|group: &Vec<Vec<u8>>| {
+            group
+                .iter()
+                .map(|lit| memchr::memmem::Finder::new(lit).into_owned())
+                .collect()
+        })
+        .collect();
+    let tree = PathTree::build(&c.slots);
     Ok(Program {
         root,
         slots: c.slots,
         text: c.text,
-        required,
+        finders,
+        tree,
     })
 }
 
@@ -441,6 +457,11 @@ impl Glob {
     pub(super) fn new(pattern: &str) -> Glob {
         let lower = pattern.to_lowercase();
         Glob {
+            number: if super::parse::is_number(pattern) {
+                pattern.parse().ok()
+            } else {
+                None
+            },
             star: lower.contains('*'),
             parts: lower.split('*').map(str::to_string).collect(),
         }

@@ -144,7 +144,10 @@ fn test(pred: &Pred, leaf: Leaf<'_>, now: i64) -> bool {
         Pred::Regex(re) => matches!(leaf, Leaf::Str(x) if re.is_match(x)),
         Pred::Like(g) => match leaf {
             Leaf::Str(x) => g.matches_lower(&x.to_lowercase()),
-            Leaf::Num(n) => g.matches_lower(&n.to_string()),
+            Leaf::Num(n) => match &g.number {
+                Some(v) => n.as_f64() == Some(*v),
+                None => g.matches_lower(&n.to_string()),
+            },
             Leaf::Bool(b) => g.matches_lower(if b { "true" } else { "false" }),
             Leaf::Other => false,
         },

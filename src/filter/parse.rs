@@ -35,12 +35,15 @@ pub fn parse(query: &str) -> Result<Ir, FilterError> {
     p.c.skip_ws();
     if !p.c.at_end() {
         let start = p.c.pos;
-        let code = if p.c.peek() == Some(')') {
-            error::UNBALANCED_PAREN
+        let (code, msg) = if p.c.peek() == Some(')') {
+            (
+                error::UNBALANCED_PAREN,
+                "this parenthesis has no opening partner",
+            )
         } else {
-            error::UNEXPECTED_TOKEN
+            (error::UNEXPECTED_TOKEN, "unexpected text here")
         };
-        return Err(p.c.error(code, "unexpected text here", (start, start + 1)));
+        return Err(p.c.error(code, msg, (start, start + 1)));
     }
     Ok(ir)
 }
@@ -427,7 +430,7 @@ impl Parser<'_> {
     fn time(&self, raw: &Raw) -> Result<(Literal, bool), FilterError> {
         parse_time_literal(&raw.text).ok_or_else(|| {
             self.c.error(
-                error::BAD_TIME,
+                error::TYPE_MISMATCH,
                 format!(
                     "{:?} is not a time: use RFC 3339, a date (2026-01-01), epoch milliseconds or now-7d",
                     raw.text

@@ -110,8 +110,7 @@ pub fn now_text(off: i64) -> String {
     let sign = if off < 0 { '-' } else { '+' };
     let abs = off.unsigned_abs();
     for (unit, ms) in [
-        ("w", 604_800_000u64),
-        ("d", 86_400_000),
+        ("d", 86_400_000u64),
         ("h", 3_600_000),
         ("m", 60_000),
         ("s", 1_000),

@@ -110,7 +110,7 @@ fn qualifiers() {
 fn errors() {
     err("acton == \"x\"", error::UNKNOWN_FIELD);
     err("acton:x", error::UNKNOWN_FIELD);
-    err("time > \"abc\"", error::BAD_TIME);
+    err("time > \"abc\"", error::TYPE_MISMATCH);
     err("ip in {foo}", error::TYPE_MISMATCH);
     err("action < 5", error::TYPE_MISMATCH);
     err("resourceId matches \"(\"", error::BAD_REGEX);

@@ -132,7 +132,8 @@ pub fn check_into(
     }
 }
 
-/// Vocabulary warnings of one event object (fields that are not strings are skipped).
+/// Vocabulary warnings of one event object (fields that are not non-empty strings are
+/// skipped: they are errors already).
 pub fn vocabulary_warnings(value: &Value) -> Vec<Violation> {
     let mut warnings = Vec::new();
     if let Value::Object(map) = value {
@@ -141,8 +142,13 @@ pub fn vocabulary_warnings(value: &Value) -> Vec<Violation> {
     warnings
 }
 
+/// A non-empty string value.
+fn text(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
 fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
-    if let Some(Value::String(module)) = map.get("auditModule") {
+    if let Some(module) = text(map.get("auditModule")) {
         if !vocabulary::is_known_module(module) {
             warnings.push(Violation::new(
                 "auditModule",
@@ -152,7 +158,7 @@ fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
         }
     }
     let resource_type = match map.get("auditResource") {
-        Some(Value::Object(r)) => r.get("type").and_then(Value::as_str),
+        Some(Value::Object(r)) => text(r.get("type")),
         _ => None,
     };
     if let Some(t) = resource_type {
@@ -164,7 +170,7 @@ fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
             ));
         }
     }
-    if let Some(Value::String(action)) = map.get("auditAction") {
+    if let Some(action) = text(map.get("auditAction")) {
         if !vocabulary::is_known_action(action) {
             warnings.push(Violation::new(
                 "auditAction",
@@ -294,10 +300,15 @@ fn quote(s: &str) -> String {
 /// Size (bytes of compact JSON, strings unescaped) and depth limits. Returns false when the
 /// event is too large, so the caller can stop.
 fn check_limits(value: &Value, options: &Options, sink: &mut Sink) -> bool {
-    let mut size = 0usize;
-    let mut deep = false;
-    measure(value, &Path::Root, 1, options, &mut size, &mut deep, sink);
-    if size > options.max_size {
+    let mut m = Measure {
+        max_depth: options.max_depth,
+        max_size: options.max_size,
+        size: 0,
+        deep: false,
+        sink,
+    };
+    m.value(value, &Path::Root, 1);
+    if m.size > options.max_size {
         sink.at("", codes::TOO_LARGE, || {
             format!("the event is larger than {} bytes", options.max_size)
         });
@@ -306,65 +317,73 @@ fn check_limits(value: &Value, options: &Options, sink: &mut Sink) -> bool {
     true
 }
 
-fn measure(
-    value: &Value,
-    path: &Path,
-    depth: usize,
-    options: &Options,
-    size: &mut usize,
-    deep: &mut bool,
-    sink: &mut Sink,
-) {
-    if *size > options.max_size {
-        return;
-    }
-    match value {
-        Value::Null => *size += 4,
-        Value::Bool(_) => *size += 5,
-        // A bound, not the exact length of the number's text.
-        Value::Number(_) => *size += 20,
-        Value::String(s) => *size += s.len() + 2,
-        Value::Array(items) => {
-            *size += 2 + items.len();
-            if depth > options.max_depth {
-                report_deep(path, options, deep, sink);
-                return;
-            }
-            for (i, item) in items.iter().enumerate() {
-                measure(
-                    item,
-                    &Path::Index(path, i),
-                    depth + 1,
-                    options,
-                    size,
-                    deep,
-                    sink,
-                );
-            }
-        }
-        Value::Object(map) => {
-            *size += 2 + map.len();
-            if depth > options.max_depth {
-                report_deep(path, options, deep, sink);
-                return;
-            }
-            for (k, v) in map {
-                *size += k.len() + 3;
-                measure(v, &Path::Key(path, k), depth + 1, options, size, deep, sink);
-            }
-        }
-    }
+struct Measure<'s, 'o> {
+    max_depth: usize,
+    max_size: usize,
+    size: usize,
+    deep: bool,
+    sink: &'s mut Sink<'o>,
 }
 
-fn report_deep(path: &Path, options: &Options, deep: &mut bool, sink: &mut Sink) {
-    // One too_deep per event is enough to say why.
-    if !*deep {
-        *deep = true;
-        sink.push(
-            || path.render(),
-            codes::TOO_DEEP,
-            || format!("nested deeper than {} levels", options.max_depth),
-        );
+impl Measure<'_, '_> {
+    /// Size of a scalar; containers are measured by `value`.
+    #[inline]
+    fn scalar(v: &Value) -> Option<usize> {
+        match v {
+            Value::Null => Some(4),
+            Value::Bool(_) => Some(5),
+            // A bound, not the exact length of the number's text.
+            Value::Number(_) => Some(20),
+            Value::String(s) => Some(s.len() + 2),
+            Value::Array(_) | Value::Object(_) => None,
+        }
+    }
+
+    fn value(&mut self, value: &Value, path: &Path, depth: usize) {
+        if self.size > self.max_size {
+            return;
+        }
+        match value {
+            Value::Array(items) => {
+                self.size += 2 + items.len();
+                if depth > self.max_depth {
+                    return self.too_deep(path);
+                }
+                for (i, item) in items.iter().enumerate() {
+                    match Self::scalar(item) {
+                        Some(n) => self.size += n,
+                        None => self.value(item, &Path::Index(path, i), depth + 1),
+                    }
+                }
+            }
+            Value::Object(map) => {
+                self.size += 2 + map.len();
+                if depth > self.max_depth {
+                    return self.too_deep(path);
+                }
+                for (k, v) in map {
+                    self.size += k.len() + 3;
+                    match Self::scalar(v) {
+                        Some(n) => self.size += n,
+                        None => self.value(v, &Path::Key(path, k), depth + 1),
+                    }
+                }
+            }
+            scalar => self.size += Self::scalar(scalar).unwrap_or(0),
+        }
+    }
+
+    fn too_deep(&mut self, path: &Path) {
+        // One too_deep per event is enough to say why.
+        if !self.deep {
+            self.deep = true;
+            let max = self.max_depth;
+            self.sink.push(
+                || path.render(),
+                codes::TOO_DEEP,
+                || format!("nested deeper than {max} levels"),
+            );
+        }
     }
 }
 

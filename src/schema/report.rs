@@ -70,6 +70,8 @@ pub struct Warning {
 pub struct BatchValidator {
     options: Options,
     report: Report,
+    rejected: u64,
+    warned: u64,
     errors: Vec<Violation>,
     warnings: Vec<Violation>,
 }
@@ -92,6 +94,7 @@ impl BatchValidator {
         self.errors.clear();
         self.warnings.clear();
         check_into(value, &self.options, &mut self.errors, &mut self.warnings);
+        self.warned += self.warnings.len() as u64;
         for w in self.warnings.drain(..) {
             self.report.warnings.push(Warning {
                 index,
@@ -109,12 +112,8 @@ impl BatchValidator {
                 .get("auditEventId")
                 .and_then(Value::as_str)
                 .map(str::to_string);
-            self.report.rejected.push(Rejected {
-                index,
-                line,
-                id,
-                errors: std::mem::take(&mut self.errors),
-            });
+            let errors = std::mem::take(&mut self.errors);
+            self.push_rejected(index, line, id, errors);
             false
         }
     }
@@ -137,12 +136,37 @@ impl BatchValidator {
         id: Option<String>,
         errors: Vec<Violation>,
     ) {
+        self.rejected += 1;
         self.report.rejected.push(Rejected {
             index,
             line,
             id,
             errors,
         });
+    }
+
+    /// Takes the rejected events and warnings gathered so far (counts stay), so that a
+    /// caller can stream them out instead of holding them.
+    pub fn take_entries(&mut self) -> (Vec<Rejected>, Vec<Warning>) {
+        (
+            std::mem::take(&mut self.report.rejected),
+            std::mem::take(&mut self.report.warnings),
+        )
+    }
+
+    /// How many events were valid so far.
+    pub fn valid_count(&self) -> u64 {
+        self.report.valid
+    }
+
+    /// How many events were rejected so far (taken entries included).
+    pub fn rejected_count(&self) -> u64 {
+        self.rejected
+    }
+
+    /// How many warnings were given so far (taken entries included).
+    pub fn warning_count(&self) -> u64 {
+        self.warned
     }
 
     /// The report so far.

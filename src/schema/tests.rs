@@ -460,8 +460,8 @@ mod props {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| Value::from(n)),
-            any::<f64>().prop_map(|f| Value::from(f)),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
             ".{0,12}".prop_map(Value::String),
             prop_oneof![
                 Just("auditEventId"),

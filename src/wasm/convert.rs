@@ -1,12 +1,22 @@
 //! `detectFormat`, `convert` and the push/finish object behind `createConvertStream`.
 
+use std::io::{self, Write};
+
+use flate2::write::GzEncoder;
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::{to_js, Input, Result};
-use crate::convert::{Format, ReadOptions, Reader};
+use super::{fail, to_js, Error, Input, Result};
+use crate::convert::write::HecOptions;
+use crate::convert::{
+    gzip, Format, Item, ReadError, ReadOptions, Reader, WriteOptions, Writer,
+};
 
 /// Bytes of the input looked at to detect its format.
 const DETECT_BYTES: usize = 256 * 1024;
+/// Input is handed to the reader in slices of this size so that the records of one slice
+/// are written and dropped before the next is read.
+const SLICE: usize = 1 << 20;
 
 #[derive(serde::Serialize)]
 struct Detected {
@@ -36,5 +46,245 @@ pub fn detect_format(
     to_js(&Detected {
         format: reader.format().map(Format::name),
         gzip: reader.is_gzip().unwrap_or(false) || name_gzip,
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ConvertOptions {
+    #[serde(default)]
+    from: Option<String>,
+    to: String,
+    #[serde(default)]
+    columns: Option<Vec<String>>,
+    #[serde(default)]
+    csv_safety: Option<bool>,
+    #[serde(default)]
+    gzip: bool,
+    #[serde(default)]
+    hec: Option<JsHecOptions>,
+    #[serde(default)]
+    stop_on_error: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsHecOptions {
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    sourcetype: Option<String>,
+    #[serde(default)]
+    index: Option<String>,
+    /// Name → dotted path, in the caller's key order.
+    #[serde(default)]
+    fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn format(name: &str, what: &str) -> Result<Format> {
+    name.parse::<Format>()
+        .or_else(|e| fail("bad_option", format!("{what}: {e}")))
+}
+
+/// The output: plain bytes or a gzip stream, drained after every push.
+enum Out {
+    Plain(Vec<u8>),
+    Gzip(GzEncoder<Vec<u8>>),
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Out::Plain(v) => v.write(buf),
+            Out::Gzip(g) => g.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Out {
+    fn take(&mut self) -> Vec<u8> {
+        match self {
+            Out::Plain(v) => std::mem::take(v),
+            Out::Gzip(g) => std::mem::take(g.get_mut()),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<Vec<u8>> {
+        if let Out::Gzip(g) = self {
+            g.try_finish()?;
+        }
+        Ok(self.take())
+    }
+}
+
+/// Reader + writer: the push/finish object behind `convert` and `createConvertStream`.
+/// Bad records are skipped, passed to `onError`, or (with `stopOnError`) thrown.
+#[wasm_bindgen]
+pub struct ConvertStream {
+    reader: Reader,
+    writer: Writer<Out>,
+    items: Vec<Item>,
+    stop_on_error: bool,
+    on_error: Option<js_sys::Function>,
+}
+
+fn record_error(e: &ReadError) -> Error {
+    Error::Plain {
+        code: e.code.as_str(),
+        message: e.to_string(),
+        details: vec![
+            ("record", e.index as f64),
+            ("line", e.line as f64),
+            ("offset", e.byte as f64),
+        ],
+    }
+}
+
+fn write_error(e: io::Error) -> JsValue {
+    Error::new("write_failed", e.to_string()).into()
+}
+
+#[wasm_bindgen]
+impl ConvertStream {
+    /// A converter with the options of `convert`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
+    ) -> Result<ConvertStream> {
+        // `onError` is a function, which serde cannot read: take it out first.
+        let mut on_error = None;
+        let mut options = options;
+        if options.is_object() {
+            let callback = js_sys::Reflect::get(&options, &"onError".into())?;
+            if !callback.is_undefined() {
+                match callback.dyn_into::<js_sys::Function>() {
+                    Ok(f) => on_error = Some(f),
+                    Err(_) => return fail("bad_option", "onError must be a function"),
+                }
+                let copy = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
+                js_sys::Reflect::delete_property(&copy, &"onError".into())?;
+                options = copy.into();
+            }
+        }
+        if options.is_undefined() || options.is_null() {
+            return fail("bad_option", "convert options need at least `to`");
+        }
+        let opts: ConvertOptions = serde_wasm_bindgen::from_value(options)
+            .or_else(|e| fail("bad_option", format!("convert options: {e}")))?;
+        let to = format(&opts.to, "to")?;
+        let reader = match &opts.from {
+            Some(name) => Reader::new(format(name, "from")?, ReadOptions::default())
+                .map_err(|e| record_error(&e))?,
+            None => Reader::detecting(None, ReadOptions::default()),
+        };
+        let mut write = WriteOptions {
+            columns: opts.columns,
+            ..WriteOptions::default()
+        };
+        if let Some(safety) = opts.csv_safety {
+            write.csv_safety = safety;
+        }
+        if let Some(hec) = opts.hec {
+            let defaults = HecOptions::default();
+            let fields = match hec.fields {
+                None => defaults.fields,
+                Some(map) => {
+                    let mut fields = Vec::with_capacity(map.len());
+                    for (name, path) in map {
+                        match path {
+                            serde_json::Value::String(path) => fields.push((name, path)),
+                            _ => return fail("bad_option", "hec.fields values are dotted paths"),
+                        }
+                    }
+                    fields
+                }
+            };
+            write.hec = HecOptions {
+                host: hec.host,
+                source: hec.source,
+                sourcetype: hec.sourcetype.or(defaults.sourcetype),
+                index: hec.index,
+                fields,
+            };
+        }
+        let out = if opts.gzip {
+            Out::Gzip(gzip::encoder(Vec::new()))
+        } else {
+            Out::Plain(Vec::new())
+        };
+        Ok(ConvertStream {
+            reader,
+            writer: Writer::new(to, write, out),
+            items: Vec::new(),
+            stop_on_error: opts.stop_on_error,
+            on_error,
+        })
+    }
+
+    /// Writes the records read so far; reports or throws the bad ones.
+    fn drain(&mut self) -> Result<()> {
+        for item in self.items.drain(..) {
+            match item {
+                Ok(record) => self.writer.write(&record.value).map_err(write_error)?,
+                Err(e) if self.stop_on_error => return Err(record_error(&e).into()),
+                Err(e) => {
+                    if let Some(f) = &self.on_error {
+                        f.call1(&JsValue::NULL, &record_error(&e).into())?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the next chunk; returns the output it completed.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Uint8Array> {
+        for slice in chunk.chunks(SLICE) {
+            self.reader.push(slice, &mut self.items);
+            self.drain()?;
+        }
+        Ok(Uint8Array::from(self.writer.get_mut().take().as_slice()))
+    }
+
+    /// Ends the input; returns the rest of the output.
+    pub fn finish(&mut self) -> Result<Uint8Array> {
+        Ok(Uint8Array::from(self.finish_bytes()?.as_slice()))
+    }
+
+    fn finish_bytes(&mut self) -> Result<Vec<u8>> {
+        self.reader.finish(&mut self.items);
+        self.drain()?;
+        self.writer.end().map_err(write_error)?;
+        self.writer.get_mut().finish().map_err(write_error)
+    }
+}
+
+/// Converts a whole input (any readable format, gzip detected) to another format. The
+/// result is a string when the input was and the output is not gzip, else a Uint8Array.
+#[wasm_bindgen]
+pub fn convert(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
+) -> Result<JsValue> {
+    let input = Input::from_js(&input, "convert input")?;
+    let mut stream = ConvertStream::new(options)?;
+    let gzip = matches!(stream.writer.get_mut(), Out::Gzip(_));
+    let mut out = Vec::new();
+    for slice in input.bytes().chunks(SLICE) {
+        stream.reader.push(slice, &mut stream.items);
+        stream.drain()?;
+        out.extend_from_slice(&stream.writer.get_mut().take());
+    }
+    out.extend_from_slice(&stream.finish_bytes()?);
+    Ok(if gzip {
+        Uint8Array::from(out.as_slice()).into()
+    } else {
+        input.same_kind(out)
     })
 }

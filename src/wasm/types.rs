@@ -108,8 +108,11 @@ export interface CompileOptions {
 /** The filter IR as canonical JSON (filter-language.md §6). */
 export type FilterIR = { [key: string]: unknown } | unknown[] | string | boolean;
 
-/** Why a filter did or did not match an event. */
-export type Explanation = { matched: boolean; [key: string]: unknown };
+/** Why a filter did or did not match an event: every leaf term in print order. */
+export interface Explanation {
+  matched: boolean;
+  terms: Array<{ term: string; matched: boolean }>;
+}
 
 /** A format `convert` reads or writes. `ocsf` is write-only. */
 export type Format = 'json' | 'ndjson' | 'csv' | 'splunk_hec' | 'sumo' | 'ocsf';
@@ -118,9 +121,12 @@ export type Format = 'json' | 'ndjson' | 'csv' | 'splunk_hec' | 'sumo' | 'ocsf';
 export interface HecOptions {
   host?: string;
   source?: string;
+  /** Default `harness:audit`. */
   sourcetype?: string;
   index?: string;
-  /** Indexed fields: name → dotted path of the event value, e.g. `{ account: 'auditResourceScope.accountIdentifier' }`. */
+  /** Indexed fields: name → dotted path of the event value. Default
+   * `{ account: 'auditResourceScope.accountIdentifier', module: 'auditModule', action: 'auditAction' }`;
+   * `{}` writes no `fields`. */
   fields?: Record<string, string>;
 }
 
@@ -138,6 +144,22 @@ export interface ConvertOptions {
   gzip?: boolean;
   /** Splunk HEC writer options. */
   hec?: HecOptions;
+  /** Throw a `TrailsiftError` at the first bad record instead of skipping it. */
+  stopOnError?: boolean;
+  /** Called with every bad record that is skipped. */
+  onError?: (error: RecordError) => void;
+}
+
+/** A record that could not be read (a `TrailsiftError`). */
+export interface RecordError extends Error {
+  /** Stable code: `bad_json`, `bad_utf8`, `too_large`, `too_deep`, `not_an_object`, `truncated`, `bad_gzip`, `bad_csv`, `bad_envelope`. */
+  code: string;
+  /** 0-based record number. */
+  record: number;
+  /** 1-based line where the record starts. */
+  line: number;
+  /** Byte offset of the record in the (decompressed) input. */
+  offset: number;
 }
 
 /** What `detectFormat` found. */

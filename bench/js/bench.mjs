@@ -1,0 +1,293 @@
+// Benchmarks of the npm package (one Node process), printed as the "npm package" section
+// of BENCHMARKS.md:
+//   (a) Filter.count / filterNdjson vs an idiomatic JS baseline (split, JSON.parse, predicate)
+//   (b) validate vs JSON.parse + an ajv-compiled JSON Schema of the event
+//   (c) the wasm filter vs the native CLI (`trailsift filter --count`)
+//   (d) createFilterStream over a 1 GB file: peak memory
+// Data: 100 MB of `trailsift gen` NDJSON in bench/data/ (generated once, not committed).
+// Run with `make bench-js` (builds pkg/ and the native CLI first).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, statSync, openSync, closeSync, writeSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import Ajv from 'ajv';
+import * as ts from '../../pkg/node.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DATA = join(ROOT, 'bench', 'data');
+const NATIVE = join(ROOT, 'target', 'native', 'trailsift');
+const FILE = join(DATA, 'events-100mb.ndjson');
+const BIG = join(DATA, 'events-1gb.ndjson');
+const MB = 1 << 20;
+const RUNS = Number(process.env.RUNS ?? 3);
+const NOW = Date.parse('2026-11-08T00:00:00Z');
+
+function ensureData() {
+  if (!existsSync(NATIVE)) throw new Error(`no ${NATIVE}: run make cli`);
+  mkdirSync(DATA, { recursive: true });
+  if (!existsSync(FILE)) {
+    const sample = execFileSync(NATIVE, ['gen', '--count', '2000', '--seed', '7'], { maxBuffer: 1 << 30 });
+    const count = Math.ceil((100 * MB) / (sample.length / 2000));
+    const fd = openSync(FILE, 'w');
+    const run = spawnSync(NATIVE, ['gen', '--count', String(count), '--seed', '7'], { stdio: ['ignore', fd, 'inherit'] });
+    closeSync(fd);
+    if (run.status !== 0) throw new Error('trailsift gen failed');
+  }
+  if (!existsSync(BIG)) {
+    const chunk = readFileSync(FILE);
+    const fd = openSync(BIG, 'w');
+    for (let i = 0; i < 10; i++) writeSync(fd, chunk);
+    closeSync(fd);
+  }
+}
+
+function best(fn) {
+  let min = Infinity;
+  let result;
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    result = fn();
+    min = Math.min(min, performance.now() - t);
+  }
+  return { ms: min, result };
+}
+
+// ---- JS baselines -------------------------------------------------------------------
+
+const lower = (v) => (typeof v === 'string' ? v.toLowerCase() : undefined);
+const timeMs = (t) => (typeof t === 'number' ? t : /^\d+$/.test(t ?? '') ? Number(t) : Date.parse(t));
+function anyText(v, needle) {
+  if (typeof v === 'string') return v.toLowerCase().includes(needle);
+  if (v && typeof v === 'object') {
+    for (const k in v) if (anyText(v[k], needle)) return true;
+  }
+  return false;
+}
+
+const QUERIES = [
+  {
+    name: 'qualifier, one field',
+    query: 'action:DELETE',
+    js: (e) => lower(e.auditAction) === 'delete',
+  },
+  {
+    name: 'AND of equality and negated preset',
+    query: 'resource.type == "SECRET" and -is:system',
+    js: (e) => e.auditResource?.type === 'SECRET' && e.auditEventAuthor?.principal?.type !== 'SYSTEM',
+  },
+  {
+    name: 'time range and any-of',
+    query: 'time >= 2026-11-05 and action:CREATE,UPDATE',
+    js: (e) => timeMs(e.auditEventTime) >= Date.parse('2026-11-05T00:00:00Z') && ['create', 'update'].includes(lower(e.auditAction)),
+  },
+  {
+    name: 'free text',
+    query: '"password"',
+    js: (e) => anyText(e, 'password'),
+  },
+];
+
+function jsCount(text, predicate) {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let e;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (predicate(e)) n++;
+  }
+  return n;
+}
+
+function jsFilter(text, predicate) {
+  const out = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let e;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (predicate(e)) out.push(line);
+  }
+  return out.join('\n') + (out.length ? '\n' : '');
+}
+
+// The event of formats.md §1 as JSON Schema (what a JS project would write for ajv).
+const nonEmpty = { type: 'string', minLength: 1 };
+const SCHEMA = {
+  type: 'object',
+  required: ['auditEventId', 'auditEventAuthor', 'auditModule', 'auditResource', 'auditResourceScope', 'auditAction', 'auditEventTime'],
+  properties: {
+    auditEventId: nonEmpty,
+    auditEventAuthor: {
+      type: 'object',
+      required: ['principal'],
+      properties: {
+        principal: {
+          type: 'object',
+          required: ['type', 'identifier'],
+          properties: { type: nonEmpty, identifier: nonEmpty, email: { type: 'string' } },
+        },
+      },
+    },
+    auditModule: nonEmpty,
+    auditResource: { type: 'object', required: ['type', 'identifier'], properties: { type: nonEmpty, identifier: nonEmpty } },
+    auditResourceScope: {
+      type: 'object',
+      required: ['accountIdentifier'],
+      properties: { accountIdentifier: nonEmpty, orgIdentifier: { type: 'string' }, projectIdentifier: { type: 'string' } },
+    },
+    auditAction: nonEmpty,
+    auditEventTime: {
+      anyOf: [
+        { type: 'number' },
+        { type: 'string', pattern: '^[0-9]+$' },
+        { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$' },
+      ],
+    },
+    auditHttpRequestInfo: {
+      type: 'object',
+      required: ['requestMethod', 'clientIP'],
+      properties: {
+        requestMethod: { type: 'string' },
+        clientIP: {
+          anyOf: [
+            { type: 'string', pattern: '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$' },
+            { type: 'string', pattern: '^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$' },
+          ],
+        },
+      },
+    },
+    auditEventMetadata: { type: 'object' },
+  },
+};
+
+function ajvValidate(text, check) {
+  let valid = 0;
+  let rejected = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let e;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      rejected++;
+      continue;
+    }
+    if (check(e)) valid++;
+    else rejected++;
+  }
+  return { valid, rejected };
+}
+
+// ---- (d) stream memory first, while the process is small ------------------------------
+
+async function streamMemory() {
+  const filter = ts.compileFilter('action:DELETE');
+  const wasmMemory = () => ts.initSync().memory.buffer.byteLength;
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  let bytesOut = 0;
+  const t = performance.now();
+  await Readable.toWeb(createReadStream(BIG, { highWaterMark: 256 * 1024 }))
+    .pipeThrough(ts.createFilterStream(filter))
+    .pipeTo(
+      new WritableStream({
+        write(chunk) {
+          bytesOut += chunk.length;
+          peak = Math.max(peak, process.memoryUsage().rss);
+        },
+      }),
+    );
+  clearInterval(timer);
+  const ms = performance.now() - t;
+  return { size: statSync(BIG).size, rssBefore, peak, wasm: wasmMemory(), ms, bytesOut };
+}
+
+// ---- main ---------------------------------------------------------------------------
+
+ensureData();
+const rows = [];
+const fmt = (x, d = 0) => x.toFixed(d);
+const wasmGz = gzipSync(readFileSync(join(ROOT, 'pkg', 'trailsift_bg.wasm')), { level: 9 }).length;
+
+const mem = await streamMemory();
+
+const bytes = readFileSync(FILE);
+const text = bytes.toString('utf8');
+const size = bytes.length;
+const events = jsCount(text, () => true);
+const mbps = (ms) => (size / MB / (ms / 1000)).toFixed(0);
+
+console.error(`data: ${fmt(size / MB)} MB, ${events} events`);
+
+// (a) + (c)
+const filterRows = [];
+for (const q of QUERIES) {
+  const f = ts.compileFilter(q.query, { now: NOW });
+  const wasmCount = best(() => f.count(bytes));
+  const wasmFilter = best(() => f.filterNdjson(text));
+  const jsC = best(() => jsCount(text, q.js));
+  const jsF = best(() => jsFilter(text, q.js));
+  if (wasmCount.result !== jsC.result) console.error(`warning: ${q.query}: wasm ${wasmCount.result} vs JS ${jsC.result}`);
+  const native = best(() => Number(execFileSync(NATIVE, ['filter', '--count', '--now', String(NOW), '-q', q.query, FILE], { encoding: 'utf8' }).trim()));
+  if (native.result !== wasmCount.result) console.error(`warning: ${q.query}: native ${native.result} vs wasm ${wasmCount.result}`);
+  filterRows.push({ q, wasmCount, wasmFilter, jsC, jsF, native });
+  f.free();
+}
+
+// (b)
+const ajv = new Ajv({ allErrors: true });
+const check = ajv.compile(SCHEMA);
+const wasmValidate = best(() => ts.validate(bytes));
+const ajvRun = best(() => ajvValidate(text, check));
+if (wasmValidate.result.valid !== ajvRun.result.valid) {
+  console.error(`note: validate valid=${wasmValidate.result.valid}, ajv valid=${ajvRun.result.valid}`);
+}
+
+const out = [];
+out.push(`Measured by \`make bench-js\` (bench/js/bench.mjs, Node ${process.version}, one process, best of ${RUNS}) on`);
+out.push(`${fmt(size / MB)} MB of \`trailsift gen\` NDJSON (${events} events), input already in memory.`);
+out.push('');
+out.push(`Package size: \`trailsift_bg.wasm\` ${fmt(wasmGz / 1024, 1)} KB gzipped (budget 250 KB).`);
+out.push('');
+out.push('(a) filter, wasm vs idiomatic JS (split lines, JSON.parse, JS predicate):');
+out.push('');
+out.push('| query | matches | wasm count | wasm filterNdjson | JS count | JS filter | count speed-up | filter speed-up |');
+out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of filterRows) {
+  out.push(
+    `| \`${r.q.query}\` | ${r.wasmCount.result} | ${fmt(r.wasmCount.ms)} ms (${mbps(r.wasmCount.ms)} MB/s) | ${fmt(r.wasmFilter.ms)} ms | ${fmt(r.jsC.ms)} ms (${mbps(r.jsC.ms)} MB/s) | ${fmt(r.jsF.ms)} ms | ${(r.jsC.ms / r.wasmCount.ms).toFixed(1)}× | ${(r.jsF.ms / r.wasmFilter.ms).toFixed(1)}× |`,
+  );
+}
+out.push('');
+out.push('(b) validation, wasm `validate(bytes)` (full report) vs JSON.parse + ajv (allErrors) per line:');
+out.push('');
+out.push('| | time | throughput | speed-up |');
+out.push('|---|---:|---:|---:|');
+out.push(`| wasm validate | ${fmt(wasmValidate.ms)} ms | ${mbps(wasmValidate.ms)} MB/s | ${(ajvRun.ms / wasmValidate.ms).toFixed(2)}× |`);
+out.push(`| JSON.parse + ajv | ${fmt(ajvRun.ms)} ms | ${mbps(ajvRun.ms)} MB/s | 1× |`);
+out.push('');
+out.push('(c) wasm `Filter.count` vs the native CLI `trailsift filter --count` (process start and file read included):');
+out.push('');
+out.push('| query | wasm | native | wasm / native |');
+out.push('|---|---:|---:|---:|');
+for (const r of filterRows) {
+  out.push(`| \`${r.q.query}\` | ${fmt(r.wasmCount.ms)} ms | ${fmt(r.native.ms)} ms | ${(r.wasmCount.ms / r.native.ms).toFixed(2)}× |`);
+}
+out.push('');
+out.push(`(d) \`createFilterStream\` over a ${fmt(mem.size / MB / 1024, 2)} GB file (fs stream → Readable.toWeb → filter → sink): `
+  + `${fmt(mem.ms / 1000, 1)} s (${fmt(mem.size / MB / (mem.ms / 1000))} MB/s); peak RSS ${fmt(mem.peak / MB)} MB `
+  + `(${fmt(mem.rssBefore / MB)} MB before), wasm memory ${fmt(mem.wasm / MB, 1)} MB.`);
+console.log(out.join('\n'));
