@@ -86,17 +86,16 @@ export async function resultCount(page) {
 
 // --- the CLI's answers (one place to adapt to its flags) ------------------------------------
 
-export function cliGen(count, seed, out) {
-  const bytes = cli(['gen', '--count', String(count), '--seed', String(seed)]);
-  return bytes;
+export function cliGen(count, seed) {
+  return cli(['gen', '--count', String(count), '--seed', String(seed)]);
 }
 
 export function cliCount(query, file) {
-  return Number.parseInt(cli(['filter', '--count', query, file]).toString().trim(), 10);
+  return Number.parseInt(cli(['filter', '-q', query, '--count', file]).toString().trim(), 10);
 }
 
 export function cliFilter(query, file) {
-  return cli(['filter', query, file]);
+  return cli(['filter', '-q', query, file]);
 }
 
 export function cliConvert(file, to) {
