@@ -106,7 +106,7 @@ export function cliConvert(file, to) {
 export async function afterRun(page, action) {
   const before = await page.evaluate(() => window.__trailsift.runs);
   await action();
-  await page.waitForFunction((b) => window.__trailsift.runs > b && document.body.getAttribute('aria-busy') === 'false', before, { timeout: 120_000 });
+  await page.waitForFunction((b) => window.__trailsift.runs > b && document.body.getAttribute('aria-busy') === 'false', before, { timeout: 60_000 });
 }
 
 export async function typeQuery(page, query) {

@@ -112,7 +112,7 @@ function timeParams(s) {
 
 // Runs `query` and shows the result; a filter error is shown under the query bar.
 async function runQuery(query, structured) {
-  if (!state.loaded) return false;
+  if (!state.loaded) { window.__trailsift.runs++; return false; }
   setBusy(true);
   const t0 = performance.now();
   try {
