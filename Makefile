@@ -66,7 +66,7 @@ test-js: pkg
 bench-js: pkg cli
 	node bench/js/bench.mjs
 
-## The web page: www/dist/ (static files + the package's web build), served by the Worker.
+## The web page: www/ with the package copied into www/pkg/; the Worker serves www/ as [assets].
 www: pkg
 	www/build.sh
 

@@ -4,7 +4,7 @@
 //
 //   node bench/www/bench.mjs [sizeMB ...]     (default: 50 200)
 //
-// Needs target/native/trailsift (make cli) and www/dist (make www). Files are generated
+// Needs target/native/trailsift (make cli) and the page (make www). Files are generated
 // once into bench/data/ (gitignored).
 
 import { existsSync, statSync, openSync, writeSync, closeSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
@@ -56,7 +56,7 @@ async function run(mb) {
   const file = ensureFile(mb);
   const bytes = statSync(file).size;
   const srv = await serve();
-  const browser = await launch();
+  const browser = await launch(['--js-flags=--expose-gc']);
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
@@ -82,6 +82,8 @@ async function run(mb) {
     const loadMs = await page.evaluate(() => window.__trailsift.loadedMs);
     const events = await page.evaluate(() => window.__trailsift.events);
     const longestLoad = await page.evaluate(() => window.__longest);
+    const held = await page.evaluate(() => window.__trailsift.memory());
+    const heldRss = rendererRssMb();
     const reruns = [];
     for (const q of ['action:CREATE,UPDATE -is:system', 'resource.type == "SECRET" or module:CD', 'user:*@example.com']) {
       const before = await page.evaluate(() => window.__trailsift.runs);
@@ -94,7 +96,7 @@ async function run(mb) {
     sampling = false;
     await sampler;
     return {
-      mb: (bytes / 1e6).toFixed(0), events, loadMs, rerunMs: reruns, longestLoad, longest,
+      mb: (bytes / 1e6).toFixed(0), events, held, heldRss, loadMs, rerunMs: reruns, longestLoad, longest,
       peakRssMb: peakRss, baseRssMb: baseRss, peakPageHeapMb: peakPageHeap / 2 ** 20, fileMb: bytes / 2 ** 20,
     };
   } finally {
@@ -103,10 +105,10 @@ async function run(mb) {
   }
 }
 
-console.log('| file | events | load + first results | re-run filter (3 queries) | longest main-thread task | peak JS heap of the page | peak renderer RSS (over idle) |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| file | events | load + first results | re-run filter (3 queries) | longest main-thread task | peak JS heap of the page | engine holds after load (events + wasm memory) | renderer RSS after load, after GC (over idle) | peak renderer RSS (over idle) |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const mb of sizes) {
   const r = await run(mb);
   const f = (x) => `${Math.round(x)}`;
-  console.log(`| ${r.mb} MB NDJSON | ${r.events} | ${(r.loadMs / 1000).toFixed(2)} s | ${r.rerunMs.map((x) => `${f(x)} ms`).join(', ')} | ${f(r.longest)} ms | ${f(r.peakPageHeapMb)} MB | ${f(r.peakRssMb)} MB (${f(r.peakRssMb - r.baseRssMb)} MB, ${((r.peakRssMb - r.baseRssMb) / r.fileMb).toFixed(2)}× the file) |`);
+  console.log(`| ${r.mb} MB NDJSON | ${r.events} | ${(r.loadMs / 1000).toFixed(2)} s | ${r.rerunMs.map((x) => `${f(x)} ms`).join(', ')} | ${f(r.longest)} ms | ${f(r.peakPageHeapMb)} MB | ${f(r.held.storeBytes / 2 ** 20)} MB + ${f(r.held.wasmBytes / 2 ** 20)} MB (${((r.held.storeBytes + r.held.wasmBytes) / 2 ** 20 / r.fileMb).toFixed(2)}× the file) | ${f(r.heldRss - r.baseRssMb)} MB (${((r.heldRss - r.baseRssMb) / r.fileMb).toFixed(2)}×) | ${f(r.peakRssMb)} MB (${f(r.peakRssMb - r.baseRssMb)} MB, ${((r.peakRssMb - r.baseRssMb) / r.fileMb).toFixed(2)}× the file) |`);
 }

@@ -1,4 +1,4 @@
-// Shared helpers of the page's browser tests: a static server for www/dist, Chromium through
+// Shared helpers of the page's browser tests: a static server for www/, Chromium through
 // playwright-core, the CLI, and generated event files.
 
 import { spawn, execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import net from 'node:net';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DIST = path.join(ROOT, 'www/dist');
+export const DIST = path.join(ROOT, 'www');
 export const CLI = process.env.TRAILSIFT_BIN || path.join(ROOT, 'target/native/trailsift');
 export const SCREENSHOTS = path.join(ROOT, 'tests/e2e/screenshots');
 
@@ -39,9 +39,9 @@ export async function serve(dir = DIST) {
   throw new Error('static server did not start');
 }
 
-export async function launch() {
+export async function launch(extraArgs = []) {
   // playwright-core starts Chromium with a fresh temporary profile (its own --user-data-dir).
-  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 export function cli(args, opts = {}) {

@@ -1,5 +1,5 @@
-// The page in online mode, served by the Worker itself at `/` (wrangler dev, assets from
-// www/dist): it fills in its own URL, queries /v1/events and /v1/stats with the form's
+// The page in online mode, served by the Worker itself at `/` (wrangler dev, assets from www/
+// with the package copied in): it fills in its own URL, queries /v1/events and /v1/stats with the form's
 // filter, saves filters through /v1/filters and downloads exports from the server.
 
 import { test, before, after } from 'node:test';
@@ -20,7 +20,7 @@ async function startWorker(tokensConfig) {
   const port = await h.freePort();
   stateDir = mkdtempSync(path.join(tmpdir(), 'trailsift-e2e-online-'));
   const child = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', stateDir, '--assets', 'www/dist', '--var', `TRAILSIFT_TOKENS:${tokensConfig}`,
+    '--persist-to', stateDir, '--var', `TRAILSIFT_TOKENS:${tokensConfig}`,
     '--inspector-port', String(await h.freePort())], {
     cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' },

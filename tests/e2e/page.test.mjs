@@ -1,4 +1,4 @@
-// Browser tests of the web page (www/dist) in Chromium: the page's counts and exports must
+// Browser tests of the web page (www/) in Chromium: the page's counts and exports must
 // equal the CLI's on the same generated file, event data must render as text, errors must
 // render with their caret, and 100k rows must scroll.
 

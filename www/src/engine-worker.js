@@ -9,11 +9,12 @@ import { fetchEventsPage, fetchStats } from './api.js';
 
 let pkg = null; // the trailsift package module, once loaded
 let pkgError = null;
+let wasmExports = null; // for the memory figure of the benchmark
 
 async function loadPackage() {
   try {
     const mod = await import('../pkg/web.js');
-    if (typeof mod.default === 'function') await mod.default();
+    if (typeof mod.default === 'function') wasmExports = await mod.default();
     pkg = mod;
   } catch (e) {
     pkgError = String(e && e.message ? e.message : e);
@@ -364,6 +365,15 @@ const ops = {
   detail: ({ index }) => store.detail(index),
   sort: ({ column, dir }) => { store.setSort(column, dir); store.sortMatches(); return store.view(); },
   vocab: () => store.vocab(),
+  // Memory held by the engine: the stored events and the wasm memory. With Chromium's
+  // --js-flags=--expose-gc (the benchmark), garbage is collected first.
+  memory: () => {
+    if (typeof self.gc === 'function') self.gc();
+    return {
+      storeBytes: store.heldBytes(),
+      wasmBytes: wasmExports && wasmExports.memory ? wasmExports.memory.buffer.byteLength : 0,
+    };
+  },
   exportView,
   connect,
   more,

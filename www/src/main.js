@@ -400,6 +400,9 @@ saved.refresh();
 
 // --- start ---------------------------------------------------------------------------------
 
+// For the benchmark: memory the engine holds (see engine-worker.js `memory`).
+window.__trailsift.memory = () => engine.call('memory');
+
 engine.call('init').then((info) => {
   state.engineReady = info.engine;
   document.body.dataset.engine = info.engine ? 'ready' : 'missing';

@@ -2,7 +2,7 @@
 // a few typed columns (time, and dictionary ids for the table, facet and sort fields). The
 // event JSON is parsed once while loading and again only for the detail panel.
 
-const BLOCK = 4 << 20; // bytes per block handed to the filter in one call
+const BLOCK = 1 << 20; // bytes per block: one filter call, and the most text parsed at once
 
 class Dict {
   constructor() { this.ids = new Map(); this.values = ['']; this.counts = [0]; }
@@ -23,6 +23,7 @@ class Col {
     this.a[this.n++] = v;
   }
   get(i) { return this.a[i]; }
+  trim() { if (this.a.length > this.n) this.a = this.a.slice(0, Math.max(this.n, 1)); }
 }
 
 export const COLUMNS = ['time', 'user', 'action', 'resource', 'org', 'project', 'module'];
@@ -71,7 +72,11 @@ export class Store {
     if (this.pendingBytes >= BLOCK) this.flush(false);
   }
 
-  finish() { this.flush(true); }
+  finish() {
+    this.flush(true);
+    // Give back the growth slack of the columns.
+    for (const col of [this.blk, this.off, this.len, this.time, ...Object.values(this.c)]) col.trim();
+  }
 
   flush(final) {
     if (!this.pendingBytes) return;
@@ -172,6 +177,14 @@ export class Store {
     this.blocks.push(bytes);
     this.blockFirst.push(first);
     this.bytes += bytes.length;
+  }
+
+  // Bytes of the stored lines and typed columns (dictionaries not counted).
+  heldBytes() {
+    let n = 0;
+    for (const b of this.blocks) n += b.byteLength;
+    for (const col of [this.blk, this.off, this.len, this.time, ...Object.values(this.c)]) n += col.a.byteLength;
+    return n + this.matches.byteLength + this.order.byteLength;
   }
 
   summary() {
