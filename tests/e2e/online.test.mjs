@@ -75,6 +75,7 @@ test('the page served by the Worker queries it with the form filter', { skip }, 
     assert.equal(await page.locator('#api-url').inputValue(), worker.url, 'the page fills in its own URL');
     await page.locator('#api-token').fill(tokens.aAll);
     await afterRun(page, () => page.getByRole('button', { name: 'Connect' }).click());
+    console.log('status:', await page.locator('#status').textContent(), 'query:', await page.getByTestId('query-input').inputValue());
     assert.equal(await page.getByTestId('filter-range').inputValue(), '7d', 'online mode defaults to the last 7 days');
     assert.equal(await resultCount(page), await serverTotal(''));
     assert.equal(await resultCount(page), 240);
