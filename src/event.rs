@@ -45,7 +45,11 @@ impl AuditEvent {
             vec![Violation::new(
                 "",
                 "bad_json",
-                format!("invalid JSON at line {} column {}: {e}", e.line(), e.column()),
+                format!(
+                    "invalid JSON at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                ),
             )]
         })?;
         Self::from_value(value)
@@ -267,17 +271,29 @@ mod tests {
             parse_time("2026-11-21T12:05:30.123+02:00"),
             parse_time("2026-11-21T10:05:30.123Z")
         );
-        assert_eq!(parse_time_value(&json!(1763719530123u64)), Ok(1_763_719_530_123));
-        assert_eq!(parse_time_value(&json!(1.763719530123e12)), Ok(1_763_719_530_123));
+        assert_eq!(
+            parse_time_value(&json!(1763719530123u64)),
+            Ok(1_763_719_530_123)
+        );
+        assert_eq!(
+            parse_time_value(&json!(1.763719530123e12)),
+            Ok(1_763_719_530_123)
+        );
         assert!(parse_time("yesterday").is_err());
         assert!(parse_time("").is_err());
         assert_eq!(parse_time_value(&json!(true)), Err(TimeError::WrongType));
-        assert_eq!(parse_time("99999999999999999999"), Err(TimeError::OutOfRange));
+        assert_eq!(
+            parse_time("99999999999999999999"),
+            Err(TimeError::OutOfRange)
+        );
     }
 
     #[test]
     fn formats_utc_millis() {
-        assert_eq!(format_time_ms(1_763_719_530_123), "2025-11-21T10:05:30.123Z");
+        assert_eq!(
+            format_time_ms(1_763_719_530_123),
+            "2025-11-21T10:05:30.123Z"
+        );
         assert_eq!(format_time_ms(0), "1970-01-01T00:00:00.000Z");
     }
 }

@@ -19,6 +19,7 @@
 pub mod convert;
 pub mod event;
 pub mod filter;
+pub mod sample;
 pub mod schema;
 
 #[cfg(feature = "worker")]

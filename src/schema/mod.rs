@@ -1,15 +1,30 @@
 //! Schema validation of audit events (formats.md §1).
 //!
-//! Placeholder: the foundation work replaces this with the full rule set.
+//! [`validate_value`] reports every violation of one event, each with a JSON path, a stable
+//! code ([`codes`]) and a message. [`BatchValidator`] validates a stream of events and
+//! builds the machine-readable [`Report`] that the CLI (`--json`), the npm package and the
+//! Worker share. The happy path allocates nothing: paths and messages are only built for
+//! violations.
+
+pub mod codes;
+mod report;
+pub mod vocabulary;
 
 use std::fmt;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+use crate::event::{parse_time_value, TimeError};
+
+pub use report::{BatchValidator, Rejected, Report, Warning};
 
 /// One problem with an event: where (JSON path), what (stable code) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
+    /// Dotted JSON path (`auditResource.identifier`, `auditEventMetadata.tags[2]`); `""`
+    /// is the event itself.
     pub path: String,
     pub code: String,
     pub message: String,
@@ -27,22 +42,568 @@ impl Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} ({})", self.path, self.message, self.code)
+        if self.path.is_empty() {
+            write!(f, "{} ({})", self.message, self.code)
+        } else {
+            write!(f, "{}: {} ({})", self.path, self.message, self.code)
+        }
     }
 }
+
+/// Default of [`Options::max_depth`].
+pub const DEFAULT_MAX_DEPTH: usize = 32;
+/// Default of [`Options::max_size`]: 1 MiB.
+pub const DEFAULT_MAX_SIZE: usize = 1 << 20;
+/// Default of [`Options::max_errors`].
+pub const DEFAULT_MAX_ERRORS: usize = 100;
 
 /// Validation options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Options {
-    /// Reject fields the schema does not name.
+    /// Reject fields the schema does not name (`unknown_field`). By default they are kept:
+    /// new Harness fields must not break ingestion. `auditEventMetadata` has no schema, so
+    /// its contents are never unknown.
     pub strict: bool,
+    /// Warn about modules, resource types and actions outside the vocabulary of seed 000.
+    pub vocabulary: bool,
+    /// Deepest nesting of objects and arrays; the event object is depth 1 (`too_deep`).
+    pub max_depth: usize,
+    /// Largest event in bytes of compact JSON, strings counted unescaped (`too_large`).
+    pub max_size: usize,
+    /// Most violations listed per event; one `too_many_errors` stands for the rest.
+    pub max_errors: usize,
 }
 
-/// Every violation of one event.
-pub fn validate_value(value: &Value, _options: &Options) -> Vec<Violation> {
-    if value.is_object() {
-        Vec::new()
-    } else {
-        vec![Violation::new("", "wrong_type", "an audit event must be a JSON object")]
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            strict: false,
+            vocabulary: false,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_size: DEFAULT_MAX_SIZE,
+            max_errors: DEFAULT_MAX_ERRORS,
+        }
     }
 }
+
+/// Every violation of one event (errors only; see [`check_value`] for warnings too).
+pub fn validate_value(value: &Value, options: &Options) -> Vec<Violation> {
+    let mut errors = Vec::new();
+    let mut sink = Sink::new(&mut errors, options.max_errors);
+    check_event(value, options, &mut sink);
+    errors
+}
+
+/// Errors and vocabulary warnings of one event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub errors: Vec<Violation>,
+    pub warnings: Vec<Violation>,
+}
+
+impl Checked {
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Errors and (with `options.vocabulary`) warnings of one event.
+pub fn check_value(value: &Value, options: &Options) -> Checked {
+    let mut checked = Checked::default();
+    check_into(value, options, &mut checked.errors, &mut checked.warnings);
+    checked
+}
+
+/// Appends the errors and warnings of one event to `errors` and `warnings`; lets a caller
+/// reuse the vectors across events.
+pub fn check_into(
+    value: &Value,
+    options: &Options,
+    errors: &mut Vec<Violation>,
+    warnings: &mut Vec<Violation>,
+) {
+    let mut sink = Sink::new(errors, options.max_errors);
+    check_event(value, options, &mut sink);
+    if options.vocabulary {
+        if let Value::Object(map) = value {
+            check_vocabulary(map, warnings);
+        }
+    }
+}
+
+/// Vocabulary warnings of one event object (fields that are not non-empty strings are
+/// skipped: they are errors already).
+pub fn vocabulary_warnings(value: &Value) -> Vec<Violation> {
+    let mut warnings = Vec::new();
+    if let Value::Object(map) = value {
+        check_vocabulary(map, &mut warnings);
+    }
+    warnings
+}
+
+/// A non-empty string value.
+fn text(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
+    if let Some(module) = text(map.get("auditModule")) {
+        if !vocabulary::is_known_module(module) {
+            warnings.push(Violation::new(
+                "auditModule",
+                codes::UNKNOWN_MODULE,
+                format!("{} is not a known module", quote(module)),
+            ));
+        }
+    }
+    let resource_type = match map.get("auditResource") {
+        Some(Value::Object(r)) => text(r.get("type")),
+        _ => None,
+    };
+    if let Some(t) = resource_type {
+        if !vocabulary::is_known_resource_type(t) {
+            warnings.push(Violation::new(
+                "auditResource.type",
+                codes::UNKNOWN_RESOURCE_TYPE,
+                format!("{} is not a known resource type", quote(t)),
+            ));
+        }
+    }
+    if let Some(action) = text(map.get("auditAction")) {
+        if !vocabulary::is_known_action(action) {
+            warnings.push(Violation::new(
+                "auditAction",
+                codes::UNKNOWN_ACTION,
+                format!("{} is not a known action", quote(action)),
+            ));
+        } else if let Some(t) = resource_type {
+            if !vocabulary::is_action_of(action, t) {
+                warnings.push(Violation::new(
+                    "auditAction",
+                    codes::UNKNOWN_ACTION,
+                    format!(
+                        "{} is not an action of resource type {}",
+                        quote(action),
+                        quote(t)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Collects violations up to a limit, then one `too_many_errors`.
+struct Sink<'a> {
+    out: &'a mut Vec<Violation>,
+    left: usize,
+    overflowed: bool,
+}
+
+impl<'a> Sink<'a> {
+    fn new(out: &'a mut Vec<Violation>, max: usize) -> Self {
+        Sink {
+            out,
+            left: max.max(1),
+            overflowed: false,
+        }
+    }
+
+    fn push(
+        &mut self,
+        path: impl FnOnce() -> String,
+        code: &str,
+        message: impl FnOnce() -> String,
+    ) {
+        if self.left > 0 {
+            self.left -= 1;
+            self.out.push(Violation {
+                path: path(),
+                code: code.to_string(),
+                message: message(),
+            });
+        } else if !self.overflowed {
+            self.overflowed = true;
+            self.out.push(Violation::new(
+                "",
+                codes::TOO_MANY_ERRORS,
+                "too many violations; the rest are not listed",
+            ));
+        }
+    }
+
+    fn at(&mut self, path: &str, code: &str, message: impl FnOnce() -> String) {
+        self.push(|| path.to_string(), code, message);
+    }
+}
+
+/// A JSON path built on the stack while descending, rendered only for a violation.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        let mut s = String::new();
+        self.render_into(&mut s);
+        s
+    }
+
+    fn render_into(&self, s: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Key(parent, key) => {
+                parent.render_into(s);
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(key);
+            }
+            Path::Index(parent, i) => {
+                parent.render_into(s);
+                s.push('[');
+                s.push_str(&i.to_string());
+                s.push(']');
+            }
+        }
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A short, quoted rendering of user text for messages (bounded length).
+fn quote(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.len() <= MAX {
+        format!("{s:?}")
+    } else {
+        let mut end = MAX;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{:?}…", &s[..end])
+    }
+}
+
+/// Size (bytes of compact JSON, strings unescaped) and depth limits. Returns false when the
+/// event is too large, so the caller can stop.
+fn check_limits(value: &Value, options: &Options, sink: &mut Sink) -> bool {
+    let mut m = Measure {
+        max_depth: options.max_depth,
+        max_size: options.max_size,
+        size: 0,
+        deep: false,
+        sink,
+    };
+    m.value(value, &Path::Root, 1);
+    if m.size > options.max_size {
+        sink.at("", codes::TOO_LARGE, || {
+            format!("the event is larger than {} bytes", options.max_size)
+        });
+        return false;
+    }
+    true
+}
+
+struct Measure<'s, 'o> {
+    max_depth: usize,
+    max_size: usize,
+    size: usize,
+    deep: bool,
+    sink: &'s mut Sink<'o>,
+}
+
+impl Measure<'_, '_> {
+    /// Size of a scalar; containers are measured by `value`.
+    #[inline]
+    fn scalar(v: &Value) -> Option<usize> {
+        match v {
+            Value::Null => Some(4),
+            Value::Bool(_) => Some(5),
+            // A bound, not the exact length of the number's text.
+            Value::Number(_) => Some(20),
+            Value::String(s) => Some(s.len() + 2),
+            Value::Array(_) | Value::Object(_) => None,
+        }
+    }
+
+    fn value(&mut self, value: &Value, path: &Path, depth: usize) {
+        if self.size > self.max_size {
+            return;
+        }
+        match value {
+            Value::Array(items) => {
+                self.size += 2 + items.len();
+                if depth > self.max_depth {
+                    return self.too_deep(path);
+                }
+                for (i, item) in items.iter().enumerate() {
+                    match Self::scalar(item) {
+                        Some(n) => self.size += n,
+                        None => self.value(item, &Path::Index(path, i), depth + 1),
+                    }
+                }
+            }
+            Value::Object(map) => {
+                self.size += 2 + map.len();
+                if depth > self.max_depth {
+                    return self.too_deep(path);
+                }
+                for (k, v) in map {
+                    self.size += k.len() + 3;
+                    match Self::scalar(v) {
+                        Some(n) => self.size += n,
+                        None => self.value(v, &Path::Key(path, k), depth + 1),
+                    }
+                }
+            }
+            scalar => self.size += Self::scalar(scalar).unwrap_or(0),
+        }
+    }
+
+    fn too_deep(&mut self, path: &Path) {
+        // One too_deep per event is enough to say why.
+        if !self.deep {
+            self.deep = true;
+            let max = self.max_depth;
+            self.sink.push(
+                || path.render(),
+                codes::TOO_DEEP,
+                || format!("nested deeper than {max} levels"),
+            );
+        }
+    }
+}
+
+/// Gathers the values of the named fields of an object in one pass over its entries and
+/// reports unknown ones in strict mode.
+fn fields<'v, const N: usize>(
+    map: &'v Map<String, Value>,
+    names: &[&str; N],
+    parent: &str,
+    strict: bool,
+    sink: &mut Sink,
+) -> [Option<&'v Value>; N] {
+    let mut slots = [None; N];
+    for (k, v) in map {
+        match names.iter().position(|n| *n == k.as_str()) {
+            Some(i) => slots[i] = Some(v),
+            None if strict => sink.push(
+                || {
+                    if parent.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{parent}.{k}")
+                    }
+                },
+                codes::UNKNOWN_FIELD,
+                || format!("unknown field {} (strict mode)", quote(k)),
+            ),
+            None => {}
+        }
+    }
+    slots
+}
+
+fn required_string(v: Option<&Value>, path: &str, sink: &mut Sink) {
+    match v {
+        None => missing(path, sink),
+        Some(Value::String(s)) if s.is_empty() => {
+            sink.at(path, codes::EMPTY, || "must not be empty".to_string())
+        }
+        Some(Value::String(_)) => {}
+        Some(other) => wrong_type(path, "a string", other, sink),
+    }
+}
+
+fn optional_string(v: Option<&Value>, path: &str, sink: &mut Sink) {
+    match v {
+        None | Some(Value::String(_)) => {}
+        Some(other) => wrong_type(path, "a string", other, sink),
+    }
+}
+
+fn missing(path: &str, sink: &mut Sink) {
+    sink.at(path, codes::MISSING, || {
+        "required field is missing".to_string()
+    });
+}
+
+fn wrong_type(path: &str, expected: &str, found: &Value, sink: &mut Sink) {
+    sink.at(path, codes::WRONG_TYPE, || {
+        format!("expected {expected}, found {}", type_name(found))
+    });
+}
+
+/// A required object: Some(map) when present and an object.
+fn required_object<'v>(
+    v: Option<&'v Value>,
+    path: &str,
+    sink: &mut Sink,
+) -> Option<&'v Map<String, Value>> {
+    match v {
+        None => {
+            missing(path, sink);
+            None
+        }
+        Some(Value::Object(m)) => Some(m),
+        Some(other) => {
+            wrong_type(path, "an object", other, sink);
+            None
+        }
+    }
+}
+
+const TOP: [&str; 9] = [
+    "auditEventId",
+    "auditEventAuthor",
+    "auditModule",
+    "auditResource",
+    "auditResourceScope",
+    "auditAction",
+    "auditEventTime",
+    "auditHttpRequestInfo",
+    "auditEventMetadata",
+];
+
+fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
+    let map = match value {
+        Value::Object(map) => map,
+        other => {
+            sink.at("", codes::WRONG_TYPE, || {
+                format!(
+                    "an audit event must be a JSON object, found {}",
+                    type_name(other)
+                )
+            });
+            return;
+        }
+    };
+    if !check_limits(value, options, sink) {
+        return;
+    }
+    let strict = options.strict;
+    let [id, author, module, resource, scope, action, time, http, metadata] =
+        fields(map, &TOP, "", strict, sink);
+
+    required_string(id, "auditEventId", sink);
+
+    if let Some(author) = required_object(author, "auditEventAuthor", sink) {
+        let [principal] = fields(author, &["principal"], "auditEventAuthor", strict, sink);
+        if let Some(p) = required_object(principal, "auditEventAuthor.principal", sink) {
+            let [ptype, ident, email] = fields(
+                p,
+                &["type", "identifier", "email"],
+                "auditEventAuthor.principal",
+                strict,
+                sink,
+            );
+            required_string(ptype, "auditEventAuthor.principal.type", sink);
+            required_string(ident, "auditEventAuthor.principal.identifier", sink);
+            optional_string(email, "auditEventAuthor.principal.email", sink);
+        }
+    }
+
+    required_string(module, "auditModule", sink);
+
+    if let Some(r) = required_object(resource, "auditResource", sink) {
+        let [rtype, ident] = fields(r, &["type", "identifier"], "auditResource", strict, sink);
+        required_string(rtype, "auditResource.type", sink);
+        required_string(ident, "auditResource.identifier", sink);
+    }
+
+    if let Some(s) = required_object(scope, "auditResourceScope", sink) {
+        let [account, org, project] = fields(
+            s,
+            &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
+            "auditResourceScope",
+            strict,
+            sink,
+        );
+        required_string(account, "auditResourceScope.accountIdentifier", sink);
+        optional_string(org, "auditResourceScope.orgIdentifier", sink);
+        optional_string(project, "auditResourceScope.projectIdentifier", sink);
+    }
+
+    required_string(action, "auditAction", sink);
+
+    check_time(time, sink);
+
+    match http {
+        None => {}
+        Some(Value::Object(h)) => {
+            let [method, ip] = fields(
+                h,
+                &["requestMethod", "clientIP"],
+                "auditHttpRequestInfo",
+                strict,
+                sink,
+            );
+            match method {
+                None => missing("auditHttpRequestInfo.requestMethod", sink),
+                Some(Value::String(_)) => {}
+                Some(other) => wrong_type(
+                    "auditHttpRequestInfo.requestMethod",
+                    "a string",
+                    other,
+                    sink,
+                ),
+            }
+            match ip {
+                None => missing("auditHttpRequestInfo.clientIP", sink),
+                Some(Value::String(s)) => {
+                    if s.parse::<IpAddr>().is_err() {
+                        sink.at("auditHttpRequestInfo.clientIP", codes::BAD_IP, || {
+                            format!("{} is not an IPv4 or IPv6 address", quote(s))
+                        });
+                    }
+                }
+                Some(other) => wrong_type("auditHttpRequestInfo.clientIP", "a string", other, sink),
+            }
+        }
+        Some(other) => wrong_type("auditHttpRequestInfo", "an object", other, sink),
+    }
+
+    match metadata {
+        None | Some(Value::Object(_)) => {}
+        Some(other) => wrong_type("auditEventMetadata", "an object", other, sink),
+    }
+}
+
+fn check_time(time: Option<&Value>, sink: &mut Sink) {
+    const PATH: &str = "auditEventTime";
+    match time {
+        None => missing(PATH, sink),
+        Some(v @ (Value::Number(_) | Value::String(_))) => match parse_time_value(v) {
+            Ok(_) => {}
+            Err(e) => sink.at(PATH, codes::BAD_TIME, || match e {
+                TimeError::Unparseable(s) => format!(
+                    "{} is neither epoch milliseconds nor an RFC 3339 time",
+                    quote(&s)
+                ),
+                other => other.to_string(),
+            }),
+        },
+        Some(other) => wrong_type(
+            PATH,
+            "epoch milliseconds (a number or a string of digits) or an RFC 3339 string",
+            other,
+            sink,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -10,7 +10,11 @@ mod gen;
 mod validate;
 
 #[derive(Parser)]
-#[command(name = "trailsift", version, about = "Validate, filter and convert audit-trail events")]
+#[command(
+    name = "trailsift",
+    version,
+    about = "Validate, filter and convert audit-trail events"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

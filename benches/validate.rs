@@ -1,0 +1,126 @@
+//! Validation throughput on 100,000 generated events (plain `std::time`, no harness).
+//!
+//! Prints one Markdown table row per case: events/s and MB/s of NDJSON input, best of
+//! several runs. `scripts/bench.sh` copies the table into BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use trailsift::sample::{self, SampleOptions};
+use trailsift::schema::{check_into, BatchValidator, Options, Violation};
+
+const EVENTS: u64 = 100_000;
+const RUNS: usize = 7;
+
+fn best<F: FnMut() -> usize>(mut f: F) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        black_box(f());
+        best = best.min(start.elapsed());
+    }
+    best
+}
+
+fn row(name: &str, bytes: usize, d: Duration) {
+    let secs = d.as_secs_f64();
+    println!(
+        "| {name} | {:.0} | {:.1} | {:.1} |",
+        EVENTS as f64 / secs,
+        bytes as f64 / secs / 1e6,
+        secs * 1e3
+    );
+}
+
+fn main() {
+    let text = sample::ndjson(SampleOptions {
+        seed: 42,
+        count: EVENTS,
+        ..SampleOptions::default()
+    });
+    let lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let values: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_slice(l).expect("generated events are JSON"))
+        .collect();
+    assert_eq!(values.len() as u64, EVENTS);
+
+    let default = Options::default();
+    let strict_voc = Options {
+        strict: true,
+        vocabulary: true,
+        ..Options::default()
+    };
+
+    println!(
+        "{} events, {:.1} MB of NDJSON (`trailsift gen --seed 42`), best of {RUNS} runs",
+        EVENTS,
+        text.len() as f64 / 1e6
+    );
+    println!();
+    println!("| case | events/s | MB/s | ms per 100k |");
+    println!("|---|---:|---:|---:|");
+
+    let mut errors: Vec<Violation> = Vec::new();
+    let mut warnings: Vec<Violation> = Vec::new();
+    for (name, opts) in [("", &default), (", strict + vocabulary", &strict_voc)] {
+        let d = best(|| {
+            let mut bad = 0;
+            for v in &values {
+                errors.clear();
+                warnings.clear();
+                check_into(v, opts, &mut errors, &mut warnings);
+                bad += errors.len() + warnings.len();
+            }
+            bad
+        });
+        row(
+            &format!("validate only (parsed values){name}"),
+            text.len(),
+            d,
+        );
+    }
+
+    for (name, opts) in [("", &default), (", strict + vocabulary", &strict_voc)] {
+        let d = best(|| {
+            let mut batch = BatchValidator::new(opts.clone());
+            for (i, l) in lines.iter().enumerate() {
+                match serde_json::from_slice::<Value>(l) {
+                    Ok(v) => {
+                        batch.push(i as u64, i as u64 + 1, &v);
+                    }
+                    Err(e) => batch.push_bad_json(i as u64, i as u64 + 1, e.to_string()),
+                }
+            }
+            batch.finish().rejected.len()
+        });
+        row(
+            &format!("parse + validate (serde_json){name}"),
+            text.len(),
+            d,
+        );
+    }
+
+    let d = best(|| {
+        let mut n = 0;
+        for l in &lines {
+            n += serde_json::from_slice::<Value>(l).map(|_| 1).unwrap_or(0);
+        }
+        n
+    });
+    row("parse only (serde_json, for reference)", text.len(), d);
+
+    let d = best(|| {
+        sample::ndjson(SampleOptions {
+            seed: 42,
+            count: EVENTS,
+            ..SampleOptions::default()
+        })
+        .len()
+    });
+    row("generate (`sample::ndjson`)", text.len(), d);
+}

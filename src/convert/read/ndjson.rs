@@ -1,0 +1,131 @@
+//! Streaming NDJSON: one event per line; `\r\n`, blank lines and a missing final newline
+//! are fine (Sumo bodies use the same reader with their own transform).
+
+use super::{parse_record, Transform};
+use crate::convert::{ErrorCode, Item, ReadError, ReadOptions};
+
+/// Reads NDJSON pushed in chunks. Lines that lie wholly inside a chunk are parsed in place;
+/// only a line cut by the chunk's end is copied.
+pub struct NdjsonReader {
+    opts: ReadOptions,
+    transform: Transform,
+    /// The start of the current line, cut by a chunk's end.
+    partial: Vec<u8>,
+    /// The current line is longer than the limit: skip to its end.
+    skipping: bool,
+    /// Absolute offset of the start of the chunk being read.
+    offset: u64,
+    /// 1-based number and start offset of the current line.
+    line: u64,
+    line_start: u64,
+    index: u64,
+}
+
+impl NdjsonReader {
+    pub(crate) fn new(opts: ReadOptions, transform: Transform) -> Self {
+        NdjsonReader {
+            opts,
+            transform,
+            partial: Vec::new(),
+            skipping: false,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+            index: 0,
+        }
+    }
+
+    /// (records so far, current line, bytes so far).
+    pub(crate) fn position(&self) -> (u64, u64, u64) {
+        (self.index, self.line, self.offset)
+    }
+
+    pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
+        // One more byte than the limit for a `\r` before the `\n`.
+        let max = self.opts.max_record_bytes.saturating_add(1);
+        let mut rest = chunk;
+        let mut pos = 0usize;
+        while let Some(nl) = memchr::memchr(b'\n', rest) {
+            let piece = &rest[..nl];
+            if self.skipping {
+                self.skipping = false;
+                self.too_large(out);
+            } else if self.partial.is_empty() {
+                self.line_done(piece, false, out);
+            } else if self.partial.len() + piece.len() > max {
+                self.partial = Vec::new();
+                self.too_large(out);
+            } else {
+                let mut line = std::mem::take(&mut self.partial);
+                line.extend_from_slice(piece);
+                self.line_done(&line, false, out);
+                line.clear();
+                self.partial = line;
+            }
+            pos += nl + 1;
+            rest = &rest[nl + 1..];
+            self.line += 1;
+            self.line_start = self.offset + pos as u64;
+        }
+        if !self.skipping && !rest.is_empty() {
+            if self.partial.len() + rest.len() > max {
+                self.partial = Vec::new();
+                self.skipping = true;
+            } else {
+                self.partial.extend_from_slice(rest);
+            }
+        }
+        self.offset += chunk.len() as u64;
+    }
+
+    pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
+        if self.skipping {
+            self.skipping = false;
+            self.too_large(out);
+        } else if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.line_done(&line, true, out);
+        }
+    }
+
+    fn too_large(&mut self, out: &mut Vec<Item>) {
+        out.push(Err(ReadError::new(
+            ErrorCode::TooLarge,
+            format!("line longer than {} bytes", self.opts.max_record_bytes),
+            self.index,
+            self.line,
+            self.line_start,
+        )));
+        self.index += 1;
+    }
+
+    fn line_done(&mut self, line: &[u8], at_end: bool, out: &mut Vec<Item>) {
+        let mut line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > self.opts.max_record_bytes {
+            self.too_large(out);
+            return;
+        }
+        if self.line_start == 0 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let mut item = parse_record(
+            line,
+            self.index,
+            self.line,
+            1,
+            self.line_start,
+            self.transform,
+            at_end,
+        );
+        if let Ok(record) = &mut item {
+            if self.opts.keep_raw {
+                record.raw = Some(line.to_vec());
+            }
+        }
+        out.push(item);
+        self.index += 1;
+    }
+}
