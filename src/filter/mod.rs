@@ -1,2 +1,159 @@
 //! The filter language (filter-language.md): text, structured and Logpush filters,
 //! one canonical IR, one compiled evaluator.
+//!
+//! ```
+//! use trailsift::filter::Filter;
+//! use serde_json::json;
+//!
+//! let f = Filter::parse(r#"action:create,update -is:system"#).unwrap();
+//! let event = json!({"auditAction": "CREATE",
+//!     "auditEventAuthor": {"principal": {"type": "USER", "identifier": "alice"}}});
+//! assert!(f.matches(&event, 0));
+//! assert_eq!(f.to_query(), r#"(action:"create" or action:"update") and not is:system"#);
+//! ```
+
+mod compile;
+pub mod error;
+mod eval;
+mod fast;
+pub mod fields;
+pub mod ir;
+mod lex;
+mod logpush;
+mod parse;
+mod print;
+mod structured;
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use error::FilterError;
+pub use ir::{Ir, Literal, Op, Preset};
+
+/// Longest query text accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 256 * 1024;
+/// Deepest nesting of parentheses, negations and operators accepted.
+pub const MAX_DEPTH: usize = 64;
+
+/// A compiled filter: its canonical IR plus the precompiled evaluator (regexes, sets,
+/// networks, case-folded patterns).
+#[derive(Debug, Clone)]
+pub struct Filter {
+    ir: Ir,
+    program: compile::Program,
+}
+
+/// Which terms of a filter matched one event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The answer of the whole filter.
+    pub matched: bool,
+    /// Every leaf term in print order: its canonical text and whether it held.
+    pub terms: Vec<TermResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TermResult {
+    pub term: String,
+    pub matched: bool,
+}
+
+impl Filter {
+    /// Compiles a query in the text syntax (section 2). The empty query matches everything.
+    pub fn parse(query: &str) -> Result<Filter, FilterError> {
+        let ir = parse::parse(query)?;
+        Filter::from_ir(ir)
+    }
+
+    /// Compiles a structured filter (section 4, the form JSON).
+    pub fn from_structured(json: &str) -> Result<Filter, FilterError> {
+        Filter::from_ir(structured::to_ir(json)?)
+    }
+
+    /// Imports a Logpush filter (section 5).
+    pub fn from_logpush(json: &str) -> Result<Filter, FilterError> {
+        Filter::from_ir(logpush::to_ir(json)?)
+    }
+
+    /// Compiles IR (normalised first). Checks fields, types, regexes and depth.
+    pub fn from_ir(ir: Ir) -> Result<Filter, FilterError> {
+        let ir = ir.normalize();
+        if ir.depth() > MAX_DEPTH {
+            return Err(FilterError::new(
+                error::TOO_DEEP,
+                format!("the filter nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        let program = compile::compile(&ir)?;
+        Ok(Filter { ir, program })
+    }
+
+    /// Compiles IR given as JSON (the form [`Filter::to_ir_json`] writes).
+    pub fn from_ir_json(json: &str) -> Result<Filter, FilterError> {
+        let ir: Ir = serde_json::from_str(json)
+            .map_err(|e| FilterError::new(error::BAD_IR, format!("invalid filter IR: {e}")))?;
+        Filter::from_ir(ir)
+    }
+
+    pub fn ir(&self) -> &Ir {
+        &self.ir
+    }
+
+    /// Canonical expression text; `Filter::parse(&f.to_query())` gives the same IR.
+    pub fn to_query(&self) -> String {
+        print::print(&self.ir)
+    }
+
+    /// The IR as canonical JSON.
+    pub fn to_ir_json(&self) -> String {
+        serde_json::to_string(&self.ir).unwrap_or_default()
+    }
+
+    /// Exports to a Logpush filter; fails naming the first construct Logpush cannot express.
+    pub fn to_logpush(&self) -> Result<String, FilterError> {
+        logpush::from_ir(&self.ir)
+    }
+
+    /// Evaluates the filter on one event (a JSON object). `now_ms` resolves `now-7d` etc.
+    pub fn matches(&self, event: &Value, now_ms: i64) -> bool {
+        self.program.eval_value(event, now_ms)
+    }
+
+    /// Evaluates the filter on one JSON text (an NDJSON line), reading only the fields the
+    /// filter uses. Gives the same answer as [`Filter::matches`]. A line that must be parsed
+    /// and is not valid JSON is a `bad_json` error; a line that a literal pre-check already
+    /// rules out is `false` without being parsed.
+    pub fn matches_line(&self, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
+        fast::matches_line(&self.program, line, now_ms)
+    }
+
+    /// Which leaf terms matched `event`.
+    pub fn explain(&self, event: &Value, now_ms: i64) -> Explanation {
+        let mut terms = Vec::new();
+        eval::explain(&self.ir, &self.program, event, now_ms, &mut terms);
+        Explanation {
+            matched: self.matches(event, now_ms),
+            terms,
+        }
+    }
+
+    /// Inclusive `(from, to)` epoch-millisecond bounds on `auditEventTime` implied by
+    /// time comparisons ANDed at the top level. `None` means unbounded.
+    pub fn time_bounds(&self, now_ms: i64) -> (Option<i64>, Option<i64>) {
+        compile::time_bounds(&self.ir, now_ms)
+    }
+
+    /// The canonical paths of the event fields the filter reads (`user` expands to the
+    /// principal identifier and email). Free text reads every field and is not listed.
+    pub fn fields(&self) -> Vec<String> {
+        self.program.fields()
+    }
+
+    /// Whether the filter holds a free-text term (which reads every string of the event).
+    pub fn has_free_text(&self) -> bool {
+        self.program.has_text()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,292 @@
+//! The raw-bytes fast path: decides on one JSON line reading only the fields the filter
+//! uses. Untouched values are skipped with `IgnoredAny`; strings without escapes are
+//! borrowed from the line. Before parsing, a literal pre-check rules out lines that
+//! cannot satisfy a required string equality.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Number, Value};
+
+use super::compile::Program;
+use super::error::{self, FilterError};
+use super::eval::{eval, Leaf, Source};
+
+/// The fields a program reads, as a tree of object keys.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PathTree {
+    keys: Vec<(String, Child)>,
+    /// Every slot at or below this tree, cleared when the tree is entered again
+    /// (a duplicate key replaces the earlier object, as in `serde_json::Value`).
+    all: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Child {
+    slot: Option<usize>,
+    sub: Option<PathTree>,
+}
+
+impl PathTree {
+    pub(super) fn build(slots: &[Vec<String>]) -> PathTree {
+        let mut root = PathTree::default();
+        for (i, path) in slots.iter().enumerate() {
+            let mut node = &mut root;
+            for (depth, key) in path.iter().enumerate() {
+                node.all.push(i);
+                let pos = match node.keys.iter().position(|(k, _)| k == key) {
+                    Some(p) => p,
+                    None => {
+                        node.keys.push((key.clone(), Child::default()));
+                        node.keys.len() - 1
+                    }
+                };
+                let child = &mut node.keys[pos].1;
+                if depth + 1 == path.len() {
+                    child.slot = Some(i);
+                    break;
+                }
+                node = child.sub.get_or_insert_with(PathTree::default);
+            }
+        }
+        root
+    }
+
+    fn child(&self, key: &str) -> Option<&Child> {
+        self.keys.iter().find(|(k, _)| k == key).map(|(_, c)| c)
+    }
+
+    /// Fills the slots of this tree from an already parsed value.
+    fn fill(&self, v: &Value, out: &mut [Option<Captured<'_>>]) {
+        for s in &self.all {
+            if let Some(o) = out.get_mut(*s) {
+                *o = None;
+            }
+        }
+        let Some(map) = v.as_object() else { return };
+        for (key, child) in &self.keys {
+            let Some(val) = map.get(key) else { continue };
+            if let Some(slot) = child.slot {
+                if let Some(o) = out.get_mut(slot) {
+                    *o = Some(Captured::from_value(val));
+                }
+            }
+            if let Some(sub) = &child.sub {
+                sub.fill(val, out);
+            }
+        }
+    }
+}
+
+/// A field value read from the line.
+#[derive(Debug)]
+enum Captured<'de> {
+    Str(Cow<'de, str>),
+    Num(Number),
+    Bool(bool),
+    Null,
+    Other,
+}
+
+impl Captured<'_> {
+    fn from_value(v: &Value) -> Captured<'static> {
+        match v {
+            Value::Null => Captured::Null,
+            Value::Bool(b) => Captured::Bool(*b),
+            Value::Number(n) => Captured::Num(n.clone()),
+            Value::String(s) => Captured::Str(Cow::Owned(s.clone())),
+            _ => Captured::Other,
+        }
+    }
+
+    fn leaf(&self) -> Option<Leaf<'_>> {
+        match self {
+            Captured::Str(s) => Some(Leaf::Str(s)),
+            Captured::Num(n) => Some(Leaf::Num(n)),
+            Captured::Bool(b) => Some(Leaf::Bool(*b)),
+            Captured::Null => None,
+            Captured::Other => Some(Leaf::Other),
+        }
+    }
+}
+
+struct Slots<'de>(Vec<Option<Captured<'de>>>);
+
+impl Source for Slots<'_> {
+    fn leaf(&self, slot: usize) -> Option<Leaf<'_>> {
+        self.0.get(slot)?.as_ref()?.leaf()
+    }
+    fn has_text(&self, _needle: &str) -> bool {
+        // Programs with free text take the full-parse path.
+        false
+    }
+}
+
+pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
+    if !program.finders.is_empty() && memchr::memchr(b'\\', line).is_none() {
+        for group in &program.finders {
+            if !group.iter().any(|f| f.find(line).is_some()) {
+                return Ok(false);
+            }
+        }
+    }
+    let bad = |e: serde_json::Error| {
+        FilterError::new(
+            error::BAD_JSON,
+            format!("invalid JSON at column {}: {e}", e.column()),
+        )
+    };
+    if program.text {
+        let v: Value = serde_json::from_slice(line).map_err(bad)?;
+        return Ok(program.eval_value(&v, now_ms));
+    }
+    let mut slots = Slots((0..program.slots.len()).map(|_| None).collect());
+    let mut de = serde_json::Deserializer::from_slice(line);
+    TreeSeed {
+        tree: &program.tree,
+        out: &mut slots.0,
+    }
+    .deserialize(&mut de)
+    .map_err(bad)?;
+    de.end().map_err(bad)?;
+    Ok(eval(&program.root, &slots, now_ms))
+}
+
+/// Walks one JSON value, capturing the slots of `tree` when it is an object.
+struct TreeSeed<'t, 'o, 'de> {
+    tree: &'t PathTree,
+    out: &'o mut Vec<Option<Captured<'de>>>,
+}
+
+impl<'de> DeserializeSeed<'de> for TreeSeed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        for s in &self.tree.all {
+            if let Some(o) = self.out.get_mut(*s) {
+                *o = None;
+            }
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TreeSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match self.tree.child(&key) {
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Some(Child {
+                    slot: Some(slot),
+                    sub: None,
+                }) => {
+                    let v = map.next_value_seed(CaptureSeed)?;
+                    if let Some(o) = self.out.get_mut(*slot) {
+                        *o = Some(v);
+                    }
+                }
+                Some(Child {
+                    slot: None,
+                    sub: Some(sub),
+                }) => {
+                    map.next_value_seed(TreeSeed {
+                        tree: sub,
+                        out: self.out,
+                    })?;
+                }
+                Some(Child { slot, sub }) => {
+                    // A path that is both read and descended into: parse it whole.
+                    let v: Value = map.next_value()?;
+                    if let Some(sub) = sub {
+                        sub.fill(&v, self.out);
+                    }
+                    if let Some(o) = slot.and_then(|s| self.out.get_mut(s)) {
+                        *o = Some(Captured::from_value(&v));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Reads one leaf value: scalars are kept, objects and arrays are skipped.
+struct CaptureSeed;
+
+impl<'de> DeserializeSeed<'de> for CaptureSeed {
+    type Value = Captured<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Captured<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CaptureSeed {
+    type Value = Captured<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Captured<'de>, E> {
+        Ok(Captured::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Captured<'de>, E> {
+        Ok(Captured::Str(Cow::Owned(s.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Captured<'de>, E> {
+        Ok(Captured::Str(Cow::Owned(s)))
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Captured<'de>, E> {
+        Ok(Captured::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Captured<'de>, E> {
+        Ok(Captured::Num(n.into()))
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Captured<'de>, E> {
+        Ok(Captured::Num(n.into()))
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Captured<'de>, E> {
+        Ok(Number::from_f64(n).map_or(Captured::Null, Captured::Num))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Captured<'de>, E> {
+        Ok(Captured::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Captured<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Captured::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Captured<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Captured::Other)
+    }
+}

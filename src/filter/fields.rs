@@ -1,0 +1,177 @@
+//! The field table of filter-language.md section 1: canonical paths, aliases and types.
+
+/// The type of a field, which decides the values and operators it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Str,
+    Time,
+    Ip,
+    /// `auditEventMetadata.*`: any JSON value.
+    Any,
+    /// The `user` pseudo field: principal identifier or email.
+    User,
+}
+
+pub const USER: &str = "user";
+pub const METADATA: &str = "auditEventMetadata";
+pub const TIME: &str = "auditEventTime";
+pub const ACTION: &str = "auditAction";
+pub const PRINCIPAL_TYPE: &str = "auditEventAuthor.principal.type";
+pub const PRINCIPAL_ID: &str = "auditEventAuthor.principal.identifier";
+pub const PRINCIPAL_EMAIL: &str = "auditEventAuthor.principal.email";
+
+/// Canonical path, aliases, type.
+pub const FIELDS: &[(&str, &[&str], FieldType)] = &[
+    ("auditEventId", &["id"], FieldType::Str),
+    (TIME, &["time", "created"], FieldType::Time),
+    (
+        PRINCIPAL_TYPE,
+        &["principal.type", "principalType"],
+        FieldType::Str,
+    ),
+    (PRINCIPAL_ID, &["actor"], FieldType::Str),
+    (PRINCIPAL_EMAIL, &["email"], FieldType::Str),
+    (USER, &[], FieldType::User),
+    ("auditModule", &["module"], FieldType::Str),
+    (
+        "auditResource.type",
+        &["resource.type", "resourceType", "type"],
+        FieldType::Str,
+    ),
+    (
+        "auditResource.identifier",
+        &["resource.identifier", "resourceId"],
+        FieldType::Str,
+    ),
+    (
+        "auditResourceScope.accountIdentifier",
+        &["account"],
+        FieldType::Str,
+    ),
+    (
+        "auditResourceScope.orgIdentifier",
+        &["org", "organization"],
+        FieldType::Str,
+    ),
+    (
+        "auditResourceScope.projectIdentifier",
+        &["project"],
+        FieldType::Str,
+    ),
+    (ACTION, &["action"], FieldType::Str),
+    (
+        "auditHttpRequestInfo.requestMethod",
+        &["method"],
+        FieldType::Str,
+    ),
+    (
+        "auditHttpRequestInfo.clientIP",
+        &["ip", "clientIP"],
+        FieldType::Ip,
+    ),
+];
+
+/// Resolves a field name (case-insensitive, canonical or alias) to its canonical path and
+/// type. Metadata paths keep the case of their keys: `metadata.batchId` becomes
+/// `auditEventMetadata.batchId`.
+pub fn resolve(name: &str) -> Option<(String, FieldType)> {
+    for (path, aliases, ty) in FIELDS {
+        if path.eq_ignore_ascii_case(name) || aliases.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+            return Some((path.to_string(), *ty));
+        }
+    }
+    for prefix in ["metadata.", "auditEventMetadata."] {
+        if name.len() > prefix.len()
+            && name.is_char_boundary(prefix.len())
+            && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+        {
+            let rest = &name[prefix.len()..];
+            if rest.split('.').all(|k| !k.is_empty()) {
+                return Some((format!("{METADATA}.{rest}"), FieldType::Any));
+            }
+        }
+    }
+    None
+}
+
+/// The type of a canonical path (as found in IR), or `None` if it is not canonical.
+pub fn type_of_canonical(path: &str) -> Option<FieldType> {
+    if let Some(rest) = path.strip_prefix("auditEventMetadata.") {
+        return (!rest.is_empty() && rest.split('.').all(|k| !k.is_empty()))
+            .then_some(FieldType::Any);
+    }
+    FIELDS
+        .iter()
+        .find(|(p, _, _)| *p == path)
+        .map(|(_, _, t)| *t)
+}
+
+/// The shortest alias of a canonical path, for printing (`auditAction` prints as `action`).
+pub fn short_name(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix("auditEventMetadata.") {
+        return format!("metadata.{rest}");
+    }
+    for (p, aliases, _) in FIELDS {
+        if *p == path {
+            return aliases.first().copied().unwrap_or(p).to_string();
+        }
+    }
+    path.to_string()
+}
+
+/// The known field name closest to `name` (edit distance over lowercase names).
+pub fn closest(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    let mut best = ("action", usize::MAX);
+    let mut candidates: Vec<&'static str> = Vec::new();
+    for (path, aliases, _) in FIELDS {
+        candidates.push(path);
+        candidates.extend(aliases.iter().copied());
+    }
+    candidates.push("metadata.");
+    for cand in candidates {
+        let d = distance(&lower, &cand.to_ascii_lowercase());
+        if d < best.1 {
+            best = (cand, d);
+        }
+    }
+    best.0
+}
+
+/// Levenshtein distance, bounded in cost by the (limited) query length.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().take(64).collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = if ca == cb { 0 } else { 2 };
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_resolve_case_insensitively() {
+        assert_eq!(
+            resolve("RESOURCETYPE").map(|r| r.0),
+            Some("auditResource.type".into())
+        );
+        assert_eq!(resolve("Created").map(|r| r.1), Some(FieldType::Time));
+        assert_eq!(
+            resolve("Metadata.batchId").map(|r| r.0),
+            Some("auditEventMetadata.batchId".into())
+        );
+        assert_eq!(resolve("metadata."), None);
+        assert_eq!(closest("acton"), "action");
+        assert_eq!(closest("resourcetyp"), "resourceType");
+    }
+}

@@ -1,0 +1,120 @@
+//! Lexing: a cursor over the query text with the scanners the parser needs.
+//!
+//! The text syntax is context-sensitive (a qualifier value runs to the next whitespace,
+//! a value word stops at braces and commas), so the parser asks for the token it expects
+//! next instead of reading a fixed token stream.
+
+use super::error::{self, FilterError};
+
+pub struct Cursor<'a> {
+    pub src: &'a str,
+    pub pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(src: &'a str) -> Self {
+        Cursor { src, pos: 0 }
+    }
+
+    pub fn rest(&self) -> &'a str {
+        self.src.get(self.pos..).unwrap_or("")
+    }
+
+    pub fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    pub fn peek2(&self) -> Option<char> {
+        self.rest().chars().nth(1)
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.src.len()
+    }
+
+    pub fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        Some(c)
+    }
+
+    pub fn skip_ws(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.bump();
+        }
+    }
+
+    pub fn eat(&mut self, s: &str) -> bool {
+        if self.rest().starts_with(s) {
+            self.pos += s.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Scans while `f` holds; returns the scanned text.
+    pub fn scan(&mut self, f: impl Fn(char) -> bool) -> &'a str {
+        let start = self.pos;
+        while self.peek().is_some_and(&f) {
+            self.bump();
+        }
+        &self.src[start..self.pos]
+    }
+
+    pub fn error(
+        &self,
+        code: &'static str,
+        msg: impl Into<String>,
+        span: (usize, usize),
+    ) -> FilterError {
+        FilterError::at(code, msg, self.src, span)
+    }
+
+    /// Reads a JSON-style double-quoted string at the cursor (which is on the `"`).
+    pub fn quoted(&mut self) -> Result<String, FilterError> {
+        let start = self.pos;
+        let bytes = self.src.as_bytes();
+        let mut i = start + 1;
+        loop {
+            match bytes.get(i) {
+                None => {
+                    return Err(self.error(
+                        error::UNTERMINATED_STRING,
+                        "this string has no closing quote",
+                        (start, self.src.len()),
+                    ))
+                }
+                Some(b'\\') => i += 2,
+                Some(b'"') => break,
+                Some(_) => i += 1,
+            }
+        }
+        let end = i + 1;
+        let text = &self.src[start..end];
+        let s: String = serde_json::from_str(text).map_err(|e| {
+            self.error(
+                error::BAD_ESCAPE,
+                format!("invalid quoted string: {e}"),
+                (start, end),
+            )
+        })?;
+        self.pos = end;
+        Ok(s)
+    }
+}
+
+/// Characters of a field name.
+pub fn is_field_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '.'
+}
+
+/// Characters of a value word (after an operator or inside `{ }`).
+pub fn is_value_char(c: char) -> bool {
+    !c.is_whitespace() && !matches!(c, '(' | ')' | '{' | '}' | '"' | ',')
+}
+
+/// Characters of a free-text word.
+pub fn is_text_char(c: char) -> bool {
+    !c.is_whitespace() && !matches!(c, '(' | ')' | '"')
+}

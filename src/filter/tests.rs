@@ -1,0 +1,128 @@
+//! Unit tests of the whole pipeline; the golden cases live in tests/fixtures/filter.
+
+use super::*;
+use serde_json::json;
+
+fn ev() -> Value {
+    json!({
+        "auditEventId": "ev-1",
+        "auditEventTime": "1767261600000",
+        "auditEventAuthor": {"principal": {"type": "USER", "identifier": "alice", "email": "alice@example.com"}},
+        "auditModule": "CORE",
+        "auditResource": {"type": "SECRET", "identifier": "prod-42"},
+        "auditResourceScope": {"accountIdentifier": "acct", "orgIdentifier": "default"},
+        "auditAction": "CREATE",
+        "auditHttpRequestInfo": {"requestMethod": "POST", "clientIP": "10.1.2.3"},
+        "auditEventMetadata": {"batchId": "b-7", "count": 5, "note": "Ünïcode Straße"}
+    })
+}
+
+fn check(q: &str, expect: bool) {
+    let f = Filter::parse(q).unwrap_or_else(|e| panic!("{q}: {}", e.render(q)));
+    let e = ev();
+    assert_eq!(
+        f.matches(&e, 1_767_261_600_000),
+        expect,
+        "{q} -> {:?}",
+        f.ir()
+    );
+    let line = serde_json::to_vec(&e).unwrap();
+    assert_eq!(
+        f.matches_line(&line, 1_767_261_600_000).unwrap(),
+        expect,
+        "fast {q}"
+    );
+    let again = Filter::parse(&f.to_query())
+        .unwrap_or_else(|e| panic!("{}: {}", f.to_query(), e.render(&f.to_query())));
+    assert_eq!(again.ir(), f.ir(), "round trip of {q} via {}", f.to_query());
+    let via_json = Filter::from_ir_json(&f.to_ir_json()).unwrap();
+    assert_eq!(via_json.ir(), f.ir());
+}
+
+fn err(q: &str, code: &str) {
+    match Filter::parse(q) {
+        Ok(f) => panic!("{q} parsed as {:?}", f.ir()),
+        Err(e) => assert_eq!(e.code, code, "{q}: {}", e.render(q)),
+    }
+}
+
+#[test]
+fn expressions() {
+    check("", true);
+    check(r#"action == "CREATE""#, true);
+    check(r#"action=="CREATE""#, true);
+    check(r#"action == "create""#, false);
+    check(r#"action != "CREATE""#, false);
+    check(r#"org != "x""#, true);
+    check(r#"project != "x""#, false);
+    check(r#"resource.type in {"SECRET" "CONNECTOR"}"#, true);
+    check(r#"resource.type not in {"SECRET", "CONNECTOR"}"#, false);
+    check(
+        r#"not (principal.type == "SYSTEM") && time >= now-7d"#,
+        true,
+    );
+    check(
+        r#"ip in {10.0.0.0/8 192.168.1.7} or email ends_with "@example.com""#,
+        true,
+    );
+    check(
+        r#"metadata.batchId exists and resourceId matches "^prod-[0-9]+$""#,
+        true,
+    );
+    check("metadata.count > 4 and metadata.count <= 5", true);
+    check("metadata.missing exists", false);
+    check("zzz or yyy and alice", false);
+    check("zzz or alice and prod", true);
+    check("(zzz or alice) and qqq", false);
+    check(r#"user == "alice@example.com""#, true);
+    check(r#"user == "alice""#, true);
+    check(r#"user != "alice""#, false);
+}
+
+#[test]
+fn qualifiers() {
+    check(
+        "action:CREATE,UPDATE resource.type:SECRET -principal.type:SYSTEM time:>=now-7d",
+        true,
+    );
+    check(
+        "user:ALICE@example.com created:2026-01-01..2026-01-31 action:CRE*",
+        true,
+    );
+    check("-is:login -is:system", true);
+    check("is:login", false);
+    check("ip:10.0.0.0/8", true);
+    check("ip:2001:db8::/32", false);
+    check("time:>=2026-01-01T10:00:00Z", true);
+    check("time:2026-01-01", true);
+    check("time:2026-01-02", false);
+    check(r#"resourceId:"prod-42",x"#, true);
+    check("-org:x", true);
+    check("-project:x", true);
+    check("straße", true);
+    check("STRASSE", false);
+    check(r#""ünïcode straße""#, true);
+    check(r#""action:CREATE""#, false);
+    check("(action:CREATE)", true);
+}
+
+#[test]
+fn errors() {
+    err("acton == \"x\"", error::UNKNOWN_FIELD);
+    err("acton:x", error::UNKNOWN_FIELD);
+    err("time > \"abc\"", error::TYPE_MISMATCH);
+    err("ip in {foo}", error::TYPE_MISMATCH);
+    err("action < 5", error::TYPE_MISMATCH);
+    err("resourceId matches \"(\"", error::BAD_REGEX);
+    err("(action:x", error::UNBALANCED_PAREN);
+    err("action:x)", error::UNBALANCED_PAREN);
+    err("is:foo", error::UNKNOWN_PRESET);
+    err("action ==", error::UNEXPECTED_END);
+    err(&"(".repeat(10_000), error::TOO_DEEP);
+    err(&"-".repeat(10_000), error::TOO_DEEP);
+    err(&"a ".repeat(600_000), error::TOO_LONG);
+    err("\"abc", error::UNTERMINATED_STRING);
+    err("\"a\\qb\"", error::BAD_ESCAPE);
+    err("action in {}", error::EMPTY_SET);
+    err("action:", error::EMPTY_VALUE);
+}
