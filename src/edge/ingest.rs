@@ -4,13 +4,13 @@
 use std::io::Read;
 
 use futures_util::StreamExt;
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use super::auth::Caller;
 use super::error::{json_response, ApiError, ApiResult};
-use crate::schema::{self, Violation};
+use crate::convert::{self, ErrorCode, Format, ReadError, ReadOptions};
+use crate::schema::{self, Rejected, Violation, Warning};
 
 /// Limits of one ingest request (configurable with Worker variables).
 struct Limits {
@@ -27,13 +27,6 @@ impl Limits {
             event: super::var_usize(env, "MAX_EVENT_BYTES", 1_000_000),
         }
     }
-}
-
-/// One record of the body: its place and either its JSON value or why it is not JSON.
-struct Record {
-    index: usize,
-    line: usize,
-    value: Result<Value, Violation>,
 }
 
 pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<Response> {
@@ -71,36 +64,58 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
             limits.body
         )));
     }
-    let records = match media {
-        Media::Json => read_json(&body, &limits)?,
-        Media::Ndjson => read_ndjson(&body, &limits)?,
+    let format = match media {
+        Media::Json => Format::Json,
+        Media::Ndjson => Format::Ndjson,
     };
-    if records.len() > limits.events {
+    let opts = ReadOptions {
+        max_record_bytes: limits.event,
+        keep_raw: false,
+        ..ReadOptions::default()
+    };
+    let items = convert::read_all(Some(format), None, &body, opts);
+    drop(body);
+    if items.len() > limits.events {
         return Err(ApiError::too_large(format!(
             "the batch holds {} events; the limit is {}",
-            records.len(),
+            items.len(),
             limits.events
         )));
     }
-    if records.is_empty() {
-        return Err(ApiError::bad_request(
-            "empty_body",
-            "the body holds no events",
-        ));
+    if items.is_empty() {
+        return Err(ApiError::bad_request("empty_body", "the body holds no events"));
     }
 
-    let mut rejected = Vec::new();
+    let options = schema::Options::default();
+    let mut rejected: Vec<Rejected> = Vec::new();
+    let mut warnings: Vec<Warning> = Vec::new();
     let mut rows = String::from("{\"rows\":[");
     let mut row_count = 0usize;
-    for record in records {
-        let value = match record.value {
-            Ok(v) => v,
-            Err(violation) => {
-                rejected.push(rejection(record.index, record.line, None, vec![violation]));
+    for item in items {
+        let record = match item {
+            Ok(r) => r,
+            Err(e) => {
+                record_error(&e, format, limits.event)?;
+                rejected.push(Rejected {
+                    index: e.index,
+                    line: e.line,
+                    id: None,
+                    errors: vec![Violation::new("", e.code.as_str(), e.message)],
+                });
                 continue;
             }
         };
-        let mut violations = schema::validate_value(&value, &schema::Options::default());
+        let value = record.value;
+        let mut violations = schema::validate_value(&value, &options);
+        for w in schema::vocabulary_warnings(&value) {
+            warnings.push(Warning {
+                index: record.index,
+                line: record.line,
+                path: w.path,
+                code: w.code,
+                message: w.message,
+            });
+        }
         let account = value
             .pointer("/auditResourceScope/accountIdentifier")
             .and_then(Value::as_str);
@@ -113,38 +128,22 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
                 ));
             }
         }
-        let id = value
-            .get("auditEventId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let id = value.get("auditEventId").and_then(Value::as_str).unwrap_or_default();
         let time = value
             .get("auditEventTime")
-            .map(crate::event::parse_time_value);
-        if violations.is_empty() {
-            if id.is_empty() {
-                violations.push(Violation::new(
-                    "auditEventId",
-                    "missing",
-                    "auditEventId is required",
-                ));
-            }
-            match time {
-                Some(Ok(_)) => {}
-                _ => violations.push(Violation::new(
-                    "auditEventTime",
-                    "bad_time",
-                    "auditEventTime must be epoch milliseconds or RFC 3339",
-                )),
-            }
+            .and_then(|t| crate::event::parse_time_value(t).ok());
+        if violations.is_empty() && (id.is_empty() || time.is_none()) {
+            // Unreachable after validation; kept so that nothing unvalidated is stored.
+            violations.push(Violation::new("auditEventId", "missing", "auditEventId and auditEventTime are required"));
         }
-        if !violations.is_empty() {
-            let id = (!id.is_empty()).then(|| id.to_string());
-            rejected.push(rejection(record.index, record.line, id, violations));
+        let Some(time) = time.filter(|_| violations.is_empty()) else {
+            rejected.push(Rejected {
+                index: record.index,
+                line: record.line,
+                id: (!id.is_empty()).then(|| id.to_string()),
+                errors: violations,
+            });
             continue;
-        }
-        let time = match time {
-            Some(Ok(t)) => t,
-            _ => continue,
         };
         if row_count > 0 {
             rows.push(',');
@@ -176,22 +175,42 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         let text = super::call_store(env, &caller.account, "ingest", &rows).await?;
         serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?
     };
-    let answer = json!({
+    let mut answer = json!({
         "accepted": committed.get("accepted").cloned().unwrap_or(json!(0)),
         "duplicates": committed.get("duplicates").cloned().unwrap_or(json!(0)),
         "rejected": rejected,
         "firstSeq": committed.get("firstSeq").cloned().unwrap_or(Value::Null),
         "lastSeq": committed.get("lastSeq").cloned().unwrap_or(Value::Null),
     });
+    if !warnings.is_empty() {
+        if let Some(obj) = answer.as_object_mut() {
+            obj.insert("warnings".into(), json!(warnings));
+        }
+    }
     Ok(json_response(200, &answer))
 }
 
-fn rejection(index: usize, line: usize, id: Option<String>, errors: Vec<Violation>) -> Value {
-    let mut v = json!({"index": index, "line": line, "errors": errors});
-    if let (Some(id), Some(obj)) = (id, v.as_object_mut()) {
-        obj.insert("id".into(), Value::String(id));
+/// Errors of the whole body (not of one event) end the request: a record over the size
+/// limit is 413, a broken gzip stream or JSON text is 400. Other record errors are
+/// rejections of that record.
+fn record_error(e: &ReadError, format: Format, max_event: usize) -> ApiResult<()> {
+    let details = json!({"index": e.index, "line": e.line, "byte": e.byte, "code": e.code.as_str()});
+    match e.code {
+        ErrorCode::TooLarge => Err(ApiError::too_large(format!(
+            "event {} (line {}) is larger than {max_event} bytes",
+            e.index, e.line
+        ))
+        .with_details(details)),
+        ErrorCode::BadJson if format == Format::Json => Err(ApiError::bad_request(
+            "bad_json",
+            format!("the body is not valid JSON: {}", e.message),
+        )
+        .with_details(details)),
+        ErrorCode::Truncated | ErrorCode::BadGzip | ErrorCode::Io | ErrorCode::Unsupported => {
+            Err(ApiError::bad_request(e.code.as_str(), e.message.clone()).with_details(details))
+        }
+        _ => Ok(()),
     }
-    v
 }
 
 enum Media {
@@ -280,120 +299,4 @@ fn looks_like_json(raw: &[u8]) -> bool {
         raw.iter().find(|b| !b.is_ascii_whitespace()),
         None | Some(b'[') | Some(b'{')
     )
-}
-
-/// Counts lines up to a byte offset, incrementally.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        LineCounter {
-            bytes,
-            pos: 0,
-            line: 1,
-        }
-    }
-
-    fn line_at(&mut self, offset: usize) -> usize {
-        if offset > self.pos {
-            let end = offset.min(self.bytes.len());
-            if let Some(slice) = self.bytes.get(self.pos..end) {
-                self.line += memchr::memchr_iter(b'\n', slice).count();
-            }
-            self.pos = end;
-        }
-        self.line
-    }
-}
-
-fn json_error(e: &serde_json::Error) -> ApiError {
-    ApiError::bad_request("bad_json", format!("the body is not valid JSON: {e}"))
-        .with_details(json!({"line": e.line(), "column": e.column()}))
-}
-
-fn too_big_event(index: usize, line: usize, max: usize) -> ApiError {
-    ApiError::too_large(format!(
-        "event {index} (line {line}) is larger than {max} bytes"
-    ))
-    .with_details(json!({"index": index, "line": line}))
-}
-
-/// A JSON array of events, one event object, or several concatenated objects.
-fn read_json(body: &[u8], limits: &Limits) -> ApiResult<Vec<Record>> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not UTF-8: {e}")))?;
-    let base = text.as_ptr() as usize;
-    let mut lines = LineCounter::new(body);
-    let first = text.bytes().find(|b| !b.is_ascii_whitespace());
-    let raws: Vec<&RawValue> = if first == Some(b'[') {
-        serde_json::from_str::<Vec<&RawValue>>(text).map_err(|e| json_error(&e))?
-    } else {
-        let mut out = Vec::new();
-        for item in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>() {
-            out.push(item.map_err(|e| json_error(&e))?);
-            if out.len() > limits.events {
-                break;
-            }
-        }
-        out
-    };
-    if raws.len() > limits.events {
-        return Err(ApiError::too_large(format!(
-            "the batch holds more than {} events",
-            limits.events
-        )));
-    }
-    let mut records = Vec::with_capacity(raws.len());
-    for (index, raw) in raws.into_iter().enumerate() {
-        let offset = (raw.get().as_ptr() as usize).saturating_sub(base);
-        let line = lines.line_at(offset);
-        if raw.get().len() > limits.event {
-            return Err(too_big_event(index, line, limits.event));
-        }
-        let value = serde_json::from_str::<Value>(raw.get())
-            .map_err(|e| Violation::new("", "bad_json", format!("invalid JSON: {e}")));
-        records.push(Record { index, line, value });
-    }
-    Ok(records)
-}
-
-/// One event per line; blank lines are skipped, `\r\n` is tolerated, and a line that is not
-/// JSON is rejected on its own.
-fn read_ndjson(body: &[u8], limits: &Limits) -> ApiResult<Vec<Record>> {
-    let mut records = Vec::new();
-    let mut index = 0usize;
-    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
-        let line_no = n + 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if line.len() > limits.event {
-            return Err(too_big_event(index, line_no, limits.event));
-        }
-        if index >= limits.events {
-            return Err(ApiError::too_large(format!(
-                "the batch holds more than {} events",
-                limits.events
-            )));
-        }
-        let value = serde_json::from_slice::<Value>(line).map_err(|e| {
-            Violation::new(
-                "",
-                "bad_json",
-                format!("invalid JSON at column {}: {e}", e.column()),
-            )
-        });
-        records.push(Record {
-            index,
-            line: line_no,
-            value,
-        });
-        index += 1;
-    }
-    Ok(records)
 }

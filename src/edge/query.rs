@@ -10,7 +10,7 @@ use worker::{Env, Headers, Request, Response};
 
 use super::auth::Caller;
 use super::error::{json_response, text_response, ApiError, ApiResult};
-use super::filtering::{parse_range_time, Filter};
+use super::filtering::{self, parse_range_time, Filter};
 use super::store::now_ms;
 
 const DAY_MS: i64 = 86_400_000;
@@ -148,7 +148,7 @@ fn decode_cursor(cursor: &str, desc: bool) -> ApiResult<(i64, i64)> {
 
 fn compile(filter_json: &Value) -> ApiResult<Filter> {
     let result = match filter_json.get("structured") {
-        Some(s) if !s.is_null() => Filter::from_structured(s),
+        Some(s) if !s.is_null() => filtering::from_structured(s),
         _ => Filter::parse(
             filter_json
                 .get("q")

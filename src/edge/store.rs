@@ -16,7 +16,7 @@ use worker::{
 };
 
 use super::error::{json_response, ApiError, ApiResult};
-use super::filtering::Filter;
+use super::filtering::{self, Filter};
 
 /// Rows per multi-row insert: 3 bound parameters each, under the 100-parameter limit.
 const INSERT_CHUNK: usize = 33;
@@ -241,13 +241,18 @@ fn ingest(sql: &SqlStorage, bytes: &[u8]) -> ApiResult<Reply> {
 /// Compiles the filter of a request (`q` text or `structured` JSON).
 fn compile_filter(body: &Value) -> ApiResult<Filter> {
     let result = match body.get("structured") {
-        Some(s) if !s.is_null() => Filter::from_structured(s),
+        Some(s) if !s.is_null() => filtering::from_structured(s),
         _ => Filter::parse(body.get("q").and_then(Value::as_str).unwrap_or_default()),
     };
     result.map_err(|e| {
         let details = serde_json::to_value(&e).unwrap_or(Value::Null);
         ApiError::bad_request("bad_filter", e.message.clone()).with_details(details)
     })
+}
+
+/// Whether a stored event (its JSON text) passes the filter.
+fn keep(filter: &Filter, match_all: bool, text: &str, now: i64) -> bool {
+    match_all || filter.matches_line(text.as_bytes(), now).unwrap_or(false)
 }
 
 fn i64_field(body: &Value, key: &str) -> Option<i64> {
@@ -267,7 +272,7 @@ fn query(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
         .get("after")
         .and_then(Value::as_array)
         .and_then(|a| Some((a.first()?.as_i64()?, a.get(1)?.as_i64()?)));
-    let match_all = filter.is_match_all();
+    let match_all = filtering::is_match_all(&filter);
     let mut out = String::from("{\"events\":[");
     let mut found = 0usize;
     let mut scanned = 0usize;
@@ -292,11 +297,7 @@ fn query(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
             let Some(text) = text_of(row.get(2)) else {
                 continue;
             };
-            let keep = match_all
-                || serde_json::from_str::<Value>(&text)
-                    .map(|v| filter.matches(&v, now))
-                    .unwrap_or(false);
-            if keep {
+            if keep(&filter, match_all, &text, now) {
                 if found > 0 {
                     out.push(',');
                 }
@@ -409,6 +410,7 @@ fn stats(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
     let filter = compile_filter(body)?;
     let by_name = body.get("by").and_then(Value::as_str).unwrap_or("action");
     let by = stats_by(by_name)?;
+    let match_all = filtering::is_match_all(&filter);
     let now = i64_field(body, "now").unwrap_or_else(now_ms);
     let from = i64_field(body, "from").unwrap_or(i64::MIN / 4);
     let to = i64_field(body, "to").unwrap_or(i64::MAX / 4);
@@ -429,19 +431,16 @@ fn stats(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
             let Some(text) = text_of(row.get(2)) else {
                 continue;
             };
+            if !keep(&filter, match_all, &text, now) {
+                continue;
+            }
             let Ok(Value::Object(event)) = serde_json::from_str::<Value>(&text) else {
                 continue;
             };
-            let event = Value::Object(event);
-            if !filter.is_match_all() && !filter.matches(&event, now) {
-                continue;
-            }
             total += 1;
             match by {
                 StatsBy::Path(path) => {
-                    let key = event
-                        .as_object()
-                        .and_then(|m| crate::event::get_path(m, path))
+                    let key = crate::event::get_path(&event, path)
                         .map(|v| match v {
                             Value::String(s) => s.clone(),
                             other => other.to_string(),
@@ -622,7 +621,7 @@ fn filter_def(def: &Value, existing: Option<&Value>) -> ApiResult<FilterDef> {
     // The filter must compile, whichever form it takes.
     let check = match (&query, &structured) {
         (Some(q), _) => Filter::parse(q),
-        (None, Some(s)) => Filter::from_structured(s),
+        (None, Some(s)) => filtering::from_structured(s),
         (None, None) => Filter::parse(""),
     };
     if let Err(e) = check {
