@@ -270,3 +270,425 @@ mod detection {
         );
     }
 }
+
+mod fixtures {
+    use std::collections::HashSet;
+    use std::path::PathBuf;
+
+    use super::*;
+    use trailsift::convert::write::extra_columns;
+    use trailsift::convert::{write_all, WriteOptions};
+
+    pub fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/convert")
+    }
+
+    pub fn events() -> Vec<Value> {
+        let bytes = std::fs::read(dir().join("input.ndjson")).unwrap();
+        read(Format::Ndjson, &bytes)
+            .into_iter()
+            .map(|i| i.unwrap().value)
+            .collect()
+    }
+
+    /// Every column of every event: the fixed ones, then each unknown field once.
+    pub fn all_columns(events: &[Value]) -> Vec<String> {
+        let mut columns: Vec<String> = trailsift::convert::write::FIXED_COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let mut seen = HashSet::new();
+        for e in events {
+            extra_columns(e, &mut columns, &mut seen);
+        }
+        columns
+    }
+
+    fn check_golden(name: &str, actual: &[u8]) {
+        let path = dir().join(name);
+        if std::env::var_os("TRAILSIFT_UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, actual).unwrap();
+        }
+        let expected = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            expected == actual,
+            "{name} differs from the golden file; got:\n{}",
+            String::from_utf8_lossy(actual)
+        );
+    }
+
+    #[test]
+    fn golden_outputs() {
+        let events = events();
+        for (format, name) in [
+            (Format::Json, "output.json"),
+            (Format::Ndjson, "output.ndjson"),
+            (Format::Csv, "output.csv"),
+            (Format::SplunkHec, "output.splunk_hec"),
+            (Format::Sumo, "output.sumo"),
+            (Format::Ocsf, "output.ocsf"),
+        ] {
+            let bytes = write_all(format, WriteOptions::default(), &events).unwrap();
+            check_golden(name, &bytes);
+        }
+        let opts = WriteOptions {
+            columns: Some(all_columns(&events)),
+            csv_safety: false,
+            ..WriteOptions::default()
+        };
+        check_golden(
+            "output.all-columns.unsafe.csv",
+            &write_all(Format::Csv, opts, &events).unwrap(),
+        );
+    }
+}
+
+mod round_trips {
+    use super::fixtures::{all_columns, events};
+    use super::*;
+    use trailsift::convert::{write_all, WriteOptions};
+
+    fn back(format: Format, bytes: &[u8]) -> Vec<Value> {
+        read(format, bytes)
+            .into_iter()
+            .map(|i| i.unwrap_or_else(|e| panic!("{format}: {e}")).value)
+            .collect()
+    }
+
+    fn through(format: Format, events: &[Value], opts: WriteOptions) -> Vec<Value> {
+        back(format, &write_all(format, opts, events).unwrap())
+    }
+
+    #[test]
+    fn every_readable_format_gives_the_events_back() {
+        let events = events();
+        for format in [
+            Format::Json,
+            Format::Ndjson,
+            Format::SplunkHec,
+            Format::Sumo,
+        ] {
+            assert_eq!(
+                through(format, &events, WriteOptions::default()),
+                events,
+                "{format}"
+            );
+        }
+        let csv_opts = WriteOptions {
+            columns: Some(all_columns(&events)),
+            csv_safety: false,
+            ..WriteOptions::default()
+        };
+        assert_eq!(through(Format::Csv, &events, csv_opts.clone()), events);
+    }
+
+    #[test]
+    fn chains_of_conversions() {
+        let events = events();
+        let csv_opts = WriteOptions {
+            columns: Some(all_columns(&events)),
+            csv_safety: false,
+            ..WriteOptions::default()
+        };
+        // json -> ndjson -> csv -> splunk_hec -> sumo -> json
+        let a = through(Format::Json, &events, WriteOptions::default());
+        let b = through(Format::Ndjson, &a, WriteOptions::default());
+        let c = through(Format::Csv, &b, csv_opts.clone());
+        let d = through(Format::SplunkHec, &c, WriteOptions::default());
+        let e = through(Format::Sumo, &d, WriteOptions::default());
+        let f = through(Format::Json, &e, WriteOptions::default());
+        assert_eq!(f, events);
+        // csv -> json -> csv gives the same bytes.
+        let csv1 = write_all(Format::Csv, csv_opts.clone(), &events).unwrap();
+        let json = write_all(
+            Format::Json,
+            WriteOptions::default(),
+            &back(Format::Csv, &csv1),
+        )
+        .unwrap();
+        let csv2 = write_all(Format::Csv, csv_opts, &back(Format::Json, &json)).unwrap();
+        assert_eq!(csv1, csv2);
+    }
+
+    #[test]
+    fn digit_string_times_come_back_as_numbers_from_csv_and_sumo() {
+        let event = json!({"auditEventId": "x", "auditEventTime": "1763719530123"});
+        for format in [Format::Csv, Format::Sumo] {
+            let got = through(
+                format,
+                std::slice::from_ref(&event),
+                WriteOptions::default(),
+            );
+            assert_eq!(
+                got[0]["auditEventTime"],
+                json!(1763719530123u64),
+                "{format}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_that_look_like_json_stay_strings() {
+        let event = json!({"auditEventId": "123", "x": {"a": "5", "b": "true", "c": "", "d": "\"q\"", "e": " ", "f": 5, "g": [1], "h": {}}});
+        let opts = WriteOptions {
+            columns: Some(all_columns(std::slice::from_ref(&event))),
+            csv_safety: false,
+            ..WriteOptions::default()
+        };
+        let got = through(Format::Csv, std::slice::from_ref(&event), opts);
+        assert_eq!(got[0], event);
+    }
+}
+
+mod writers {
+    use super::*;
+    use trailsift::convert::batch::{BatchLimits, Batcher};
+    use trailsift::convert::{stream_file_name, write_all, HecOptions, WriteOptions, Writer};
+
+    fn ev(id: &str, t: i64) -> Value {
+        json!({"auditEventId": id, "auditEventTime": t, "auditModule": "CORE",
+               "auditAction": "CREATE", "auditResourceScope": {"accountIdentifier": "acct"}})
+    }
+
+    #[test]
+    fn json_array_empty_and_streamed() {
+        assert_eq!(
+            write_all(Format::Json, WriteOptions::default(), []).unwrap(),
+            b"[]\n"
+        );
+        let mut w = Writer::new(Format::Json, WriteOptions::default(), Vec::new());
+        w.write(&json!({"a": 1})).unwrap();
+        // Drain between events: the writer holds nothing.
+        let first = std::mem::take(w.get_mut());
+        w.write(&json!({"b": 2})).unwrap();
+        let rest = w.finish().unwrap();
+        assert_eq!([first, rest].concat(), b"[\n{\"a\":1},\n{\"b\":2}\n]\n");
+    }
+
+    #[test]
+    fn csv_header_order_time_metadata_and_safety() {
+        let event = json!({"auditAction": "=cmd", "auditEventTime": 1763719530123i64, "auditEventId": "a",
+                           "auditEventMetadata": {"k": [1, 2]}, "zz": "+1"});
+        let out = write_all(Format::Csv, WriteOptions::default(), [&event]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut lines = text.split("\r\n");
+        assert_eq!(
+            lines.next().unwrap(),
+            "auditEventId,auditEventTime,auditEventAuthor.principal.type,auditEventAuthor.principal.identifier,\
+auditEventAuthor.principal.email,auditModule,auditResource.type,auditResource.identifier,\
+auditResourceScope.accountIdentifier,auditResourceScope.orgIdentifier,auditResourceScope.projectIdentifier,\
+auditAction,auditHttpRequestInfo.requestMethod,auditHttpRequestInfo.clientIP,auditEventMetadata,zz"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "a,2025-11-21T10:05:30.123Z,,,,,,,,,,'=cmd,,,\"{\"\"k\"\":[1,2]}\",'+1"
+        );
+        let opts = WriteOptions {
+            csv_safety: false,
+            columns: Some(vec!["auditAction".into(), "auditEventId".into()]),
+            ..WriteOptions::default()
+        };
+        let out = write_all(Format::Csv, opts, [&event]).unwrap();
+        assert_eq!(out, b"auditAction,auditEventId\r\n=cmd,a\r\n");
+    }
+
+    #[test]
+    fn hec_envelope() {
+        let out = write_all(
+            Format::SplunkHec,
+            WriteOptions::default(),
+            [&ev("a", 1763719530123)],
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"time\":1763719530.123,\"sourcetype\":\"harness:audit\",\"fields\":{\"account\":\"acct\",\"module\":\"CORE\",\"action\":\"CREATE\"},\"event\":{\"auditEventId\":\"a\",\"auditEventTime\":1763719530123,\"auditModule\":\"CORE\",\"auditAction\":\"CREATE\",\"auditResourceScope\":{\"accountIdentifier\":\"acct\"}}}\n"
+        );
+        let opts = WriteOptions {
+            hec: HecOptions {
+                host: Some("h".into()),
+                source: Some("s".into()),
+                sourcetype: Some("st".into()),
+                index: Some("i".into()),
+                fields: vec![],
+            },
+            ..WriteOptions::default()
+        };
+        let out = write_all(Format::SplunkHec, opts, [&ev("a", 5)]).unwrap();
+        assert!(out.starts_with(b"{\"time\":0.005,\"host\":\"h\",\"source\":\"s\",\"sourcetype\":\"st\",\"index\":\"i\",\"event\":{"));
+    }
+
+    #[test]
+    fn sumo_line() {
+        let event = json!({"auditEventId": "x1", "auditEventTime": "1763719530123", "a": {"b": {"c": 1}, "d": []}});
+        let out = write_all(Format::Sumo, WriteOptions::default(), [&event]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"event\":\"Harness-Audit-Event-x1\",\"fields\":{\"auditEventId\":\"x1\",\"auditEventTime\":1763719530123,\"a.b.c\":1,\"a.d\":[]}}\n"
+        );
+    }
+
+    #[test]
+    fn ocsf_mapping() {
+        let event = json!({"auditEventId": "id1", "auditEventTime": 1763719530123i64,
+            "auditEventAuthor": {"principal": {"type": "USER", "identifier": "alice", "email": "a@x"}},
+            "auditModule": "CORE", "auditResource": {"type": "SECRET", "identifier": "s1"},
+            "auditResourceScope": {"accountIdentifier": "acct"}, "auditAction": "DELETE",
+            "auditHttpRequestInfo": {"requestMethod": "DELETE", "clientIP": "10.0.0.1"}});
+        let out = write_all(Format::Ocsf, WriteOptions::default(), [&event]).unwrap();
+        let o: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(o["class_uid"], 6003);
+        assert_eq!(o["category_uid"], 6);
+        assert_eq!(o["activity_id"], 4);
+        assert_eq!(o["activity_name"], "Delete");
+        assert_eq!(o["type_uid"], 600304);
+        assert_eq!(o["time"], 1763719530123i64);
+        assert_eq!(
+            o["actor"]["user"],
+            json!({"uid": "alice", "email_addr": "a@x", "type": "USER"})
+        );
+        assert_eq!(
+            o["api"],
+            json!({"operation": "DELETE", "service": {"name": "CORE"}})
+        );
+        assert_eq!(o["resources"], json!([{"type": "SECRET", "uid": "s1"}]));
+        assert_eq!(o["src_endpoint"]["ip"], "10.0.0.1");
+        assert_eq!(o["http_request"]["http_method"], "DELETE");
+        assert_eq!(o["metadata"]["uid"], "id1");
+        assert_eq!(o["metadata"]["product"]["name"], "Harness");
+        assert_eq!(o["cloud"]["account"]["uid"], "acct");
+        assert_eq!(o["unmapped"], event);
+        for (action, id) in [("CREATE", 1), ("VIEW", 2), ("UPDATE", 3), ("START", 99)] {
+            let e = json!({"auditAction": action});
+            let out = write_all(Format::Ocsf, WriteOptions::default(), [&e]).unwrap();
+            let o: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(o["activity_id"], id, "{action}");
+            assert_eq!(o["type_uid"], 600300 + id, "{action}");
+        }
+    }
+
+    #[test]
+    fn batches_respect_bytes_and_events() {
+        let events: Vec<Value> = (0..50).map(|i| ev(&format!("e{i}"), 1000 + i)).collect();
+        for format in [
+            Format::Json,
+            Format::Ndjson,
+            Format::Sumo,
+            Format::SplunkHec,
+            Format::Csv,
+        ] {
+            let limits = BatchLimits {
+                max_bytes: 1000,
+                max_events: 7,
+            };
+            let mut b = Batcher::new(format, WriteOptions::default(), limits);
+            let mut batches = Vec::new();
+            for e in &events {
+                batches.extend(b.push(e).unwrap());
+            }
+            batches.extend(b.finish().unwrap());
+            let mut back = Vec::new();
+            for batch in &batches {
+                assert!(batch.body.len() <= 1000, "{format}: {}", batch.body.len());
+                assert!(batch.count <= 7 && batch.count > 0);
+                let items = read(format, &batch.body);
+                assert_eq!(items.len(), batch.count);
+                let times: Vec<i64> = items
+                    .iter()
+                    .map(|i| {
+                        i.as_ref().unwrap().value["auditEventTime"]
+                            .as_i64()
+                            .unwrap()
+                    })
+                    .collect();
+                assert_eq!(batch.min_time_ms, times.iter().min().copied());
+                assert_eq!(batch.max_time_ms, times.iter().max().copied());
+                back.extend(items.into_iter().map(|i| i.unwrap().value));
+            }
+            assert_eq!(back, events, "{format}");
+        }
+    }
+
+    #[test]
+    fn stream_file_names() {
+        assert_eq!(
+            stream_file_name("audit/acct/", 1, 2, 3, Format::Json, false),
+            "audit/acct/1_2_3.json"
+        );
+        assert_eq!(
+            stream_file_name("", 1, 2, 3, Format::Ndjson, true),
+            "1_2_3.ndjson.gz"
+        );
+    }
+}
+
+mod csv_reading {
+    use super::*;
+
+    #[test]
+    fn quoted_fields_blank_lines_and_positions() {
+        let input = b"auditEventId,auditEventTime,x.y\r\n\r\na,2025-11-21T10:05:30.123Z,\"multi\nline, \"\"q\"\"\"\r\nb,1763719530123,7\n";
+        let items = read(Format::Csv, input);
+        let (ok, bad) = summary(&items);
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(
+            ok.iter().map(|o| (o.0, o.1, o.2)).collect::<Vec<_>>(),
+            vec![(0, 3, 35), (1, 5, 83)]
+        );
+        let v = &items[0].as_ref().unwrap().value;
+        assert_eq!(
+            v,
+            &json!({"auditEventId": "a", "auditEventTime": 1763719530123i64, "x": {"y": "multi\nline, \"q\""}})
+        );
+        assert_eq!(items[1].as_ref().unwrap().value["x"]["y"], 7);
+    }
+
+    #[test]
+    fn unterminated_quote_at_the_end_is_truncated() {
+        let input = b"auditEventId,auditAction\na,CREATE\nb,\"unterminated\n";
+        let (ok, bad) = summary(&read(Format::Csv, input));
+        assert_eq!(ok.len(), 1);
+        assert_eq!(bad, vec![("truncated", 1, 3, 34)]);
+    }
+
+    #[test]
+    fn unterminated_quote_in_the_middle_is_cut_at_the_size_limit() {
+        let mut input = b"auditEventId,auditAction\nb,\"oops\n".to_vec();
+        for i in 0..100 {
+            input.extend(format!("e{i},CREATE\n").bytes());
+        }
+        let opts = ReadOptions {
+            max_record_bytes: 200,
+            ..ReadOptions::default()
+        };
+        let items = read_all(Some(Format::Csv), None, &input, opts);
+        let (ok, bad) = summary(&items);
+        assert_eq!(bad[0].0, "too_large");
+        assert!(ok.len() > 70, "{}", ok.len());
+    }
+
+    #[test]
+    fn bad_rows() {
+        let input = b"auditEventId,auditAction\na,b,c\n\xff,x\nok,CREATE";
+        let (ok, bad) = summary(&read(Format::Csv, input));
+        assert_eq!(bad, vec![("bad_csv", 0, 2, 25), ("bad_utf8", 1, 3, 31)]);
+        assert_eq!(ok.len(), 1);
+    }
+
+    #[test]
+    fn detection_by_name_and_content() {
+        let input = b"auditEventId,auditAction\na,CREATE\n";
+        let items = read_all(None, None, input, ReadOptions::default());
+        assert_eq!(items.len(), 1);
+        let items = read_all(
+            None,
+            Some("x.csv.gz"),
+            &gzip::compress(input),
+            ReadOptions::default(),
+        );
+        assert_eq!(
+            items[0].as_ref().unwrap().value,
+            json!({"auditEventId": "a", "auditAction": "CREATE"})
+        );
+    }
+}

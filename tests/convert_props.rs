@@ -37,13 +37,18 @@ fn pieces(format: Format) -> Vec<&'static str> {
     match format {
         Format::Json | Format::SplunkHec => vec![
             "[", "]", ",", "\n", " ", "{\"id\":\"é€😀\"}", "{\"a\":\"}]\\\"[{\"}", "{\"id\":}",
-            "\"str\"", "12", "{\"o\":{\"k\":[1,{\"z\":null}]}}", "{\"a\":1,", "{{{{{{{{{{1}}}}}}}}}}",
+            "\"str\"", "12", "{\"b\":\"\u{1}\"}", "{\"o\":{\"k\":[1,{\"z\":null}]}}", "{\"a\":1,", "{{{{{{{{{{1}}}}}}}}}}",
             "{\"event\":{\"id\":\"h\"}}", "{\"time\":1}", "\r\n",
             "{\"long\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
             "\u{feff}",
         ],
+        Format::Csv => vec![
+            "auditEventId,auditEventTime,x.y,auditEventMetadata\n", ",", "\n", "\r\n", "\"", "\"\"",
+            "a", "é€😀", "2025-11-21T10:05:30.123Z", "{\"k\":1}", "5", "\u{1}", "\u{feff}",
+            "\"quoted, with\nnewline\"", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ],
         _ => vec![
-            "\n", "\r\n", "  ", "{\"id\":\"é€😀\"}", "{\"id\":", "[1]", "{\"a\":\"x\\n\"}",
+            "\n", "\r\n", "  ", "{\"id\":\"é€😀\"}", "{\"id\":", "[1]", "{\"b\":\"\u{1}\"}", "{\"a\":\"x\\n\"}",
             "{\"event\":\"Harness-Audit-Event-1\",\"fields\":{\"a.b\":1,\"c\":\"d\"}}",
             "{\"event\":\"x\"}", "{{{{{{{{{{1}}}}}}}}}}",
             "{\"long\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
@@ -54,7 +59,14 @@ fn pieces(format: Format) -> Vec<&'static str> {
 
 fn input_strategy(format: Format) -> impl Strategy<Value = Vec<u8>> {
     let p = pieces(format);
-    prop::collection::vec(prop::sample::select(p), 0..24).prop_map(|v| v.concat().into_bytes())
+    prop::collection::vec(prop::sample::select(p), 0..24).prop_map(|v| {
+        // U+0001 stands for a byte that is not UTF-8.
+        v.concat()
+            .into_bytes()
+            .into_iter()
+            .map(|b| if b == 1 { 0xFF } else { b })
+            .collect()
+    })
 }
 
 fn check(format: Format, input: &[u8], cuts: &[usize]) -> Result<(), TestCaseError> {
@@ -94,6 +106,11 @@ proptest! {
     }
 
     #[test]
+    fn csv_chunks(input in input_strategy(Format::Csv), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
+        check(Format::Csv, &input, &cuts)?;
+    }
+
+    #[test]
     fn detection_chunks(input in input_strategy(Format::Ndjson), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
         let whole = read_all(None, None, &input, small_limits());
         prop_assert_eq!(&whole, &read_chunked(None, &input, &cuts));
@@ -101,7 +118,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(input in prop::collection::vec(any::<u8>(), 0..300), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
-        for f in [Format::Json, Format::Ndjson, Format::SplunkHec, Format::Sumo] {
+        for f in [Format::Json, Format::Ndjson, Format::Csv, Format::SplunkHec, Format::Sumo] {
             let whole = read_all(Some(f), None, &input, small_limits());
             prop_assert_eq!(&whole, &read_chunked(Some(f), &input, &cuts));
         }

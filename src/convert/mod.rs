@@ -21,10 +21,14 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::Value;
 
+pub mod batch;
 pub mod gzip;
 pub mod read;
+pub mod write;
 
+pub use batch::{stream_file_name, Batcher};
 pub use read::{read_all, Reader, Records};
+pub use write::{write_all, HecOptions, WriteOptions, Writer};
 
 /// The formats trailsift reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,7 +43,7 @@ pub enum Format {
     SplunkHec,
     /// Sumo Logic lines: `{"event": "Harness-Audit-Event-<id>", "fields": {...}}`.
     Sumo,
-    /// OCSF API Activity (class 6003); written only.
+    /// OCSF API Activity (class 6003), one object a line; written only.
     Ocsf,
 }
 
@@ -91,8 +95,8 @@ impl Format {
     /// The file extension a stream file of this format uses, if it has one.
     pub fn extension(self) -> &'static str {
         match self {
-            Format::Json | Format::Ocsf => "json",
-            Format::Ndjson | Format::SplunkHec | Format::Sumo => "ndjson",
+            Format::Json => "json",
+            Format::Ndjson | Format::SplunkHec | Format::Sumo | Format::Ocsf => "ndjson",
             Format::Csv => "csv",
         }
     }

@@ -92,7 +92,7 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 enum Inner {
     Json(json::JsonReader),
     Ndjson(ndjson::NdjsonReader),
-    Csv(csv::CsvReader),
+    Csv(Box<csv::CsvReader>),
 }
 
 impl Inner {
@@ -103,7 +103,7 @@ impl Inner {
             Format::SplunkHec => Inner::Json(json::JsonReader::new(opts, splunk_hec::unwrap)),
             Format::Ndjson => Inner::Ndjson(ndjson::NdjsonReader::new(opts, json::identity)),
             Format::Sumo => Inner::Ndjson(ndjson::NdjsonReader::new(opts, sumo::unwrap)),
-            Format::Csv => Inner::Csv(csv::CsvReader::new(opts)),
+            Format::Csv => Inner::Csv(Box::new(csv::CsvReader::new(opts))),
             Format::Ocsf => return None,
         })
     }

@@ -1,0 +1,263 @@
+//! The CSV writer (RFC 4180, CRLF line ends): a header row of dotted paths, then one row
+//! per event.
+//!
+//! Cells: `auditEventTime` as RFC 3339 UTC with milliseconds; `auditEventMetadata` as
+//! compact JSON; the other fixed columns as their text. Other columns (unknown fields or a
+//! chosen projection) hold strings as their text and other values as JSON (`5`, `true`,
+//! `[1,2]`, `{}`), and a string that would read back as something else (`"5"`, `"true"`)
+//! is written as a JSON string. An empty cell means an absent field, so an empty string is
+//! written as `""` (a JSON empty string). This is what lets [`crate::convert::read::csv`]
+//! give the events back exactly when spreadsheet safety is off.
+//!
+//! Columns in streaming mode: without an explicit column list, the columns are the fixed
+//! ones of formats.md followed by the unknown fields (leaf paths) of the **first** event,
+//! in its field order; unknown fields that only later events have are not written. Pass
+//! the union ([`extra_columns`] over all events, or the CLI's `--all-columns`) to keep
+//! them all.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+use serde_json::{Map, Value};
+
+use super::not_an_object;
+use crate::event::{format_time_ms, get_path, parse_time_value};
+
+/// The fixed CSV columns, in the order formats.md gives.
+pub const FIXED_COLUMNS: [&str; 15] = [
+    "auditEventId",
+    "auditEventTime",
+    "auditEventAuthor.principal.type",
+    "auditEventAuthor.principal.identifier",
+    "auditEventAuthor.principal.email",
+    "auditModule",
+    "auditResource.type",
+    "auditResource.identifier",
+    "auditResourceScope.accountIdentifier",
+    "auditResourceScope.orgIdentifier",
+    "auditResourceScope.projectIdentifier",
+    "auditAction",
+    "auditHttpRequestInfo.requestMethod",
+    "auditHttpRequestInfo.clientIP",
+    "auditEventMetadata",
+];
+
+/// How a column's cells are written and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnKind {
+    Time,
+    Metadata,
+    /// A fixed column whose schema type is string.
+    Text,
+    /// Anything else: typed cells.
+    Typed,
+}
+
+pub(crate) fn column_kind(name: &str) -> ColumnKind {
+    match name {
+        "auditEventTime" => ColumnKind::Time,
+        "auditEventMetadata" => ColumnKind::Metadata,
+        n if FIXED_COLUMNS.contains(&n) => ColumnKind::Text,
+        _ => ColumnKind::Typed,
+    }
+}
+
+/// Adds to `columns` the unknown-field columns of `event` (dotted paths of its leaves that
+/// are neither fixed columns nor inside `auditEventMetadata` or a fixed column), skipping
+/// those already in `seen`.
+pub fn extra_columns(event: &Value, columns: &mut Vec<String>, seen: &mut HashSet<String>) {
+    if let Value::Object(map) = event {
+        walk(map, &mut String::new(), columns, seen);
+    }
+}
+
+fn walk(
+    map: &Map<String, Value>,
+    prefix: &mut String,
+    columns: &mut Vec<String>,
+    seen: &mut HashSet<String>,
+) {
+    for (key, value) in map {
+        let len = prefix.len();
+        if !prefix.is_empty() {
+            prefix.push('.');
+        }
+        prefix.push_str(key);
+        if column_kind(prefix) == ColumnKind::Typed {
+            match value {
+                Value::Object(inner) if !inner.is_empty() => walk(inner, prefix, columns, seen),
+                _ => {
+                    if !seen.contains(prefix.as_str()) {
+                        seen.insert(prefix.clone());
+                        columns.push(prefix.clone());
+                    }
+                }
+            }
+        }
+        prefix.truncate(len);
+    }
+}
+
+/// Streams CSV rows; see the module docs for the column rule.
+pub struct CsvWriter {
+    columns: Option<Vec<String>>,
+    kinds: Vec<ColumnKind>,
+    safety: bool,
+    header_written: bool,
+    row: Vec<u8>,
+    cell: String,
+    csv: csv_core::Writer,
+}
+
+impl CsvWriter {
+    pub fn new(columns: Option<Vec<String>>, safety: bool) -> Self {
+        let csv = csv_core::WriterBuilder::new()
+            .terminator(csv_core::Terminator::CRLF)
+            .build();
+        let kinds = columns
+            .as_ref()
+            .map(|c| c.iter().map(|n| column_kind(n)).collect())
+            .unwrap_or_default();
+        CsvWriter {
+            columns,
+            kinds,
+            safety,
+            header_written: false,
+            row: Vec::with_capacity(1024),
+            cell: String::new(),
+            csv,
+        }
+    }
+
+    /// The columns, once known (given, or decided by the first event).
+    pub fn columns(&self) -> Option<&[String]> {
+        self.columns.as_deref()
+    }
+
+    fn header(&mut self, out: &mut dyn Write, first: Option<&Value>) -> io::Result<()> {
+        if self.columns.is_none() {
+            let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
+            if let Some(event) = first {
+                let mut seen = HashSet::new();
+                extra_columns(event, &mut columns, &mut seen);
+            }
+            self.kinds = columns.iter().map(|n| column_kind(n)).collect();
+            self.columns = Some(columns);
+        }
+        self.header_written = true;
+        self.row.clear();
+        let columns = self.columns.take().unwrap_or_default();
+        for (i, name) in columns.iter().enumerate() {
+            self.cell.clear();
+            self.cell.push_str(name);
+            self.push_cell(i == 0, self.safety);
+        }
+        self.columns = Some(columns);
+        self.end_row();
+        out.write_all(&self.row)
+    }
+
+    pub fn write(&mut self, out: &mut dyn Write, event: &Value) -> io::Result<()> {
+        let Value::Object(map) = event else {
+            return Err(not_an_object());
+        };
+        if !self.header_written {
+            self.header(out, Some(event))?;
+        }
+        self.row.clear();
+        let columns = self.columns.take().unwrap_or_default();
+        for (i, name) in columns.iter().enumerate() {
+            self.cell.clear();
+            let kind = self.kinds.get(i).copied().unwrap_or(ColumnKind::Typed);
+            if let Some(value) = get_path(map, name) {
+                encode_cell(&mut self.cell, kind, value);
+            }
+            self.push_cell(i == 0, self.safety);
+        }
+        self.columns = Some(columns);
+        self.end_row();
+        out.write_all(&self.row)
+    }
+
+    /// Writes the header if no event came.
+    pub fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if !self.header_written {
+            self.header(out, None)?;
+        }
+        Ok(())
+    }
+
+    fn push_cell(&mut self, first: bool, safety: bool) {
+        let mut buf = [0u8; 1024];
+        if !first {
+            let (_, n) = self.csv.delimiter(&mut buf);
+            self.row.extend_from_slice(&buf[..n]);
+        }
+        let unsafe_start = safety
+            && matches!(
+                self.cell.as_bytes().first(),
+                Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+            );
+        if unsafe_start {
+            self.cell.insert(0, '\'');
+        }
+        let mut input = self.cell.as_bytes();
+        loop {
+            let (res, nin, nout) = self.csv.field(input, &mut buf);
+            self.row.extend_from_slice(&buf[..nout]);
+            input = &input[nin..];
+            if res == csv_core::WriteResult::InputEmpty {
+                break;
+            }
+        }
+    }
+
+    fn end_row(&mut self) {
+        let mut buf = [0u8; 8];
+        loop {
+            let (res, n) = self.csv.terminator(&mut buf);
+            self.row.extend_from_slice(&buf[..n]);
+            if res == csv_core::WriteResult::InputEmpty {
+                break;
+            }
+        }
+    }
+}
+
+/// The text of one cell (see the module docs).
+pub(crate) fn encode_cell(cell: &mut String, kind: ColumnKind, value: &Value) {
+    match (kind, value) {
+        (ColumnKind::Time, v) => match parse_time_value(v) {
+            Ok(ms) => cell.push_str(&format_time_ms(ms)),
+            Err(_) => match v {
+                Value::String(s) => cell.push_str(s),
+                other => cell.push_str(&other.to_string()),
+            },
+        },
+        (ColumnKind::Metadata, v) => cell.push_str(&v.to_string()),
+        (ColumnKind::Text, Value::String(s)) => {
+            if s.is_empty() || s.starts_with('"') {
+                cell.push_str(&Value::String(s.clone()).to_string());
+            } else {
+                cell.push_str(s);
+            }
+        }
+        (ColumnKind::Typed, Value::String(s)) => {
+            if s.is_empty() || looks_like_json(s) {
+                cell.push_str(&Value::String(s.clone()).to_string());
+            } else {
+                cell.push_str(s);
+            }
+        }
+        (_, other) => cell.push_str(&other.to_string()),
+    }
+}
+
+/// Whether a cell's text would read back as a JSON value rather than as this string.
+pub(crate) fn looks_like_json(s: &str) -> bool {
+    let first = s.trim_start().as_bytes().first().copied();
+    matches!(
+        first,
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    ) && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
+}

@@ -1,0 +1,162 @@
+//! Streaming writers: one event at a time into any [`std::io::Write`] (a file, stdout, a
+//! `Vec<u8>` drained between events, a gzip encoder).
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+use super::Format;
+
+pub mod csv;
+pub mod json;
+pub mod ndjson;
+pub mod ocsf;
+pub mod splunk_hec;
+pub mod sumo;
+
+pub use self::csv::{extra_columns, CsvWriter, FIXED_COLUMNS};
+pub use self::splunk_hec::HecOptions;
+
+/// Choices of the writers; each format reads the ones it knows.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// CSV: the columns and their order (dotted paths). `None`: the fixed columns of
+    /// formats.md, then the unknown fields of the first event written (see [`CsvWriter`]).
+    pub columns: Option<Vec<String>>,
+    /// CSV: prefix `'` to cells that begin with `=`, `+`, `-`, `@`, tab or carriage
+    /// return. Default on.
+    pub csv_safety: bool,
+    /// Splunk HEC envelope options.
+    pub hec: HecOptions,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            columns: None,
+            csv_safety: true,
+            hec: HecOptions::default(),
+        }
+    }
+}
+
+enum Inner {
+    Json(json::JsonWriter),
+    Ndjson,
+    Csv(Box<CsvWriter>),
+    SplunkHec(HecOptions),
+    Sumo,
+    Ocsf,
+}
+
+/// Writes events in one format, one at a time, without holding them.
+///
+/// ```
+/// use serde_json::json;
+/// use trailsift::convert::{Format, WriteOptions, Writer};
+///
+/// let mut w = Writer::new(Format::Json, WriteOptions::default(), Vec::new());
+/// w.write(&json!({"auditEventId": "a"})).unwrap();
+/// w.write(&json!({"auditEventId": "b"})).unwrap();
+/// let bytes = w.finish().unwrap();
+/// assert_eq!(bytes, b"[\n{\"auditEventId\":\"a\"},\n{\"auditEventId\":\"b\"}\n]\n");
+/// ```
+pub struct Writer<W: Write> {
+    out: W,
+    inner: Inner,
+    count: u64,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(format: Format, opts: WriteOptions, out: W) -> Self {
+        let inner = match format {
+            Format::Json => Inner::Json(json::JsonWriter::default()),
+            Format::Ndjson => Inner::Ndjson,
+            Format::Csv => Inner::Csv(Box::new(CsvWriter::new(opts.columns, opts.csv_safety))),
+            Format::SplunkHec => Inner::SplunkHec(opts.hec),
+            Format::Sumo => Inner::Sumo,
+            Format::Ocsf => Inner::Ocsf,
+        };
+        Writer {
+            out,
+            inner,
+            count: 0,
+        }
+    }
+
+    /// Writes one event (a JSON object).
+    pub fn write(&mut self, event: &Value) -> io::Result<()> {
+        let out = &mut self.out;
+        match &mut self.inner {
+            Inner::Json(w) => w.write(out, event)?,
+            Inner::Ndjson => ndjson::write(out, event)?,
+            Inner::Csv(w) => w.write(out, event)?,
+            Inner::SplunkHec(opts) => splunk_hec::write(out, event, opts)?,
+            Inner::Sumo => sumo::write(out, event)?,
+            Inner::Ocsf => ocsf::write(out, event)?,
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Writes what ends the output (`]` of a JSON array, the header of an empty CSV),
+    /// flushes and gives the output back.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.end()?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// Like [`finish`](Writer::finish) for a writer that cannot be moved out of.
+    pub fn end(&mut self) -> io::Result<()> {
+        let out = &mut self.out;
+        match &mut self.inner {
+            Inner::Json(w) => w.end(out),
+            Inner::Csv(w) => w.end(out),
+            _ => Ok(()),
+        }
+    }
+
+    /// The output, for example to drain a `Vec<u8>` between events.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// CSV: the columns, once known.
+    pub fn csv_columns(&self) -> Option<&[String]> {
+        match &self.inner {
+            Inner::Csv(w) => w.columns(),
+            _ => None,
+        }
+    }
+
+    /// Events written so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// Writes all `events` in `format` into a new byte vector.
+pub fn write_all<'a>(
+    format: Format,
+    opts: WriteOptions,
+    events: impl IntoIterator<Item = &'a Value>,
+) -> io::Result<Vec<u8>> {
+    let mut w = Writer::new(format, opts, Vec::new());
+    for e in events {
+        w.write(e)?;
+    }
+    w.finish()
+}
+
+pub(crate) fn not_an_object() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "an event must be a JSON object",
+    )
+}
+
+/// Writes compact JSON of a value.
+pub(crate) fn json_to(out: &mut dyn Write, v: &Value) -> io::Result<()> {
+    serde_json::to_writer(out, v).map_err(io::Error::from)
+}
