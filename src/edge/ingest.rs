@@ -83,7 +83,10 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         )));
     }
     if items.is_empty() {
-        return Err(ApiError::bad_request("empty_body", "the body holds no events"));
+        return Err(ApiError::bad_request(
+            "empty_body",
+            "the body holds no events",
+        ));
     }
 
     let options = schema::Options::default();
@@ -128,13 +131,20 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
                 ));
             }
         }
-        let id = value.get("auditEventId").and_then(Value::as_str).unwrap_or_default();
+        let id = value
+            .get("auditEventId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let time = value
             .get("auditEventTime")
             .and_then(|t| crate::event::parse_time_value(t).ok());
         if violations.is_empty() && (id.is_empty() || time.is_none()) {
             // Unreachable after validation; kept so that nothing unvalidated is stored.
-            violations.push(Violation::new("auditEventId", "missing", "auditEventId and auditEventTime are required"));
+            violations.push(Violation::new(
+                "auditEventId",
+                "missing",
+                "auditEventId and auditEventTime are required",
+            ));
         }
         let Some(time) = time.filter(|_| violations.is_empty()) else {
             rejected.push(Rejected {
@@ -194,7 +204,8 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
 /// limit is 413, a broken gzip stream or JSON text is 400. Other record errors are
 /// rejections of that record.
 fn record_error(e: &ReadError, format: Format, max_event: usize) -> ApiResult<()> {
-    let details = json!({"index": e.index, "line": e.line, "byte": e.byte, "code": e.code.as_str()});
+    let details =
+        json!({"index": e.index, "line": e.line, "byte": e.byte, "code": e.code.as_str()});
     match e.code {
         ErrorCode::TooLarge => Err(ApiError::too_large(format!(
             "event {} (line {}) is larger than {max_event} bytes",

@@ -12,6 +12,7 @@ use super::auth::Caller;
 use super::error::{json_response, text_response, ApiError, ApiResult};
 use super::filtering::{self, parse_range_time, Filter};
 use super::store::now_ms;
+use crate::convert::{Format, WriteOptions, Writer};
 
 const DAY_MS: i64 = 86_400_000;
 /// The longest range one query may cover: two years (leap days included).
@@ -21,38 +22,40 @@ const MAX_LIMIT: usize = 10_000;
 /// Events fetched from the account store per export step.
 const EXPORT_PAGE: usize = 1_000;
 
-/// The output formats of a query.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Format {
-    Json,
-    Ndjson,
+/// The output format of a query (`json` pages; the others are downloads).
+fn parse_format(s: Option<&str>) -> ApiResult<Format> {
+    let name = s.unwrap_or("json");
+    match name {
+        "" | "json" => Ok(Format::Json),
+        "ndjson" | "csv" | "splunk_hec" | "sumo" | "ocsf" => {
+            name.parse().map_err(|_| bad_format(name))
+        }
+        _ => Err(bad_format(name)),
+    }
 }
 
-impl Format {
-    fn parse(s: Option<&str>) -> ApiResult<Format> {
-        match s.unwrap_or("json") {
-            "json" | "" => Ok(Format::Json),
-            "ndjson" => Ok(Format::Ndjson),
-            other => Err(ApiError::bad_request(
-                "bad_parameter",
-                format!("`format` must be one of json, ndjson (got `{other}`)"),
-            )),
-        }
-    }
+fn bad_format(name: &str) -> ApiError {
+    ApiError::bad_request(
+        "bad_parameter",
+        format!("`format` must be one of json, ndjson, csv, splunk_hec, sumo, ocsf (got `{name}`)"),
+    )
+}
 
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::Json => "application/json",
-            Format::Ndjson => "application/x-ndjson",
-        }
+fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Json => "application/json",
+        Format::Csv => "text/csv; charset=utf-8",
+        _ => "application/x-ndjson",
     }
+}
 
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Ndjson => "ndjson",
-        }
-    }
+fn file_name(format: Format) -> String {
+    let ext = match format {
+        Format::Csv => "csv",
+        Format::Json => "json",
+        _ => "ndjson",
+    };
+    format!("trailsift-events-{}.{ext}", format.name())
 }
 
 /// A query, checked and resolved against "now".
@@ -197,7 +200,7 @@ fn build_query(
         Some(c) => Some(decode_cursor(c, desc)?),
         None => None,
     };
-    let format = Format::parse(params.get("format").map(String::as_str))?;
+    let format = parse_format(params.get("format").map(String::as_str))?;
     Ok(Query {
         filter_json,
         from,
@@ -334,6 +337,7 @@ struct ExportState {
     after: Option<(i64, i64)>,
     remaining: usize,
     done: bool,
+    writer: Writer<Vec<u8>>,
 }
 
 /// A download of the whole range (or `limit` events) in a non-JSON format. Pages are fetched
@@ -346,6 +350,7 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
         account: caller.account.clone(),
         remaining: query.limit.unwrap_or(usize::MAX),
         after: query.after,
+        writer: Writer::new(query.format, WriteOptions::default(), Vec::new()),
         query,
         done: false,
     };
@@ -366,13 +371,10 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
     });
     let stream = futures_util::StreamExt::chain(head, rest);
     let headers = Headers::new();
-    let _ = headers.set("content-type", format.content_type());
+    let _ = headers.set("content-type", content_type(format));
     let _ = headers.set(
         "content-disposition",
-        &format!(
-            "attachment; filename=\"trailsift-events.{}\"",
-            format.extension()
-        ),
+        &format!("attachment; filename=\"{}\"", file_name(format)),
     );
     let resp = Response::from_stream(stream)?.with_headers(headers);
     Ok(resp)
@@ -380,31 +382,37 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
 
 async fn next_chunk(state: &mut ExportState) -> ApiResult<Vec<u8>> {
     let want = state.remaining.min(EXPORT_PAGE);
-    if want == 0 {
-        state.done = true;
-        return Ok(Vec::new());
-    }
-    let text = super::call_store_json(
-        &state.env,
-        &state.account,
-        "query",
-        &page_request(&state.query, state.after, want),
-    )
-    .await?;
-    let page: Page = serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?;
-    let mut out = Vec::new();
-    for ev in &page.events {
-        match state.query.format {
-            Format::Ndjson | Format::Json => {
-                out.extend_from_slice(ev.get().as_bytes());
-                out.push(b'\n');
-            }
+    if want > 0 {
+        let text = super::call_store_json(
+            &state.env,
+            &state.account,
+            "query",
+            &page_request(&state.query, state.after, want),
+        )
+        .await?;
+        let page: Page =
+            serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?;
+        for ev in &page.events {
+            let value: Value =
+                serde_json::from_str(ev.get()).map_err(|e| ApiError::storage(e.to_string()))?;
+            state
+                .writer
+                .write(&value)
+                .map_err(|e| ApiError::storage(format!("export: {e}")))?;
         }
+        state.remaining = state.remaining.saturating_sub(page.events.len());
+        state.after = page.next;
+        state.done = page.next.is_none() || state.remaining == 0;
+    } else {
+        state.done = true;
     }
-    state.remaining = state.remaining.saturating_sub(page.events.len());
-    state.after = page.next;
-    state.done = page.next.is_none() || state.remaining == 0;
-    Ok(out)
+    if state.done {
+        state
+            .writer
+            .end()
+            .map_err(|e| ApiError::storage(format!("export: {e}")))?;
+    }
+    Ok(std::mem::take(state.writer.get_mut()))
 }
 
 pub async fn event_one(env: &Env, caller: &Caller, id: &str) -> ApiResult<Response> {
