@@ -523,11 +523,10 @@ fn load_filter(sql: &SqlStorage, id: &str, owner: &str) -> ApiResult<Value> {
             vec![SqlStorageValue::String(id.into()), SqlStorageValue::String(owner.into())],
         )
         .map_err(storage_err)?;
-    for row in cursor.raw() {
-        let row = row.map_err(storage_err)?;
-        return Ok(filter_row(&row));
+    match cursor.raw().next() {
+        Some(row) => Ok(filter_row(&row.map_err(storage_err)?)),
+        None => Err(ApiError::not_found("filter")),
     }
-    Err(ApiError::not_found("filter"))
 }
 
 fn filters_list(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
