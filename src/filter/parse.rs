@@ -36,7 +36,10 @@ pub fn parse(query: &str) -> Result<Ir, FilterError> {
     if !p.c.at_end() {
         let start = p.c.pos;
         let (code, msg) = if p.c.peek() == Some(')') {
-            (error::UNBALANCED_PAREN, "this parenthesis has no opening partner")
+            (
+                error::UNBALANCED_PAREN,
+                "this parenthesis has no opening partner",
+            )
         } else {
             (error::UNEXPECTED_TOKEN, "unexpected text here")
         };

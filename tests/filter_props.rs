@@ -1,0 +1,283 @@
+//! Property tests of the filter language: print/parse round trip on generated IR, the
+//! raw fast path against the Value evaluator, and a parser that never panics.
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use trailsift::filter::{Filter, Ir, Literal, Op, Preset};
+
+const STR_FIELDS: &[&str] = &[
+    "auditEventId",
+    "auditEventAuthor.principal.type",
+    "auditEventAuthor.principal.identifier",
+    "auditEventAuthor.principal.email",
+    "user",
+    "auditModule",
+    "auditResource.type",
+    "auditResource.identifier",
+    "auditResourceScope.orgIdentifier",
+    "auditAction",
+];
+
+fn small_str() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "CREATE", "create", "LOGIN", "SYSTEM", "USER", "alice", "prod-1", "a*", "", "Straße"
+        ])
+        .prop_map(str::to_string),
+        "[a-zA-Z0-9_ .:*\"\\\\,(){}-]{0,8}",
+        any::<String>().prop_map(|s| s.chars().take(6).collect()),
+    ]
+}
+
+fn str_op() -> impl Strategy<Value = Op> {
+    prop::sample::select(vec![
+        Op::Eq,
+        Op::Ne,
+        Op::Lt,
+        Op::Le,
+        Op::Gt,
+        Op::Ge,
+        Op::Contains,
+        Op::StartsWith,
+        Op::EndsWith,
+        Op::Like,
+    ])
+}
+
+fn time_lit() -> impl Strategy<Value = Literal> {
+    prop_oneof![
+        (0i64..4_102_444_800_000).prop_map(Literal::Time),
+        (-1000i64..1000).prop_map(|s| Literal::Now(s * 1000)),
+        (-400i64..400).prop_map(|d| Literal::Now(d * 86_400_000)),
+    ]
+}
+
+fn ip_lit() -> impl Strategy<Value = Literal> {
+    prop_oneof![
+        (any::<[u8; 4]>(), 0u8..=32).prop_map(|(a, p)| {
+            let addr = std::net::Ipv4Addr::from(a);
+            Literal::Ip(if p == 32 {
+                addr.to_string()
+            } else {
+                format!("{addr}/{p}")
+            })
+        }),
+        (any::<[u16; 8]>(), 0u8..=128).prop_map(|(a, p)| {
+            let addr = std::net::Ipv6Addr::from(a);
+            Literal::Ip(if p == 128 {
+                addr.to_string()
+            } else {
+                format!("{addr}/{p}")
+            })
+        }),
+    ]
+}
+
+fn meta_field() -> impl Strategy<Value = String> {
+    "[a-zA-Z_][a-zA-Z0-9_]{0,5}(\\.[a-z]{1,3})?".prop_map(|k| format!("auditEventMetadata.{k}"))
+}
+
+fn scalar_lit() -> impl Strategy<Value = Literal> {
+    prop_oneof![
+        small_str().prop_map(Literal::Str),
+        (-1.0e6f64..1.0e6).prop_map(Literal::Num),
+        (-100i64..100).prop_map(|n| Literal::Num(n as f64)),
+        any::<bool>().prop_map(Literal::Bool),
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = Ir> {
+    let field = prop::sample::select(STR_FIELDS.to_vec()).prop_map(str::to_string);
+    prop_oneof![
+        (field.clone(), str_op(), small_str()).prop_map(|(field, op, s)| Ir::Cmp {
+            field,
+            op,
+            value: Literal::Str(s)
+        }),
+        (
+            field.clone(),
+            prop::collection::vec(small_str(), 1..4),
+            any::<bool>()
+        )
+            .prop_map(|(field, v, negated)| Ir::In {
+                field,
+                values: v.into_iter().map(Literal::Str).collect(),
+                negated
+            }),
+        (
+            field.clone(),
+            prop::sample::select(vec!["^prod-[0-9]+$", "(?i)create", "a|b", "^$"])
+        )
+            .prop_map(|(field, re)| {
+                Ir::Cmp {
+                    field,
+                    op: Op::Matches,
+                    value: Literal::Str(re.to_string()),
+                }
+            }),
+        (
+            prop::sample::select(vec![Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge]),
+            time_lit()
+        )
+            .prop_map(|(op, value)| Ir::Cmp {
+                field: "auditEventTime".into(),
+                op,
+                value
+            }),
+        (prop::sample::select(vec![Op::Eq, Op::Ne]), ip_lit()).prop_map(|(op, value)| Ir::Cmp {
+            field: "auditHttpRequestInfo.clientIP".into(),
+            op,
+            value
+        }),
+        (prop::collection::vec(ip_lit(), 1..3), any::<bool>()).prop_map(|(values, negated)| {
+            Ir::In {
+                field: "auditHttpRequestInfo.clientIP".into(),
+                values,
+                negated,
+            }
+        }),
+        (
+            meta_field(),
+            prop::sample::select(vec![Op::Eq, Op::Ne, Op::Lt, Op::Ge]),
+            scalar_lit()
+        )
+            .prop_map(|(field, op, value)| Ir::Cmp { field, op, value }),
+        (meta_field(), small_str()).prop_map(|(field, s)| Ir::Cmp {
+            field,
+            op: Op::Like,
+            value: Literal::Str(s)
+        }),
+        prop::sample::select(STR_FIELDS.to_vec()).prop_map(|f| Ir::Exists {
+            field: f.to_string()
+        }),
+        meta_field().prop_map(|field| Ir::Exists { field }),
+        small_str().prop_map(|text| Ir::Text { text }),
+        prop::sample::select(vec![Preset::Login, Preset::System])
+            .prop_map(|preset| Ir::Preset { preset }),
+        Just(Ir::All),
+    ]
+}
+
+fn ir() -> impl Strategy<Value = Ir> {
+    leaf().prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|terms| Ir::And { terms }),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|terms| Ir::Or { terms }),
+            inner.prop_map(|t| Ir::Not { term: Box::new(t) }),
+        ]
+    })
+}
+
+fn json_scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        small_str().prop_map(Value::String),
+        (-100i64..100).prop_map(|n| json!(n)),
+        (-1.0e3f64..1.0e3).prop_map(|n| json!(n)),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+        Just(json!({"x": "CREATE"})),
+        Just(json!(["alice", 5])),
+    ]
+}
+
+fn event() -> impl Strategy<Value = Value> {
+    let time = prop_oneof![
+        (0i64..4_102_444_800_000).prop_map(|t| json!(t)),
+        (0i64..4_102_444_800_000).prop_map(|t| json!(t.to_string())),
+        Just(json!("2026-01-15T08:30:00+02:00")),
+        json_scalar(),
+    ];
+    let ip = prop_oneof![
+        ip_lit().prop_map(|l| match l {
+            Literal::Ip(s) => json!(s.split('/').next().unwrap_or_default()),
+            _ => Value::Null,
+        }),
+        json_scalar(),
+    ];
+    (
+        prop::collection::vec(json_scalar(), 12),
+        time,
+        ip,
+        prop::collection::vec(("[a-zA-Z_]{1,3}", json_scalar()), 0..4),
+        any::<u8>(),
+    )
+        .prop_map(|(v, time, ip, meta, mask)| {
+            let mut m = Map::new();
+            let mut put = |k: &str, val: Value, bit: u8| {
+                if mask & (1 << bit) != 0 {
+                    m.insert(k.to_string(), val);
+                }
+            };
+            put("auditEventId", v[0].clone(), 0);
+            put("auditEventTime", time, 1);
+            put(
+                "auditEventAuthor",
+                json!({"principal": {"type": v[1], "identifier": v[2], "email": v[3]}}),
+                2,
+            );
+            put("auditModule", v[4].clone(), 3);
+            put(
+                "auditResource",
+                json!({"type": v[5], "identifier": v[6]}),
+                4,
+            );
+            put(
+                "auditResourceScope",
+                json!({"accountIdentifier": v[7], "orgIdentifier": v[8]}),
+                5,
+            );
+            put("auditAction", v[9].clone(), 6);
+            put(
+                "auditHttpRequestInfo",
+                json!({"requestMethod": v[10], "clientIP": ip}),
+                7,
+            );
+            let meta: Map<String, Value> = meta.into_iter().collect();
+            m.insert("auditEventMetadata".into(), Value::Object(meta));
+            Value::Object(m)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn print_parse_round_trip(ir in ir()) {
+        let f = Filter::from_ir(ir).expect("generated IR compiles");
+        let text = f.to_query();
+        let back = Filter::parse(&text).map_err(|e| TestCaseError::fail(e.render(&text)))?;
+        prop_assert_eq!(back.ir(), f.ir(), "text: {}", text);
+        let json = f.to_ir_json();
+        let again = Filter::from_ir_json(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(again.ir(), f.ir());
+    }
+
+    #[test]
+    fn fast_path_agrees_with_value_evaluator(ir in ir(), events in prop::collection::vec(event(), 1..6), now in 0i64..4_102_444_800_000) {
+        let f = Filter::from_ir(ir).expect("generated IR compiles");
+        for e in &events {
+            let line = serde_json::to_vec(e).unwrap();
+            let fast = f.matches_line(&line, now).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(fast, f.matches(e, now), "query {} on {}", f.to_query(), e);
+        }
+    }
+
+    #[test]
+    fn parser_never_panics(s in any::<String>()) {
+        let _ = Filter::parse(&s);
+    }
+
+    #[test]
+    fn parser_never_panics_on_grammar_soup(parts in prop::collection::vec(prop::sample::select(vec![
+        "(", ")", "{", "}", "\"", "\\", ",", "..", ":", "-", "!", "not", "and", "or", "&&", "||", "in", "exists",
+        "==", "!=", "<", ">=", "action", "time", "ip", "user", "is", "metadata.a", "now-7d", "2026-01-01",
+        "10.0.0.0/8", "::", "*", " ", "é", "matches", "\"(\"", "2001:db8::/32", "1767261600000",
+    ]), 0..30)) {
+        let q: String = parts.concat();
+        if let Ok(f) = Filter::parse(&q) {
+            let text = f.to_query();
+            let back = Filter::parse(&text).map_err(|e| TestCaseError::fail(format!("{q:?} printed as {text:?}: {}", e.render(&text))))?;
+            prop_assert_eq!(back.ir(), f.ir(), "query {:?} printed as {:?}", q, text);
+        }
+    }
+}
