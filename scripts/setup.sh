@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what trailsift's builds and tests need, skipping whatever is already there.
-#   scripts/setup.sh [rust] [wasm] [worker] [npm] [chromium] [all]
+#   scripts/setup.sh [rust] [wasm] [worker] [npm] [chromium] [python] [all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +52,13 @@ chromium() {
   fi
 }
 
+python_packages() {
+  if ! python3 -c "import duckdb" 2>/dev/null; then
+    log "installing the duckdb Python package"
+    python3 -m pip install --quiet duckdb
+  fi
+}
+
 [ $# -gt 0 ] || set -- all
 for step in "$@"; do
   case "$step" in
@@ -60,7 +67,8 @@ for step in "$@"; do
     worker) worker ;;
     npm) npm_packages ;;
     chromium) chromium ;;
-    all) worker; npm_packages; chromium ;;
+    python) python_packages ;;
+    all) worker; npm_packages; chromium; python_packages ;;
     *) echo "unknown setup step: $step" >&2; exit 2 ;;
   esac
 done

@@ -1,11 +1,287 @@
-//! `trailsift convert`.
+//! `trailsift convert`: read events in one format, write them in another, streaming.
 
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
+use trailsift::convert::{
+    gzip, Format, HecOptions, ReadError, ReadOptions, Reader, Records, WriteOptions, Writer,
+};
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("trailsift convert: not built yet");
-    ExitCode::from(2)
+/// Errors printed before only a count is kept.
+const MAX_PRINTED_ERRORS: u64 = 50;
+
+/// The arguments, boxed so that the subcommand enum stays small.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    options: Box<Options>,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Formats: json ndjson csv splunk_hec sumo ocsf (ocsf is written only). \
+Gzip input is recognised by its magic bytes. Exit status: 0 all records converted, \
+1 some records were bad (reported on stderr with line, byte and record number), 2 usage or I/O error."
+)]
+pub struct Options {
+    /// List the formats and exit.
+    #[arg(long)]
+    list: bool,
+    /// Input format [default: from the file name, else from the first bytes].
+    #[arg(long, value_name = "FMT")]
+    from: Option<Format>,
+    /// Output format [default: from the output file name].
+    #[arg(long, value_name = "FMT")]
+    to: Option<Format>,
+    /// CSV: the columns (dotted paths) and their order.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    columns: Vec<String>,
+    /// CSV: read the input twice to give every unknown field of every event a column
+    /// (default: the first event's unknown fields). Needs a file, not stdin.
+    #[arg(long)]
+    all_columns: bool,
+    /// CSV: do not prefix ' to cells beginning with = + - @ tab or CR (for machine
+    /// consumers; reading the CSV back then gives the events exactly).
+    #[arg(long)]
+    no_csv_safety: bool,
+    /// Gzip the output (also implied by an output name ending in .gz).
+    #[arg(long)]
+    gzip: bool,
+    /// Stop at the first bad record instead of reporting it and going on.
+    #[arg(long)]
+    stop_on_error: bool,
+    /// Largest record in bytes.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    max_record_bytes: usize,
+    /// Splunk HEC: envelope host.
+    #[arg(long, value_name = "HOST")]
+    hec_host: Option<String>,
+    /// Splunk HEC: envelope source.
+    #[arg(long, value_name = "SOURCE")]
+    hec_source: Option<String>,
+    /// Splunk HEC: envelope sourcetype.
+    #[arg(long, default_value = "harness:audit", value_name = "TYPE")]
+    hec_sourcetype: String,
+    /// Splunk HEC: envelope index.
+    #[arg(long, value_name = "INDEX")]
+    hec_index: Option<String>,
+    /// Splunk HEC: indexed fields as NAME=PATH, comma-separated
+    /// [default: account=auditResourceScope.accountIdentifier,module=auditModule,action=auditAction];
+    /// "none" for no fields.
+    #[arg(long, value_delimiter = ',', value_name = "NAME=PATH,...")]
+    hec_fields: Vec<String>,
+    /// Input file, or - for stdin.
+    #[arg(default_value = "-")]
+    input: String,
+    /// Output file, or - for stdout.
+    #[arg(default_value = "-")]
+    output: String,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let args = *args.options;
+    if args.list {
+        print_list();
+        return ExitCode::SUCCESS;
+    }
+    match convert(args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("trailsift convert: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_list() {
+    println!("{:<12} {:<5} {:<6} description", "format", "read", "write");
+    for f in Format::ALL {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        println!(
+            "{:<12} {:<5} {:<6} {}",
+            f.name(),
+            yes(f.readable()),
+            yes(f.writable()),
+            f.description()
+        );
+    }
+}
+
+fn open_input(name: &str) -> Result<Box<dyn Read>, String> {
+    if name == "-" {
+        Ok(Box::new(io::stdin().lock()))
+    } else {
+        File::open(name)
+            .map(|f| Box::new(f) as Box<dyn Read>)
+            .map_err(|e| format!("cannot open {name}: {e}"))
+    }
+}
+
+fn hec_options(args: &Options) -> Result<HecOptions, String> {
+    let mut hec = HecOptions {
+        host: args.hec_host.clone(),
+        source: args.hec_source.clone(),
+        sourcetype: Some(args.hec_sourcetype.clone()).filter(|s| !s.is_empty()),
+        index: args.hec_index.clone(),
+        ..HecOptions::default()
+    };
+    if !args.hec_fields.is_empty() {
+        hec.fields.clear();
+        for spec in &args.hec_fields {
+            if spec == "none" {
+                continue;
+            }
+            let (name, path) = spec
+                .split_once('=')
+                .ok_or_else(|| format!("--hec-fields: {spec:?} is not NAME=PATH"))?;
+            hec.fields
+                .push((name.trim().to_string(), path.trim().to_string()));
+        }
+    }
+    Ok(hec)
+}
+
+fn convert(args: Options) -> Result<ExitCode, String> {
+    let (name_format, name_gzip) = if args.output == "-" {
+        (None, false)
+    } else {
+        Format::from_file_name(&args.output)
+    };
+    let to = args
+        .to
+        .or(name_format)
+        .ok_or("--to is needed (the output name does not tell the format)")?;
+    if let Some(from) = args.from {
+        if !from.readable() {
+            return Err(format!("the {from} format cannot be read"));
+        }
+    }
+    let read_opts = ReadOptions {
+        max_record_bytes: args.max_record_bytes,
+        keep_raw: false,
+        ..ReadOptions::default()
+    };
+    let new_reader = || match args.from {
+        Some(f) => Reader::new(f, read_opts.clone()).map_err(|e| e.message),
+        None => Ok(Reader::detecting(
+            (args.input != "-").then_some(args.input.as_str()),
+            read_opts.clone(),
+        )),
+    };
+
+    let mut columns = (!args.columns.is_empty()).then(|| args.columns.clone());
+    if args.all_columns && columns.is_none() && to == Format::Csv {
+        if args.input == "-" {
+            return Err("--all-columns needs an input file, not stdin".into());
+        }
+        let mut all: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
+        let mut seen = HashSet::new();
+        for record in Records::new(new_reader()?, open_input(&args.input)?).flatten() {
+            extra_columns(&record.value, &mut all, &mut seen);
+        }
+        columns = Some(all);
+    }
+    let write_opts = WriteOptions {
+        columns,
+        csv_safety: !args.no_csv_safety,
+        hec: hec_options(&args)?,
+    };
+
+    let file: Box<dyn Write> = if args.output == "-" {
+        Box::new(io::stdout().lock())
+    } else {
+        Box::new(
+            File::create(&args.output)
+                .map_err(|e| format!("cannot create {}: {e}", args.output))?,
+        )
+    };
+    let file = BufWriter::with_capacity(1 << 16, file);
+    let sink = if args.gzip || name_gzip {
+        Sink::Gzip(gzip::encoder(file))
+    } else {
+        Sink::Plain(file)
+    };
+    let mut writer = Writer::new(to, write_opts, sink);
+
+    let mut bad = 0u64;
+    let io_err = |e: io::Error| format!("cannot write {}: {e}", args.output);
+    for item in Records::new(new_reader()?, open_input(&args.input)?) {
+        match item {
+            Ok(record) => writer.write(&record.value).map_err(io_err)?,
+            Err(e) => {
+                bad += 1;
+                report(&e, bad);
+                if args.stop_on_error || e.code == trailsift::convert::ErrorCode::Io {
+                    break;
+                }
+            }
+        }
+    }
+    if bad > MAX_PRINTED_ERRORS {
+        eprintln!(
+            "trailsift convert: {} more errors not shown",
+            bad - MAX_PRINTED_ERRORS
+        );
+    }
+    let count = writer.count();
+    writer.finish().and_then(Sink::finish).map_err(io_err)?;
+    if bad > 0 {
+        eprintln!("trailsift convert: {count} records written, {bad} bad");
+    }
+    Ok(if bad > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The output: plain or gzip, buffered.
+enum Sink {
+    Plain(BufWriter<Box<dyn Write>>),
+    Gzip(flate2::write::GzEncoder<BufWriter<Box<dyn Write>>>),
+}
+
+impl Sink {
+    fn finish(self) -> io::Result<()> {
+        let mut file = match self {
+            Sink::Plain(f) => f,
+            Sink::Gzip(g) => g.finish()?,
+        };
+        file.flush()
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Plain(f) => f.write(buf),
+            Sink::Gzip(g) => g.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Plain(f) => f.write_all(buf),
+            Sink::Gzip(g) => g.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Plain(f) => f.flush(),
+            Sink::Gzip(g) => g.flush(),
+        }
+    }
+}
+
+fn report(e: &ReadError, n: u64) {
+    if n <= MAX_PRINTED_ERRORS {
+        eprintln!(
+            "trailsift convert: line {}, byte {}, record {}: {} [{}]",
+            e.line, e.byte, e.index, e.message, e.code
+        );
+    }
 }

@@ -111,9 +111,8 @@ pub struct CsvWriter {
 
 impl CsvWriter {
     pub fn new(columns: Option<Vec<String>>, safety: bool) -> Self {
-        let csv = csv_core::WriterBuilder::new()
-            .terminator(csv_core::Terminator::CRLF)
-            .build();
+        // csv-core decides which cells need quotes (RFC 4180: `"`, `,`, CR, LF, ...).
+        let csv = csv_core::Writer::new();
         let kinds = columns
             .as_ref()
             .map(|c| c.iter().map(|n| column_kind(n)).collect())
@@ -188,40 +187,52 @@ impl CsvWriter {
     }
 
     fn push_cell(&mut self, first: bool, safety: bool) {
-        let mut buf = [0u8; 1024];
         if !first {
-            let (_, n) = self.csv.delimiter(&mut buf);
-            self.row.extend_from_slice(&buf[..n]);
+            self.row.push(b',');
         }
-        let unsafe_start = safety
-            && matches!(
-                self.cell.as_bytes().first(),
-                Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-            );
-        if unsafe_start {
+        if safety && starts_unsafe(&self.cell) {
             self.cell.insert(0, '\'');
         }
-        let mut input = self.cell.as_bytes();
-        loop {
-            let (res, nin, nout) = self.csv.field(input, &mut buf);
-            self.row.extend_from_slice(&buf[..nout]);
-            input = &input[nin..];
-            if res == csv_core::WriteResult::InputEmpty {
-                break;
+        let cell = self.cell.as_bytes();
+        if self.csv.should_quote(cell) {
+            self.row.push(b'"');
+            let mut rest = cell;
+            while let Some(q) = memchr::memchr(b'"', rest) {
+                self.row.extend_from_slice(&rest[..=q]);
+                self.row.push(b'"');
+                rest = &rest[q + 1..];
             }
+            self.row.extend_from_slice(rest);
+            self.row.push(b'"');
+        } else if cell.is_empty() && first && self.kinds.len() == 1 {
+            // A row of one empty cell would be a blank line, which readers skip.
+            self.row.extend_from_slice(b"\"\"");
+        } else {
+            self.row.extend_from_slice(cell);
         }
     }
 
     fn end_row(&mut self) {
-        let mut buf = [0u8; 8];
-        loop {
-            let (res, n) = self.csv.terminator(&mut buf);
-            self.row.extend_from_slice(&buf[..n]);
-            if res == csv_core::WriteResult::InputEmpty {
-                break;
-            }
-        }
+        self.row.extend_from_slice(b"\r\n");
     }
+}
+
+/// The text trailsift writes in the CSV cell of `column` for `value` (before CSV quoting),
+/// with or without the spreadsheet-safety prefix.
+pub fn cell_text(column: &str, value: &Value, safety: bool) -> String {
+    let mut cell = String::new();
+    encode_cell(&mut cell, column_kind(column), value);
+    if safety && starts_unsafe(&cell) {
+        cell.insert(0, '\'');
+    }
+    cell
+}
+
+fn starts_unsafe(cell: &str) -> bool {
+    matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
 }
 
 /// The text of one cell (see the module docs).

@@ -14,7 +14,7 @@ pub mod ocsf;
 pub mod splunk_hec;
 pub mod sumo;
 
-pub use self::csv::{extra_columns, CsvWriter, FIXED_COLUMNS};
+pub use self::csv::{cell_text, extra_columns, CsvWriter, FIXED_COLUMNS};
 pub use self::splunk_hec::HecOptions;
 
 /// Choices of the writers; each format reads the ones it knows.

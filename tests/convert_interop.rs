@@ -1,0 +1,117 @@
+//! CSV written by trailsift, read by Python's `csv` module and by DuckDB: every cell has
+//! the value trailsift meant (quotes, commas, newlines, non-ASCII, the safety prefix).
+//! Needs python3 (skipped with a message without it) and the duckdb package
+//! (`scripts/setup.sh python`).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{json, Value};
+use trailsift::convert::write::{cell_text, extra_columns, FIXED_COLUMNS};
+use trailsift::convert::{read_all, write_all, Format, ReadOptions, WriteOptions};
+use trailsift::event::get_path;
+
+const SCRIPT: &str = r#"
+import csv, json, sys
+import duckdb
+path = sys.argv[1]
+with open(path, newline='', encoding='utf-8') as f:
+    rows = list(csv.reader(f))
+header = rows[0]
+con = duckdb.connect()
+spec = "{" + ", ".join("'" + c.replace("'", "''") + "': 'VARCHAR'" for c in header) + "}"
+q = ("SELECT * FROM read_csv(?, header=true, delim=',', quote='\"', escape='\"', "
+     "auto_detect=false, columns=" + spec + ")")
+duck = [[("" if v is None else v) for v in row] for row in con.execute(q, [path]).fetchall()]
+json.dump({"csv": rows, "duckdb": duck}, sys.stdout)
+"#;
+
+fn events() -> Vec<Value> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/convert/input.ndjson");
+    let mut events: Vec<Value> = read_all(
+        Some(Format::Ndjson),
+        None,
+        &std::fs::read(path).unwrap(),
+        ReadOptions::default(),
+    )
+    .into_iter()
+    .map(|i| i.unwrap().value)
+    .collect();
+    events.push(json!({
+        "auditEventId": "ev-nl", "auditEventTime": 1, "auditAction": "+SUM(A1)",
+        "auditResource": {"type": "X", "identifier": "two\nlines\r\nand \"quotes\", commas"},
+        "extra": {"tab": "\tlead", "emoji": "😀 ü", "q": "\"", "n": -1.5}
+    }));
+    events
+}
+
+#[test]
+fn python_csv_and_duckdb_read_the_same_values() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: python3 is not installed, the CSV interop test did not run");
+        return;
+    }
+    let events = events();
+    let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut seen = HashSet::new();
+    for e in &events {
+        extra_columns(e, &mut columns, &mut seen);
+    }
+    let dir = std::env::temp_dir().join(format!("trailsift-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for safety in [true, false] {
+        let opts = WriteOptions {
+            columns: Some(columns.clone()),
+            csv_safety: safety,
+            ..WriteOptions::default()
+        };
+        let bytes = write_all(Format::Csv, opts, &events).unwrap();
+        let path = dir.join(format!("out-{safety}.csv"));
+        std::fs::write(&path, &bytes).unwrap();
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(SCRIPT)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "python failed (is duckdb installed? scripts/setup.sh python): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let expected: Vec<Vec<String>> = events
+            .iter()
+            .map(|e| {
+                let map = e.as_object().unwrap();
+                columns
+                    .iter()
+                    .map(|c| {
+                        get_path(map, c)
+                            .map(|v| cell_text(c, v, safety))
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .collect();
+        let py: Vec<Vec<String>> = serde_json::from_value(got["csv"].clone()).unwrap();
+        assert_eq!(py[0], columns, "header (safety {safety})");
+        assert_eq!(py[1..], expected[..], "python csv (safety {safety})");
+        let duck: Vec<Vec<String>> = serde_json::from_value(got["duckdb"].clone()).unwrap();
+        assert_eq!(duck, expected, "duckdb (safety {safety})");
+        if !safety {
+            // And trailsift reads its own CSV back into the same events.
+            let back: Vec<Value> =
+                read_all(Some(Format::Csv), None, &bytes, ReadOptions::default())
+                    .into_iter()
+                    .map(|i| i.unwrap().value)
+                    .collect();
+            assert_eq!(back, events);
+        } else {
+            assert!(expected.iter().flatten().any(|c| c.starts_with("'+")));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
