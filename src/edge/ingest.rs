@@ -9,7 +9,8 @@ use worker::{Env, Request, Response};
 
 use super::auth::Caller;
 use super::error::{json_response, ApiError, ApiResult};
-use crate::convert::{self, ErrorCode, Format, ReadError, ReadOptions};
+use crate::convert::Item;
+use crate::convert::{ErrorCode, Format, ReadError, ReadOptions, Reader};
 use crate::schema::{self, Rejected, Violation, Warning};
 
 /// Limits of one ingest request (configurable with Worker variables).
@@ -73,100 +74,37 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         keep_raw: false,
         ..ReadOptions::default()
     };
-    let items = convert::read_all(Some(format), None, &body, opts);
-    drop(body);
-    if items.len() > limits.events {
-        return Err(ApiError::too_large(format!(
-            "the batch holds {} events; the limit is {}",
-            items.len(),
-            limits.events
-        )));
+    // Feed the reader in slices so that only one slice's events are held as JSON values.
+    let mut reader =
+        Reader::new(format, opts).map_err(|e| ApiError::bad_request("bad_request", e.message))?;
+    let mut batch = Batch::new(caller.account.clone(), format, limits.event);
+    let mut items = Vec::new();
+    for slice in body.chunks(READ_SLICE) {
+        reader.push(slice, &mut items);
+        batch.take_all(&mut items)?;
+        if batch.seen > limits.events {
+            return Err(too_many(limits.events));
+        }
     }
-    if items.is_empty() {
+    reader.finish(&mut items);
+    batch.take_all(&mut items)?;
+    drop(body);
+    if batch.seen > limits.events {
+        return Err(too_many(limits.events));
+    }
+    if batch.seen == 0 {
         return Err(ApiError::bad_request(
             "empty_body",
             "the body holds no events",
         ));
     }
-
-    let options = schema::Options::default();
-    let mut rejected: Vec<Rejected> = Vec::new();
-    let mut warnings: Vec<Warning> = Vec::new();
-    let mut rows = String::from("{\"rows\":[");
-    let mut row_count = 0usize;
-    for item in items {
-        let record = match item {
-            Ok(r) => r,
-            Err(e) => {
-                record_error(&e, format, limits.event)?;
-                rejected.push(Rejected {
-                    index: e.index,
-                    line: e.line,
-                    id: None,
-                    errors: vec![Violation::new("", e.code.as_str(), e.message)],
-                });
-                continue;
-            }
-        };
-        let value = record.value;
-        let mut violations = schema::validate_value(&value, &options);
-        for w in schema::vocabulary_warnings(&value) {
-            warnings.push(Warning {
-                index: record.index,
-                line: record.line,
-                path: w.path,
-                code: w.code,
-                message: w.message,
-            });
-        }
-        let account = value
-            .pointer("/auditResourceScope/accountIdentifier")
-            .and_then(Value::as_str);
-        if let Some(account) = account {
-            if account != caller.account {
-                violations.push(Violation::new(
-                    "auditResourceScope.accountIdentifier",
-                    "wrong_account",
-                    format!("the event belongs to account `{account}`, not to the token's account"),
-                ));
-            }
-        }
-        let id = value
-            .get("auditEventId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let time = value
-            .get("auditEventTime")
-            .and_then(|t| crate::event::parse_time_value(t).ok());
-        if violations.is_empty() && (id.is_empty() || time.is_none()) {
-            // Unreachable after validation; kept so that nothing unvalidated is stored.
-            violations.push(Violation::new(
-                "auditEventId",
-                "missing",
-                "auditEventId and auditEventTime are required",
-            ));
-        }
-        let Some(time) = time.filter(|_| violations.is_empty()) else {
-            rejected.push(Rejected {
-                index: record.index,
-                line: record.line,
-                id: (!id.is_empty()).then(|| id.to_string()),
-                errors: violations,
-            });
-            continue;
-        };
-        if row_count > 0 {
-            rows.push(',');
-        }
-        rows.push_str("{\"id\":");
-        rows.push_str(&serde_json::to_string(id).unwrap_or_default());
-        rows.push_str(",\"time\":");
-        rows.push_str(&time.to_string());
-        rows.push_str(",\"body\":");
-        rows.push_str(&serde_json::to_string(&value).unwrap_or_default());
-        rows.push('}');
-        row_count += 1;
-    }
+    let Batch {
+        rejected,
+        warnings,
+        mut rows,
+        row_count,
+        ..
+    } = batch;
     rows.push_str("]}");
 
     if atomic && !rejected.is_empty() {
@@ -198,6 +136,128 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         }
     }
     Ok(json_response(200, &answer))
+}
+
+/// Bytes of decoded body handed to the reader at a time.
+const READ_SLICE: usize = 64 * 1024;
+
+fn too_many(max: usize) -> ApiError {
+    ApiError::too_large(format!("the batch holds more than {max} events"))
+}
+
+/// The events of one request as they are read: rejections, warnings and the rows for the
+/// account store (compact JSON text).
+struct Batch {
+    account: String,
+    format: Format,
+    max_event: usize,
+    options: schema::Options,
+    seen: usize,
+    rejected: Vec<Rejected>,
+    warnings: Vec<Warning>,
+    rows: String,
+    row_count: usize,
+}
+
+impl Batch {
+    fn new(account: String, format: Format, max_event: usize) -> Self {
+        Batch {
+            account,
+            format,
+            max_event,
+            options: schema::Options::default(),
+            seen: 0,
+            rejected: Vec::new(),
+            warnings: Vec::new(),
+            rows: String::from("{\"rows\":["),
+            row_count: 0,
+        }
+    }
+
+    fn take_all(&mut self, items: &mut Vec<Item>) -> ApiResult<()> {
+        for item in items.drain(..) {
+            self.seen += 1;
+            self.take(item)?;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, item: Item) -> ApiResult<()> {
+        let record = match item {
+            Ok(r) => r,
+            Err(e) => {
+                record_error(&e, self.format, self.max_event)?;
+                self.rejected.push(Rejected {
+                    index: e.index,
+                    line: e.line,
+                    id: None,
+                    errors: vec![Violation::new("", e.code.as_str(), e.message)],
+                });
+                return Ok(());
+            }
+        };
+        let value = record.value;
+        let mut violations = schema::validate_value(&value, &self.options);
+        for w in schema::vocabulary_warnings(&value) {
+            self.warnings.push(Warning {
+                index: record.index,
+                line: record.line,
+                path: w.path,
+                code: w.code,
+                message: w.message,
+            });
+        }
+        let account = value
+            .pointer("/auditResourceScope/accountIdentifier")
+            .and_then(Value::as_str);
+        if let Some(account) = account {
+            if account != self.account {
+                violations.push(Violation::new(
+                    "auditResourceScope.accountIdentifier",
+                    "wrong_account",
+                    format!("the event belongs to account `{account}`, not to the token's account"),
+                ));
+            }
+        }
+        let id = value
+            .get("auditEventId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let time = value
+            .get("auditEventTime")
+            .and_then(|t| crate::event::parse_time_value(t).ok());
+        if violations.is_empty() && (id.is_empty() || time.is_none()) {
+            // Unreachable after validation; kept so that nothing unvalidated is stored.
+            violations.push(Violation::new(
+                "auditEventId",
+                "missing",
+                "auditEventId and auditEventTime are required",
+            ));
+        }
+        let Some(time) = time.filter(|_| violations.is_empty()) else {
+            self.rejected.push(Rejected {
+                index: record.index,
+                line: record.line,
+                id: (!id.is_empty()).then(|| id.to_string()),
+                errors: violations,
+            });
+            return Ok(());
+        };
+        if self.row_count > 0 {
+            self.rows.push(',');
+        }
+        self.rows.push_str("{\"id\":");
+        self.rows
+            .push_str(&serde_json::to_string(id).unwrap_or_default());
+        self.rows.push_str(",\"time\":");
+        self.rows.push_str(&time.to_string());
+        self.rows.push_str(",\"body\":");
+        self.rows
+            .push_str(&serde_json::to_string(&value).unwrap_or_default());
+        self.rows.push('}');
+        self.row_count += 1;
+        Ok(())
+    }
 }
 
 /// Errors of the whole body (not of one event) end the request: a record over the size
