@@ -124,7 +124,10 @@ impl DurableObject for AccountStore {
                 }
             }
         }
-        self.state.storage().set_alarm(DAY_MS).await?;
+        self.state
+            .storage()
+            .set_alarm(self.retention_interval_ms())
+            .await?;
         Response::ok("retention applied")
     }
 }
@@ -135,6 +138,16 @@ enum Reply {
 }
 
 impl AccountStore {
+    /// How often the retention alarm runs: `RETENTION_INTERVAL_SECONDS`, default daily.
+    fn retention_interval_ms(&self) -> i64 {
+        self.env
+            .var("RETENTION_INTERVAL_SECONDS")
+            .ok()
+            .and_then(|v| v.to_string().trim().parse::<i64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(DAY_MS, |s| s.saturating_mul(1000))
+    }
+
     fn ensure_schema(&self) -> ApiResult<SqlStorage> {
         let sql = self.state.storage().sql();
         if !self.ready.get() {
@@ -154,7 +167,7 @@ impl AccountStore {
         }
         let storage = self.state.storage();
         if let Ok(None) = storage.get_alarm().await {
-            let _ = storage.set_alarm(DAY_MS).await;
+            let _ = storage.set_alarm(self.retention_interval_ms()).await;
         }
         self.alarm_checked.set(true);
     }
