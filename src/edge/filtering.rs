@@ -32,3 +32,32 @@ pub fn parse_range_time(s: &str, now_ms: i64, is_end: bool) -> Option<i64> {
         lo
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_763_719_530_123;
+
+    #[test]
+    fn range_times_use_the_filter_time_forms() {
+        assert_eq!(parse_range_time("now", NOW, false), Some(NOW));
+        assert_eq!(
+            parse_range_time("now-7d", NOW, false),
+            Some(NOW - 7 * 86_400_000)
+        );
+        assert_eq!(
+            parse_range_time("1767261600000", NOW, true),
+            Some(1_767_261_600_000)
+        );
+        let day = parse_range_time("2026-01-01", NOW, false).unwrap();
+        assert_eq!(day, 1_767_225_600_000);
+        assert_eq!(
+            parse_range_time("2026-01-01", NOW, true),
+            Some(day + 86_400_000 - 1)
+        );
+        for bad in ["", "yesterday", "now-7x", "1..2", "a b", "\""] {
+            assert_eq!(parse_range_time(bad, NOW, false), None, "{bad}");
+        }
+    }
+}

@@ -468,3 +468,36 @@ pub(crate) fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = encode_cursor(true, 1_763_719_530_123, 42);
+        assert_eq!(decode_cursor(&c, true).unwrap(), (1_763_719_530_123, 42));
+        assert!(
+            decode_cursor(&c, false).is_err(),
+            "a desc cursor used for asc"
+        );
+        for bad in ["", "zz", "abc", "6431", &"00".repeat(200)] {
+            assert!(decode_cursor(bad, true).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(percent_decode("%zz%"), "%zz%");
+        assert_eq!(percent_decode("%ff"), "\u{fffd}");
+    }
+
+    #[test]
+    fn formats_by_name() {
+        assert_eq!(parse_format(None).unwrap(), Format::Json);
+        assert_eq!(parse_format(Some("splunk_hec")).unwrap(), Format::SplunkHec);
+        assert!(parse_format(Some("hec")).is_err());
+        assert!(parse_format(Some("xml")).is_err());
+    }
+}
