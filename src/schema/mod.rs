@@ -161,8 +161,9 @@ fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
         Some(Value::Object(r)) => text(r.get("type")),
         _ => None,
     };
+    let known_type = resource_type.is_some_and(vocabulary::is_known_resource_type);
     if let Some(t) = resource_type {
-        if !vocabulary::is_known_resource_type(t) {
+        if !known_type {
             warnings.push(Violation::new(
                 "auditResource.type",
                 codes::UNKNOWN_RESOURCE_TYPE,
@@ -178,7 +179,7 @@ fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
                 format!("{} is not a known action", quote(action)),
             ));
         } else if let Some(t) = resource_type {
-            if !vocabulary::is_action_of(action, t) {
+            if !vocabulary::action_applies(action, t, known_type) {
                 warnings.push(Violation::new(
                     "auditAction",
                     codes::UNKNOWN_ACTION,
