@@ -18,7 +18,7 @@ pub struct Program {
     pub(super) text: bool,
     /// Literal pre-checks: for each, a line can only match if it contains one of the
     /// byte strings (JSON-encoded string values with their quotes).
-    pub(super) finders: Vec<Vec<memchr::memmem::Finder<'static>>>,
+    pub(super) required: Vec<Required>,
     /// The slots as a tree of object keys, for the fast path.
     pub(super) tree: PathTree,
 }
@@ -243,21 +243,12 @@ pub fn compile(ir: &Ir) -> Result<Program, FilterError> {
     let root = c.node(ir)?;
     let mut required = Vec::new();
     required_literals(ir, &mut required);
-    let finders = required
-        .iter()
-        .map(|group: &Vec<Vec<u8>>| {
-            group
-                .iter()
-                .map(|lit| memchr::memmem::Finder::new(lit).into_owned())
-                .collect()
-        })
-        .collect();
     let tree = PathTree::build(&c.slots);
     Ok(Program {
         root,
         slots: c.slots,
         text: c.text,
-        finders,
+        required,
         tree,
     })
 }
@@ -534,20 +525,58 @@ pub fn time_bounds(ir: &Ir, now_ms: i64) -> (Option<i64>, Option<i64>) {
     (lo, hi)
 }
 
-/// Literal pre-checks for the raw fast path: each top-level ANDed exact string equality
-/// (or `in` set of strings) requires its JSON-encoded value to appear in the line.
-fn required_literals(ir: &Ir, out: &mut Vec<Vec<Vec<u8>>>) {
+/// A necessary condition for a line to match, checked before parsing: one of the
+/// JSON-encoded string values must appear as the value of one of the keys
+/// (`"auditAction":"DELETE"`, whitespace allowed around the colon).
+#[derive(Debug, Clone)]
+pub(super) struct Required {
+    pub(super) values: Vec<memchr::memmem::Finder<'static>>,
+    pub(super) keys: Vec<Vec<u8>>,
+}
+
+impl Required {
+    /// Whether the line (which holds no backslash) may satisfy the condition.
+    pub(super) fn may_match(&self, line: &[u8]) -> bool {
+        self.values.iter().any(|f| {
+            f.find_iter(line).any(|pos| {
+                let before = trim_ws_end(&line[..pos]);
+                match before.split_last() {
+                    Some((b':', rest)) => {
+                        let rest = trim_ws_end(rest);
+                        self.keys.iter().any(|k| rest.ends_with(k))
+                    }
+                    _ => false,
+                }
+            })
+        })
+    }
+}
+
+fn trim_ws_end(mut b: &[u8]) -> &[u8] {
+    while let Some((last, rest)) = b.split_last() {
+        if matches!(last, b' ' | b'\t' | b'\r' | b'\n') {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+/// Pre-checks for the raw fast path: each top-level ANDed exact string equality (or `in`
+/// set of strings, or preset) requires its value to appear after its key in the line.
+fn required_literals(ir: &Ir, out: &mut Vec<Required>) {
     let terms: &[Ir] = match ir {
         Ir::And { terms } => terms,
         other => std::slice::from_ref(other),
     };
     for t in terms {
-        let strs: Vec<&str> = match t {
+        let (field, strs): (&str, Vec<&str>) = match t {
             Ir::Cmp {
                 op: Op::Eq,
                 value: Literal::Str(s),
                 field,
-            } if !is_ip(field) => vec![s],
+            } if !is_ip(field) => (field, vec![s]),
             Ir::In {
                 values,
                 negated: false,
@@ -563,23 +592,40 @@ fn required_literals(ir: &Ir, out: &mut Vec<Vec<Vec<u8>>>) {
                         }
                     }
                 }
-                v
+                (field, v)
             }
             Ir::Preset {
                 preset: Preset::System,
-            } => vec!["SYSTEM"],
+            } => (fields::PRINCIPAL_TYPE, vec!["SYSTEM"]),
             Ir::Preset {
                 preset: Preset::Login,
-            } => vec!["LOGIN", "LOGIN2FA", "UNSUCCESSFUL_LOGIN"],
-            _ => Vec::new(),
+            } => (
+                fields::ACTION,
+                vec!["LOGIN", "LOGIN2FA", "UNSUCCESSFUL_LOGIN"],
+            ),
+            _ => continue,
         };
-        if !strs.is_empty() {
-            out.push(
-                strs.iter()
-                    .map(|s| serde_json::to_vec(s).unwrap_or_default())
-                    .collect(),
-            );
+        if strs.is_empty() {
+            continue;
         }
+        let keys: Vec<&str> = if field == fields::USER {
+            vec!["identifier", "email"]
+        } else {
+            field.rsplit('.').next().into_iter().collect()
+        };
+        out.push(Required {
+            values: strs
+                .iter()
+                .map(|s| {
+                    memchr::memmem::Finder::new(&serde_json::to_vec(s).unwrap_or_default())
+                        .into_owned()
+                })
+                .collect(),
+            keys: keys
+                .iter()
+                .map(|k| serde_json::to_vec(k).unwrap_or_default())
+                .collect(),
+        });
     }
 }
 

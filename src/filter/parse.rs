@@ -193,6 +193,21 @@ impl Parser<'_> {
             if let Some(op) = self.operator() {
                 return self.comparison(name, name_span, op);
             }
+            if fields::resolve(name).is_some() && (self.at_keyword("in") || self.at_keyword("not"))
+            {
+                let at = self.c.pos;
+                let mut probe = Cursor {
+                    src: self.c.src,
+                    pos: at,
+                };
+                if probe.at_keyword_in_after_not() {
+                    return Err(self.c.error(
+                        error::UNEXPECTED_TOKEN,
+                        "a set { ... } must follow in",
+                        (at, self.c.src.len().min(at + 6)),
+                    ));
+                }
+            }
             self.c.pos = after_name;
         }
         // A free-text word.
