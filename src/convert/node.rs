@@ -34,6 +34,14 @@ impl<'a> Node<'a> {
         Ok(node)
     }
 
+    /// Parses JSON bytes; strings are checked to be UTF-8 as they are read.
+    pub fn parse_slice(bytes: &'a [u8]) -> Result<Node<'a>, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let node = Node::deserialize(&mut de)?;
+        de.end()?;
+        Ok(node)
+    }
+
     /// The member `key` of an object.
     pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         match self {

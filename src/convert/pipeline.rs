@@ -252,21 +252,22 @@ impl<W: Write> Sink<'_, W> {
                 at_end,
             } => (bytes, index, line, byte, at_end),
         };
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                return self.error(ReadError::new(
-                    ErrorCode::BadUtf8,
-                    format!("invalid UTF-8 at byte {}", byte + e.valid_up_to() as u64),
-                    index,
-                    line,
-                    byte,
-                ))
-            }
-        };
-        let node = match Node::parse(text) {
+        // Parsing the bytes checks the UTF-8 of every string; only a line that fails is
+        // checked whole, so that its error is the one the reader gives.
+        let node = match Node::parse_slice(bytes) {
             Ok(node) => node,
-            Err(e) => return self.error(json_error(&e, index, line, 1, byte, at_end)),
+            Err(e) => {
+                return self.error(match std::str::from_utf8(bytes) {
+                    Err(u) => ReadError::new(
+                        ErrorCode::BadUtf8,
+                        format!("invalid UTF-8 at byte {}", byte + u.valid_up_to() as u64),
+                        index,
+                        line,
+                        byte,
+                    ),
+                    Ok(_) => json_error(&e, index, line, 1, byte, at_end),
+                })
+            }
         };
         if !node.is_object() {
             let kind = match node {
