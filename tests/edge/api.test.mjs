@@ -83,6 +83,12 @@ test('ingest a JSON array, one object, NDJSON and gzip; resend counts duplicates
   r = await post(T.aAll, gzipSync(JSON.stringify([event('acct_a', 205)])), 'application/json', { 'content-encoding': 'gzip' });
   assert.equal(r.json.accepted, 1);
 
+  // values outside the known vocabulary are stored, with warnings
+  r = await post(T.aAll, ndjson([event('acct_a', 206), event('acct_a', 207, { auditModule: 'NO_SUCH_MODULE' })]), 'application/x-ndjson');
+  assert.equal(r.json.accepted, 2);
+  assert.equal(r.json.warnings.length, 1);
+  assert.deepEqual([r.json.warnings[0].index, r.json.warnings[0].line, r.json.warnings[0].code], [1, 2, 'unknown_module']);
+
   // resend everything: all duplicates, nothing stored twice
   r = await post(T.aAll, JSON.stringify(evs));
   assert.equal(r.json.accepted, 0);
