@@ -98,6 +98,13 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
             "the body holds no events",
         ));
     }
+    if batch.parsed == 0 {
+        // Not one record is JSON: the body is not what its Content-Type says.
+        return Err(
+            ApiError::bad_request("bad_json", "no record of the body is a JSON object")
+                .with_details(json!({"rejected": batch.rejected})),
+        );
+    }
     let Batch {
         rejected,
         warnings,
@@ -153,6 +160,8 @@ struct Batch {
     max_event: usize,
     options: schema::Options,
     seen: usize,
+    /// Records that were JSON objects (valid or not).
+    parsed: usize,
     rejected: Vec<Rejected>,
     warnings: Vec<Warning>,
     rows: String,
@@ -167,6 +176,7 @@ impl Batch {
             max_event,
             options: schema::Options::default(),
             seen: 0,
+            parsed: 0,
             rejected: Vec::new(),
             warnings: Vec::new(),
             rows: String::from("{\"rows\":["),
@@ -184,7 +194,10 @@ impl Batch {
 
     fn take(&mut self, item: Item) -> ApiResult<()> {
         let record = match item {
-            Ok(r) => r,
+            Ok(r) => {
+                self.parsed += 1;
+                r
+            }
             Err(e) => {
                 record_error(&e, self.format, self.max_event)?;
                 self.rejected.push(Rejected {
