@@ -37,6 +37,17 @@ test('health and openapi need no token', async () => {
     '/v1/filters', '/v1/filters/{id}', '/v1/health', '/v1/openapi.json']) {
     assert.ok(o.json.paths[p], `openapi lacks ${p}`);
   }
+  // every operation answers something, and every $ref points at a component that exists
+  for (const [p, ops] of Object.entries(o.json.paths)) {
+    for (const [m, op] of Object.entries(ops)) assert.ok(Object.keys(op.responses).length > 0, `${m} ${p}`);
+  }
+  const refs = JSON.stringify(o.json).match(/"\$ref":"[^"]+"/g) ?? [];
+  for (const r of refs) {
+    const path = r.slice(8, -1).replace(/^#\//, '').split('/');
+    let node = o.json;
+    for (const k of path) node = node?.[k];
+    assert.ok(node, `dangling ${r}`);
+  }
 });
 
 test('the page is served at /', async () => {
