@@ -450,6 +450,33 @@ test('saved filters: private to the owner, account-wide to every reader, admin t
   assert.equal(r.status, 400);
 });
 
+test('hostile requests get 4xx answers and the Worker keeps serving', async () => {
+  const hostile = [
+    ['GET', `/v1/events/${'x'.repeat(5000)}`],
+    ['GET', `/v1/events?q=${encodeURIComponent('('.repeat(10_000))}`],
+    ['POST', '/v1/events/query', JSON.stringify({ query: `resourceId == "${'a'.repeat(300_000)}"` })],
+    ['POST', '/v1/events/query', JSON.stringify({ query: 'not '.repeat(20_000) + 'is:login' })],
+    ['GET', `/v1/events?q=${encodeURIComponent('resourceId matches "(a+)+$"')}&limit=abc`],
+    ['GET', '/v1/events?from=%00%ff&to=now'],
+    ['GET', '/v1/stats?by=%ff'],
+    ['POST', '/v1/events/query', '[1,2,3]'],
+    ['POST', '/v1/events/query', '{"actions":"CREATE"}'],
+    ['POST', '/v1/events/query', '\u0000\u0001'],
+    ['POST', '/v1/filters', JSON.stringify({ name: 'n', structured: { nope: 1 } })],
+    ['POST', '/v1/filters', JSON.stringify({ id: '../../x', name: 'n', query: '' })],
+    ['PUT', '/v1/filters/%ff%fe', '{}'],
+    ['PATCH', '/v1/events'],
+    ['DELETE', '/v1/stats'],
+  ];
+  for (const [method, path, body] of hostile) {
+    const r = await call(`${U}${path}`, T.aAll, { method, body, headers: body ? { 'content-type': 'application/json' } : {} });
+    assert.ok(r.status >= 400 && r.status < 500, `${method} ${path.slice(0, 60)} gave ${r.status}: ${r.text.slice(0, 200)}`);
+    assert.equal(typeof r.json?.error?.code, 'string', `${method} ${path.slice(0, 60)}`);
+  }
+  assert.equal((await get(null, '/v1/health')).status, 200);
+  assert.equal((await get(T.aRead, '/v1/events?limit=1')).status, 200);
+});
+
 test('errors have the common shape', async () => {
   const r = await get(T.aRead, '/v1/nothing-here');
   assert.equal(r.status, 404);
