@@ -5,12 +5,15 @@
 //! write of one request happens without an intervening `await`, so the runtime commits it
 //! atomically, and the answer leaves the object only once the write is durable.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{
     durable_object, DurableObject, Env, Request, Response, SqlStorage, SqlStorageValue, State,
 };
@@ -82,7 +85,7 @@ impl DurableObject for AccountStore {
             self.ensure_alarm().await;
         }
         let result = self.ensure_schema().and_then(|sql| match op.as_str() {
-            "ingest" => ingest(&sql, &bytes),
+            "ingest" => self.in_transaction(move || ingest(&sql, &bytes)),
             "query" => query(&sql, &body),
             "get" => get_event(&sql, &body),
             "stats" => stats(&sql, &body),
@@ -158,6 +161,41 @@ impl AccountStore {
             self.ready.set(true);
         }
         Ok(sql)
+    }
+
+    /// Runs `f` inside the storage's synchronous transaction: when it fails, none of its
+    /// writes are kept (an error rolls the transaction back).
+    fn in_transaction(&self, f: impl FnOnce() -> ApiResult<Reply> + 'static) -> ApiResult<Reply> {
+        let storage = self.state.storage();
+        let raw: &JsValue = storage.as_raw().as_ref();
+        let func = js_sys::Reflect::get(raw, &JsValue::from_str("transactionSync"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        let Some(func) = func else {
+            return f();
+        };
+        let slot: Rc<RefCell<Option<ApiResult<Reply>>>> = Rc::new(RefCell::new(None));
+        let out = Rc::clone(&slot);
+        let callback = Closure::once(move || -> Result<JsValue, JsValue> {
+            let result = f();
+            let failed = result.is_err();
+            *out.borrow_mut() = Some(result);
+            if failed {
+                Err(JsValue::from_str("rolled back"))
+            } else {
+                Ok(JsValue::UNDEFINED)
+            }
+        });
+        let called = func.call1(raw, callback.as_ref().unchecked_ref());
+        let result = slot.borrow_mut().take();
+        match (result, called) {
+            (Some(result), _) => result,
+            (None, Err(e)) => Err(ApiError::storage(format!(
+                "the transaction failed: {}",
+                e.as_string().unwrap_or_default()
+            ))),
+            (None, Ok(_)) => Err(ApiError::storage("the transaction did not run")),
+        }
     }
 
     /// Makes sure the retention alarm is scheduled (once per object lifetime).
