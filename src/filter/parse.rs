@@ -122,16 +122,16 @@ impl Parser<'_> {
         }
         if self.at_keyword("not") {
             self.c.pos += 3;
-            return Ok(Ir::not(self.unary(depth + 1)?));
+            return Ok(Ir::negate(self.unary(depth + 1)?));
         }
         match (self.c.peek(), self.c.peek2()) {
             (Some('!'), next) if next != Some('=') => {
                 self.c.bump();
-                return Ok(Ir::not(self.unary(depth + 1)?));
+                return Ok(Ir::negate(self.unary(depth + 1)?));
             }
             (Some('-'), _) => {
                 self.c.bump();
-                return Ok(Ir::not(self.unary(depth + 1)?));
+                return Ok(Ir::negate(self.unary(depth + 1)?));
             }
             _ => {}
         }
