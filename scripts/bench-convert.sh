@@ -45,15 +45,17 @@ fi
 bytes=$(stat -c %s "$small")
 events=$(wc -l <"$small")
 
-# best WALL_SECONDS and its peak RSS (KB) over $RUNS runs of a command writing to /dev/null
+# "WALL_SECONDS RSS_KB CPU_SECONDS" of the fastest of $RUNS runs (output to /dev/null)
 best() {
-  local best_t="" best_m="" t m
+  local best_t="" best_m="" best_c="" t m u s
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>/dev/null || true
-    read -r t m < <(tail -1 "$DIR/time.txt")
-    if [ -z "$best_t" ] || awk -v a="$t" -v b="$best_t" 'BEGIN{exit !(a<b)}'; then best_t=$t; best_m=$m; fi
+    /usr/bin/time -f "%e %M %U %S" -o "$DIR/time.txt" "$@" >/dev/null 2>/dev/null || true
+    read -r t m u s < <(tail -1 "$DIR/time.txt")
+    if [ -z "$best_t" ] || awk -v a="$t" -v b="$best_t" 'BEGIN{exit !(a<b)}'; then
+      best_t=$t; best_m=$m; best_c=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
+    fi
   done
-  echo "$best_t $best_m"
+  echo "$best_t $best_m $best_c"
 }
 
 py_csv=$(cat <<'PY'
@@ -104,38 +106,38 @@ PY
 jq_csv='[.auditEventId, .auditEventTime, .auditEventAuthor.principal.type, .auditEventAuthor.principal.identifier, .auditEventAuthor.principal.email, .auditModule, .auditResource.type, .auditResource.identifier, .auditResourceScope.accountIdentifier, .auditResourceScope.orgIdentifier, .auditResourceScope.projectIdentifier, .auditAction, .auditHttpRequestInfo.requestMethod, .auditHttpRequestInfo.clientIP, (.auditEventMetadata|tojson)] | @csv'
 
 mbps() { awk -v b="$bytes" -v t="$1" 'BEGIN{ if (t > 0) printf "%.0f", b / 1e6 / t; else print "-" }'; }
-row() { # name seconds rss
-  printf '| %s | %s | %s | %s |\n' "$1" "$2" "$(mbps "$2")" "$(awk -v k="$3" 'BEGIN{printf "%.0f", k/1024}')"
+row() { # name seconds rss cpu-seconds
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$(mbps "$2")" "$4" "$(mbps "$4")" "$(awk -v k="$3" 'BEGIN{printf "%.0f", k/1024}')"
 }
 
 echo "== trailsift" >&2
-read -r ts_csv ts_csv_m < <(best "$BIN" convert --from ndjson --to csv "$small" -)
-read -r ts_json ts_json_m < <(best "$BIN" convert --from ndjson --to json "$small" -)
+read -r ts_csv ts_csv_m ts_csv_c < <(best "$BIN" convert --from ndjson --to csv "$small" -)
+read -r ts_json ts_json_m ts_json_c < <(best "$BIN" convert --from ndjson --to json "$small" -)
 echo "== python" >&2
-read -r py_csv_t py_csv_m < <(best python3 -c "$py_csv" "$small")
-read -r py_json_t py_json_m < <(best python3 -c "$py_json" "$small")
+read -r py_csv_t py_csv_m py_csv_c < <(best python3 -c "$py_csv" "$small")
+read -r py_json_t py_json_m py_json_c < <(best python3 -c "$py_json" "$small")
 if command -v jq >/dev/null; then
   echo "== jq" >&2
-  read -r jq_csv_t jq_csv_m < <(best jq -r "$jq_csv" "$small")
-  read -r jq_json_t jq_json_m < <(best jq -c -n '[inputs]' "$small")
+  read -r jq_csv_t jq_csv_m jq_csv_c < <(best jq -r "$jq_csv" "$small")
+  read -r jq_json_t jq_json_m jq_json_c < <(best jq -c -n '[inputs]' "$small")
 fi
 if [ "$quick" = 0 ]; then
   echo "== 1 GB" >&2
-  read -r big_csv big_csv_m < <(RUNS=1 best "$BIN" convert --from ndjson --to csv "$large" -)
-  read -r big_json big_json_m < <(RUNS=1 best "$BIN" convert --from ndjson --to json "$large" -)
+  read -r big_csv big_csv_m big_csv_c < <(RUNS=1 best "$BIN" convert --from ndjson --to csv "$large" -)
+  read -r big_json big_json_m big_json_c < <(RUNS=1 best "$BIN" convert --from ndjson --to json "$large" -)
 fi
 
 body=$(
-  echo "Input: $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1e6}') MB of NDJSON, $events events ($(cat "$DIR/generator.txt")). Best wall-clock time of $RUNS runs, output to /dev/null; MB/s = input MB / s; RSS = peak resident set (/usr/bin/time)."
+  echo "Input: $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1e6}') MB of NDJSON, $events events ($(cat "$DIR/generator.txt")). Fastest of $RUNS runs by wall clock, output to /dev/null; MB/s = input MB / seconds; CPU s = user + system time of that run (the figure to read when the machine is shared: wall time then includes waiting for a core); RSS = peak resident set (/usr/bin/time)."
   echo
-  echo "| conversion | seconds | MB/s | peak RSS MB |"
-  echo "|---|---|---|---|"
-  row "trailsift ndjson → csv" "$ts_csv" "$ts_csv_m"
-  row "Python json+csv ndjson → csv" "$py_csv_t" "$py_csv_m"
-  [ -n "${jq_csv_t:-}" ] && row "jq @csv ndjson → csv" "$jq_csv_t" "$jq_csv_m"
-  row "trailsift ndjson → json array" "$ts_json" "$ts_json_m"
-  row "Python json ndjson → json array" "$py_json_t" "$py_json_m"
-  [ -n "${jq_json_t:-}" ] && row "jq -n '[inputs]' ndjson → json array" "$jq_json_t" "$jq_json_m"
+  echo "| conversion | wall s | MB/s (wall) | CPU s (user+sys) | MB/s (CPU) | peak RSS MB |"
+  echo "|---|---|---|---|---|---|"
+  row "trailsift ndjson → csv" "$ts_csv" "$ts_csv_m" "$ts_csv_c"
+  row "Python json+csv ndjson → csv" "$py_csv_t" "$py_csv_m" "$py_csv_c"
+  [ -n "${jq_csv_t:-}" ] && row "jq @csv ndjson → csv" "$jq_csv_t" "$jq_csv_m" "$jq_csv_c"
+  row "trailsift ndjson → json array" "$ts_json" "$ts_json_m" "$ts_json_c"
+  row "Python json ndjson → json array" "$py_json_t" "$py_json_m" "$py_json_c"
+  [ -n "${jq_json_t:-}" ] && row "jq -n '[inputs]' ndjson → json array" "$jq_json_t" "$jq_json_m" "$jq_json_c"
   if [ "$quick" = 0 ]; then
     echo
     echo "Streaming memory: trailsift on the 1 GB input (the 100 MB file ten times), one run:"
