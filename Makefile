@@ -43,6 +43,7 @@ worker:
 ## HTTP tests of the Worker in wrangler dev, and wrangler deploy --dry-run.
 test-edge: worker
 	$(CARGO) clippy --target wasm32-unknown-unknown --lib --features worker -- -D warnings
+	$(CARGO) test --features worker --lib edge::
 	node --test --test-concurrency=1 tests/edge/
 
 bench-edge: worker

@@ -11,6 +11,7 @@ machine() {
     local cpu
     cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
     echo "- machine: ${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') cores, $(uname -srm)"
+    echo "- load average before the run (other jobs share the cores): ${LOAD_BEFORE:-?}"
     echo "- toolchain: $(rustc --version)"
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
 }
@@ -22,6 +23,7 @@ bench_section() {
     shift
     local body
     echo "== $title: $*" >&2
+    LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
     body=$("$@")
     local section
     section=$(
@@ -43,3 +45,4 @@ bench_section() {
 }
 
 bench_section "Validation" cargo bench --quiet --bench validate
+bench_section "Filter" scripts/bench-filter.sh

@@ -19,11 +19,9 @@ token="$(cat .dev-token)"
 
 sample=target/sample/demo.ndjson
 mkdir -p target/sample
-if [ -x target/native/trailsift ] && target/native/trailsift gen --help 2>/dev/null | grep -q -- '--account'; then
-  target/native/trailsift gen --count 1000 --seed 1 --account demo > "$sample"
-elif [ -x target/native/trailsift ]; then
-  target/native/trailsift gen --count 1000 --seed 1 > "$sample" || true
-fi
+now_ms=$(( $(date +%s) * 1000 ))
+target/native/trailsift gen --count 1000 --seed 1 --accounts demo \
+  --from $(( now_ms - 6 * 86400000 )) --to "$now_ms" > "$sample"
 
 cat <<EOT
 
@@ -32,7 +30,7 @@ trailsift Worker: $url   (web page at $url/, API under $url/v1, OpenAPI at $url/
 Try it (in another shell):
   curl -s -X POST $url/v1/events -H "Authorization: Bearer $token" \\
        -H 'Content-Type: application/x-ndjson' --data-binary @$sample
-  curl -s "$url/v1/events?limit=5" -H "Authorization: Bearer $token"
+  curl -s "$url/v1/events?limit=5&q=action:CREATE" -H "Authorization: Bearer $token"
   curl -s "$url/v1/stats?by=action" -H "Authorization: Bearer $token"
 
 EOT

@@ -692,3 +692,64 @@ mod csv_reading {
         );
     }
 }
+
+mod converter {
+    use super::*;
+    use trailsift::convert::{Converter, WriteOptions, Writer};
+
+    fn run(
+        from: Option<Format>,
+        name: Option<&str>,
+        input: &[u8],
+        to: Format,
+        stop: bool,
+    ) -> (String, Vec<&'static str>) {
+        let writer = Writer::new(to, WriteOptions::default(), Vec::new());
+        let mut conv = Converter::new(from, name, ReadOptions::default(), writer)
+            .unwrap()
+            .stop_on_error(stop)
+            .with_predicate(Box::new(|v: &Value| v["keep"] != json!(false)));
+        let mut errors = Vec::new();
+        for c in input.chunks(7) {
+            conv.push(c, &mut errors).unwrap();
+        }
+        let out = conv.finish(&mut errors).unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            errors.iter().map(|e| e.code.as_str()).collect(),
+        )
+    }
+
+    #[test]
+    fn predicate_errors_and_stop_on_error_on_both_paths() {
+        let ndjson = b"{\"id\":\"a\"}\n{\"id\":\"b\",\"keep\":false}\n{x}\n{\"id\":\"d\"}\n";
+        let (out, errs) = run(Some(Format::Ndjson), None, ndjson, Format::Ndjson, false);
+        assert_eq!(out, "{\"id\":\"a\"}\n{\"id\":\"d\"}\n");
+        assert_eq!(errs, ["bad_json"]);
+        let (out, errs) = run(None, Some("x.ndjson"), ndjson, Format::Ndjson, true);
+        assert_eq!(out, "{\"id\":\"a\"}\n");
+        assert_eq!(errs, ["bad_json"]);
+        let json = b"[{\"id\":\"a\"},{\"id\":\"b\",\"keep\":false},{\"id\":},{\"id\":\"d\"}]";
+        let (out, errs) = run(None, None, json, Format::Ndjson, false);
+        assert_eq!(out, "{\"id\":\"a\"}\n{\"id\":\"d\"}\n");
+        assert_eq!(errs, ["bad_json"]);
+        let (out, _) = run(None, None, json, Format::Ndjson, true);
+        assert_eq!(out, "{\"id\":\"a\"}\n");
+    }
+
+    #[test]
+    fn gzip_ndjson_through_the_fast_path() {
+        let gz = gzip::compress(b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
+        let (out, errs) = run(Some(Format::Ndjson), None, &gz, Format::Json, false);
+        assert_eq!(out, "[\n{\"id\":\"a\"},\n{\"id\":\"b\"}\n]\n");
+        assert!(errs.is_empty());
+        let (_, errs) = run(
+            Some(Format::Ndjson),
+            None,
+            &gz[..gz.len() - 4],
+            Format::Json,
+            false,
+        );
+        assert_eq!(errs, ["truncated"]);
+    }
+}

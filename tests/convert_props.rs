@@ -124,3 +124,66 @@ proptest! {
         }
     }
 }
+
+/// The converter's NDJSON fast path (borrowed nodes, no `Value`) writes the same bytes and
+/// reports the same errors as reading records and writing their values.
+fn slow_and_fast(input: &[u8], to: Format, cuts: &[usize]) -> Result<(), TestCaseError> {
+    use trailsift::convert::{Converter, WriteOptions, Writer};
+    let items = read_all(Some(Format::Ndjson), None, input, small_limits());
+    let mut slow = Writer::new(to, WriteOptions::default(), Vec::new());
+    let mut slow_errors = Vec::new();
+    for item in items {
+        match item {
+            Ok(r) => slow.write(&r.value).unwrap(),
+            Err(e) => slow_errors.push(e),
+        }
+    }
+    let slow = slow.finish().unwrap();
+    let writer = Writer::new(to, WriteOptions::default(), Vec::new());
+    let mut conv = Converter::new(Some(Format::Ndjson), None, small_limits(), writer).unwrap();
+    let mut errors = Vec::new();
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+    points.sort_unstable();
+    let mut start = 0;
+    for p in points {
+        conv.push(&input[start..p], &mut errors).unwrap();
+        start = p;
+    }
+    conv.push(&input[start..], &mut errors).unwrap();
+    let fast = conv.finish(&mut errors).unwrap();
+    prop_assert_eq!(
+        String::from_utf8_lossy(&slow),
+        String::from_utf8_lossy(&fast)
+    );
+    prop_assert_eq!(slow_errors, errors);
+    Ok(())
+}
+
+fn event_lines() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = vec![
+        "{\"auditEventId\":\"a\",\"auditEventTime\":1763719530123,\"x\":{\"y\":[1,2.5,\"z\"]}}\n",
+        "{\"auditEventId\":\"b\\u00e9\\\"\",\"auditEventTime\":\"2025-11-21T10:05:30Z\",\"auditEventMetadata\":{\"k\":null}}\n",
+        "{\"auditEventId\":\"c\",\"auditEventId\":\"dup\",\"auditAction\":\"=1+1\",\"n\":-0.0,\"e\":1e400}\n",
+        "{\"auditEventId\":\"\",\"auditResource\":{\"identifier\":\"a,b\\n\\\"c\\\"\"},\"t\":true}\n",
+        "{bad json}\n", "[1,2]\n", "\n", "\r\n", "{\"s\":\"\u{1}\"}\n", "{\"auditEventId\":\"cut",
+    ];
+    prop::collection::vec(prop::sample::select(pieces), 0..12).prop_map(|v| {
+        v.concat()
+            .into_bytes()
+            .into_iter()
+            .map(|b| if b == 1 { 0xFF } else { b })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn converter_fast_path_equals_values(input in event_lines(), cuts in prop::collection::vec(any::<usize>(), 0..6), gz in any::<bool>()) {
+        let input = if gz { gzip::compress(&input) } else { input };
+        for to in [Format::Csv, Format::Json, Format::Ndjson, Format::Sumo] {
+            slow_and_fast(&input, to, &cuts)?;
+        }
+    }
+}

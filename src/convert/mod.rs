@@ -1,5 +1,14 @@
 //! Format conversion (formats.md §2-3): streaming readers, writers, gzip, batching.
 //!
+//! - [`Format`]: the format names, what is readable, detection from a file name
+//!   ([`Format::from_file_name`]) and from the first bytes ([`Format::detect`]).
+//! - [`Reader`]: push chunks, get [`Record`]s (index, start line, start byte, value, NDJSON
+//!   raw line) and positioned [`ReadError`]s; gzip is recognised by its magic bytes.
+//!   [`Records`] iterates over an `io::Read`; [`read_all`] reads a slice.
+//! - [`Writer`]: one event at a time into any `io::Write`, for every format.
+//! - [`Converter`]: reader + predicate + writer, with a fast path for NDJSON input.
+//! - [`batch`]: request bodies within byte/event limits, stream-file names.
+//!
 //! Reading is push-based so that the same code serves a file, a JavaScript stream of
 //! `Uint8Array`s and a Worker request body:
 //!
@@ -23,10 +32,13 @@ use serde_json::Value;
 
 pub mod batch;
 pub mod gzip;
+pub mod node;
+pub mod pipeline;
 pub mod read;
 pub mod write;
 
 pub use batch::{stream_file_name, Batcher};
+pub use pipeline::Converter;
 pub use read::{read_all, Reader, Records};
 pub use write::{write_all, HecOptions, WriteOptions, Writer};
 

@@ -107,3 +107,57 @@ pub fn token_digest(token: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Vec<TokenEntry> {
+        parse_tokens(&format!(
+            r#"[{{"sha256":"{}","account":"acct_a","scopes":["read"],"owner":"bob"}},
+                {{"sha256":"not hex","account":"x","scopes":[],"owner":"y"}}]"#,
+            token_digest("secret-token")
+        ))
+    }
+
+    #[test]
+    fn the_right_token_finds_its_account() {
+        let caller = authenticate(&config(), Some("Bearer secret-token")).unwrap();
+        assert_eq!(caller.account, "acct_a");
+        assert!(caller.has("read"));
+        assert_eq!(caller.require("ingest").unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn wrong_missing_or_malformed_tokens_are_401() {
+        let tokens = config();
+        for header in [
+            None,
+            Some(""),
+            Some("Bearer "),
+            Some("Basic x"),
+            Some("Bearer other"),
+        ] {
+            assert_eq!(
+                authenticate(&tokens, header).unwrap_err().status,
+                401,
+                "{header:?}"
+            );
+        }
+        assert!(parse_tokens("not json").is_empty());
+        assert_eq!(
+            authenticate(&[], Some("Bearer secret-token"))
+                .unwrap_err()
+                .status,
+            401
+        );
+    }
+
+    #[test]
+    fn digest_is_lower_case_hex_sha256() {
+        assert_eq!(
+            token_digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

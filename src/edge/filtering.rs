@@ -1,98 +1,63 @@
-//! The filter the Worker compiles from `q` / a structured body, and the `from`/`to` times.
-//!
-//! Interim: until the core filter language is merged, only the empty filter is accepted.
+//! The filters the Worker compiles (text `q` or a structured body, via the core filter
+//! language) and the `from`/`to` range parameters.
 
 use serde_json::Value;
 
-/// A compiled filter.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    _private: (),
+pub use crate::filter::{Filter, FilterError};
+
+/// Compiles a structured filter given as JSON.
+pub fn from_structured(v: &Value) -> Result<Filter, FilterError> {
+    Filter::from_structured(&v.to_string())
 }
 
-/// A filter that does not compile: stable code and position.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct FilterError {
-    pub code: String,
-    pub message: String,
-    pub span: (usize, usize),
-    pub line: usize,
-    pub column: usize,
+/// Whether a compiled filter accepts every event (the empty query).
+pub fn is_match_all(f: &Filter) -> bool {
+    matches!(f.ir(), crate::filter::Ir::All)
 }
 
-impl Filter {
-    pub fn parse(q: &str) -> Result<Filter, FilterError> {
-        if q.trim().is_empty() {
-            Ok(Filter::default())
-        } else {
-            Err(FilterError {
-                code: "unsupported".into(),
-                message: "text filters are not available in this build".into(),
-                span: (0, q.len()),
-                line: 1,
-                column: 1,
-            })
-        }
-    }
-
-    pub fn from_structured(v: &Value) -> Result<Filter, FilterError> {
-        match v {
-            Value::Object(m) if m.is_empty() => Ok(Filter::default()),
-            _ => Err(FilterError {
-                code: "unsupported".into(),
-                message: "structured filters are not available in this build".into(),
-                span: (0, 0),
-                line: 1,
-                column: 1,
-            }),
-        }
-    }
-
-    pub fn matches(&self, _event: &Value, _now_ms: i64) -> bool {
-        true
-    }
-
-    pub fn time_bounds(&self, _now_ms: i64) -> (Option<i64>, Option<i64>) {
-        (None, None)
-    }
-
-    pub fn is_match_all(&self) -> bool {
-        true
-    }
-}
-
-/// Parses a `from`/`to` parameter: RFC 3339, a date (`to` dates include the whole day),
-/// epoch milliseconds, or `now`, `now-15m`, `now-7d`, `now-2w`.
+/// Parses a `from`/`to` parameter with the filter language's time forms: RFC 3339, a
+/// date (a `to` date includes the whole day), epoch milliseconds, `now`, `now-7d`. The
+/// core resolves the time through a range qualifier, so both agree on every form.
 pub fn parse_range_time(s: &str, now_ms: i64, is_end: bool) -> Option<i64> {
     let t = s.trim();
-    if let Some(rest) = t.strip_prefix("now") {
-        if rest.is_empty() {
-            return Some(now_ms);
+    if t.is_empty() || t.contains(char::is_whitespace) || t.contains('"') || t.contains("..") {
+        return None;
+    }
+    let query = format!("time:{t}..{t}");
+    let filter = Filter::parse(&query).ok()?;
+    let (lo, hi) = filter.time_bounds(now_ms);
+    if is_end {
+        hi
+    } else {
+        lo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_763_719_530_123;
+
+    #[test]
+    fn range_times_use_the_filter_time_forms() {
+        assert_eq!(parse_range_time("now", NOW, false), Some(NOW));
+        assert_eq!(
+            parse_range_time("now-7d", NOW, false),
+            Some(NOW - 7 * 86_400_000)
+        );
+        assert_eq!(
+            parse_range_time("1767261600000", NOW, true),
+            Some(1_767_261_600_000)
+        );
+        let day = parse_range_time("2026-01-01", NOW, false).unwrap();
+        assert_eq!(day, 1_767_225_600_000);
+        assert_eq!(
+            parse_range_time("2026-01-01", NOW, true),
+            Some(day + 86_400_000 - 1)
+        );
+        for bad in ["", "yesterday", "now-7x", "1..2", "a b", "\""] {
+            assert_eq!(parse_range_time(bad, NOW, false), None, "{bad}");
         }
-        let (sign, num) = match rest.as_bytes().first()? {
-            b'-' => (-1i64, rest.get(1..)?),
-            b'+' => (1i64, rest.get(1..)?),
-            _ => return None,
-        };
-        let unit = num.chars().last()?;
-        let n: i64 = num.get(..num.len().checked_sub(1)?)?.parse().ok()?;
-        let mult: i64 = match unit {
-            's' => 1_000,
-            'm' => 60_000,
-            'h' => 3_600_000,
-            'd' => 86_400_000,
-            'w' => 7 * 86_400_000,
-            _ => return None,
-        };
-        return now_ms.checked_add(sign.checked_mul(n)?.checked_mul(mult)?);
     }
-    if t.len() == 10 && t.as_bytes().get(4) == Some(&b'-') {
-        let start = crate::event::parse_time(&format!("{t}T00:00:00Z")).ok()?;
-        return Some(if is_end {
-            start + 86_400_000 - 1
-        } else {
-            start
-        });
-    }
-    crate::event::parse_time(t).ok()
 }

@@ -4,13 +4,14 @@
 use std::io::Read;
 
 use futures_util::StreamExt;
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use super::auth::Caller;
 use super::error::{json_response, ApiError, ApiResult};
-use crate::schema::{self, Violation};
+use crate::convert::Item;
+use crate::convert::{ErrorCode, Format, ReadError, ReadOptions, Reader};
+use crate::schema::{self, Rejected, Violation, Warning};
 
 /// Limits of one ingest request (configurable with Worker variables).
 struct Limits {
@@ -27,13 +28,6 @@ impl Limits {
             event: super::var_usize(env, "MAX_EVENT_BYTES", 1_000_000),
         }
     }
-}
-
-/// One record of the body: its place and either its JSON value or why it is not JSON.
-struct Record {
-    index: usize,
-    line: usize,
-    value: Result<Value, Violation>,
 }
 
 pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<Response> {
@@ -71,93 +65,53 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
             limits.body
         )));
     }
-    let records = match media {
-        Media::Json => read_json(&body, &limits)?,
-        Media::Ndjson => read_ndjson(&body, &limits)?,
+    let format = match media {
+        Media::Json => Format::Json,
+        Media::Ndjson => Format::Ndjson,
     };
-    if records.len() > limits.events {
-        return Err(ApiError::too_large(format!(
-            "the batch holds {} events; the limit is {}",
-            records.len(),
-            limits.events
-        )));
+    let opts = ReadOptions {
+        max_record_bytes: limits.event,
+        keep_raw: false,
+        ..ReadOptions::default()
+    };
+    // Feed the reader in slices so that only one slice's events are held as JSON values.
+    let mut reader =
+        Reader::new(format, opts).map_err(|e| ApiError::bad_request("bad_request", e.message))?;
+    let mut batch = Batch::new(caller.account.clone(), format, limits.event);
+    let mut items = Vec::new();
+    for slice in body.chunks(READ_SLICE) {
+        reader.push(slice, &mut items);
+        batch.take_all(&mut items)?;
+        if batch.seen > limits.events {
+            return Err(too_many(limits.events));
+        }
     }
-    if records.is_empty() {
+    reader.finish(&mut items);
+    batch.take_all(&mut items)?;
+    drop(body);
+    if batch.seen > limits.events {
+        return Err(too_many(limits.events));
+    }
+    if batch.seen == 0 {
         return Err(ApiError::bad_request(
             "empty_body",
             "the body holds no events",
         ));
     }
-
-    let mut rejected = Vec::new();
-    let mut rows = String::from("{\"rows\":[");
-    let mut row_count = 0usize;
-    for record in records {
-        let value = match record.value {
-            Ok(v) => v,
-            Err(violation) => {
-                rejected.push(rejection(record.index, record.line, None, vec![violation]));
-                continue;
-            }
-        };
-        let mut violations = schema::validate_value(&value, &schema::Options::default());
-        let account = value
-            .pointer("/auditResourceScope/accountIdentifier")
-            .and_then(Value::as_str);
-        if let Some(account) = account {
-            if account != caller.account {
-                violations.push(Violation::new(
-                    "auditResourceScope.accountIdentifier",
-                    "wrong_account",
-                    format!("the event belongs to account `{account}`, not to the token's account"),
-                ));
-            }
-        }
-        let id = value
-            .get("auditEventId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let time = value
-            .get("auditEventTime")
-            .map(crate::event::parse_time_value);
-        if violations.is_empty() {
-            if id.is_empty() {
-                violations.push(Violation::new(
-                    "auditEventId",
-                    "missing",
-                    "auditEventId is required",
-                ));
-            }
-            match time {
-                Some(Ok(_)) => {}
-                _ => violations.push(Violation::new(
-                    "auditEventTime",
-                    "bad_time",
-                    "auditEventTime must be epoch milliseconds or RFC 3339",
-                )),
-            }
-        }
-        if !violations.is_empty() {
-            let id = (!id.is_empty()).then(|| id.to_string());
-            rejected.push(rejection(record.index, record.line, id, violations));
-            continue;
-        }
-        let time = match time {
-            Some(Ok(t)) => t,
-            _ => continue,
-        };
-        if row_count > 0 {
-            rows.push(',');
-        }
-        rows.push_str("{\"id\":");
-        rows.push_str(&serde_json::to_string(id).unwrap_or_default());
-        rows.push_str(",\"time\":");
-        rows.push_str(&time.to_string());
-        rows.push_str(",\"body\":");
-        rows.push_str(&serde_json::to_string(&value).unwrap_or_default());
-        rows.push('}');
-        row_count += 1;
+    if batch.parsed == 0 {
+        // Not one record is JSON: the body is not what its Content-Type says.
+        return Err(
+            ApiError::bad_request("bad_json", "no record of the body is a JSON object")
+                .with_details(json!({"rejected": batch.rejected})),
+        );
     }
+    let Batch {
+        rejected,
+        warnings,
+        mut rows,
+        row_count,
+        ..
+    } = batch;
     rows.push_str("]}");
 
     if atomic && !rejected.is_empty() {
@@ -176,22 +130,171 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         let text = super::call_store(env, &caller.account, "ingest", &rows).await?;
         serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?
     };
-    let answer = json!({
+    let mut answer = json!({
         "accepted": committed.get("accepted").cloned().unwrap_or(json!(0)),
         "duplicates": committed.get("duplicates").cloned().unwrap_or(json!(0)),
         "rejected": rejected,
         "firstSeq": committed.get("firstSeq").cloned().unwrap_or(Value::Null),
         "lastSeq": committed.get("lastSeq").cloned().unwrap_or(Value::Null),
     });
+    if !warnings.is_empty() {
+        if let Some(obj) = answer.as_object_mut() {
+            obj.insert("warnings".into(), json!(warnings));
+        }
+    }
     Ok(json_response(200, &answer))
 }
 
-fn rejection(index: usize, line: usize, id: Option<String>, errors: Vec<Violation>) -> Value {
-    let mut v = json!({"index": index, "line": line, "errors": errors});
-    if let (Some(id), Some(obj)) = (id, v.as_object_mut()) {
-        obj.insert("id".into(), Value::String(id));
+/// Bytes of decoded body handed to the reader at a time.
+const READ_SLICE: usize = 64 * 1024;
+
+fn too_many(max: usize) -> ApiError {
+    ApiError::too_large(format!("the batch holds more than {max} events"))
+}
+
+/// The events of one request as they are read: rejections, warnings and the rows for the
+/// account store (compact JSON text).
+struct Batch {
+    account: String,
+    format: Format,
+    max_event: usize,
+    options: schema::Options,
+    seen: usize,
+    /// Records that were JSON objects (valid or not).
+    parsed: usize,
+    rejected: Vec<Rejected>,
+    warnings: Vec<Warning>,
+    rows: String,
+    row_count: usize,
+}
+
+impl Batch {
+    fn new(account: String, format: Format, max_event: usize) -> Self {
+        Batch {
+            account,
+            format,
+            max_event,
+            options: schema::Options::default(),
+            seen: 0,
+            parsed: 0,
+            rejected: Vec::new(),
+            warnings: Vec::new(),
+            rows: String::from("{\"rows\":["),
+            row_count: 0,
+        }
     }
-    v
+
+    fn take_all(&mut self, items: &mut Vec<Item>) -> ApiResult<()> {
+        for item in items.drain(..) {
+            self.seen += 1;
+            self.take(item)?;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, item: Item) -> ApiResult<()> {
+        let record = match item {
+            Ok(r) => {
+                self.parsed += 1;
+                r
+            }
+            Err(e) => {
+                record_error(&e, self.format, self.max_event)?;
+                self.rejected.push(Rejected {
+                    index: e.index,
+                    line: e.line,
+                    id: None,
+                    errors: vec![Violation::new("", e.code.as_str(), e.message)],
+                });
+                return Ok(());
+            }
+        };
+        let value = record.value;
+        let mut violations = schema::validate_value(&value, &self.options);
+        for w in schema::vocabulary_warnings(&value) {
+            self.warnings.push(Warning {
+                index: record.index,
+                line: record.line,
+                path: w.path,
+                code: w.code,
+                message: w.message,
+            });
+        }
+        let account = value
+            .pointer("/auditResourceScope/accountIdentifier")
+            .and_then(Value::as_str);
+        if let Some(account) = account {
+            if account != self.account {
+                violations.push(Violation::new(
+                    "auditResourceScope.accountIdentifier",
+                    "wrong_account",
+                    format!("the event belongs to account `{account}`, not to the token's account"),
+                ));
+            }
+        }
+        let id = value
+            .get("auditEventId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let time = value
+            .get("auditEventTime")
+            .and_then(|t| crate::event::parse_time_value(t).ok());
+        if violations.is_empty() && (id.is_empty() || time.is_none()) {
+            // Unreachable after validation; kept so that nothing unvalidated is stored.
+            violations.push(Violation::new(
+                "auditEventId",
+                "missing",
+                "auditEventId and auditEventTime are required",
+            ));
+        }
+        let Some(time) = time.filter(|_| violations.is_empty()) else {
+            self.rejected.push(Rejected {
+                index: record.index,
+                line: record.line,
+                id: (!id.is_empty()).then(|| id.to_string()),
+                errors: violations,
+            });
+            return Ok(());
+        };
+        if self.row_count > 0 {
+            self.rows.push(',');
+        }
+        self.rows.push_str("{\"id\":");
+        self.rows
+            .push_str(&serde_json::to_string(id).unwrap_or_default());
+        self.rows.push_str(",\"time\":");
+        self.rows.push_str(&time.to_string());
+        self.rows.push_str(",\"body\":");
+        self.rows
+            .push_str(&serde_json::to_string(&value).unwrap_or_default());
+        self.rows.push('}');
+        self.row_count += 1;
+        Ok(())
+    }
+}
+
+/// Errors of the whole body (not of one event) end the request: a record over the size
+/// limit is 413, a broken gzip stream or JSON text is 400. Other record errors are
+/// rejections of that record.
+fn record_error(e: &ReadError, format: Format, max_event: usize) -> ApiResult<()> {
+    let details =
+        json!({"index": e.index, "line": e.line, "byte": e.byte, "code": e.code.as_str()});
+    match e.code {
+        ErrorCode::TooLarge => Err(ApiError::too_large(format!(
+            "event {} (line {}) is larger than {max_event} bytes",
+            e.index, e.line
+        ))
+        .with_details(details)),
+        ErrorCode::BadJson if format == Format::Json => Err(ApiError::bad_request(
+            "bad_json",
+            format!("the body is not valid JSON: {}", e.message),
+        )
+        .with_details(details)),
+        ErrorCode::Truncated | ErrorCode::BadGzip | ErrorCode::Io | ErrorCode::Unsupported => {
+            Err(ApiError::bad_request(e.code.as_str(), e.message.clone()).with_details(details))
+        }
+        _ => Ok(()),
+    }
 }
 
 enum Media {
@@ -280,120 +383,4 @@ fn looks_like_json(raw: &[u8]) -> bool {
         raw.iter().find(|b| !b.is_ascii_whitespace()),
         None | Some(b'[') | Some(b'{')
     )
-}
-
-/// Counts lines up to a byte offset, incrementally.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        LineCounter {
-            bytes,
-            pos: 0,
-            line: 1,
-        }
-    }
-
-    fn line_at(&mut self, offset: usize) -> usize {
-        if offset > self.pos {
-            let end = offset.min(self.bytes.len());
-            if let Some(slice) = self.bytes.get(self.pos..end) {
-                self.line += memchr::memchr_iter(b'\n', slice).count();
-            }
-            self.pos = end;
-        }
-        self.line
-    }
-}
-
-fn json_error(e: &serde_json::Error) -> ApiError {
-    ApiError::bad_request("bad_json", format!("the body is not valid JSON: {e}"))
-        .with_details(json!({"line": e.line(), "column": e.column()}))
-}
-
-fn too_big_event(index: usize, line: usize, max: usize) -> ApiError {
-    ApiError::too_large(format!(
-        "event {index} (line {line}) is larger than {max} bytes"
-    ))
-    .with_details(json!({"index": index, "line": line}))
-}
-
-/// A JSON array of events, one event object, or several concatenated objects.
-fn read_json(body: &[u8], limits: &Limits) -> ApiResult<Vec<Record>> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not UTF-8: {e}")))?;
-    let base = text.as_ptr() as usize;
-    let mut lines = LineCounter::new(body);
-    let first = text.bytes().find(|b| !b.is_ascii_whitespace());
-    let raws: Vec<&RawValue> = if first == Some(b'[') {
-        serde_json::from_str::<Vec<&RawValue>>(text).map_err(|e| json_error(&e))?
-    } else {
-        let mut out = Vec::new();
-        for item in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>() {
-            out.push(item.map_err(|e| json_error(&e))?);
-            if out.len() > limits.events {
-                break;
-            }
-        }
-        out
-    };
-    if raws.len() > limits.events {
-        return Err(ApiError::too_large(format!(
-            "the batch holds more than {} events",
-            limits.events
-        )));
-    }
-    let mut records = Vec::with_capacity(raws.len());
-    for (index, raw) in raws.into_iter().enumerate() {
-        let offset = (raw.get().as_ptr() as usize).saturating_sub(base);
-        let line = lines.line_at(offset);
-        if raw.get().len() > limits.event {
-            return Err(too_big_event(index, line, limits.event));
-        }
-        let value = serde_json::from_str::<Value>(raw.get())
-            .map_err(|e| Violation::new("", "bad_json", format!("invalid JSON: {e}")));
-        records.push(Record { index, line, value });
-    }
-    Ok(records)
-}
-
-/// One event per line; blank lines are skipped, `\r\n` is tolerated, and a line that is not
-/// JSON is rejected on its own.
-fn read_ndjson(body: &[u8], limits: &Limits) -> ApiResult<Vec<Record>> {
-    let mut records = Vec::new();
-    let mut index = 0usize;
-    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
-        let line_no = n + 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if line.len() > limits.event {
-            return Err(too_big_event(index, line_no, limits.event));
-        }
-        if index >= limits.events {
-            return Err(ApiError::too_large(format!(
-                "the batch holds more than {} events",
-                limits.events
-            )));
-        }
-        let value = serde_json::from_slice::<Value>(line).map_err(|e| {
-            Violation::new(
-                "",
-                "bad_json",
-                format!("invalid JSON at column {}: {e}", e.column()),
-            )
-        });
-        records.push(Record {
-            index,
-            line: line_no,
-            value,
-        });
-        index += 1;
-    }
-    Ok(records)
 }

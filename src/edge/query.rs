@@ -10,8 +10,9 @@ use worker::{Env, Headers, Request, Response};
 
 use super::auth::Caller;
 use super::error::{json_response, text_response, ApiError, ApiResult};
-use super::filtering::{parse_range_time, Filter};
+use super::filtering::{self, parse_range_time, Filter};
 use super::store::now_ms;
+use crate::convert::{Format, WriteOptions, Writer};
 
 const DAY_MS: i64 = 86_400_000;
 /// The longest range one query may cover: two years (leap days included).
@@ -21,38 +22,40 @@ const MAX_LIMIT: usize = 10_000;
 /// Events fetched from the account store per export step.
 const EXPORT_PAGE: usize = 1_000;
 
-/// The output formats of a query.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Format {
-    Json,
-    Ndjson,
+/// The output format of a query (`json` pages; the others are downloads).
+fn parse_format(s: Option<&str>) -> ApiResult<Format> {
+    let name = s.unwrap_or("json");
+    match name {
+        "" | "json" => Ok(Format::Json),
+        "ndjson" | "csv" | "splunk_hec" | "sumo" | "ocsf" => {
+            name.parse().map_err(|_| bad_format(name))
+        }
+        _ => Err(bad_format(name)),
+    }
 }
 
-impl Format {
-    fn parse(s: Option<&str>) -> ApiResult<Format> {
-        match s.unwrap_or("json") {
-            "json" | "" => Ok(Format::Json),
-            "ndjson" => Ok(Format::Ndjson),
-            other => Err(ApiError::bad_request(
-                "bad_parameter",
-                format!("`format` must be one of json, ndjson (got `{other}`)"),
-            )),
-        }
-    }
+fn bad_format(name: &str) -> ApiError {
+    ApiError::bad_request(
+        "bad_parameter",
+        format!("`format` must be one of json, ndjson, csv, splunk_hec, sumo, ocsf (got `{name}`)"),
+    )
+}
 
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::Json => "application/json",
-            Format::Ndjson => "application/x-ndjson",
-        }
+fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Json => "application/json",
+        Format::Csv => "text/csv; charset=utf-8",
+        _ => "application/x-ndjson",
     }
+}
 
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Ndjson => "ndjson",
-        }
-    }
+fn file_name(format: Format) -> String {
+    let ext = match format {
+        Format::Csv => "csv",
+        Format::Json => "json",
+        _ => "ndjson",
+    };
+    format!("trailsift-events-{}.{ext}", format.name())
 }
 
 /// A query, checked and resolved against "now".
@@ -148,7 +151,7 @@ fn decode_cursor(cursor: &str, desc: bool) -> ApiResult<(i64, i64)> {
 
 fn compile(filter_json: &Value) -> ApiResult<Filter> {
     let result = match filter_json.get("structured") {
-        Some(s) if !s.is_null() => Filter::from_structured(s),
+        Some(s) if !s.is_null() => filtering::from_structured(s),
         _ => Filter::parse(
             filter_json
                 .get("q")
@@ -197,7 +200,7 @@ fn build_query(
         Some(c) => Some(decode_cursor(c, desc)?),
         None => None,
     };
-    let format = Format::parse(params.get("format").map(String::as_str))?;
+    let format = parse_format(params.get("format").map(String::as_str))?;
     Ok(Query {
         filter_json,
         from,
@@ -334,6 +337,7 @@ struct ExportState {
     after: Option<(i64, i64)>,
     remaining: usize,
     done: bool,
+    writer: Writer<Vec<u8>>,
 }
 
 /// A download of the whole range (or `limit` events) in a non-JSON format. Pages are fetched
@@ -346,6 +350,7 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
         account: caller.account.clone(),
         remaining: query.limit.unwrap_or(usize::MAX),
         after: query.after,
+        writer: Writer::new(query.format, WriteOptions::default(), Vec::new()),
         query,
         done: false,
     };
@@ -366,13 +371,10 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
     });
     let stream = futures_util::StreamExt::chain(head, rest);
     let headers = Headers::new();
-    let _ = headers.set("content-type", format.content_type());
+    let _ = headers.set("content-type", content_type(format));
     let _ = headers.set(
         "content-disposition",
-        &format!(
-            "attachment; filename=\"trailsift-events.{}\"",
-            format.extension()
-        ),
+        &format!("attachment; filename=\"{}\"", file_name(format)),
     );
     let resp = Response::from_stream(stream)?.with_headers(headers);
     Ok(resp)
@@ -380,31 +382,37 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
 
 async fn next_chunk(state: &mut ExportState) -> ApiResult<Vec<u8>> {
     let want = state.remaining.min(EXPORT_PAGE);
-    if want == 0 {
-        state.done = true;
-        return Ok(Vec::new());
-    }
-    let text = super::call_store_json(
-        &state.env,
-        &state.account,
-        "query",
-        &page_request(&state.query, state.after, want),
-    )
-    .await?;
-    let page: Page = serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?;
-    let mut out = Vec::new();
-    for ev in &page.events {
-        match state.query.format {
-            Format::Ndjson | Format::Json => {
-                out.extend_from_slice(ev.get().as_bytes());
-                out.push(b'\n');
-            }
+    if want > 0 {
+        let text = super::call_store_json(
+            &state.env,
+            &state.account,
+            "query",
+            &page_request(&state.query, state.after, want),
+        )
+        .await?;
+        let page: Page =
+            serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?;
+        for ev in &page.events {
+            let value: Value =
+                serde_json::from_str(ev.get()).map_err(|e| ApiError::storage(e.to_string()))?;
+            state
+                .writer
+                .write(&value)
+                .map_err(|e| ApiError::storage(format!("export: {e}")))?;
         }
+        state.remaining = state.remaining.saturating_sub(page.events.len());
+        state.after = page.next;
+        state.done = page.next.is_none() || state.remaining == 0;
+    } else {
+        state.done = true;
     }
-    state.remaining = state.remaining.saturating_sub(page.events.len());
-    state.after = page.next;
-    state.done = page.next.is_none() || state.remaining == 0;
-    Ok(out)
+    if state.done {
+        state
+            .writer
+            .end()
+            .map_err(|e| ApiError::storage(format!("export: {e}")))?;
+    }
+    Ok(std::mem::take(state.writer.get_mut()))
 }
 
 pub async fn event_one(env: &Env, caller: &Caller, id: &str) -> ApiResult<Response> {
@@ -459,4 +467,37 @@ pub(crate) fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = encode_cursor(true, 1_763_719_530_123, 42);
+        assert_eq!(decode_cursor(&c, true).unwrap(), (1_763_719_530_123, 42));
+        assert!(
+            decode_cursor(&c, false).is_err(),
+            "a desc cursor used for asc"
+        );
+        for bad in ["", "zz", "abc", "6431", &"00".repeat(200)] {
+            assert!(decode_cursor(bad, true).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(percent_decode("%zz%"), "%zz%");
+        assert_eq!(percent_decode("%ff"), "\u{fffd}");
+    }
+
+    #[test]
+    fn formats_by_name() {
+        assert_eq!(parse_format(None).unwrap(), Format::Json);
+        assert_eq!(parse_format(Some("splunk_hec")).unwrap(), Format::SplunkHec);
+        assert!(parse_format(Some("hec")).is_err());
+        assert!(parse_format(Some("xml")).is_err());
+    }
 }

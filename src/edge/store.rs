@@ -5,18 +5,21 @@
 //! write of one request happens without an intervening `await`, so the runtime commits it
 //! atomically, and the answer leaves the object only once the write is durable.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{
     durable_object, DurableObject, Env, Request, Response, SqlStorage, SqlStorageValue, State,
 };
 
 use super::error::{json_response, ApiError, ApiResult};
-use super::filtering::Filter;
+use super::filtering::{self, Filter};
 
 /// Rows per multi-row insert: 3 bound parameters each, under the 100-parameter limit.
 const INSERT_CHUNK: usize = 33;
@@ -82,7 +85,7 @@ impl DurableObject for AccountStore {
             self.ensure_alarm().await;
         }
         let result = self.ensure_schema().and_then(|sql| match op.as_str() {
-            "ingest" => ingest(&sql, &bytes),
+            "ingest" => self.in_transaction(move || ingest(&sql, &bytes)),
             "query" => query(&sql, &body),
             "get" => get_event(&sql, &body),
             "stats" => stats(&sql, &body),
@@ -124,7 +127,10 @@ impl DurableObject for AccountStore {
                 }
             }
         }
-        self.state.storage().set_alarm(DAY_MS).await?;
+        self.state
+            .storage()
+            .set_alarm(self.retention_interval_ms())
+            .await?;
         Response::ok("retention applied")
     }
 }
@@ -135,6 +141,16 @@ enum Reply {
 }
 
 impl AccountStore {
+    /// How often the retention alarm runs: `RETENTION_INTERVAL_SECONDS`, default daily.
+    fn retention_interval_ms(&self) -> i64 {
+        self.env
+            .var("RETENTION_INTERVAL_SECONDS")
+            .ok()
+            .and_then(|v| v.to_string().trim().parse::<i64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(DAY_MS, |s| s.saturating_mul(1000))
+    }
+
     fn ensure_schema(&self) -> ApiResult<SqlStorage> {
         let sql = self.state.storage().sql();
         if !self.ready.get() {
@@ -147,6 +163,41 @@ impl AccountStore {
         Ok(sql)
     }
 
+    /// Runs `f` inside the storage's synchronous transaction: when it fails, none of its
+    /// writes are kept (an error rolls the transaction back).
+    fn in_transaction(&self, f: impl FnOnce() -> ApiResult<Reply> + 'static) -> ApiResult<Reply> {
+        let storage = self.state.storage();
+        let raw: &JsValue = storage.as_raw().as_ref();
+        let func = js_sys::Reflect::get(raw, &JsValue::from_str("transactionSync"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        let Some(func) = func else {
+            return f();
+        };
+        let slot: Rc<RefCell<Option<ApiResult<Reply>>>> = Rc::new(RefCell::new(None));
+        let out = Rc::clone(&slot);
+        let callback = Closure::once(move || -> Result<JsValue, JsValue> {
+            let result = f();
+            let failed = result.is_err();
+            *out.borrow_mut() = Some(result);
+            if failed {
+                Err(JsValue::from_str("rolled back"))
+            } else {
+                Ok(JsValue::UNDEFINED)
+            }
+        });
+        let called = func.call1(raw, callback.as_ref().unchecked_ref());
+        let result = slot.borrow_mut().take();
+        match (result, called) {
+            (Some(result), _) => result,
+            (None, Err(e)) => Err(ApiError::storage(format!(
+                "the transaction failed: {}",
+                e.as_string().unwrap_or_default()
+            ))),
+            (None, Ok(_)) => Err(ApiError::storage("the transaction did not run")),
+        }
+    }
+
     /// Makes sure the retention alarm is scheduled (once per object lifetime).
     async fn ensure_alarm(&self) {
         if self.alarm_checked.get() {
@@ -154,7 +205,7 @@ impl AccountStore {
         }
         let storage = self.state.storage();
         if let Ok(None) = storage.get_alarm().await {
-            let _ = storage.set_alarm(DAY_MS).await;
+            let _ = storage.set_alarm(self.retention_interval_ms()).await;
         }
         self.alarm_checked.set(true);
     }
@@ -241,13 +292,18 @@ fn ingest(sql: &SqlStorage, bytes: &[u8]) -> ApiResult<Reply> {
 /// Compiles the filter of a request (`q` text or `structured` JSON).
 fn compile_filter(body: &Value) -> ApiResult<Filter> {
     let result = match body.get("structured") {
-        Some(s) if !s.is_null() => Filter::from_structured(s),
+        Some(s) if !s.is_null() => filtering::from_structured(s),
         _ => Filter::parse(body.get("q").and_then(Value::as_str).unwrap_or_default()),
     };
     result.map_err(|e| {
         let details = serde_json::to_value(&e).unwrap_or(Value::Null);
         ApiError::bad_request("bad_filter", e.message.clone()).with_details(details)
     })
+}
+
+/// Whether a stored event (its JSON text) passes the filter.
+fn keep(filter: &Filter, match_all: bool, text: &str, now: i64) -> bool {
+    match_all || filter.matches_line(text.as_bytes(), now).unwrap_or(false)
 }
 
 fn i64_field(body: &Value, key: &str) -> Option<i64> {
@@ -267,7 +323,7 @@ fn query(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
         .get("after")
         .and_then(Value::as_array)
         .and_then(|a| Some((a.first()?.as_i64()?, a.get(1)?.as_i64()?)));
-    let match_all = filter.is_match_all();
+    let match_all = filtering::is_match_all(&filter);
     let mut out = String::from("{\"events\":[");
     let mut found = 0usize;
     let mut scanned = 0usize;
@@ -292,11 +348,7 @@ fn query(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
             let Some(text) = text_of(row.get(2)) else {
                 continue;
             };
-            let keep = match_all
-                || serde_json::from_str::<Value>(&text)
-                    .map(|v| filter.matches(&v, now))
-                    .unwrap_or(false);
-            if keep {
+            if keep(&filter, match_all, &text, now) {
                 if found > 0 {
                     out.push(',');
                 }
@@ -409,9 +461,14 @@ fn stats(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
     let filter = compile_filter(body)?;
     let by_name = body.get("by").and_then(Value::as_str).unwrap_or("action");
     let by = stats_by(by_name)?;
+    let match_all = filtering::is_match_all(&filter);
     let now = i64_field(body, "now").unwrap_or_else(now_ms);
     let from = i64_field(body, "from").unwrap_or(i64::MIN / 4);
     let to = i64_field(body, "to").unwrap_or(i64::MAX / 4);
+    if match_all {
+        // Without a filter SQLite counts by itself.
+        return stats_sql(sql, &by, by_name, from, to).map_err(storage_err);
+    }
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut buckets: HashMap<i64, u64> = HashMap::new();
     let mut total = 0u64;
@@ -429,19 +486,16 @@ fn stats(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
             let Some(text) = text_of(row.get(2)) else {
                 continue;
             };
+            if !keep(&filter, match_all, &text, now) {
+                continue;
+            }
             let Ok(Value::Object(event)) = serde_json::from_str::<Value>(&text) else {
                 continue;
             };
-            let event = Value::Object(event);
-            if !filter.is_match_all() && !filter.matches(&event, now) {
-                continue;
-            }
             total += 1;
             match by {
                 StatsBy::Path(path) => {
-                    let key = event
-                        .as_object()
-                        .and_then(|m| crate::event::get_path(m, path))
+                    let key = crate::event::get_path(&event, path)
                         .map(|v| match v {
                             Value::String(s) => s.clone(),
                             other => other.to_string(),
@@ -477,6 +531,59 @@ fn stats(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
                 .collect()
         }
     };
+    Ok(Reply::Json(
+        json!({"by": by_name, "total": total, "counts": entries}),
+    ))
+}
+
+/// Counts of every event in `[from, to]`, grouped by SQLite (the unfiltered case).
+fn stats_sql(
+    sql: &SqlStorage,
+    by: &StatsBy,
+    by_name: &str,
+    from: i64,
+    to: i64,
+) -> Result<Reply, worker::Error> {
+    let range = || vec![SqlStorageValue::Integer(from), SqlStorageValue::Integer(to)];
+    let total = sql
+        .exec(
+            "SELECT count(*) FROM events WHERE time >= ? AND time <= ?",
+            range(),
+        )?
+        .raw()
+        .next()
+        .transpose()?
+        .map_or(0, |row| int_of(row.first()));
+    let mut entries = Vec::new();
+    match by {
+        StatsBy::Path(path) => {
+            let stmt = format!(
+                "SELECT coalesce(CAST(json_extract(body, '$.{path}') AS TEXT), '') AS v, count(*) AS c \
+                 FROM events WHERE time >= ? AND time <= ? GROUP BY v ORDER BY c DESC, v LIMIT 100"
+            );
+            for row in sql.exec(&stmt, range())?.raw() {
+                let row = row?;
+                entries.push(json!({"value": text_of(row.first()).unwrap_or_default(), "count": int_of(row.get(1))}));
+            }
+        }
+        StatsBy::Bucket(width) => {
+            let stmt = "SELECT time - (((time % ?) + ?) % ?) AS b, count(*) AS c \
+                 FROM events WHERE time >= ? AND time <= ? GROUP BY b ORDER BY b";
+            let w = SqlStorageValue::Integer(*width);
+            let binds = vec![
+                w.clone(),
+                w.clone(),
+                w,
+                SqlStorageValue::Integer(from),
+                SqlStorageValue::Integer(to),
+            ];
+            for row in sql.exec(stmt, binds)?.raw() {
+                let row = row?;
+                let t = int_of(row.first());
+                entries.push(json!({"value": t, "time": crate::event::format_time_ms(t), "count": int_of(row.get(1))}));
+            }
+        }
+    }
     Ok(Reply::Json(
         json!({"by": by_name, "total": total, "counts": entries}),
     ))
@@ -524,11 +631,10 @@ fn load_filter(sql: &SqlStorage, id: &str, owner: &str) -> ApiResult<Value> {
             vec![SqlStorageValue::String(id.into()), SqlStorageValue::String(owner.into())],
         )
         .map_err(storage_err)?;
-    for row in cursor.raw() {
-        let row = row.map_err(storage_err)?;
-        return Ok(filter_row(&row));
+    match cursor.raw().next() {
+        Some(row) => Ok(filter_row(&row.map_err(storage_err)?)),
+        None => Err(ApiError::not_found("filter")),
     }
-    Err(ApiError::not_found("filter"))
 }
 
 fn filters_list(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
@@ -622,7 +728,7 @@ fn filter_def(def: &Value, existing: Option<&Value>) -> ApiResult<FilterDef> {
     // The filter must compile, whichever form it takes.
     let check = match (&query, &structured) {
         (Some(q), _) => Filter::parse(q),
-        (None, Some(s)) => Filter::from_structured(s),
+        (None, Some(s)) => filtering::from_structured(s),
         (None, None) => Filter::parse(""),
     };
     if let Err(e) = check {

@@ -153,7 +153,7 @@ impl Ir {
         }
     }
 
-    pub fn not(term: Ir) -> Ir {
+    pub fn negate(term: Ir) -> Ir {
         Ir::Not {
             term: Box::new(term),
         }
@@ -164,7 +164,7 @@ impl Ir {
         match self {
             Ir::And { terms } => Ir::and(terms.into_iter().map(Ir::normalize).collect()),
             Ir::Or { terms } => Ir::or(terms.into_iter().map(Ir::normalize).collect()),
-            Ir::Not { term } => Ir::not(term.normalize()),
+            Ir::Not { term } => Ir::negate(term.normalize()),
             other => other,
         }
     }

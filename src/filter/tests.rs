@@ -125,4 +125,7 @@ fn errors() {
     err("\"a\\qb\"", error::BAD_ESCAPE);
     err("action in {}", error::EMPTY_SET);
     err("action:", error::EMPTY_VALUE);
+    err("action in CREATE", error::UNEXPECTED_TOKEN);
+    err("action not in CREATE", error::UNEXPECTED_TOKEN);
+    check("bob not zzz", false);
 }

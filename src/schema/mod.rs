@@ -161,8 +161,9 @@ fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
         Some(Value::Object(r)) => text(r.get("type")),
         _ => None,
     };
+    let known_type = resource_type.is_some_and(vocabulary::is_known_resource_type);
     if let Some(t) = resource_type {
-        if !vocabulary::is_known_resource_type(t) {
+        if !known_type {
             warnings.push(Violation::new(
                 "auditResource.type",
                 codes::UNKNOWN_RESOURCE_TYPE,
@@ -178,7 +179,7 @@ fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
                 format!("{} is not a known action", quote(action)),
             ));
         } else if let Some(t) = resource_type {
-            if !vocabulary::is_action_of(action, t) {
+            if !vocabulary::action_applies(action, t, known_type) {
                 warnings.push(Violation::new(
                     "auditAction",
                     codes::UNKNOWN_ACTION,
@@ -240,7 +241,8 @@ impl<'a> Sink<'a> {
 /// A JSON path built on the stack while descending, rendered only for a violation.
 #[derive(Clone, Copy)]
 enum Path<'a> {
-    Root,
+    /// An already rendered path (`auditEventAuthor.principal`).
+    Prefix(&'a str),
     Key(&'a Path<'a>, &'a str),
     Index(&'a Path<'a>, usize),
 }
@@ -254,7 +256,7 @@ impl Path<'_> {
 
     fn render_into(&self, s: &mut String) {
         match self {
-            Path::Root => {}
+            Path::Prefix(p) => s.push_str(p),
             Path::Key(parent, key) => {
                 parent.render_into(s);
                 if !s.is_empty() {
@@ -297,35 +299,25 @@ fn quote(s: &str) -> String {
     }
 }
 
-/// Size (bytes of compact JSON, strings unescaped) and depth limits. Returns false when the
-/// event is too large, so the caller can stop.
-fn check_limits(value: &Value, options: &Options, sink: &mut Sink) -> bool {
-    let mut m = Measure {
-        max_depth: options.max_depth,
-        max_size: options.max_size,
-        size: 0,
-        deep: false,
-        sink,
-    };
-    m.value(value, &Path::Root, 1);
-    if m.size > options.max_size {
-        sink.at("", codes::TOO_LARGE, || {
-            format!("the event is larger than {} bytes", options.max_size)
-        });
-        return false;
-    }
-    true
-}
-
-struct Measure<'s, 'o> {
+/// Size (bytes of compact JSON, strings unescaped) and depth of an event, gathered while
+/// its fields are checked so that each object is walked once.
+struct Measure {
     max_depth: usize,
     max_size: usize,
     size: usize,
-    deep: bool,
-    sink: &'s mut Sink<'o>,
+    deep: Option<Violation>,
 }
 
-impl Measure<'_, '_> {
+impl Measure {
+    fn new(options: &Options) -> Self {
+        Measure {
+            max_depth: options.max_depth,
+            max_size: options.max_size,
+            size: 0,
+            deep: None,
+        }
+    }
+
     /// Size of a scalar; containers are measured by `value`.
     #[inline]
     fn scalar(v: &Value) -> Option<usize> {
@@ -339,15 +331,23 @@ impl Measure<'_, '_> {
         }
     }
 
-    fn value(&mut self, value: &Value, path: &Path, depth: usize) {
-        if self.size > self.max_size {
-            return;
+    /// Counts a container at `depth`; false when its contents are not to be walked.
+    #[inline]
+    fn enter(&mut self, len: usize, path: &Path, depth: usize) -> bool {
+        self.size += 2 + len;
+        if depth > self.max_depth {
+            self.too_deep(path);
+            return false;
         }
+        self.size <= self.max_size
+    }
+
+    /// Measures any value (its own depth is `depth`).
+    fn value(&mut self, value: &Value, path: &Path, depth: usize) {
         match value {
             Value::Array(items) => {
-                self.size += 2 + items.len();
-                if depth > self.max_depth {
-                    return self.too_deep(path);
+                if !self.enter(items.len(), path, depth) {
+                    return;
                 }
                 for (i, item) in items.iter().enumerate() {
                     match Self::scalar(item) {
@@ -357,61 +357,103 @@ impl Measure<'_, '_> {
                 }
             }
             Value::Object(map) => {
-                self.size += 2 + map.len();
-                if depth > self.max_depth {
-                    return self.too_deep(path);
+                if !self.enter(map.len(), path, depth) {
+                    return;
                 }
                 for (k, v) in map {
-                    self.size += k.len() + 3;
-                    match Self::scalar(v) {
-                        Some(n) => self.size += n,
-                        None => self.value(v, &Path::Key(path, k), depth + 1),
-                    }
+                    self.entry(k, v, path, depth);
                 }
             }
             scalar => self.size += Self::scalar(scalar).unwrap_or(0),
         }
     }
 
+    /// Measures one entry of an object at `depth`.
+    #[inline]
+    fn entry(&mut self, k: &str, v: &Value, parent: &Path, depth: usize) {
+        self.size += k.len() + 3;
+        match Self::scalar(v) {
+            Some(n) => self.size += n,
+            None => {
+                if self.size <= self.max_size {
+                    self.value(v, &Path::Key(parent, k), depth + 1)
+                }
+            }
+        }
+    }
+
     fn too_deep(&mut self, path: &Path) {
         // One too_deep per event is enough to say why.
-        if !self.deep {
-            self.deep = true;
-            let max = self.max_depth;
-            self.sink.push(
-                || path.render(),
-                codes::TOO_DEEP,
-                || format!("nested deeper than {max} levels"),
-            );
+        if self.deep.is_none() {
+            self.deep = Some(Violation {
+                path: path.render(),
+                code: codes::TOO_DEEP.to_string(),
+                message: format!("nested deeper than {} levels", self.max_depth),
+            });
+        }
+    }
+
+    /// Reports the limits that were passed.
+    fn report(self, sink: &mut Sink) {
+        if let Some(v) = self.deep {
+            sink.push(|| v.path, codes::TOO_DEEP, || v.message);
+        }
+        if self.size > self.max_size {
+            let max = self.max_size;
+            sink.at("", codes::TOO_LARGE, || {
+                format!("the event is larger than {max} bytes")
+            });
         }
     }
 }
 
-/// Gathers the values of the named fields of an object in one pass over its entries and
-/// reports unknown ones in strict mode.
+/// Gathers the values of the named fields of an object (at `depth`, path `parent`) in one
+/// pass over its entries, reports unknown ones in strict mode and measures the entries.
+/// Entries named in `objects` (a bit per name) that are objects are left for the caller,
+/// which descends into them with `fields` again.
+#[allow(clippy::too_many_arguments)]
 fn fields<'v, const N: usize>(
     map: &'v Map<String, Value>,
     names: &[&str; N],
+    objects: u32,
     parent: &str,
+    depth: usize,
     strict: bool,
+    measure: &mut Measure,
     sink: &mut Sink,
 ) -> [Option<&'v Value>; N] {
     let mut slots = [None; N];
+    let path = Path::Prefix(parent);
+    let walk = measure.enter(map.len(), &path, depth);
     for (k, v) in map {
-        match names.iter().position(|n| *n == k.as_str()) {
-            Some(i) => slots[i] = Some(v),
-            None if strict => sink.push(
-                || {
-                    if parent.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{parent}.{k}")
-                    }
-                },
-                codes::UNKNOWN_FIELD,
-                || format!("unknown field {} (strict mode)", quote(k)),
-            ),
-            None => {}
+        let slot = names.iter().position(|n| *n == k.as_str());
+        match slot {
+            Some(i) => {
+                slots[i] = Some(v);
+                if objects & (1 << i) != 0 && v.is_object() {
+                    measure.size += k.len() + 3;
+                } else if walk {
+                    measure.entry(k, v, &path, depth);
+                }
+            }
+            None => {
+                if walk {
+                    measure.entry(k, v, &path, depth);
+                }
+                if strict {
+                    sink.push(
+                        || {
+                            if parent.is_empty() {
+                                k.clone()
+                            } else {
+                                format!("{parent}.{k}")
+                            }
+                        },
+                        codes::UNKNOWN_FIELD,
+                        || format!("unknown field {} (strict mode)", quote(k)),
+                    )
+                }
+            }
         }
     }
     slots
@@ -491,23 +533,35 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
             return;
         }
     };
-    if !check_limits(value, options, sink) {
-        return;
-    }
     let strict = options.strict;
+    let mut measure = Measure::new(options);
+    let m = &mut measure;
+    const TOP_OBJECTS: u32 = 1 << 1 | 1 << 3 | 1 << 4 | 1 << 7;
     let [id, author, module, resource, scope, action, time, http, metadata] =
-        fields(map, &TOP, "", strict, sink);
+        fields(map, &TOP, TOP_OBJECTS, "", 1, strict, m, sink);
 
     required_string(id, "auditEventId", sink);
 
     if let Some(author) = required_object(author, "auditEventAuthor", sink) {
-        let [principal] = fields(author, &["principal"], "auditEventAuthor", strict, sink);
+        let [principal] = fields(
+            author,
+            &["principal"],
+            1,
+            "auditEventAuthor",
+            2,
+            strict,
+            m,
+            sink,
+        );
         if let Some(p) = required_object(principal, "auditEventAuthor.principal", sink) {
             let [ptype, ident, email] = fields(
                 p,
                 &["type", "identifier", "email"],
+                0,
                 "auditEventAuthor.principal",
+                3,
                 strict,
+                m,
                 sink,
             );
             required_string(ptype, "auditEventAuthor.principal.type", sink);
@@ -519,7 +573,16 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
     required_string(module, "auditModule", sink);
 
     if let Some(r) = required_object(resource, "auditResource", sink) {
-        let [rtype, ident] = fields(r, &["type", "identifier"], "auditResource", strict, sink);
+        let [rtype, ident] = fields(
+            r,
+            &["type", "identifier"],
+            0,
+            "auditResource",
+            2,
+            strict,
+            m,
+            sink,
+        );
         required_string(rtype, "auditResource.type", sink);
         required_string(ident, "auditResource.identifier", sink);
     }
@@ -528,8 +591,11 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
         let [account, org, project] = fields(
             s,
             &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
+            0,
             "auditResourceScope",
+            2,
             strict,
+            m,
             sink,
         );
         required_string(account, "auditResourceScope.accountIdentifier", sink);
@@ -547,8 +613,11 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
             let [method, ip] = fields(
                 h,
                 &["requestMethod", "clientIP"],
+                0,
                 "auditHttpRequestInfo",
+                2,
                 strict,
+                m,
                 sink,
             );
             match method {
@@ -580,6 +649,8 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
         None | Some(Value::Object(_)) => {}
         Some(other) => wrong_type("auditEventMetadata", "an object", other, sink),
     }
+
+    measure.report(sink);
 }
 
 fn check_time(time: Option<&Value>, sink: &mut Sink) {

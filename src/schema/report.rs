@@ -120,12 +120,19 @@ impl BatchValidator {
 
     /// Records a record that is not JSON as rejected with code `bad_json`.
     pub fn push_bad_json(&mut self, index: u64, line: u64, message: impl Into<String>) {
-        self.push_rejected(
-            index,
-            line,
-            None,
-            vec![Violation::new("", codes::BAD_JSON, message)],
-        );
+        self.push_record_error(index, line, codes::BAD_JSON, message);
+    }
+
+    /// Records a record a reader could not turn into an event (its stable code and
+    /// message, path `""`): `bad_json`, `bad_utf8`, `too_large`, `not_an_object`, ...
+    pub fn push_record_error(
+        &mut self,
+        index: u64,
+        line: u64,
+        code: &str,
+        message: impl Into<String>,
+    ) {
+        self.push_rejected(index, line, None, vec![Violation::new("", code, message)]);
     }
 
     /// Records a rejection found elsewhere (a reader's error, a limit).

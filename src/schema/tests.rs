@@ -511,3 +511,35 @@ mod props {
         }
     }
 }
+
+#[test]
+fn hostile_depth_does_not_recurse_without_bound() {
+    // Deeper than serde_json's parser allows: a value built in code (as an adapter could).
+    let mut deep = json!(1);
+    for _ in 0..5000 {
+        deep = Value::Array(vec![deep]);
+    }
+    let mut v = valid();
+    let mut meta = serde_json::Map::new();
+    meta.insert("x".to_string(), deep);
+    set(&mut v, "auditEventMetadata", Some(Value::Object(meta)));
+    let got = one(&v);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1, "too_deep");
+    // Free it iteratively so the test thread's stack is not the limit being tested.
+    let mut cur = v;
+    while let Some(next) = cur
+        .get_mut("auditEventMetadata")
+        .and_then(|m| m.get_mut("x"))
+        .map(Value::take)
+    {
+        let mut inner = next;
+        loop {
+            match inner {
+                Value::Array(mut items) if !items.is_empty() => inner = items.remove(0),
+                _ => break,
+            }
+        }
+        cur = Value::Null;
+    }
+}

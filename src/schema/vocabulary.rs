@@ -465,7 +465,11 @@ pub fn is_known_action(action: &str) -> bool {
 /// Whether `action` applies to `resource_type`. For an unknown resource type any known
 /// action is accepted (the resource type gets its own warning).
 pub fn is_action_of(action: &str, resource_type: &str) -> bool {
-    let known_type = is_known_resource_type(resource_type);
+    action_applies(action, resource_type, is_known_resource_type(resource_type))
+}
+
+/// [`is_action_of`] when whether the resource type is known was found already.
+pub(crate) fn action_applies(action: &str, resource_type: &str, known_type: bool) -> bool {
     ACTION_FAMILIES.iter().any(|f| {
         f.actions.contains(&action)
             && match f.resource_types {

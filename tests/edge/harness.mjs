@@ -11,6 +11,14 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 
+// Worker processes still running; stopped if the test process exits early.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) {
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -61,6 +69,8 @@ export async function startWorker({ tokensConfig, persist, vars = {} } = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' },
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });

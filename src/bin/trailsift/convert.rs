@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
 use trailsift::convert::{
-    gzip, Format, HecOptions, ReadError, ReadOptions, Reader, Records, WriteOptions, Writer,
+    gzip, Converter, Format, HecOptions, ReadError, ReadOptions, Reader, Records, WriteOptions,
+    Writer,
 };
 
 /// Errors printed before only a count is kept.
@@ -204,32 +205,48 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     } else {
         Sink::Plain(file)
     };
-    let mut writer = Writer::new(to, write_opts, sink);
+    let writer = Writer::new(to, write_opts, sink);
+    let name = (args.input != "-").then_some(args.input.as_str());
+    let mut converter = Converter::new(args.from, name, read_opts.clone(), writer)
+        .map_err(|e| e.message)?
+        .stop_on_error(args.stop_on_error);
 
+    let mut input = open_input(&args.input)?;
+    let mut buf = vec![0u8; 1 << 18];
+    let mut errors = Vec::new();
     let mut bad = 0u64;
     let io_err = |e: io::Error| format!("cannot write {}: {e}", args.output);
-    for item in Records::new(new_reader()?, open_input(&args.input)?) {
-        match item {
-            Ok(record) => writer.write(&record.value).map_err(io_err)?,
-            Err(e) => {
-                bad += 1;
-                report(&e, bad);
-                if args.stop_on_error || e.code == trailsift::convert::ErrorCode::Io {
-                    break;
-                }
-            }
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("cannot read {}: {e}", args.input)),
+        };
+        converter.push(&buf[..n], &mut errors).map_err(io_err)?;
+        for e in errors.drain(..) {
+            bad += 1;
+            report(&e, bad);
+        }
+        if converter.stopped() {
+            break;
         }
     }
+    let count = converter.events_read();
+    let sink = converter.finish(&mut errors).map_err(io_err)?;
+    for e in errors.drain(..) {
+        bad += 1;
+        report(&e, bad);
+    }
+    sink.finish().map_err(io_err)?;
     if bad > MAX_PRINTED_ERRORS {
         eprintln!(
             "trailsift convert: {} more errors not shown",
             bad - MAX_PRINTED_ERRORS
         );
     }
-    let count = writer.count();
-    writer.finish().and_then(Sink::finish).map_err(io_err)?;
     if bad > 0 {
-        eprintln!("trailsift convert: {count} records written, {bad} bad");
+        eprintln!("trailsift convert: {count} records converted, {bad} bad");
     }
     Ok(if bad > 0 {
         ExitCode::from(1)

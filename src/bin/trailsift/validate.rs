@@ -76,16 +76,7 @@ pub fn run(args: Args) -> ExitCode {
                 line,
                 code,
                 message,
-            } => batch.push_rejected(
-                index,
-                line,
-                None,
-                vec![trailsift::schema::Violation {
-                    path: String::new(),
-                    code,
-                    message,
-                }],
-            ),
+            } => batch.push_record_error(index, line, &code, message),
         }
         // The human report streams; the JSON one is written at the end.
         if !args.json && io_error.is_none() {
@@ -134,11 +125,13 @@ fn print_entries(
     warnings: &[Warning],
 ) -> io::Result<()> {
     for w in warnings {
-        let path = if w.path.is_empty() { "event" } else { &w.path };
         writeln!(
             out,
-            "line {}: warning: {path}: {} [{}]",
-            w.line, w.message, w.code
+            "line {}: warning: {}{} [{}]",
+            w.line,
+            path_prefix(&w.path),
+            w.message,
+            w.code
         )?;
     }
     for r in rejected {
@@ -147,15 +140,26 @@ fn print_entries(
                 .map(|id| format!(" (id {id:?})"))
                 .unwrap_or_default();
         for e in &r.errors {
-            let path = if e.path.is_empty() { "event" } else { &e.path };
             writeln!(
                 out,
-                "line {}{id}: {path}: {} [{}]",
-                r.line, e.message, e.code
+                "line {}{id}: {}{} [{}]",
+                r.line,
+                path_prefix(&e.path),
+                e.message,
+                e.code
             )?;
         }
     }
     Ok(())
+}
+
+/// `path: `, or nothing for the event itself.
+fn path_prefix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
 }
 
 fn print_summary(out: &mut impl Write, valid: u64, rejected: u64, warned: u64) -> io::Result<()> {

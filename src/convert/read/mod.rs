@@ -56,25 +56,41 @@ pub(crate) fn parse_record(
             ErrorCode::NotAnObject,
             format!("expected an event object, found {}", kind_of(&other)),
         ),
-        Err(e) => {
-            let full = e.to_string();
-            let what = full.split(" at line ").next().unwrap_or(&full);
-            let at_line = line + e.line() as u64 - 1;
-            let at_column = if e.line() <= 1 {
-                column + e.column() as u64 - 1
-            } else {
-                e.column() as u64
-            };
-            let code = if what.contains("recursion limit") {
-                ErrorCode::TooDeep
-            } else if at_end && e.classify() == serde_json::error::Category::Eof {
-                ErrorCode::Truncated
-            } else {
-                ErrorCode::BadJson
-            };
-            err(code, format!("{what} at line {at_line} column {at_column}"))
-        }
+        Err(e) => Err(json_error(&e, index, line, column, byte, at_end)),
     }
+}
+
+/// The positioned error for JSON that serde_json rejects.
+pub(crate) fn json_error(
+    e: &serde_json::Error,
+    index: u64,
+    line: u64,
+    column: u64,
+    byte: u64,
+    at_end: bool,
+) -> ReadError {
+    let full = e.to_string();
+    let what = full.split(" at line ").next().unwrap_or(&full);
+    let at_line = line + e.line() as u64 - 1;
+    let at_column = if e.line() <= 1 {
+        column + e.column() as u64 - 1
+    } else {
+        e.column() as u64
+    };
+    let code = if what.contains("recursion limit") {
+        ErrorCode::TooDeep
+    } else if at_end && e.classify() == serde_json::error::Category::Eof {
+        ErrorCode::Truncated
+    } else {
+        ErrorCode::BadJson
+    };
+    ReadError::new(
+        code,
+        format!("{what} at line {at_line} column {at_column}"),
+        index,
+        line,
+        byte,
+    )
 }
 
 /// "an array", "a string", ... for messages.

@@ -41,6 +41,18 @@ impl NdjsonReader {
     }
 
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
+        let (transform, keep_raw) = (self.transform, self.opts.keep_raw);
+        self.push_with(chunk, &mut |ev| out.push(to_item(ev, transform, keep_raw)));
+    }
+
+    pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
+        let (transform, keep_raw) = (self.transform, self.opts.keep_raw);
+        self.finish_with(&mut |ev| out.push(to_item(ev, transform, keep_raw)));
+    }
+
+    /// Splits a chunk into lines, handing each complete one (or a `too_large` error) to
+    /// `sink` without parsing it.
+    pub(crate) fn push_with(&mut self, chunk: &[u8], sink: &mut dyn FnMut(LineEvent)) {
         // One more byte than the limit for a `\r` before the `\n`.
         let max = self.opts.max_record_bytes.saturating_add(1);
         let mut rest = chunk;
@@ -49,16 +61,16 @@ impl NdjsonReader {
             let piece = &rest[..nl];
             if self.skipping {
                 self.skipping = false;
-                self.too_large(out);
+                self.too_large(sink);
             } else if self.partial.is_empty() {
-                self.line_done(piece, false, out);
+                self.line_done(piece, false, sink);
             } else if self.partial.len() + piece.len() > max {
                 self.partial = Vec::new();
-                self.too_large(out);
+                self.too_large(sink);
             } else {
                 let mut line = std::mem::take(&mut self.partial);
                 line.extend_from_slice(piece);
-                self.line_done(&line, false, out);
+                self.line_done(&line, false, sink);
                 line.clear();
                 self.partial = line;
             }
@@ -78,18 +90,18 @@ impl NdjsonReader {
         self.offset += chunk.len() as u64;
     }
 
-    pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
+    pub(crate) fn finish_with(&mut self, sink: &mut dyn FnMut(LineEvent)) {
         if self.skipping {
             self.skipping = false;
-            self.too_large(out);
+            self.too_large(sink);
         } else if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
-            self.line_done(&line, true, out);
+            self.line_done(&line, true, sink);
         }
     }
 
-    fn too_large(&mut self, out: &mut Vec<Item>) {
-        out.push(Err(ReadError::new(
+    fn too_large(&mut self, sink: &mut dyn FnMut(LineEvent)) {
+        sink(LineEvent::Error(ReadError::new(
             ErrorCode::TooLarge,
             format!("line longer than {} bytes", self.opts.max_record_bytes),
             self.index,
@@ -99,10 +111,10 @@ impl NdjsonReader {
         self.index += 1;
     }
 
-    fn line_done(&mut self, line: &[u8], at_end: bool, out: &mut Vec<Item>) {
+    fn line_done(&mut self, line: &[u8], at_end: bool, sink: &mut dyn FnMut(LineEvent)) {
         let mut line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() > self.opts.max_record_bytes {
-            self.too_large(out);
+            self.too_large(sink);
             return;
         }
         if self.line_start == 0 {
@@ -111,21 +123,47 @@ impl NdjsonReader {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        let mut item = parse_record(
-            line,
-            self.index,
-            self.line,
-            1,
-            self.line_start,
-            self.transform,
+        sink(LineEvent::Line {
+            bytes: line,
+            index: self.index,
+            line: self.line,
+            byte: self.line_start,
             at_end,
-        );
-        if let Ok(record) = &mut item {
-            if self.opts.keep_raw {
-                record.raw = Some(line.to_vec());
-            }
-        }
-        out.push(item);
+        });
         self.index += 1;
+    }
+}
+
+/// A line of NDJSON, not parsed yet, or a line that is too long.
+pub(crate) enum LineEvent<'b> {
+    Line {
+        bytes: &'b [u8],
+        index: u64,
+        line: u64,
+        byte: u64,
+        /// The last line, without a final newline.
+        at_end: bool,
+    },
+    Error(ReadError),
+}
+
+fn to_item(ev: LineEvent, transform: Transform, keep_raw: bool) -> Item {
+    match ev {
+        LineEvent::Error(e) => Err(e),
+        LineEvent::Line {
+            bytes,
+            index,
+            line,
+            byte,
+            at_end,
+        } => {
+            let mut item = parse_record(bytes, index, line, 1, byte, transform, at_end);
+            if let Ok(record) = &mut item {
+                if keep_raw {
+                    record.raw = Some(bytes.to_vec());
+                }
+            }
+            item
+        }
     }
 }

@@ -21,7 +21,8 @@ use std::io::{self, Write};
 use serde_json::{Map, Value};
 
 use super::not_an_object;
-use crate::event::{format_time_ms, get_path, parse_time_value};
+use crate::convert::node::Node;
+use crate::event::{format_time_ms, parse_time, parse_time_value};
 
 /// The fixed CSV columns, in the order formats.md gives.
 pub const FIXED_COLUMNS: [&str; 15] = [
@@ -102,17 +103,18 @@ fn walk(
 pub struct CsvWriter {
     columns: Option<Vec<String>>,
     kinds: Vec<ColumnKind>,
+    /// Each column's path, split at the dots once.
+    paths: Vec<Vec<String>>,
+    /// Per column and path part, the member position it was last found at.
+    hints: Vec<Vec<usize>>,
     safety: bool,
     header_written: bool,
     row: Vec<u8>,
     cell: String,
-    csv: csv_core::Writer,
 }
 
 impl CsvWriter {
     pub fn new(columns: Option<Vec<String>>, safety: bool) -> Self {
-        // csv-core decides which cells need quotes (RFC 4180: `"`, `,`, CR, LF, ...).
-        let csv = csv_core::Writer::new();
         let kinds = columns
             .as_ref()
             .map(|c| c.iter().map(|n| column_kind(n)).collect())
@@ -120,11 +122,12 @@ impl CsvWriter {
         CsvWriter {
             columns,
             kinds,
+            paths: Vec::new(),
+            hints: Vec::new(),
             safety,
             header_written: false,
             row: Vec::with_capacity(1024),
             cell: String::new(),
-            csv,
         }
     }
 
@@ -144,6 +147,13 @@ impl CsvWriter {
             self.columns = Some(columns);
         }
         self.header_written = true;
+        self.paths = self
+            .columns
+            .iter()
+            .flatten()
+            .map(|c| c.split('.').map(str::to_string).collect())
+            .collect();
+        self.hints = self.paths.iter().map(|p| vec![0; p.len()]).collect();
         self.row.clear();
         let columns = self.columns.take().unwrap_or_default();
         for (i, name) in columns.iter().enumerate() {
@@ -157,23 +167,43 @@ impl CsvWriter {
     }
 
     pub fn write(&mut self, out: &mut dyn Write, event: &Value) -> io::Result<()> {
-        let Value::Object(map) = event else {
+        if !event.is_object() {
             return Err(not_an_object());
-        };
+        }
         if !self.header_written {
             self.header(out, Some(event))?;
         }
+        self.write_cells(out, event)
+    }
+
+    /// Writes one event given as a borrowed [`Node`] (the fast path; same bytes as
+    /// [`write`](CsvWriter::write) of its `Value`).
+    pub fn write_node(&mut self, out: &mut dyn Write, event: &Node) -> io::Result<()> {
+        if !event.is_object() {
+            return Err(not_an_object());
+        }
+        if !self.header_written {
+            self.header(out, Some(&event.to_value()))?;
+        }
+        self.write_cells(out, event)
+    }
+
+    fn write_cells<T: CellSource>(&mut self, out: &mut dyn Write, event: &T) -> io::Result<()> {
         self.row.clear();
-        let columns = self.columns.take().unwrap_or_default();
-        for (i, name) in columns.iter().enumerate() {
+        for i in 0..self.paths.len() {
             self.cell.clear();
             let kind = self.kinds.get(i).copied().unwrap_or(ColumnKind::Typed);
-            if let Some(value) = get_path(map, name) {
+            let path = self.paths.get(i).map(Vec::as_slice).unwrap_or_default();
+            let hints = self
+                .hints
+                .get_mut(i)
+                .map(Vec::as_mut_slice)
+                .unwrap_or_default();
+            if let Some(value) = event.at_hinted(path, hints) {
                 encode_cell(&mut self.cell, kind, value);
             }
             self.push_cell(i == 0, self.safety);
         }
-        self.columns = Some(columns);
         self.end_row();
         out.write_all(&self.row)
     }
@@ -194,7 +224,10 @@ impl CsvWriter {
             self.cell.insert(0, '\'');
         }
         let cell = self.cell.as_bytes();
-        if self.csv.should_quote(cell) {
+        // RFC 4180: quote a cell holding a comma, a quote or a line break.
+        let quote = memchr::memchr3(b',', b'"', b'\n', cell).is_some()
+            || memchr::memchr(b'\r', cell).is_some();
+        if quote {
             self.row.push(b'"');
             let mut rest = cell;
             while let Some(q) = memchr::memchr(b'"', rest) {
@@ -235,33 +268,111 @@ fn starts_unsafe(cell: &str) -> bool {
     )
 }
 
+/// What a cell needs from a JSON value: implemented by `serde_json::Value` and by the fast
+/// path's borrowed [`Node`].
+pub(crate) trait CellSource {
+    fn at(&self, path: &[String]) -> Option<&Self>;
+    /// Like `at`, trying first the member positions where the path was found last time
+    /// (events of one producer share their key order).
+    fn at_hinted(&self, path: &[String], _hints: &mut [usize]) -> Option<&Self> {
+        self.at(path)
+    }
+    fn str_value(&self) -> Option<&str>;
+    fn time_ms(&self) -> Option<i64>;
+    fn push_json(&self, cell: &mut String);
+}
+
+impl CellSource for Value {
+    fn at(&self, path: &[String]) -> Option<&Self> {
+        let mut current = self;
+        for part in path {
+            current = current.as_object()?.get(part)?;
+        }
+        Some(current)
+    }
+    fn str_value(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn time_ms(&self) -> Option<i64> {
+        parse_time_value(self).ok()
+    }
+    fn push_json(&self, cell: &mut String) {
+        cell.push_str(&self.to_string());
+    }
+}
+
+impl CellSource for Node<'_> {
+    fn at_hinted(&self, path: &[String], hints: &mut [usize]) -> Option<&Self> {
+        let mut current = self;
+        for (part, hint) in path.iter().zip(hints.iter_mut()) {
+            let Node::Object(members) = current else {
+                return None;
+            };
+            current = match members.get(*hint) {
+                Some((k, v)) if k == part => v,
+                _ => {
+                    let i = members.iter().position(|(k, _)| k == part)?;
+                    *hint = i;
+                    &members[i].1
+                }
+            };
+        }
+        Some(current)
+    }
+    fn at(&self, path: &[String]) -> Option<&Self> {
+        let mut current = self;
+        for part in path {
+            current = current.get(part)?;
+        }
+        Some(current)
+    }
+    fn str_value(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn time_ms(&self) -> Option<i64> {
+        match self {
+            Node::String(s) => parse_time(s).ok(),
+            Node::Number(n) => parse_time_value(&Value::Number(n.clone())).ok(),
+            _ => None,
+        }
+    }
+    fn push_json(&self, cell: &mut String) {
+        cell.push_str(&serde_json::to_string(self).unwrap_or_default());
+    }
+}
+
 /// The text of one cell (see the module docs).
-pub(crate) fn encode_cell(cell: &mut String, kind: ColumnKind, value: &Value) {
-    match (kind, value) {
-        (ColumnKind::Time, v) => match parse_time_value(v) {
-            Ok(ms) => cell.push_str(&format_time_ms(ms)),
-            Err(_) => match v {
-                Value::String(s) => cell.push_str(s),
-                other => cell.push_str(&other.to_string()),
+pub(crate) fn encode_cell<T: CellSource + ?Sized>(cell: &mut String, kind: ColumnKind, value: &T) {
+    match (kind, value.str_value()) {
+        (ColumnKind::Time, s) => match value.time_ms() {
+            Some(ms) => push_time(cell, ms),
+            None => match s {
+                Some(s) => cell.push_str(s),
+                None => value.push_json(cell),
             },
         },
-        (ColumnKind::Metadata, v) => cell.push_str(&v.to_string()),
-        (ColumnKind::Text, Value::String(s)) => {
+        (ColumnKind::Metadata, _) => value.push_json(cell),
+        (ColumnKind::Text, Some(s)) => {
             if s.is_empty() || s.starts_with('"') {
-                cell.push_str(&Value::String(s.clone()).to_string());
+                cell.push_str(&Value::String(s.to_string()).to_string());
             } else {
                 cell.push_str(s);
             }
         }
-        (ColumnKind::Typed, Value::String(s)) => {
+        (ColumnKind::Typed, Some(s)) => {
             if s.is_empty() || looks_like_json(s) {
-                cell.push_str(&Value::String(s.clone()).to_string());
+                cell.push_str(&Value::String(s.to_string()).to_string());
             } else {
                 cell.push_str(s);
             }
         }
-        (_, other) => cell.push_str(&other.to_string()),
+        (_, None) => value.push_json(cell),
     }
+}
+
+/// RFC 3339 UTC with milliseconds, as `format_time_ms`.
+fn push_time(cell: &mut String, ms: i64) {
+    cell.push_str(&format_time_ms(ms));
 }
 
 /// Whether a cell's text would read back as a JSON value rather than as this string.

@@ -20,6 +20,13 @@ impl JsonWriter {
         json_to(out, event)
     }
 
+    /// Writes an event's compact JSON text.
+    pub fn write_raw(&mut self, out: &mut dyn Write, json: &[u8]) -> io::Result<()> {
+        out.write_all(if self.started { b",\n" } else { b"[\n" })?;
+        self.started = true;
+        out.write_all(json)
+    }
+
     pub fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
         if self.ended {
             return Ok(());

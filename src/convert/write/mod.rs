@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
+use super::node::Node;
 use super::Format;
 
 pub mod csv;
@@ -65,6 +66,8 @@ pub struct Writer<W: Write> {
     out: W,
     inner: Inner,
     count: u64,
+    /// One event's JSON text, written to `out` in one call.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
@@ -81,6 +84,7 @@ impl<W: Write> Writer<W> {
             out,
             inner,
             count: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -94,6 +98,29 @@ impl<W: Write> Writer<W> {
             Inner::SplunkHec(opts) => splunk_hec::write(out, event, opts)?,
             Inner::Sumo => sumo::write(out, event)?,
             Inner::Ocsf => ocsf::write(out, event)?,
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Writes one event given as a borrowed [`Node`]: the same bytes as
+    /// [`write`](Writer::write) of its `Value`, faster for JSON, NDJSON and CSV.
+    pub fn write_node(&mut self, event: &Node) -> io::Result<()> {
+        let out = &mut self.out;
+        match &mut self.inner {
+            Inner::Json(w) => {
+                self.scratch.clear();
+                serde_json::to_writer(&mut self.scratch, event)?;
+                w.write_raw(out, &self.scratch)?;
+            }
+            Inner::Ndjson => {
+                self.scratch.clear();
+                serde_json::to_writer(&mut self.scratch, event)?;
+                self.scratch.push(b'\n');
+                out.write_all(&self.scratch)?;
+            }
+            Inner::Csv(w) => w.write_node(out, event)?,
+            _ => return self.write(&event.to_value()),
         }
         self.count += 1;
         Ok(())
