@@ -220,3 +220,47 @@ test('a 100k-event file loads and scrolls', async () => {
     await s.context.close();
   }
 });
+
+test('a facet click filters on its value; headers sort', async () => {
+  const { page } = session;
+  await typeQuery(page, '');
+  const facet = page.locator('[data-facet=action]').first();
+  const value = await facet.locator('.facet-name').textContent();
+  await afterRun(page, () => facet.click());
+  assert.equal(await page.getByTestId('filter-actions').inputValue(), value);
+  assert.equal(await resultCount(page), cliCount(`action == ${JSON.stringify(value)}`, file));
+  await afterRun(page, () => page.locator('#clear-form').click());
+
+  // Sorting by action: ascending puts the alphabetically first action on top.
+  const header = page.locator('[role=columnheader]', { has: page.locator('[data-col=action]') });
+  await page.locator('[data-col=action]').click();
+  await page.waitForFunction(() => document.querySelector('[data-col=action]').parentElement.getAttribute('aria-sort') === 'ascending');
+  await page.waitForFunction(() => document.querySelector('#spacer .tr[aria-rowindex="2"]')?.dataset.filled === '1');
+  const firstAction = await page.locator('#spacer .tr[aria-rowindex="2"] .c-action').textContent();
+  const actions = await page.locator('[data-facet=action] .facet-name').allTextContents();
+  assert.ok(actions.every((a) => firstAction <= a), `${firstAction} sorts first`);
+  assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+  await page.locator('[data-col=time]').click();
+  await page.waitForFunction(() => document.querySelector('[data-col=time]').parentElement.getAttribute('aria-sort') === 'descending');
+});
+
+test('saved filters stay in localStorage across reloads', async () => {
+  const s = await openPage(browser, srv.url);
+  try {
+    const { page } = s;
+    await loadFile(page, file);
+    await typeQuery(page, 'action:CREATE -is:system');
+    const want = await resultCount(page);
+    await page.locator('#save-name').fill('creates by people');
+    await page.locator('#save-form button[type=submit]').click();
+    await page.locator('.saved-apply', { hasText: 'creates by people' }).waitFor();
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.engine);
+    await loadFile(page, file);
+    await afterRun(page, () => page.locator('.saved-apply', { hasText: 'creates by people' }).click());
+    assert.equal(await page.getByTestId('query-input').inputValue(), 'action:CREATE -is:system');
+    assert.equal(await resultCount(page), want);
+  } finally {
+    await s.context.close();
+  }
+});
