@@ -93,6 +93,10 @@ test('the page served by the Worker queries it with the form filter', { skip }, 
     assert.ok(csv.toString().startsWith('auditEventId,'), 'a CSV export');
     assert.equal(csv.toString().trim().split('\n').length - 1, await serverTotal(q));
 
+    const json = JSON.parse((await download(page, 'export-json')).toString());
+    assert.ok(Array.isArray(json), 'a JSON export is an array of events');
+    assert.equal(json.length, await serverTotal(q));
+
     // Saved filter through /v1/filters.
     await page.locator('#save-name').fill('no system');
     await page.getByRole('radio', { name: 'Everyone' }).check();

@@ -375,6 +375,13 @@ const ops = {
     };
   },
   exportView,
+  // The server's JSON answer is a page object, so a JSON export is its NDJSON export
+  // converted here, as `trailsift convert --to json` would.
+  ndjsonToJson: async ({ bytes }) => {
+    await ready;
+    needPackage();
+    return { bytes: asBytes(pkg.convert(bytes, { from: 'ndjson', to: 'json' })) };
+  },
   connect,
   more,
 };

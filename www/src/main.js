@@ -291,8 +291,14 @@ async function exportAs(format) {
   try {
     if (state.mode === 'online') {
       const s = readForm(form, state.extraQuery);
-      const { blob, fileName } = await downloadExport(state.conn, { q: state.applied, ...timeParams(s), format });
-      save(blob, fileName);
+      const wire = format === 'json' ? 'ndjson' : format;
+      const { blob, fileName } = await downloadExport(state.conn, { q: state.applied, ...timeParams(s), format: wire });
+      if (format === 'json') {
+        const r = await engine.call('ndjsonToJson', { bytes: new Uint8Array(await blob.arrayBuffer()) });
+        save(new Blob([r.bytes], { type: 'application/json' }), fileName.replace(/\.ndjson$/, '') + '.json');
+      } else {
+        save(blob, fileName);
+      }
     } else {
       const r = await engine.call('exportView', { format });
       save(new Blob([r.bytes], { type: r.mime }), r.fileName);
