@@ -44,7 +44,7 @@ before(async () => {
   tokens = t.tokens;
   worker = await startWorker(t.config);
   const lines = [];
-  for (let i = 0; i < 240; i++) lines.push(JSON.stringify(h.event('acct_a', i)));
+  for (let i = 0; i < 700; i++) lines.push(JSON.stringify(h.event('acct_a', i)));
   const r = await h.call(`${worker.url}/v1/events`, tokens.aAll, { method: 'POST', body: lines.join('\n'), headers: { 'content-type': 'application/x-ndjson' } });
   assert.equal(r.status < 300, true, r.text);
   browser = await launch();
@@ -78,7 +78,11 @@ test('the page served by the Worker queries it with the form filter', { skip }, 
     console.log('status:', await page.locator('#status').textContent(), 'query:', await page.getByTestId('query-input').inputValue());
     assert.equal(await page.getByTestId('filter-range').inputValue(), '7d', 'online mode defaults to the last 7 days');
     assert.equal(await resultCount(page), await serverTotal(''));
-    assert.equal(await resultCount(page), 240);
+    assert.equal(await resultCount(page), 700);
+    // The first page holds 500 events; scrolling to the end fetches the next one.
+    await page.waitForFunction(() => /500 loaded/.test(document.getElementById('result-extra').textContent));
+    await page.getByTestId('results-viewport').evaluate((v) => { v.scrollTop = v.scrollHeight; });
+    await page.waitForFunction(() => /700 loaded/.test(document.getElementById('result-extra').textContent));
 
     await afterRun(page, () => page.getByTestId('exclude-system').check());
     const q = await page.getByTestId('query-input').inputValue();

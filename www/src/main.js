@@ -58,6 +58,7 @@ const table = new VirtualTable({
   spacer: $('spacer'),
   fetchRows: (start, end) => engine.call('rows', { start, end }),
   onOpen: (row) => openDetail(row),
+  onEnd: () => { if (state.hasMore && !state.loadingMore) loadMore(); },
   onSort: async (column, dir) => {
     const v = await engine.call('sort', { column, dir });
     table.setSort(v.sort);
@@ -74,7 +75,7 @@ const queryBar = new QueryBar({
 });
 queryBar.setVocab(SEED_VOCAB);
 
-function showView(v) {
+function showView(v, keepScroll = false) {
   const count = v.count;
   const rc = $('result-count');
   rc.textContent = `${count} ${count === 1 ? 'event' : 'events'}`;
@@ -87,8 +88,9 @@ function showView(v) {
   renderHistogram($('histogram'), $('histogram-caption'), v.histogram, pickTime);
   renderFacets($('facets'), v.facets, pickFacet);
   table.setSort(v.sort);
-  table.reset(v.online ? v.loaded : count);
+  table.reset(v.online ? v.loaded : count, keepScroll);
   $('load-more').hidden = !v.hasMore;
+  state.hasMore = !!v.hasMore;
   for (const f of ['csv', 'json', 'ndjson']) $(`export-${f}`).disabled = !state.loaded;
 }
 
@@ -376,12 +378,21 @@ $('connect-form').addEventListener('submit', async (e) => {
   }
 });
 
-$('load-more').addEventListener('click', async () => {
-  const top = $('viewport').scrollTop;
-  const v = await engine.call('more');
-  showView(v);
-  $('viewport').scrollTop = top;
-});
+// Online: the next page of the server's answer, when asked or when the table reaches its end.
+async function loadMore() {
+  state.loadingMore = true;
+  try {
+    const top = $('viewport').scrollTop;
+    const v = await engine.call('more');
+    showView(v, true);
+    $('viewport').scrollTop = top;
+  } catch (e) {
+    setStatus(`Could not load more events: ${e.message}`, true);
+  } finally {
+    state.loadingMore = false;
+  }
+}
+$('load-more').addEventListener('click', loadMore);
 
 // --- saved filters -------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ export const CELLS = [
 ];
 
 export class VirtualTable {
-  constructor({ root, viewport, spacer, fetchRows, onOpen, onSort }) {
+  constructor({ root, viewport, spacer, fetchRows, onOpen, onSort, onEnd }) {
+    this.onEnd = onEnd; // called when the last row comes into view (online paging)
     this.root = root;
     this.viewport = viewport;
     this.spacer = spacer;
@@ -87,6 +88,7 @@ export class VirtualTable {
     for (const [r, e] of this.rowEls) {
       if (r < first || r >= last) { e.remove(); this.rowEls.delete(r); }
     }
+    if (this.count && last >= this.count && this.onEnd) this.onEnd();
     for (let r = first; r < last; r++) {
       const data = this.rowData(r);
       let e = this.rowEls.get(r);
