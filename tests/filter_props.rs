@@ -268,7 +268,7 @@ proptest! {
         values in prop::collection::vec(prop::sample::select(vec!["CREATE", "SYSTEM", "USER", "alice", "a*", "*e", "LOGIN", "k"]), 1..3),
         events in prop::collection::vec(event(), 1..8),
         spaced in any::<bool>(),
-        form in 0u8..3,
+        form in 0u8..4,
     ) {
         let lits: Vec<Literal> = values.iter().map(|v| Literal::Str(v.to_string())).collect();
         let likes: Vec<Ir> = values
@@ -281,6 +281,7 @@ proptest! {
                 Ir::Cmp { field: field.to_string(), op: Op::Eq, value: lits[0].clone() },
             ]},
             1 => Ir::or(likes),
+            2 => Ir::and(vec![Ir::Text { text: values[0].to_lowercase() }, Ir::Text { text: values[values.len() - 1].to_string() }]),
             _ => Ir::and(vec![Ir::or(likes), Ir::Preset { preset: Preset::Login }]),
         };
         let f = Filter::from_ir(ir).expect("compiles");

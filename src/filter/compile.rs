@@ -546,8 +546,9 @@ pub(super) struct Required {
 #[derive(Debug, Clone)]
 pub(super) struct Alt {
     exact: Option<memchr::memmem::Finder<'static>>,
-    /// ASCII case-insensitive prefix, lowercase, starting with `"`; only used on lines
-    /// that are all ASCII (Unicode case folding can map non-ASCII letters to ASCII ones).
+    /// ASCII case-insensitive text, lowercase (for qualifiers the opening quote and start
+    /// of the value); only used on lines that are all ASCII (Unicode case folding can map
+    /// non-ASCII letters to ASCII ones). No keys: anywhere in the line (free text).
     folded: Vec<u8>,
     keys: Vec<Vec<u8>>,
 }
@@ -562,6 +563,9 @@ impl Required {
 impl Alt {
     fn may_match(&self, line: &[u8]) -> bool {
         let after_key = |pos: usize| {
+            if self.keys.is_empty() {
+                return true;
+            }
             let before = trim_ws_end(line.get(..pos).unwrap_or_default());
             match before.split_last() {
                 Some((b':', rest)) => {
@@ -577,14 +581,28 @@ impl Alt {
         if !line.is_ascii() {
             return true;
         }
-        let Some((&first, _)) = self.folded.split_first() else {
+        // Anchor the search on a byte that is rarer than the opening quote: the first
+        // non-letter after it, else the first letter of the value.
+        let f = &self.folded;
+        let start = usize::from(f.first() == Some(&b'"') && f.len() > 1);
+        let k = (start..f.len())
+            .find(|&i| !f[i].is_ascii_alphabetic() && f[i] != b'"')
+            .unwrap_or(start);
+        let Some(&anchor) = f.get(k) else {
             return true;
         };
-        let n = self.folded.len();
-        memchr::memchr_iter(first, line).any(|pos| {
-            line.get(pos..pos + n)
-                .is_some_and(|w| w.eq_ignore_ascii_case(&self.folded))
-                && after_key(pos)
+        let n = f.len();
+        memchr::memchr2_iter(
+            anchor.to_ascii_lowercase(),
+            anchor.to_ascii_uppercase(),
+            line,
+        )
+        .any(|at| {
+            at >= k
+                && line
+                    .get(at - k..at - k + n)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(f))
+                && after_key(at - k)
         })
     }
 }
@@ -622,6 +640,8 @@ fn required_literals(ir: &Ir, out: &mut Vec<Required>) {
 
 /// Adds the alternatives a term requires; false when the term requires nothing checkable.
 fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
+    // Characters that JSON writes as themselves.
+    let plain = |c: char| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ';
     let keys = |field: &str| -> Vec<Vec<u8>> {
         let names: Vec<&str> = if field == fields::USER {
             vec!["identifier", "email"]
@@ -669,7 +689,6 @@ fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
         {
             let head = p.split('*').next().unwrap_or_default();
             let whole = !p.contains('*');
-            let plain = |c: char| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ';
             if !head.chars().all(plain) {
                 return false;
             }
@@ -681,6 +700,14 @@ fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
                 exact: None,
                 folded,
                 keys: keys(field),
+            });
+        }
+        // Free text: a string holding the text means its bytes are in the line.
+        Ir::Text { text } if !text.is_empty() && text.chars().all(plain) => {
+            out.push(Alt {
+                exact: None,
+                folded: text.to_ascii_lowercase().into_bytes(),
+                keys: Vec::new(),
             });
         }
         Ir::Preset {
