@@ -5,14 +5,14 @@ export CARGO_TERM_COLOR ?= never
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test setup lint test-rust check-wasm bench fuzz cli pkg test-js bench-js
+.PHONY: dev test setup lint test-rust check-wasm bench fuzz cli pkg test-js bench-js worker test-edge bench-edge www test-e2e
 
 ## Set up everything missing and run the main job.
 dev: setup-dev cli
 	scripts/dev.sh
 
 ## Set up everything missing and run every test of the project.
-test: setup lint test-rust check-wasm test-js
+test: setup lint test-rust check-wasm test-js test-edge test-e2e
 	@echo "make test: all suites passed"
 
 ## Install every tool the builds and tests need (skips what is present).
@@ -20,7 +20,7 @@ setup:
 	scripts/setup.sh all
 
 setup-dev:
-	scripts/setup.sh rust
+	scripts/setup.sh worker npm
 
 cli:
 	$(CARGO) build --profile native --features cli
@@ -37,6 +37,19 @@ test-rust:
 check-wasm:
 	$(CARGO) check --target wasm32-unknown-unknown --lib
 	$(CARGO) check --target wasm32-unknown-unknown --lib --features wasm
+
+## The Cloudflare Worker (build/index.js + build/index_bg.wasm).
+worker:
+	scripts/build-worker.sh
+
+## HTTP tests of the Worker in wrangler dev, and wrangler deploy --dry-run.
+test-edge: worker
+	$(CARGO) clippy --target wasm32-unknown-unknown --lib --features worker -- -D warnings
+	$(CARGO) test --features worker --lib edge::
+	node --test --test-concurrency=1 tests/edge/
+
+bench-edge: worker
+	node bench/edge-load.mjs
 
 bench: cli
 	scripts/bench.sh
@@ -55,3 +68,11 @@ test-js: pkg
 ## Benchmarks of the npm package against JS baselines and the native CLI.
 bench-js: pkg cli
 	node bench/js/bench.mjs
+
+## The web page: www/ with the package copied into www/pkg/; the Worker serves www/ as [assets].
+www: pkg
+	www/build.sh
+
+## Browser tests of the page (Chromium through playwright-core), against the CLI's answers.
+test-e2e: cli www
+	node --test --test-concurrency=1 tests/e2e/

@@ -1,9 +1,37 @@
 #!/usr/bin/env bash
-# The main job. Until the Worker lands: generate a sample and validate it with the CLI.
+# The main job: run the Worker locally in `wrangler dev` with a token for account `demo`.
+# Makes .dev.vars (digest only) and .dev-token (the plain token, gitignored) on first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=target/native/trailsift
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+port="${PORT:-8787}"
+url="http://127.0.0.1:$port"
+
+if [ ! -f .dev.vars ] || [ ! -f .dev-token ]; then
+  mapfile -t made < <(scripts/make-token.sh demo demo ingest,read,admin)
+  printf '%s\n' "${made[0]}" > .dev-token
+  chmod 600 .dev-token
+  printf "TRAILSIFT_TOKENS='[%s]'\n" "${made[1]}" > .dev.vars
+  echo "made a token for account demo: ${made[0]}"
+  echo "(kept in .dev-token; only its SHA-256 digest is in .dev.vars)"
+fi
+token="$(cat .dev-token)"
+
+sample=target/sample/demo.ndjson
 mkdir -p target/sample
-"$bin" gen --count 1000 --seed 1 > target/sample/events.ndjson
-echo "wrote target/sample/events.ndjson"
-"$bin" validate --vocabulary target/sample/events.ndjson
+now_ms=$(( $(date +%s) * 1000 ))
+target/native/trailsift gen --count 1000 --seed 1 --accounts demo \
+  --from $(( now_ms - 6 * 86400000 )) --to "$now_ms" > "$sample"
+
+cat <<EOT
+
+trailsift Worker: $url   (web page at $url/, API under $url/v1, OpenAPI at $url/v1/openapi.json)
+
+Try it (in another shell):
+  curl -s -X POST $url/v1/events -H "Authorization: Bearer $token" \\
+       -H 'Content-Type: application/x-ndjson' --data-binary @$sample
+  curl -s "$url/v1/events?limit=5&q=action:CREATE" -H "Authorization: Bearer $token"
+  curl -s "$url/v1/stats?by=action" -H "Authorization: Bearer $token"
+
+EOT
+exec node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state

@@ -1,0 +1,123 @@
+//! The one place where errors become HTTP responses: `{"error": {"code", "message", "details"}}`.
+
+use serde_json::{json, Value};
+use worker::{Headers, Response};
+
+/// An error answer: HTTP status, stable code, message and optional details.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub details: Value,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(400, code, message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            401,
+            "unauthorized",
+            "a valid bearer token is required (Authorization: Bearer <token>)",
+        )
+    }
+
+    pub fn forbidden(scope: &str) -> Self {
+        Self::new(
+            403,
+            "forbidden",
+            format!("the token lacks the `{scope}` scope"),
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(404, "not_found", format!("{what} not found"))
+    }
+
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(413, "too_large", message)
+    }
+
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self::new(503, "storage_unavailable", message)
+    }
+
+    /// Rebuilds an error from a status and an error body (as the account store answers).
+    pub fn from_body(status: u16, body: &Value) -> Self {
+        let err = body.get("error");
+        let text = |k: &str| {
+            err.and_then(|e| e.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let code = text("code");
+        ApiError {
+            status,
+            code: if code.is_empty() {
+                "storage_unavailable".into()
+            } else {
+                code
+            },
+            message: text("message"),
+            details: err
+                .and_then(|e| e.get("details"))
+                .cloned()
+                .unwrap_or(Value::Null),
+        }
+    }
+
+    /// The JSON body of this error.
+    pub fn body(&self) -> Value {
+        json!({"error": {"code": self.code, "message": self.message, "details": self.details}})
+    }
+
+    /// The HTTP response for this error. Never fails: a response that cannot be built
+    /// falls back to a plain-text one.
+    pub fn into_response(self) -> Response {
+        json_response(self.status, &self.body())
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::storage(format!("the account store did not answer: {e}"))
+    }
+}
+
+/// A JSON response with a status; never fails.
+pub fn json_response(status: u16, body: &Value) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
+    text_response(status, text, "application/json")
+}
+
+/// A response with a body and content type; never fails.
+pub fn text_response(status: u16, body: String, content_type: &str) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", content_type);
+    match Response::from_bytes(body.into_bytes()) {
+        Ok(r) => r.with_status(status).with_headers(headers),
+        Err(_) => Response::empty()
+            .map(|r| r.with_status(500))
+            .unwrap_or_else(|_| Response::builder().with_status(500).empty()),
+    }
+}

@@ -1,0 +1,63 @@
+//! The filters the Worker compiles (text `q` or a structured body, via the core filter
+//! language) and the `from`/`to` range parameters.
+
+use serde_json::Value;
+
+pub use crate::filter::{Filter, FilterError};
+
+/// Compiles a structured filter given as JSON.
+pub fn from_structured(v: &Value) -> Result<Filter, FilterError> {
+    Filter::from_structured(&v.to_string())
+}
+
+/// Whether a compiled filter accepts every event (the empty query).
+pub fn is_match_all(f: &Filter) -> bool {
+    matches!(f.ir(), crate::filter::Ir::All)
+}
+
+/// Parses a `from`/`to` parameter with the filter language's time forms: RFC 3339, a
+/// date (a `to` date includes the whole day), epoch milliseconds, `now`, `now-7d`. The
+/// core resolves the time through a range qualifier, so both agree on every form.
+pub fn parse_range_time(s: &str, now_ms: i64, is_end: bool) -> Option<i64> {
+    let t = s.trim();
+    if t.is_empty() || t.contains(char::is_whitespace) || t.contains('"') || t.contains("..") {
+        return None;
+    }
+    let query = format!("time:{t}..{t}");
+    let filter = Filter::parse(&query).ok()?;
+    let (lo, hi) = filter.time_bounds(now_ms);
+    if is_end {
+        hi
+    } else {
+        lo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_763_719_530_123;
+
+    #[test]
+    fn range_times_use_the_filter_time_forms() {
+        assert_eq!(parse_range_time("now", NOW, false), Some(NOW));
+        assert_eq!(
+            parse_range_time("now-7d", NOW, false),
+            Some(NOW - 7 * 86_400_000)
+        );
+        assert_eq!(
+            parse_range_time("1767261600000", NOW, true),
+            Some(1_767_261_600_000)
+        );
+        let day = parse_range_time("2026-01-01", NOW, false).unwrap();
+        assert_eq!(day, 1_767_225_600_000);
+        assert_eq!(
+            parse_range_time("2026-01-01", NOW, true),
+            Some(day + 86_400_000 - 1)
+        );
+        for bad in ["", "yesterday", "now-7x", "1..2", "a b", "\""] {
+            assert_eq!(parse_range_time(bad, NOW, false), None, "{bad}");
+        }
+    }
+}

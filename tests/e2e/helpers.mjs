@@ -1,0 +1,124 @@
+// Shared helpers of the page's browser tests: a static server for www/, Chromium through
+// playwright-core, the CLI, and generated event files.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DIST = path.join(ROOT, 'www');
+export const CLI = process.env.TRAILSIFT_BIN || path.join(ROOT, 'target/native/trailsift');
+export const SCREENSHOTS = path.join(ROOT, 'tests/e2e/screenshots');
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+// Serves `dir` with Python's static server, the way the README says the page can be served.
+export async function serve(dir = DIST) {
+  if (!existsSync(path.join(dir, 'index.html'))) throw new Error(`${dir} has no index.html: run "make www" first`);
+  const port = await freePort();
+  const proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 100; i++) {
+    try { const r = await fetch(url); if (r.ok) return { url, close: () => proc.kill() }; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill();
+  throw new Error('static server did not start');
+}
+
+export async function launch(extraArgs = []) {
+  // playwright-core starts Chromium with a fresh temporary profile (its own --user-data-dir).
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+export function cli(args, opts = {}) {
+  return execFileSync(CLI, args, { maxBuffer: 1 << 30, ...opts });
+}
+
+export function tmpDir(name) {
+  const d = mkdtempSync(path.join(tmpdir(), `trailsift-e2e-${name}-`));
+  return d;
+}
+
+export function screenshotPath(name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return path.join(SCREENSHOTS, `${name}.png`);
+}
+
+// Opens the page, loads `file` through the file input and waits for the first results.
+export async function openPage(browser, url, { colorScheme = 'light', viewport = { width: 1440, height: 900 } } = {}) {
+  const context = await browser.newContext({ acceptDownloads: true, colorScheme, viewport });
+  const page = await context.newPage();
+  const dialogs = [];
+  const errors = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.engine);
+  return { context, page, dialogs, errors };
+}
+
+export async function loadFile(page, file) {
+  const before = await page.evaluate(() => (window.__trailsift ? window.__trailsift.seq || 0 : 0));
+  await page.setInputFiles('[data-testid=file-input]', file);
+  await page.waitForFunction((b) => window.__trailsift && window.__trailsift.seq > b, before, { timeout: 120_000 });
+}
+
+// The number shown in result-count once the page is idle.
+export async function resultCount(page) {
+  await page.waitForFunction(() => document.body.getAttribute('aria-busy') === 'false');
+  const text = await page.getByTestId('result-count').textContent();
+  return Number.parseInt(text.replace(/[^\d]/g, ''), 10);
+}
+
+// --- the CLI's answers (one place to adapt to its flags) ------------------------------------
+
+export function cliGen(count, seed) {
+  return cli(['gen', '--count', String(count), '--seed', String(seed)]);
+}
+
+export function cliCount(query, file) {
+  return Number.parseInt(cli(['filter', '-q', query, '--count', file]).toString().trim(), 10);
+}
+
+export function cliFilter(query, file) {
+  return cli(['filter', '-q', query, file]);
+}
+
+export function cliConvert(file, to) {
+  return cli(['convert', '--to', to, file]);
+}
+
+// Waits until the page has finished `n` more filter runs after `action`.
+export async function afterRun(page, action) {
+  const before = await page.evaluate(() => window.__trailsift.runs);
+  await action();
+  await page.waitForFunction((b) => window.__trailsift.runs > b && document.body.getAttribute('aria-busy') === 'false', before, { timeout: 60_000 });
+}
+
+export async function typeQuery(page, query) {
+  await afterRun(page, async () => {
+    await page.getByTestId('query-input').fill(query);
+    await page.getByTestId('query-input').press('Enter');
+  });
+}
+
+export async function download(page, testId) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  const p = await dl.path();
+  const { readFileSync } = await import('node:fs');
+  return readFileSync(p);
+}

@@ -1,0 +1,142 @@
+// Starts the built Worker in `wrangler dev` on a free loopback port with a temporary state
+// directory and two test accounts, and stops it again. Used by the edge HTTP tests.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
+
+// Worker processes still running; stopped if the test process exits early.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) {
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+export const newToken = () => 'ts_' + randomBytes(24).toString('hex');
+
+/** Tokens of the two test accounts, with different scopes. */
+export function makeTokens() {
+  const t = {
+    aAll: newToken(),      // acct_a: ingest, read, admin (owner alice)
+    aRead: newToken(),     // acct_a: read (owner bob)
+    aIngest: newToken(),   // acct_a: ingest only (owner carol)
+    aRead2: newToken(),    // acct_a: read (owner dave)
+    bAll: newToken(),      // acct_b: ingest, read, admin (owner erin)
+  };
+  const config = [
+    { sha256: sha256(t.aAll), account: 'acct_a', scopes: ['ingest', 'read', 'admin'], owner: 'alice' },
+    { sha256: sha256(t.aRead), account: 'acct_a', scopes: ['read'], owner: 'bob' },
+    { sha256: sha256(t.aIngest), account: 'acct_a', scopes: ['ingest'], owner: 'carol' },
+    { sha256: sha256(t.aRead2), account: 'acct_a', scopes: ['read'], owner: 'dave' },
+    { sha256: sha256(t.bAll), account: 'acct_b', scopes: ['ingest', 'read', 'admin'], owner: 'erin' },
+  ];
+  return { tokens: t, config: JSON.stringify(config) };
+}
+
+/**
+ * Starts `wrangler dev`. Returns {url, stop(), persist}. `persist` reuses a state directory
+ * (for restart tests); otherwise a fresh temporary one is made and removed by `cleanup()`.
+ */
+export async function startWorker({ tokensConfig, persist, vars = {} } = {}) {
+  const port = await freePort();
+  const dir = persist ?? mkdtempSync(join(tmpdir(), 'trailsift-edge-'));
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir,
+    '--var', `TRAILSIFT_TOKENS:${tokensConfig}`, '--inspector-port', String(await freePort())];
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' },
+  });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 600_000;
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`wrangler dev exited:\n${log.slice(-4000)}`);
+    try {
+      const r = await fetch(`${url}/v1/health`);
+      if (r.status === 200) break;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (Date.now() >= deadline) {
+    stopChild(child);
+    throw new Error(`wrangler dev did not come up:\n${log.slice(-4000)}`);
+  }
+  return {
+    url,
+    dir,
+    log: () => log,
+    async stop() {
+      await stopChild(child);
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000).unref();
+  });
+}
+
+/** A valid audit event for an account. */
+export function event(account, i, over = {}) {
+  const actions = ['CREATE', 'UPDATE', 'DELETE', 'LOGIN'];
+  const types = ['SECRET', 'CONNECTOR', 'PIPELINE'];
+  return {
+    auditEventId: `${account}-ev-${i}`,
+    auditEventAuthor: { principal: { type: i % 5 === 0 ? 'SYSTEM' : 'USER', identifier: `user${i % 3}`, email: `user${i % 3}@example.com` } },
+    auditModule: i % 2 ? 'CORE' : 'CD',
+    auditResource: { type: types[i % 3], identifier: `res-${i}` },
+    auditResourceScope: { accountIdentifier: account, orgIdentifier: 'default', projectIdentifier: 'payments' },
+    auditAction: actions[i % 4],
+    auditEventTime: String(Date.now() - i * 60_000),
+    auditHttpRequestInfo: { requestMethod: 'POST', clientIP: `10.0.${i % 256}.7` },
+    auditEventMetadata: { batchId: `b${i}` },
+    ...over,
+  };
+}
+
+/** fetch with a bearer token; returns {status, headers, text, json}. */
+export async function call(url, token, { method = 'GET', body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  const r = await fetch(url, { method, body, headers: h });
+  const text = await r.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: r.status, headers: r.headers, text, json };
+}

@@ -1,0 +1,427 @@
+// The page: wires the form, the query bar, the views and the engine worker together. Event
+// data is only ever written with textContent.
+
+import { Engine } from './engine-client.js';
+import { VirtualTable } from './table.js';
+import { renderHistogram } from './histogram.js';
+import { renderFacets } from './facets.js';
+import { readForm, writeForm, isEmpty, splitList } from './form.js';
+import { QueryBar } from './querybar.js';
+import { SEED_VOCAB } from './vocab.js';
+import { downloadExport } from './api.js';
+import { SavedFilters } from './saved.js';
+import { fmtCount, fmtBytes } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+
+// Test and benchmark hooks: counters that move when a load or a filter run has finished.
+window.__trailsift = { seq: 0, runs: 0, loadedMs: 0, events: 0, lastRunMs: 0 };
+
+const state = {
+  mode: 'local',
+  loaded: false,
+  conn: null,
+  extraQuery: '',
+  applied: '',
+  busy: 0,
+  engineReady: false,
+};
+
+const progressBar = $('progress');
+const statusBox = $('status');
+const engine = new Engine((p) => {
+  progressBar.hidden = false;
+  progressBar.max = p.total || 1;
+  progressBar.value = p.done;
+  progressBar.setAttribute('aria-valuetext', p.phase === 'read' ? `read ${fmtBytes(p.done)} of ${fmtBytes(p.total)}` : `filtered ${p.done} of ${p.total} blocks`);
+  if (p.phase === 'read') setStatus(`Reading… ${fmtBytes(p.done)} of ${fmtBytes(p.total)}`);
+});
+
+function setStatus(text, isError = false) {
+  statusBox.textContent = text;
+  statusBox.classList.toggle('error', isError);
+}
+
+function setBusy(on) {
+  state.busy += on ? 1 : -1;
+  document.body.classList.toggle('busy', state.busy > 0);
+  document.body.setAttribute('aria-busy', state.busy > 0 ? 'true' : 'false');
+  if (!state.busy) progressBar.hidden = true;
+}
+
+// --- views ---------------------------------------------------------------------------------
+
+const form = $('filter-form');
+const table = new VirtualTable({
+  root: $('results'),
+  viewport: $('viewport'),
+  spacer: $('spacer'),
+  fetchRows: (start, end) => engine.call('rows', { start, end }),
+  onOpen: (row) => openDetail(row),
+  onEnd: () => { if (state.hasMore && !state.loadingMore) loadMore(); },
+  onSort: async (column, dir) => {
+    const v = await engine.call('sort', { column, dir });
+    table.setSort(v.sort);
+    table.reset(state.mode === 'online' ? v.count : v.count);
+  },
+});
+
+const queryBar = new QueryBar({
+  input: $('query'),
+  mirror: $('query-mirror'),
+  list: $('completions'),
+  errorBox: $('query-error'),
+  onApply: () => applyTypedQuery(),
+});
+queryBar.setVocab(SEED_VOCAB);
+
+function showView(v, keepScroll = false) {
+  const count = v.count;
+  const rc = $('result-count');
+  rc.textContent = `${count} ${count === 1 ? 'event' : 'events'}`;
+  rc.dataset.count = String(count);
+  const extra = [];
+  if (v.online) extra.push(`${fmtCount(v.loaded)} loaded from the server`);
+  else extra.push(`of ${fmtCount(v.total)} in the file`);
+  if (v.ms !== undefined) extra.push(`filtered in ${Math.round(v.ms)} ms`);
+  $('result-extra').textContent = extra.join(' · ');
+  renderHistogram($('histogram'), $('histogram-caption'), v.histogram, pickTime);
+  renderFacets($('facets'), v.facets, pickFacet);
+  table.setSort(v.sort);
+  table.reset(v.online ? v.loaded : count, keepScroll);
+  $('load-more').hidden = !v.hasMore;
+  state.hasMore = !!v.hasMore;
+  for (const f of ['csv', 'json', 'ndjson']) $(`export-${f}`).disabled = !state.loaded;
+}
+
+async function openDetail(row) {
+  const d = await engine.call('detail', { index: row.index });
+  $('detail-json').textContent = d.json;
+  $('detail').hidden = false;
+  $('detail-title').textContent = `Event ${row.action || ''} ${row.resource || ''}`.trim();
+}
+$('detail-close').addEventListener('click', () => { $('detail').hidden = true; $('viewport').focus(); });
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && !$('detail').hidden && !e.target.closest('.query-box')) { $('detail').hidden = true; $('viewport').focus(); }
+});
+
+// --- filtering -----------------------------------------------------------------------------
+
+function timeParams(s) {
+  if (state.mode !== 'online') return {};
+  return { from: s.from || 'now-730d', to: s.to || 'now' };
+}
+
+// Runs `query` and shows the result; a filter error is shown under the query bar.
+async function runQuery(query, structured) {
+  if (!state.loaded) { window.__trailsift.runs++; return false; }
+  setBusy(true);
+  const t0 = performance.now();
+  try {
+    const v = await engine.call('applyFilter', { query, now: Date.now(), ...timeParams(structured || readForm(form, '')) });
+    state.applied = query;
+    queryBar.clearError();
+    showView(v);
+    return true;
+  } catch (e) {
+    if (e.data && e.data.filterError) queryBar.showError(e.data.filterError);
+    else setStatus(e.message, true);
+    return false;
+  } finally {
+    setBusy(false);
+    window.__trailsift.lastRunMs = performance.now() - t0;
+    window.__trailsift.runs++;
+  }
+}
+
+// The form changed: it becomes a structured filter, whose query text fills the query bar.
+async function applyForm() {
+  const s = readForm(form, state.extraQuery);
+  let query = '';
+  if (!isEmpty(s)) {
+    try {
+      query = (await engine.call('structuredToQuery', { structured: s, now: Date.now() })).query;
+    } catch (e) {
+      if (e.data && e.data.filterError) queryBar.showError(e.data.filterError);
+      else setStatus(e.message, true);
+      window.__trailsift.runs++;
+      return;
+    }
+  }
+  queryBar.value = query;
+  await runQuery(query, s);
+}
+
+// Enter in the query bar: the query is applied and the form shows it when it can.
+async function applyTypedQuery() {
+  const query = queryBar.value;
+  let structured = null;
+  if (query.trim()) {
+    try {
+      structured = (await engine.call('queryToStructured', { query, now: Date.now() })).structured;
+    } catch (e) {
+      if (e.data && e.data.filterError) { queryBar.showError(e.data.filterError); window.__trailsift.runs++; return; }
+    }
+  } else {
+    structured = {};
+  }
+  const note = $('form-note');
+  if (structured) {
+    writeForm(form, structured);
+    state.extraQuery = '';
+    note.hidden = true;
+  } else {
+    const range = form.elements.range.value;
+    writeForm(form, {});
+    if (state.mode === 'online') form.elements.range.value = range;
+    state.extraQuery = query;
+    note.textContent = 'The query holds more than the form can show; the form adds to it.';
+    note.hidden = false;
+  }
+  toggleCustom();
+  await runQuery(query, structured || readForm(form, ''));
+}
+
+$('query-form').addEventListener('submit', (e) => { e.preventDefault(); applyTypedQuery(); });
+let formTimer = 0;
+form.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(formTimer); applyForm(); });
+form.addEventListener('input', (e) => {
+  if (e.target.type === 'text' || e.target.tagName === 'INPUT' && !e.target.type.match(/checkbox|radio/)) {
+    clearTimeout(formTimer);
+    formTimer = setTimeout(applyForm, 400);
+  }
+});
+form.addEventListener('change', (e) => {
+  if (e.target.id === 'f-range') toggleCustom();
+  if (e.target.type === 'checkbox' || e.target.tagName === 'SELECT' || e.target.type === 'datetime-local') {
+    clearTimeout(formTimer);
+    applyForm();
+  }
+});
+$('clear-form').addEventListener('click', () => {
+  writeForm(form, state.mode === 'online' ? { from: 'now-7d' } : {});
+  state.extraQuery = '';
+  $('form-note').hidden = true;
+  toggleCustom();
+  applyForm();
+});
+
+function toggleCustom() {
+  $('custom-range').hidden = form.elements.range.value !== 'custom';
+}
+
+function pickFacet(formKey, value) {
+  const input = form.elements[formKey];
+  const list = splitList(input.value);
+  if (!list.includes(value)) list.push(value);
+  input.value = list.join(', ');
+  applyForm();
+}
+
+function pickTime(start, end) {
+  form.elements.range.value = 'custom';
+  form.elements.from.value = new Date(start).toISOString().slice(0, 23);
+  form.elements.to.value = new Date(end).toISOString().slice(0, 23);
+  toggleCustom();
+  applyForm();
+}
+
+// --- loading -------------------------------------------------------------------------------
+
+async function openFile(file) {
+  if (!file) return;
+  setBusy(true);
+  const t0 = performance.now();
+  setStatus(`Opening ${file.name}…`);
+  try {
+    const info = await engine.call('loadFile', { file });
+    state.loaded = true;
+    state.mode = 'local';
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    let msg = `${file.name}: ${fmtCount(info.events)} events (${info.format}${info.gzip ? ', gzip' : ''}, ${fmtBytes(file.size)}) read in ${secs} s`;
+    if (info.rejectedCount) msg += `; ${fmtCount(info.rejectedCount)} lines skipped (first at line ${info.rejected[0].line}: ${info.rejected[0].message})`;
+    setStatus(msg);
+    document.title = `${file.name} — trailsift`;
+    refreshVocab();
+    await applyForm();
+    window.__trailsift.loadedMs = performance.now() - t0;
+    window.__trailsift.events = info.events;
+  } catch (e) {
+    setStatus(`Could not open ${file.name}: ${e.message}`, true);
+  } finally {
+    setBusy(false);
+    window.__trailsift.seq++;
+  }
+}
+
+async function refreshVocab() {
+  const v = await engine.call('vocab');
+  const merged = {};
+  for (const k of new Set([...Object.keys(SEED_VOCAB), ...Object.keys(v)])) {
+    merged[k] = [...new Set([...(v[k] || []), ...(SEED_VOCAB[k] || [])])];
+  }
+  queryBar.setVocab(merged);
+  const lists = { 'dl-user': 'user', 'dl-org': 'org', 'dl-project': 'project', 'dl-rtype': 'rtype', 'dl-rid': 'rid', 'dl-action': 'action', 'dl-module': 'module', 'dl-ptype': 'ptype' };
+  for (const [id, key] of Object.entries(lists)) {
+    const dl = $(id);
+    dl.replaceChildren();
+    for (const val of (merged[key] || []).slice(0, 200)) {
+      const o = document.createElement('option');
+      o.value = val;
+      dl.appendChild(o);
+    }
+  }
+}
+
+$('file').addEventListener('change', (e) => openFile(e.target.files[0]));
+let dragDepth = 0;
+document.addEventListener('dragenter', (e) => { e.preventDefault(); dragDepth++; $('drop-overlay').hidden = false; });
+document.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; $('drop-overlay').hidden = true; } });
+document.addEventListener('dragover', (e) => e.preventDefault());
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  $('drop-overlay').hidden = true;
+  const f = e.dataTransfer && e.dataTransfer.files[0];
+  if (f) { selectTab('local'); openFile(f); }
+});
+
+// --- export --------------------------------------------------------------------------------
+
+async function exportAs(format) {
+  setBusy(true);
+  try {
+    if (state.mode === 'online') {
+      const s = readForm(form, state.extraQuery);
+      const wire = format === 'json' ? 'ndjson' : format;
+      const { blob, fileName } = await downloadExport(state.conn, { q: state.applied, ...timeParams(s), format: wire });
+      if (format === 'json') {
+        const r = await engine.call('ndjsonToJson', { bytes: new Uint8Array(await blob.arrayBuffer()) });
+        save(new Blob([r.bytes], { type: 'application/json' }), fileName.replace(/\.ndjson$/, '') + '.json');
+      } else {
+        save(blob, fileName);
+      }
+    } else {
+      const r = await engine.call('exportView', { format });
+      save(new Blob([r.bytes], { type: r.mime }), r.fileName);
+    }
+  } catch (e) {
+    setStatus(`Export failed: ${e.message}`, true);
+  } finally {
+    setBusy(false);
+  }
+}
+
+function save(blob, fileName) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+for (const f of ['csv', 'json', 'ndjson']) $(`export-${f}`).addEventListener('click', () => exportAs(f));
+
+// --- online mode ---------------------------------------------------------------------------
+
+function selectTab(which) {
+  for (const w of ['local', 'online']) {
+    $(`tab-${w}`).setAttribute('aria-selected', String(w === which));
+    $(`src-${w}`).hidden = w !== which;
+  }
+  form.elements.range.options[0].textContent = which === 'online' ? 'Last 2 years' : 'Whole file';
+}
+$('tab-local').addEventListener('click', () => selectTab('local'));
+$('tab-online').addEventListener('click', () => selectTab('online'));
+for (const t of ['tab-local', 'tab-online']) {
+  $(t).addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      const other = t === 'tab-local' ? 'online' : 'local';
+      selectTab(other);
+      $(`tab-${other}`).focus();
+    }
+  });
+}
+
+// Served by the Worker, the page's own origin is the API.
+if (location.protocol.startsWith('http')) $('api-url').value = sessionStorage.getItem('trailsift.url') || location.origin;
+
+$('connect-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const url = $('api-url').value.trim().replace(/\/+$/, '');
+  const token = $('api-token').value;
+  sessionStorage.setItem('trailsift.url', url);
+  state.conn = { url, token };
+  writeForm(form, { from: 'now-7d' });
+  toggleCustom();
+  const s = readForm(form, '');
+  setBusy(true);
+  try {
+    let query = '';
+    try { query = (await engine.call('structuredToQuery', { structured: s, now: Date.now() })).query; } catch { query = ''; }
+    queryBar.value = query;
+    const v = await engine.call('connect', { url, token, query, ...{ from: s.from, to: s.to || 'now' } });
+    state.mode = 'online';
+    state.loaded = true;
+    state.applied = query;
+    setStatus(`Connected to ${url}`);
+    showView(v);
+    refreshVocab();
+    saved.refresh();
+  } catch (err) {
+    setStatus(`Could not connect: ${err.message}`, true);
+  } finally {
+    setBusy(false);
+    window.__trailsift.runs++;
+  }
+});
+
+// Online: the next page of the server's answer, when asked or when the table reaches its end.
+async function loadMore() {
+  state.loadingMore = true;
+  try {
+    const top = $('viewport').scrollTop;
+    const v = await engine.call('more');
+    showView(v, true);
+    $('viewport').scrollTop = top;
+  } catch (e) {
+    setStatus(`Could not load more events: ${e.message}`, true);
+  } finally {
+    state.loadingMore = false;
+  }
+}
+$('load-more').addEventListener('click', loadMore);
+
+// --- saved filters -------------------------------------------------------------------------
+
+const saved = new SavedFilters({
+  list: $('saved-list'),
+  conn: () => (state.mode === 'online' ? state.conn : null),
+  onApply: (f) => {
+    queryBar.value = f.query || '';
+    applyTypedQuery();
+  },
+  onError: (msg) => setStatus(msg, true),
+});
+$('save-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const name = $('save-name').value.trim();
+  const visibility = e.target.elements.visibility.value;
+  if (!name) return;
+  await saved.save({ name, query: queryBar.value, structured: readForm(form, state.extraQuery), visibility });
+  $('save-name').value = '';
+});
+saved.refresh();
+
+// --- start ---------------------------------------------------------------------------------
+
+// For the benchmark: memory the engine holds (see engine-worker.js `memory`).
+window.__trailsift.memory = () => engine.call('memory');
+
+engine.call('init').then((info) => {
+  state.engineReady = info.engine;
+  document.body.dataset.engine = info.engine ? 'ready' : 'missing';
+  if (!info.engine) setStatus(`The filter engine is not available: ${info.error}`, true);
+}).catch((e) => setStatus(`The engine failed to start: ${e.message}`, true));

@@ -1,0 +1,174 @@
+// The results table: only the rows in view exist in the DOM; their data is fetched from the
+// engine in pages and cached, so 100k+ rows scroll at a steady frame rate.
+
+import { el, fmtTime } from './format.js';
+
+const ROW_H = 28;
+const PAGE = 200;
+const OVERSCAN = 8;
+const MAX_PX = 15_000_000; // stay well below the browsers' maximum element height
+
+export const CELLS = [
+  ['time', 'c-time', (r) => fmtTime(r.time)],
+  ['user', 'c-user', (r) => r.user],
+  ['action', 'c-action', (r) => r.action],
+  ['resource', 'c-resource', (r) => r.resource],
+  ['org', 'c-org', (r) => r.org],
+  ['project', 'c-project', (r) => r.project],
+  ['module', 'c-module', (r) => r.module],
+];
+
+export class VirtualTable {
+  constructor({ root, viewport, spacer, fetchRows, onOpen, onSort, onEnd }) {
+    this.onEnd = onEnd; // called when the last row comes into view (online paging)
+    this.root = root;
+    this.viewport = viewport;
+    this.spacer = spacer;
+    this.fetchRows = fetchRows;
+    this.onOpen = onOpen;
+    this.count = 0;
+    this.generation = 0;
+    this.cache = new Map(); // page number -> rows
+    this.loading = new Set();
+    this.rowEls = new Map(); // row number -> element
+    this.active = -1;
+    this.scale = 1;
+    viewport.addEventListener('scroll', () => this.schedule(), { passive: true });
+    new ResizeObserver(() => this.schedule()).observe(viewport);
+    viewport.addEventListener('keydown', (e) => this.onKey(e));
+    spacer.addEventListener('click', (e) => {
+      const row = e.target.closest('[data-row]');
+      if (row) this.select(Number(row.dataset.row), true);
+    });
+    root.querySelectorAll('[data-col]').forEach((b) => b.addEventListener('click', () => {
+      const col = b.dataset.col;
+      const cur = this.sort || { column: 'time', dir: 'desc' };
+      const dir = cur.column === col && cur.dir === 'desc' ? 'asc' : cur.column === col ? 'desc' : (col === 'time' ? 'desc' : 'asc');
+      onSort(col, dir);
+    }));
+  }
+
+  setSort(sort) {
+    this.sort = sort;
+    this.root.querySelectorAll('[role=columnheader]').forEach((h) => {
+      const col = h.querySelector('[data-col]').dataset.col;
+      h.setAttribute('aria-sort', col === sort.column ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none');
+    });
+  }
+
+  // New result set: forget cached rows, keep the scroll position only if asked.
+  reset(count, keepScroll = false) {
+    this.generation++;
+    this.count = count;
+    this.cache.clear();
+    this.loading.clear();
+    for (const e of this.rowEls.values()) e.remove();
+    this.rowEls.clear();
+    const h = count * ROW_H;
+    this.scale = h > MAX_PX ? MAX_PX / h : 1;
+    this.spacer.style.height = `${Math.round(h * this.scale)}px`;
+    this.root.setAttribute('aria-rowcount', String(count + 1));
+    if (!keepScroll) { this.viewport.scrollTop = 0; this.active = -1; }
+    this.render();
+  }
+
+  schedule() {
+    if (this.raf) return;
+    this.raf = requestAnimationFrame(() => { this.raf = 0; this.render(); });
+  }
+
+  firstVisible() {
+    return Math.floor(this.viewport.scrollTop / this.scale / ROW_H);
+  }
+
+  render() {
+    const vh = this.viewport.clientHeight || 600;
+    const first = Math.max(0, this.firstVisible() - OVERSCAN);
+    const last = Math.min(this.count, this.firstVisible() + Math.ceil(vh / ROW_H) + OVERSCAN);
+    for (const [r, e] of this.rowEls) {
+      if (r < first || r >= last) { e.remove(); this.rowEls.delete(r); }
+    }
+    if (this.count && last >= this.count && this.onEnd) this.onEnd();
+    for (let r = first; r < last; r++) {
+      const data = this.rowData(r);
+      let e = this.rowEls.get(r);
+      if (e && e.dataset.filled === '1') { this.position(e, r); continue; }
+      if (!e) {
+        e = el('div', { class: 'tr', role: 'row', 'aria-rowindex': r + 2, 'data-row': r });
+        for (const [, cls] of CELLS) e.appendChild(el('div', { class: `td ${cls}`, role: 'cell' }));
+        this.spacer.appendChild(e);
+        this.rowEls.set(r, e);
+      }
+      this.position(e, r);
+      if (data) this.fill(e, data);
+    }
+  }
+
+  position(e, r) {
+    // With a scaled spacer (huge results), rows are laid out from the scroll position.
+    const top = this.viewport.scrollTop;
+    const y = this.scale === 1 ? r * ROW_H : top + r * ROW_H - top / this.scale;
+    e.style.transform = `translateY(${Math.round(y)}px)`;
+    e.classList.toggle('active', r === this.active);
+    if (r === this.active) e.setAttribute('aria-selected', 'true'); else e.removeAttribute('aria-selected');
+  }
+
+  fill(e, data) {
+    const cells = e.children;
+    CELLS.forEach(([, , get], k) => {
+      const v = get(data) ?? '';
+      cells[k].textContent = v;
+      cells[k].title = v;
+    });
+    e.dataset.filled = '1';
+    e.dataset.index = String(data.index);
+  }
+
+  rowData(r) {
+    const p = Math.floor(r / PAGE);
+    const page = this.cache.get(p);
+    if (page) return page[r - p * PAGE];
+    if (!this.loading.has(p)) {
+      this.loading.add(p);
+      const gen = this.generation;
+      this.fetchRows(p * PAGE, Math.min(this.count, (p + 1) * PAGE)).then((res) => {
+        if (gen !== this.generation) return;
+        this.cache.set(p, res.rows);
+        this.loading.delete(p);
+        if (this.cache.size > 50) this.cache.delete(this.cache.keys().next().value);
+        this.render();
+      }).catch(() => this.loading.delete(p));
+    }
+    return null;
+  }
+
+  select(r, open) {
+    if (r < 0 || r >= this.count) return;
+    this.active = r;
+    const top = r * ROW_H * this.scale;
+    const vt = this.viewport.scrollTop;
+    const vh = this.viewport.clientHeight;
+    if (top < vt) this.viewport.scrollTop = top;
+    else if (top + ROW_H > vt + vh) this.viewport.scrollTop = top + ROW_H - vh;
+    this.render();
+    const data = this.rowData(r);
+    if (open && data) this.onOpen(data);
+    else if (open) setTimeout(() => { const d = this.rowData(r); if (d) this.onOpen(d); }, 50);
+  }
+
+  onKey(e) {
+    const vh = Math.max(1, Math.floor(this.viewport.clientHeight / ROW_H) - 1);
+    const cur = this.active < 0 ? this.firstVisible() - 1 : this.active;
+    let next = null;
+    if (e.key === 'ArrowDown') next = cur + 1;
+    else if (e.key === 'ArrowUp') next = cur - 1;
+    else if (e.key === 'PageDown') next = cur + vh;
+    else if (e.key === 'PageUp') next = cur - vh;
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = this.count - 1;
+    else if (e.key === 'Enter' && this.active >= 0) { e.preventDefault(); this.select(this.active, true); return; }
+    if (next === null) return;
+    e.preventDefault();
+    this.select(Math.max(0, Math.min(this.count - 1, next)), false);
+  }
+}
