@@ -31,7 +31,9 @@ wasm-pack --log-level warn build --release --target web --no-pack \
 
 # Rust's wasm32 target emits these proposals by default (and SIMD, asked for above).
 log "wasm-opt -Oz"
-"$BIN/wasm-opt" -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+# A fresh instance's memory is zeroed and Rust never uses its first KB.
+"$BIN/wasm-opt" -Oz --converge --zero-filled-memory --low-memory-unused --strip-producers \
+  --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"
 mv "$TMP/trailsift_bg.opt.wasm" "$TMP/trailsift_bg.wasm"

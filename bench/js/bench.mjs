@@ -283,7 +283,7 @@ out.push(`Measured by \`make bench-js\` (bench/js/bench.mjs, Node ${process.vers
 out.push(`${fmt(size / MB)} MB of \`trailsift gen\` NDJSON (${events} events), input already in memory. Times are CPU`);
 out.push('time of the one thread doing the work (the machine is shared; wall time runs 1-3× higher).');
 out.push('');
-out.push(`Package size: \`trailsift_bg.wasm\` ${fmt(wasmGz / 1024, 1)} KB gzipped (budget 250 KB).`);
+out.push(`Package size: \`trailsift_bg.wasm\` ${wasmGz} bytes gzipped (${fmt(wasmGz / 1000, 1)} kB, ${fmt(wasmGz / 1024, 1)} KiB; budget 250 KB).`);
 out.push('');
 out.push('(a) filter, wasm vs idiomatic JS (split lines, JSON.parse, JS predicate):');
 out.push('');
