@@ -60,6 +60,41 @@ enum Input {
         reader: Box<Reader>,
         scratch: Vec<Item>,
     },
+    /// Format unknown: the first bytes are held until they tell it.
+    Sniff { held: Vec<u8>, opts: ReadOptions },
+}
+
+/// Bytes held to detect the format before choosing JSON (as the reader does).
+const SNIFF_LIMIT: usize = 64 * 1024;
+
+impl Input {
+    /// The input for a known format (`None`: detect it from the content).
+    fn new(format: Option<Format>, opts: ReadOptions) -> Result<Input, ReadError> {
+        let splitter = match format {
+            Some(Format::Ndjson) => {
+                Splitter::Lines(Box::new(NdjsonReader::new(opts, json::identity)))
+            }
+            Some(Format::Json) => Splitter::Elems(Box::new(JsonReader::new(opts, json::identity))),
+            Some(f) => {
+                return Ok(Input::Items {
+                    reader: Box::new(Reader::new(f, opts)?),
+                    scratch: Vec::new(),
+                })
+            }
+            None => {
+                return Ok(Input::Sniff {
+                    held: Vec::new(),
+                    opts,
+                })
+            }
+        };
+        Ok(Input::Lines {
+            gzip_decided: false,
+            head: Vec::new(),
+            gzip: None,
+            lines: splitter,
+        })
+    }
 }
 
 /// Converts pushed chunks into a [`Writer`]; bad records are appended to the caller's
@@ -84,34 +119,7 @@ impl<W: Write> Converter<W> {
         writer: Writer<W>,
     ) -> Result<Self, ReadError> {
         let format = format.or_else(|| name.and_then(|n| Format::from_file_name(n).0));
-        let splitter = match format {
-            Some(Format::Ndjson) => Some(Splitter::Lines(Box::new(NdjsonReader::new(
-                opts.clone(),
-                json::identity,
-            )))),
-            Some(Format::Json) => Some(Splitter::Elems(Box::new(JsonReader::new(
-                opts.clone(),
-                json::identity,
-            )))),
-            _ => None,
-        };
-        let input = if let Some(lines) = splitter {
-            Input::Lines {
-                gzip_decided: false,
-                head: Vec::new(),
-                gzip: None,
-                lines,
-            }
-        } else {
-            let reader = match format {
-                Some(f) => Reader::new(f, opts)?,
-                None => Reader::detecting(name, opts),
-            };
-            Input::Items {
-                reader: Box::new(reader),
-                scratch: Vec::new(),
-            }
-        };
+        let input = Input::new(format, opts)?;
         Ok(Converter {
             input,
             writer,
@@ -184,6 +192,34 @@ impl<W: Write> Converter<W> {
         if self.stopped {
             return Ok(());
         }
+        if let Input::Sniff { held, opts } = &mut self.input {
+            held.extend_from_slice(chunk);
+            let format = if held.first() == Some(&0x1f) && (held.len() >= 2 || end) {
+                // Gzip (or not): the reader finds out and detects what is inside.
+                None
+            } else if held.len() < 2 && !end {
+                return Ok(());
+            } else {
+                match Format::detect(held, end) {
+                    Some(f) => Some(f),
+                    None if held.len() > SNIFF_LIMIT => Some(Format::Json),
+                    None if end => None,
+                    None => return Ok(()),
+                }
+            };
+            let held = std::mem::take(held);
+            let opts = opts.clone();
+            let detecting = |opts| Input::Items {
+                reader: Box::new(Reader::detecting(None, opts)),
+                scratch: Vec::new(),
+            };
+            // Detection never names an unreadable format; fall back to the reader anyway.
+            self.input = match format {
+                Some(f) => Input::new(Some(f), opts.clone()).unwrap_or_else(|_| detecting(opts)),
+                None => detecting(opts),
+            };
+            return self.feed(&held, end, errors);
+        }
         let mut sink = Sink {
             writer: &mut self.writer,
             predicate: &mut self.predicate,
@@ -194,6 +230,7 @@ impl<W: Write> Converter<W> {
             io: None,
         };
         match &mut self.input {
+            Input::Sniff { .. } => {}
             Input::Items { reader, scratch } => {
                 if end {
                     reader.finish(scratch);
