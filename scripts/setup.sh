@@ -18,7 +18,7 @@ rust() {
 
 wasm() {
   rust
-  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  if [ "$(wasm-bindgen --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)" != "$WASM_BINDGEN_VERSION" ]; then
     log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
@@ -30,7 +30,7 @@ wasm() {
 
 worker() {
   wasm
-  if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+  if [ "$(worker-build --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)" != "$WORKER_BUILD_VERSION" ]; then
     log "installing worker-build $WORKER_BUILD_VERSION (about 3 minutes)"
     cargo install worker-build --version "$WORKER_BUILD_VERSION" --force
   fi
