@@ -45,3 +45,4 @@ bench_section() {
 }
 
 bench_section "Validation" cargo bench --quiet --bench validate
+bench_section "Filter" scripts/bench-filter.sh

@@ -263,6 +263,36 @@ proptest! {
     }
 
     #[test]
+    fn fast_path_pre_check_is_exact(
+        field in prop::sample::select(STR_FIELDS.to_vec()),
+        values in prop::collection::vec(prop::sample::select(vec!["CREATE", "SYSTEM", "USER", "alice", "a*", "*e", "LOGIN", "k"]), 1..3),
+        events in prop::collection::vec(event(), 1..8),
+        spaced in any::<bool>(),
+        form in 0u8..4,
+    ) {
+        let lits: Vec<Literal> = values.iter().map(|v| Literal::Str(v.to_string())).collect();
+        let likes: Vec<Ir> = values
+            .iter()
+            .map(|v| Ir::Cmp { field: field.to_string(), op: Op::Like, value: Literal::Str(v.to_lowercase()) })
+            .collect();
+        let ir = match form {
+            0 => Ir::And { terms: vec![
+                Ir::In { field: field.to_string(), values: lits.clone(), negated: false },
+                Ir::Cmp { field: field.to_string(), op: Op::Eq, value: lits[0].clone() },
+            ]},
+            1 => Ir::or(likes),
+            2 => Ir::and(vec![Ir::Text { text: values[0].to_lowercase() }, Ir::Text { text: values[values.len() - 1].to_string() }]),
+            _ => Ir::and(vec![Ir::or(likes), Ir::Preset { preset: Preset::Login }]),
+        };
+        let f = Filter::from_ir(ir).expect("compiles");
+        for e in &events {
+            let line = if spaced { serde_json::to_vec_pretty(e).unwrap() } else { serde_json::to_vec(e).unwrap() };
+            let fast = f.matches_line(&line, 0).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(fast, f.matches(e, 0), "query {} on {}", f.to_query(), e);
+        }
+    }
+
+    #[test]
     fn parser_never_panics(s in any::<String>()) {
         let _ = Filter::parse(&s);
     }

@@ -18,7 +18,7 @@ pub struct Program {
     pub(super) text: bool,
     /// Literal pre-checks: for each, a line can only match if it contains one of the
     /// byte strings (JSON-encoded string values with their quotes).
-    pub(super) finders: Vec<Vec<memchr::memmem::Finder<'static>>>,
+    pub(super) required: Vec<Required>,
     /// The slots as a tree of object keys, for the fast path.
     pub(super) tree: PathTree,
 }
@@ -91,6 +91,8 @@ pub(super) struct Glob {
     pub(super) star: bool,
     /// The pattern as a number when it is one, so that `metadata.count:5` matches `5.0`.
     pub(super) number: Option<f64>,
+    /// Whether numbers and booleans match by their JSON text (metadata fields).
+    pub(super) scalars: bool,
 }
 
 /// An IP network (a single address is a /32 or /128).
@@ -243,21 +245,12 @@ pub fn compile(ir: &Ir) -> Result<Program, FilterError> {
     let root = c.node(ir)?;
     let mut required = Vec::new();
     required_literals(ir, &mut required);
-    let finders = required
-        .iter()
-        .map(|group: &Vec<Vec<u8>>| {
-            group
-                .iter()
-                .map(|lit| memchr::memmem::Finder::new(lit).into_owned())
-                .collect()
-        })
-        .collect();
     let tree = PathTree::build(&c.slots);
     Ok(Program {
         root,
         slots: c.slots,
         text: c.text,
-        finders,
+        required,
         tree,
     })
 }
@@ -384,7 +377,12 @@ fn pred(ty: FieldType, op: Op, value: &Literal) -> Result<Pred, FilterError> {
         Op::StartsWith => Pred::StartsWith(text()),
         Op::EndsWith => Pred::EndsWith(text()),
         Op::Matches => Pred::Regex(Box::new(regex(&text())?)),
-        Op::Like => Pred::Like(Glob::new(&text())),
+        Op::Like => {
+            let mut g = Glob::new(&text());
+            // Only metadata values may be numbers or booleans matched by their text.
+            g.scalars = ty == FieldType::Any;
+            Pred::Like(g)
+        }
         Op::Eq | Op::Ne => match ty {
             FieldType::Time => Pred::Time(Op::Eq, time_val(value)?),
             FieldType::Ip => Pred::Ip(vec![net(value)?]),
@@ -463,6 +461,7 @@ impl Glob {
                 None
             },
             star: lower.contains('*'),
+            scalars: true,
             parts: lower.split('*').map(str::to_string).collect(),
         }
     }
@@ -534,53 +533,196 @@ pub fn time_bounds(ir: &Ir, now_ms: i64) -> (Option<i64>, Option<i64>) {
     (lo, hi)
 }
 
-/// Literal pre-checks for the raw fast path: each top-level ANDed exact string equality
-/// (or `in` set of strings) requires its JSON-encoded value to appear in the line.
-fn required_literals(ir: &Ir, out: &mut Vec<Vec<Vec<u8>>>) {
+/// A necessary condition for a line to match, checked before parsing: one of the
+/// alternatives must hold.
+#[derive(Debug, Clone)]
+pub(super) struct Required {
+    pub(super) alts: Vec<Alt>,
+}
+
+/// A JSON-encoded string value (or, for case-insensitive qualifiers, the lowercased
+/// opening quote and start of the value) that must appear as the value of one of the keys
+/// (`"auditAction":"DELETE"`, whitespace allowed around the colon).
+#[derive(Debug, Clone)]
+pub(super) struct Alt {
+    exact: Option<memchr::memmem::Finder<'static>>,
+    /// ASCII case-insensitive text, lowercase (for qualifiers the opening quote and start
+    /// of the value); only used on lines that are all ASCII (Unicode case folding can map
+    /// non-ASCII letters to ASCII ones). No keys: anywhere in the line (free text).
+    folded: Vec<u8>,
+    keys: Vec<Vec<u8>>,
+}
+
+impl Required {
+    /// Whether the line (which holds no backslash) may satisfy the condition.
+    pub(super) fn may_match(&self, line: &[u8]) -> bool {
+        self.alts.iter().any(|a| a.may_match(line))
+    }
+}
+
+impl Alt {
+    fn may_match(&self, line: &[u8]) -> bool {
+        let after_key = |pos: usize| {
+            if self.keys.is_empty() {
+                return true;
+            }
+            let before = trim_ws_end(line.get(..pos).unwrap_or_default());
+            match before.split_last() {
+                Some((b':', rest)) => {
+                    let rest = trim_ws_end(rest);
+                    self.keys.iter().any(|k| rest.ends_with(k))
+                }
+                _ => false,
+            }
+        };
+        if let Some(f) = &self.exact {
+            return f.find_iter(line).any(after_key);
+        }
+        if !line.is_ascii() {
+            return true;
+        }
+        // Anchor the search on a byte that is rarer than the opening quote: the first
+        // non-letter after it, else the first letter of the value.
+        let f = &self.folded;
+        let start = usize::from(f.first() == Some(&b'"') && f.len() > 1);
+        let k = (start..f.len())
+            .find(|&i| !f[i].is_ascii_alphabetic() && f[i] != b'"')
+            .unwrap_or(start);
+        let Some(&anchor) = f.get(k) else {
+            return true;
+        };
+        let n = f.len();
+        memchr::memchr2_iter(
+            anchor.to_ascii_lowercase(),
+            anchor.to_ascii_uppercase(),
+            line,
+        )
+        .any(|at| {
+            at >= k
+                && line
+                    .get(at - k..at - k + n)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(f))
+                && after_key(at - k)
+        })
+    }
+}
+
+fn trim_ws_end(mut b: &[u8]) -> &[u8] {
+    while let Some((last, rest)) = b.split_last() {
+        if matches!(last, b' ' | b'\t' | b'\r' | b'\n') {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+/// Pre-checks for the raw fast path, one per top-level ANDed term that requires a known
+/// string at a known key: `==` and `in` on strings, qualifier matches (case-insensitive,
+/// globs that do not start with `*`), presets, and `or`s made only of such terms.
+fn required_literals(ir: &Ir, out: &mut Vec<Required>) {
     let terms: &[Ir] = match ir {
         Ir::And { terms } => terms,
         other => std::slice::from_ref(other),
     };
     for t in terms {
-        let strs: Vec<&str> = match t {
-            Ir::Cmp {
-                op: Op::Eq,
-                value: Literal::Str(s),
-                field,
-            } if !is_ip(field) => vec![s],
-            Ir::In {
-                values,
-                negated: false,
-                field,
-            } if !is_ip(field) => {
-                let mut v = Vec::new();
-                for lit in values {
-                    match lit {
-                        Literal::Str(s) => v.push(s.as_str()),
-                        _ => {
-                            v.clear();
-                            break;
-                        }
-                    }
-                }
-                v
-            }
-            Ir::Preset {
-                preset: Preset::System,
-            } => vec!["SYSTEM"],
-            Ir::Preset {
-                preset: Preset::Login,
-            } => vec!["LOGIN", "LOGIN2FA", "UNSUCCESSFUL_LOGIN"],
-            _ => Vec::new(),
+        let mut alts = Vec::new();
+        let ok = match t {
+            Ir::Or { terms } => terms.iter().all(|t| alternatives(t, &mut alts)),
+            other => alternatives(other, &mut alts),
         };
-        if !strs.is_empty() {
-            out.push(
-                strs.iter()
-                    .map(|s| serde_json::to_vec(s).unwrap_or_default())
-                    .collect(),
-            );
+        if ok && !alts.is_empty() {
+            out.push(Required { alts });
         }
     }
+}
+
+/// Adds the alternatives a term requires; false when the term requires nothing checkable.
+fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
+    // Characters that JSON writes as themselves.
+    let plain = |c: char| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ';
+    let keys = |field: &str| -> Vec<Vec<u8>> {
+        let names: Vec<&str> = if field == fields::USER {
+            vec!["identifier", "email"]
+        } else {
+            field.rsplit('.').next().into_iter().collect()
+        };
+        names
+            .iter()
+            .map(|k| serde_json::to_vec(k).unwrap_or_default())
+            .collect()
+    };
+    let exact = |field: &str, s: &str| Alt {
+        exact: Some(
+            memchr::memmem::Finder::new(&serde_json::to_vec(s).unwrap_or_default()).into_owned(),
+        ),
+        folded: Vec::new(),
+        keys: keys(field),
+    };
+    match t {
+        Ir::Cmp {
+            op: Op::Eq,
+            value: Literal::Str(s),
+            field,
+        } if !is_ip(field) => out.push(exact(field, s)),
+        Ir::In {
+            values,
+            negated: false,
+            field,
+        } if !is_ip(field) => {
+            for lit in values {
+                match lit {
+                    Literal::Str(s) => out.push(exact(field, s)),
+                    _ => return false,
+                }
+            }
+        }
+        Ir::Cmp {
+            op: Op::Like,
+            value: Literal::Str(p),
+            field,
+        } if matches!(
+            fields::type_of_canonical(field),
+            Some(FieldType::Str | FieldType::User)
+        ) =>
+        {
+            let head = p.split('*').next().unwrap_or_default();
+            let whole = !p.contains('*');
+            if !head.chars().all(plain) {
+                return false;
+            }
+            let mut folded = format!("\"{}", head.to_ascii_lowercase()).into_bytes();
+            if whole {
+                folded.push(b'"');
+            }
+            out.push(Alt {
+                exact: None,
+                folded,
+                keys: keys(field),
+            });
+        }
+        // Free text: a string holding the text means its bytes are in the line.
+        Ir::Text { text } if !text.is_empty() && text.chars().all(plain) => {
+            out.push(Alt {
+                exact: None,
+                folded: text.to_ascii_lowercase().into_bytes(),
+                keys: Vec::new(),
+            });
+        }
+        Ir::Preset {
+            preset: Preset::System,
+        } => out.push(exact(fields::PRINCIPAL_TYPE, "SYSTEM")),
+        Ir::Preset {
+            preset: Preset::Login,
+        } => {
+            for a in ["LOGIN", "LOGIN2FA", "UNSUCCESSFUL_LOGIN"] {
+                out.push(exact(fields::ACTION, a));
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 fn is_ip(field: &str) -> bool {

@@ -144,6 +144,7 @@ fn test(pred: &Pred, leaf: Leaf<'_>, now: i64) -> bool {
         Pred::Regex(re) => matches!(leaf, Leaf::Str(x) if re.is_match(x)),
         Pred::Like(g) => match leaf {
             Leaf::Str(x) => g.matches_lower(&x.to_lowercase()),
+            Leaf::Num(_) | Leaf::Bool(_) if !g.scalars => false,
             Leaf::Num(n) => match &g.number {
                 Some(v) => n.as_f64() == Some(*v),
                 None => g.matches_lower(&n.to_string()),

@@ -124,9 +124,9 @@ impl Source for Slots<'_> {
 }
 
 pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-    if !program.finders.is_empty() && memchr::memchr(b'\\', line).is_none() {
-        for group in &program.finders {
-            if !group.iter().any(|f| f.find(line).is_some()) {
+    if !program.required.is_empty() && memchr::memchr(b'\\', line).is_none() {
+        for req in &program.required {
+            if !req.may_match(line) {
                 return Ok(false);
             }
         }

@@ -153,7 +153,7 @@ impl Ir {
         }
     }
 
-    pub fn not(term: Ir) -> Ir {
+    pub fn negate(term: Ir) -> Ir {
         Ir::Not {
             term: Box::new(term),
         }
@@ -164,8 +164,39 @@ impl Ir {
         match self {
             Ir::And { terms } => Ir::and(terms.into_iter().map(Ir::normalize).collect()),
             Ir::Or { terms } => Ir::or(terms.into_iter().map(Ir::normalize).collect()),
-            Ir::Not { term } => Ir::not(term.normalize()),
+            Ir::Not { term } => Ir::negate(term.normalize()),
             other => other,
+        }
+    }
+
+    /// Whether the tree nests deeper than `limit`, checked without recursion so that a
+    /// hostile tree cannot exhaust the stack.
+    pub fn deeper_than(&self, limit: usize) -> bool {
+        let mut stack: Vec<(&Ir, usize)> = vec![(self, 1)];
+        while let Some((node, d)) = stack.pop() {
+            if d > limit {
+                return true;
+            }
+            match node {
+                Ir::And { terms } | Ir::Or { terms } => {
+                    stack.extend(terms.iter().map(|t| (t, d + 1)))
+                }
+                Ir::Not { term } => stack.push((term, d + 1)),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Takes a tree apart without recursion (dropping a deep tree recurses per level).
+    pub fn dismantle(self) {
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            match node {
+                Ir::And { terms } | Ir::Or { terms } => stack.extend(terms),
+                Ir::Not { term } => stack.push(*term),
+                _ => {}
+            }
         }
     }
 

@@ -71,6 +71,24 @@ impl<'a> Cursor<'a> {
         FilterError::at(code, msg, self.src, span)
     }
 
+    /// Whether the text at the cursor is `in` or `not in` (keywords, any case), which
+    /// must be followed by a set.
+    pub fn at_keyword_in_after_not(&mut self) -> bool {
+        let word = |c: &Cursor| {
+            let w: String = c
+                .rest()
+                .chars()
+                .take_while(|ch| is_field_char(*ch))
+                .collect();
+            w.to_ascii_lowercase()
+        };
+        if word(self) == "not" {
+            self.pos += 3;
+            self.skip_ws();
+        }
+        word(self) == "in"
+    }
+
     /// Reads a JSON-style double-quoted string at the cursor (which is on the `"`).
     pub fn quoted(&mut self) -> Result<String, FilterError> {
         let start = self.pos;

@@ -59,7 +59,7 @@ fn node(v: &Value, depth: usize) -> Result<Ir, FilterError> {
                     .map(|i| node(i, depth + 1))
                     .collect::<Result<Vec<_>, _>>()?;
                 if terms.is_empty() {
-                    return Ok(if and { Ir::All } else { Ir::not(Ir::All) });
+                    return Ok(if and { Ir::All } else { Ir::negate(Ir::All) });
                 }
                 return Ok(if and { Ir::and(terms) } else { Ir::or(terms) });
             }
@@ -126,7 +126,7 @@ fn condition(m: &Map<String, Value>) -> Result<Ir, FilterError> {
     };
     let value = literal(&field, ty, value)?;
     let cmp = Ir::Cmp { field, op, value };
-    Ok(if negated { Ir::not(cmp) } else { cmp })
+    Ok(if negated { Ir::negate(cmp) } else { cmp })
 }
 
 fn literal(field: &str, ty: FieldType, v: &Value) -> Result<Literal, FilterError> {

@@ -1,6 +1,18 @@
 //! The filter language (filter-language.md): text, structured and Logpush filters,
 //! one canonical IR, one compiled evaluator.
 //!
+//! Readings chosen where filter-language.md leaves room:
+//! - `!=` and `not in` are false when the field is missing or null, like every comparison;
+//!   for `user` they hold when at least one of identifier/email is present and none equals.
+//! - A bare number after an operator on a string field is a type error (`action < 5`);
+//!   quote it (`resourceId == "123"`). Qualifier values on string fields are always text.
+//! - Qualifier matches (`field:value`) glob with `*` even inside quotes; on string fields
+//!   they match strings only, on metadata also numbers and booleans by value.
+//! - `time:2026-01-01` (a bare date as a qualifier value) means that whole UTC day; `..*`
+//!   leaves a range end open; `<`/`>` with a date compare with its midnight.
+//! - Metadata keys after `metadata.` keep their case (JSON keys are case-sensitive).
+//! - `is:login,system` is any of the presets; `()` is the empty group (matches all).
+//!
 //! ```
 //! use trailsift::filter::Filter;
 //! use serde_json::json;
@@ -34,6 +46,20 @@ pub use ir::{Ir, Literal, Op, Preset};
 pub const MAX_QUERY_BYTES: usize = 256 * 1024;
 /// Deepest nesting of parentheses, negations and operators accepted.
 pub const MAX_DEPTH: usize = 64;
+
+/// Reads a time in any form of the filter language (RFC 3339 with offset, `2026-01-01`,
+/// epoch milliseconds, `now`, `now-7d`, ...) as UTC epoch milliseconds, resolving
+/// relative times against `now_ms`. A date is its midnight UTC.
+pub fn parse_time_arg(text: &str, now_ms: i64) -> Result<i64, FilterError> {
+    match parse::parse_time_literal(text.trim()) {
+        Some((Literal::Time(t), _)) => Ok(t),
+        Some((Literal::Now(off), _)) => Ok(now_ms.saturating_add(off)),
+        _ => Err(FilterError::new(
+            error::BAD_TIME,
+            format!("{text:?} is not a time: use RFC 3339, a date (2026-01-01), epoch milliseconds or now-7d"),
+        )),
+    }
+}
 
 /// A compiled filter: its canonical IR plus the precompiled evaluator (regexes, sets,
 /// networks, case-folded patterns).
@@ -77,8 +103,17 @@ impl Filter {
 
     /// Compiles IR (normalised first). Checks fields, types, regexes and depth.
     pub fn from_ir(ir: Ir) -> Result<Filter, FilterError> {
+        // Checked before and after normalising: normalising recurses, and flattening
+        // never deepens a tree.
+        if ir.deeper_than(MAX_DEPTH * 4) {
+            ir.dismantle();
+            return Err(FilterError::new(
+                error::TOO_DEEP,
+                format!("the filter nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
         let ir = ir.normalize();
-        if ir.depth() > MAX_DEPTH {
+        if ir.deeper_than(MAX_DEPTH) {
             return Err(FilterError::new(
                 error::TOO_DEEP,
                 format!("the filter nests deeper than {MAX_DEPTH} levels"),

@@ -122,16 +122,16 @@ impl Parser<'_> {
         }
         if self.at_keyword("not") {
             self.c.pos += 3;
-            return Ok(Ir::not(self.unary(depth + 1)?));
+            return Ok(Ir::negate(self.unary(depth + 1)?));
         }
         match (self.c.peek(), self.c.peek2()) {
             (Some('!'), next) if next != Some('=') => {
                 self.c.bump();
-                return Ok(Ir::not(self.unary(depth + 1)?));
+                return Ok(Ir::negate(self.unary(depth + 1)?));
             }
             (Some('-'), _) => {
                 self.c.bump();
-                return Ok(Ir::not(self.unary(depth + 1)?));
+                return Ok(Ir::negate(self.unary(depth + 1)?));
             }
             _ => {}
         }
@@ -192,6 +192,21 @@ impl Parser<'_> {
             self.c.skip_ws();
             if let Some(op) = self.operator() {
                 return self.comparison(name, name_span, op);
+            }
+            if fields::resolve(name).is_some() && (self.at_keyword("in") || self.at_keyword("not"))
+            {
+                let at = self.c.pos;
+                let mut probe = Cursor {
+                    src: self.c.src,
+                    pos: at,
+                };
+                if probe.at_keyword_in_after_not() {
+                    return Err(self.c.error(
+                        error::UNEXPECTED_TOKEN,
+                        "a set { ... } must follow in",
+                        (at, self.c.src.len().min(at + 6)),
+                    ));
+                }
             }
             self.c.pos = after_name;
         }

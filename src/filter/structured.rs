@@ -119,7 +119,7 @@ fn from_map(map: &Map<String, Value>) -> Result<Ir, FilterError> {
     ] {
         match map.get(key) {
             None | Some(Value::Null) | Some(Value::Bool(false)) => {}
-            Some(Value::Bool(true)) => terms.push(Ir::not(Ir::Preset { preset })),
+            Some(Value::Bool(true)) => terms.push(Ir::negate(Ir::Preset { preset })),
             Some(_) => return Err(shape(key, "true or false")),
         }
     }

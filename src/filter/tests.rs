@@ -125,4 +125,49 @@ fn errors() {
     err("\"a\\qb\"", error::BAD_ESCAPE);
     err("action in {}", error::EMPTY_SET);
     err("action:", error::EMPTY_VALUE);
+    err("action in CREATE", error::UNEXPECTED_TOKEN);
+    err("action not in CREATE", error::UNEXPECTED_TOKEN);
+    check("bob not zzz", false);
+}
+
+#[test]
+fn deep_ir_is_a_clean_error() {
+    let mut ir = Ir::Text { text: "x".into() };
+    for _ in 0..10_000 {
+        ir = Ir::Not { term: Box::new(ir) };
+    }
+    let e = Filter::from_ir(ir).unwrap_err();
+    assert_eq!(e.code, error::TOO_DEEP);
+    let deep_json = format!(
+        "{}{}{}",
+        "{\"kind\":\"not\",\"term\":".repeat(10_000),
+        "{\"kind\":\"all\"}",
+        "}".repeat(10_000)
+    );
+    assert_eq!(
+        Filter::from_ir_json(&deep_json).unwrap_err().code,
+        error::BAD_IR
+    );
+    let deep_logpush = format!(
+        "{{\"where\":{}{}{}}}",
+        "{\"and\":[".repeat(10_000),
+        "{}",
+        "]}".repeat(10_000)
+    );
+    assert!(Filter::from_logpush(&deep_logpush).is_err());
+}
+
+#[test]
+fn time_arguments() {
+    assert_eq!(parse_time_arg("2026-01-01", 0), Ok(1_767_225_600_000));
+    assert_eq!(
+        parse_time_arg("2026-01-01T02:00:00+02:00", 0),
+        Ok(1_767_225_600_000)
+    );
+    assert_eq!(parse_time_arg("1767225600000", 0), Ok(1_767_225_600_000));
+    assert_eq!(parse_time_arg("now-1d", 86_400_000), Ok(0));
+    assert_eq!(
+        parse_time_arg("yesterday", 0).unwrap_err().code,
+        error::BAD_TIME
+    );
 }

@@ -67,20 +67,15 @@ pub fn run(args: Args) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    let clock = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
     let now_ms = match &args.now {
-        None => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64),
-        Some(t) => match Filter::parse(&format!("time == {t}")) {
-            Ok(f) => match f.time_bounds(0).0 {
-                Some(ms) => ms,
-                None => {
-                    eprintln!("error: --now {t:?} must be an absolute time");
-                    return ExitCode::from(2);
-                }
-            },
+        None => clock,
+        Some(t) => match trailsift::filter::parse_time_arg(t, clock) {
+            Ok(ms) => ms,
             Err(e) => {
-                eprintln!("error: --now {t:?} is not a time: {}", e.message);
+                eprintln!("error[{}]: --now: {}", e.code, e.message);
                 return ExitCode::from(2);
             }
         },

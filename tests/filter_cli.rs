@@ -1,0 +1,173 @@
+//! `trailsift filter` end to end (built with `--features cli`).
+#![cfg(feature = "cli")]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn trailsift(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailsift"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn events() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/filter/events.ndjson"
+    ))
+    .unwrap()
+}
+
+fn ids(out: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["auditEventId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+const NOW: &[&str] = &["--now", "2026-02-01T00:00:00Z"];
+
+#[test]
+fn streams_matching_lines_unchanged() {
+    let input = events();
+    let (code, out, _) = trailsift(
+        &[
+            "filter",
+            "-q",
+            "-is:login time >= now-7d",
+            NOW[0],
+            NOW[1],
+            "-",
+        ],
+        &input,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(ids(&out), ["e4", "e8"]);
+    // The bytes are the original lines, not re-serialised JSON.
+    let original: Vec<&[u8]> = input
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let got: Vec<&[u8]> = out
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(got, [original[3], original[7]]);
+}
+
+#[test]
+fn counts_and_reads_gzip() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&events()).unwrap();
+    let gz = gz.finish().unwrap();
+    let (code, out, _) = trailsift(&["filter", "--count", "-q", "org:default"], &gz);
+    assert_eq!(code, 0);
+    assert_eq!(String::from_utf8_lossy(&out).trim(), "5");
+}
+
+#[test]
+fn no_match_is_success() {
+    let (code, out, _) = trailsift(&["filter", "-q", "action == \"NOPE\""], &events());
+    assert_eq!((code, out.len()), (0, 0));
+}
+
+#[test]
+fn bad_query_exits_2_with_caret() {
+    let (code, out, err) = trailsift(&["filter", "-q", "acton == \"CREATE\""], &events());
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("error[unknown_field]"), "{err}");
+    assert!(err.contains("did you mean \"action\""), "{err}");
+    assert!(err.contains("1 | acton == \"CREATE\"\n  | ^^^^^"), "{err}");
+}
+
+#[test]
+fn prints_compiled_forms() {
+    let (code, out, _) = trailsift(
+        &[
+            "filter",
+            "-q",
+            "action:CREATE,UPDATE",
+            "--print-query",
+            "--print-ir",
+        ],
+        b"",
+    );
+    assert_eq!(code, 0);
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains("action:\"CREATE\" or action:\"UPDATE\""),
+        "{text}"
+    );
+    assert!(text.contains("\"op\":\"like\""), "{text}");
+    let (code, out, _) = trailsift(
+        &["filter", "-q", "action in {\"A\" \"B\"}", "--to-logpush"],
+        b"",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out).trim(),
+        r#"{"where":{"key":"auditAction","operator":"in","value":["A","B"]}}"#
+    );
+    let (code, _, err) = trailsift(&["filter", "-q", "ip:10.0.0.0/8", "--to-logpush"], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("CIDR"), "{err}");
+}
+
+#[test]
+fn structured_and_logpush_files() {
+    let dir = std::env::temp_dir().join(format!("trailsift-filter-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = dir.join("form.json");
+    std::fs::write(&s, r#"{"users": ["carol"], "excludeLoginEvents": true}"#).unwrap();
+    let l = dir.join("logpush.json");
+    std::fs::write(
+        &l,
+        r#"{"where": {"key": "auditModule", "operator": "eq", "value": "CORE"}}"#,
+    )
+    .unwrap();
+    let (code, out, _) = trailsift(&["filter", "--structured", s.to_str().unwrap()], &events());
+    assert_eq!((code, ids(&out)), (0, vec!["e5".to_string()]));
+    let (code, out, _) = trailsift(
+        &["filter", "-q", "is:login", "--logpush", l.to_str().unwrap()],
+        &events(),
+    );
+    assert_eq!(
+        (code, ids(&out)),
+        (0, vec!["e6".to_string(), "e7".to_string()])
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn explain_reports_terms() {
+    let (code, out, _) = trailsift(
+        &["filter", "--explain", "-q", "action:create -is:system"],
+        &events(),
+    );
+    assert_eq!(code, 0);
+    let first: serde_json::Value =
+        serde_json::from_slice(out.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["matched"], true);
+    assert_eq!(first["terms"][0]["term"], "action:\"create\"");
+    assert_eq!(first["terms"][1]["term"], "is:system");
+    assert_eq!(first["terms"][1]["matched"], false);
+}
