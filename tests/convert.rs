@@ -794,6 +794,21 @@ mod converter {
         assert_eq!(out, "{\"id\":\"a\"}\n");
     }
 
+    /// Regression: a body whose format is only known at its end (one HEC envelope without
+    /// a newline) was dropped when the held bytes were replayed.
+    #[test]
+    fn format_known_only_at_the_end() {
+        let (out, errs) = run(
+            None,
+            None,
+            b"{\"event\":{\"id\":\"h\"}}",
+            Format::Ndjson,
+            false,
+        );
+        assert_eq!(out, "{\"id\":\"h\"}\n");
+        assert!(errs.is_empty());
+    }
+
     #[test]
     fn gzip_ndjson_through_the_fast_path() {
         let gz = gzip::compress(b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n");

@@ -218,7 +218,12 @@ impl<W: Write> Converter<W> {
                 Some(f) => Input::new(Some(f), opts.clone()).unwrap_or_else(|_| detecting(opts)),
                 None => detecting(opts),
             };
-            return self.feed(&held, end, errors);
+            self.feed(&held, false, errors)?;
+            return if end {
+                self.feed(&[], true, errors)
+            } else {
+                Ok(())
+            };
         }
         let mut sink = Sink {
             writer: &mut self.writer,
@@ -232,10 +237,9 @@ impl<W: Write> Converter<W> {
         match &mut self.input {
             Input::Sniff { .. } => {}
             Input::Items { reader, scratch } => {
+                reader.push(chunk, scratch);
                 if end {
                     reader.finish(scratch);
-                } else {
-                    reader.push(chunk, scratch);
                 }
                 for item in scratch.drain(..) {
                     sink.item(item);

@@ -390,20 +390,16 @@ fn report(e: &ReadError, n: u64) {
     }
 }
 
-/// "Now" for relative times: `--now` (any absolute time form the filter syntax takes) or
-/// the clock.
+/// "Now" for relative times: the clock, or `--now` (any time form; now-1h is relative to
+/// the clock), read as `trailsift filter` reads it.
 fn now_ms(now: Option<&str>) -> Result<i64, String> {
+    let clock = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
     match now {
-        None => Ok(SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)),
-        Some(t) => match Filter::parse(&format!("time == {t}")) {
-            Ok(f) => f
-                .time_bounds(0)
-                .0
-                .ok_or_else(|| format!("--now {t:?} must be an absolute time")),
-            Err(e) => Err(format!("--now {t:?} is not a time: {}", e.message)),
-        },
+        None => Ok(clock),
+        Some(t) => trailsift::filter::parse_time_arg(t, clock)
+            .map_err(|e| format!("--now: {} [{}]", e.message, e.code)),
     }
 }
 
