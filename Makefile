@@ -8,7 +8,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 .PHONY: dev test setup lint test-rust check-wasm bench fuzz cli pkg test-js bench-js worker test-edge bench-edge www test-e2e
 
 ## Set up everything missing and run the main job.
-dev: setup-dev cli
+dev: setup-dev cli www
 	scripts/dev.sh
 
 ## Set up everything missing and run every test of the project.
