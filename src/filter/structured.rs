@@ -321,7 +321,8 @@ mod tests {
     fn empty_and_defaults() {
         assert_eq!(from_form(json!({})), Some(json!({})));
         assert_eq!(from_query(""), Some(json!({})));
-        let s = json!({"users": [], "actions": null, "excludeLoginEvents": false, "modules": ["CORE"]});
+        let s =
+            json!({"users": [], "actions": null, "excludeLoginEvents": false, "modules": ["CORE"]});
         assert_eq!(from_form(s), Some(json!({"modules": ["CORE"]})));
     }
 

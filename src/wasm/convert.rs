@@ -8,9 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{fail, to_js, Error, Input, Result};
 use crate::convert::write::HecOptions;
-use crate::convert::{
-    gzip, Format, Item, ReadError, ReadOptions, Reader, WriteOptions, Writer,
-};
+use crate::convert::{gzip, Format, Item, ReadError, ReadOptions, Reader, WriteOptions, Writer};
 
 /// Bytes of the input looked at to detect its format.
 const DETECT_BYTES: usize = 256 * 1024;

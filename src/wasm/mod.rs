@@ -218,7 +218,8 @@ pub fn validate(
         vocabulary: opts.vocabulary,
         ..Default::default()
     });
-    let mut reader = crate::convert::Reader::detecting(None, crate::convert::ReadOptions::default());
+    let mut reader =
+        crate::convert::Reader::detecting(None, crate::convert::ReadOptions::default());
     let mut items = Vec::new();
     let mut take = |items: &mut Vec<crate::convert::Item>| {
         for item in items.drain(..) {
