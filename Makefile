@@ -29,12 +29,14 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy --all-targets --features cli -- -D warnings
+	$(CARGO) clippy --lib --target wasm32-unknown-unknown --features wasm -- -D warnings
 
 test-rust:
 	$(CARGO) test --features cli
 
 check-wasm:
 	$(CARGO) check --target wasm32-unknown-unknown --lib
+	$(CARGO) check --target wasm32-unknown-unknown --lib --features wasm
 
 ## The Cloudflare Worker (build/index.js + build/index_bg.wasm).
 worker:

@@ -610,6 +610,30 @@ auditAction,auditHttpRequestInfo.requestMethod,auditHttpRequestInfo.clientIP,aud
     }
 
     #[test]
+    fn an_event_larger_than_the_byte_limit_goes_alone() {
+        let big = json!({"auditEventId": "big", "auditEventTime": 5, "pad": "x".repeat(3000)});
+        let limits = BatchLimits {
+            max_bytes: 1000,
+            max_events: 100,
+        };
+        let mut b = Batcher::new(Format::Ndjson, WriteOptions::default(), limits);
+        let mut batches = Vec::new();
+        for e in [ev("a", 1), big.clone(), ev("c", 9)] {
+            batches.extend(b.push(&e).unwrap());
+        }
+        batches.extend(b.finish().unwrap());
+        assert_eq!(
+            batches.iter().map(|b| b.count).collect::<Vec<_>>(),
+            [1, 1, 1]
+        );
+        assert_eq!(batches[1].min_time_ms, Some(5));
+        assert_eq!(
+            batches[1].file_name("p/", 7, Format::Json, false),
+            "p/5_5_7.json"
+        );
+    }
+
+    #[test]
     fn stream_file_names() {
         assert_eq!(
             stream_file_name("audit/acct/", 1, 2, 3, Format::Json, false),
@@ -690,6 +714,39 @@ mod csv_reading {
             items[0].as_ref().unwrap().value,
             json!({"auditEventId": "a", "auditAction": "CREATE"})
         );
+    }
+}
+
+mod records_iterator {
+    use super::*;
+    use trailsift::convert::Records;
+
+    /// Hands out its bytes three at a time, then fails.
+    struct Flaky(Vec<u8>, usize);
+
+    impl std::io::Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.1 >= self.0.len() {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            let n = buf.len().min(3).min(self.0.len() - self.1);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn records_then_an_io_error() {
+        let reader = Reader::detecting(None, ReadOptions::default());
+        let items: Vec<Item> = Records::new(
+            reader,
+            Flaky(b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n".to_vec(), 0),
+        )
+        .collect();
+        let (ok, bad) = summary(&items);
+        assert_eq!(ok.len(), 2);
+        assert_eq!(bad, vec![("io", 2, 3, 22)]);
     }
 }
 

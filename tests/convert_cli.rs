@@ -20,7 +20,8 @@ fn trailsift(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
+    // A command that fails early may not read its input.
+    let _ = input.write_all(stdin);
     drop(input);
     let out = child.wait_with_output().unwrap();
     (
@@ -156,4 +157,142 @@ fn usage_errors() {
     let (code, _, err) = trailsift(&["convert"], b"");
     assert_eq!(code, 2);
     assert!(err.contains("--to"), "{err}");
+}
+
+/// With --threads, large plain NDJSON is split among threads; the output and the reported errors must be
+/// those of the one-thread converter.
+#[test]
+fn threaded_conversion_equals_the_sequential_converter() {
+    use trailsift::convert::{Converter, Format, ReadOptions, WriteOptions, Writer};
+    let mut input = Vec::new();
+    for i in 0..60_000u32 {
+        match i % 5000 {
+            17 => input.extend_from_slice(b"{broken\n"),
+            18 => input.extend_from_slice(b"\r\n\n"),
+            19 => input.extend_from_slice(b"[1]\n"),
+            _ => input.extend(
+                format!(
+                    "{{\"auditEventId\":\"e{i}\",\"auditEventTime\":{},\"auditAction\":\"CREATE\",\"n\":{{\"k\":{i}}}}}\n",
+                    1_763_719_530_123u64 + u64::from(i)
+                )
+                .bytes(),
+            ),
+        }
+        if i == 30_000 {
+            // A line far over the limit, longer than the pieces the input is cut into.
+            input.extend(std::iter::repeat_n(b'x', 9 << 20));
+            input.push(b'\n');
+        }
+    }
+    input.extend_from_slice(b"{\"auditEventId\":\"last\"}");
+    let dir = std::env::temp_dir().join(format!("trailsift-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("in.ndjson");
+    std::fs::write(&path, &input).unwrap();
+    for to in [Format::Csv, Format::Json, Format::Ndjson] {
+        let opts = ReadOptions {
+            max_record_bytes: 1 << 20,
+            keep_raw: false,
+            ..ReadOptions::default()
+        };
+        let writer = Writer::new(to, WriteOptions::default(), Vec::new());
+        let mut conv = Converter::new(Some(Format::Ndjson), None, opts, writer).unwrap();
+        let mut errors = Vec::new();
+        for c in input.chunks(1 << 16) {
+            conv.push(c, &mut errors).unwrap();
+        }
+        let expected = conv.finish(&mut errors).unwrap();
+        let (code, out, err) =
+            trailsift(&["convert", "--to", to.name(), path.to_str().unwrap()], b"");
+        assert_eq!(code, 1);
+        assert!(
+            out == expected,
+            "{to}: output differs ({} vs {} bytes)",
+            out.len(),
+            expected.len()
+        );
+        let expected_errors: Vec<String> = errors
+            .iter()
+            .take(50)
+            .map(|e| {
+                format!(
+                    "trailsift convert: line {}, byte {}, record {}: {} [{}]",
+                    e.line, e.byte, e.index, e.message, e.code
+                )
+            })
+            .collect();
+        let got: Vec<&str> = err.lines().filter(|l| l.contains(", record ")).collect();
+        assert_eq!(got, expected_errors, "{to}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn filter_selects_events_on_every_path() {
+    let input = fixture("input.ndjson");
+    let input = input.to_str().unwrap();
+    // NDJSON fast path, JSON via detection from stdin, CSV input.
+    let (code, out, err) = trailsift(
+        &[
+            "convert",
+            "--to",
+            "csv",
+            "--columns",
+            "auditEventId",
+            "--filter",
+            "action:CREATE,UPDATE",
+            input,
+        ],
+        b"",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, b"auditEventId\r\nev-0001\r\nev-0004\r\n");
+    let json = std::fs::read(fixture("output.json")).unwrap();
+    let (code, out, _) = trailsift(
+        &[
+            "convert",
+            "--to",
+            "ndjson",
+            "--filter",
+            "resource.type == \"SERVICE\" or action == \"START\"",
+        ],
+        &json,
+    );
+    assert_eq!(code, 0);
+    let ids: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["auditEventId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["ev-0002", "ev-0003"]);
+    let csv = std::fs::read(fixture("output.all-columns.unsafe.csv")).unwrap();
+    let (code, out, _) = trailsift(
+        &[
+            "convert",
+            "--from",
+            "csv",
+            "--to",
+            "csv",
+            "--columns",
+            "auditEventId",
+            "--filter",
+            "time >= now-2s",
+            "--now",
+            "2025-11-21T10:05:34Z",
+        ],
+        &csv,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, b"auditEventId\r\nev-0003\r\nev-0004\r\n");
+    let (code, _, err) = trailsift(
+        &["convert", "--to", "json", "--filter", "action ==", input],
+        b"",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains('^'), "{err}");
 }

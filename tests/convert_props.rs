@@ -125,11 +125,16 @@ proptest! {
     }
 }
 
-/// The converter's NDJSON fast path (borrowed nodes, no `Value`) writes the same bytes and
+/// The converter's NDJSON and JSON fast path (borrowed nodes, no `Value`) writes the same bytes and
 /// reports the same errors as reading records and writing their values.
-fn slow_and_fast(input: &[u8], to: Format, cuts: &[usize]) -> Result<(), TestCaseError> {
+fn slow_and_fast(
+    from: Option<Format>,
+    input: &[u8],
+    to: Format,
+    cuts: &[usize],
+) -> Result<(), TestCaseError> {
     use trailsift::convert::{Converter, WriteOptions, Writer};
-    let items = read_all(Some(Format::Ndjson), None, input, small_limits());
+    let items = read_all(from, None, input, small_limits());
     let mut slow = Writer::new(to, WriteOptions::default(), Vec::new());
     let mut slow_errors = Vec::new();
     for item in items {
@@ -140,7 +145,7 @@ fn slow_and_fast(input: &[u8], to: Format, cuts: &[usize]) -> Result<(), TestCas
     }
     let slow = slow.finish().unwrap();
     let writer = Writer::new(to, WriteOptions::default(), Vec::new());
-    let mut conv = Converter::new(Some(Format::Ndjson), None, small_limits(), writer).unwrap();
+    let mut conv = Converter::new(from, None, small_limits(), writer).unwrap();
     let mut errors = Vec::new();
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
     points.sort_unstable();
@@ -183,7 +188,17 @@ proptest! {
     fn converter_fast_path_equals_values(input in event_lines(), cuts in prop::collection::vec(any::<usize>(), 0..6), gz in any::<bool>()) {
         let input = if gz { gzip::compress(&input) } else { input };
         for to in [Format::Csv, Format::Json, Format::Ndjson, Format::Sumo] {
-            slow_and_fast(&input, to, &cuts)?;
+            slow_and_fast(Some(Format::Ndjson), &input, to, &cuts)?;
+            slow_and_fast(None, &input, to, &cuts)?;
+        }
+    }
+
+    #[test]
+    fn converter_fast_path_equals_values_for_json(input in input_strategy(Format::Json), cuts in prop::collection::vec(any::<usize>(), 0..6), gz in any::<bool>()) {
+        let input = if gz { gzip::compress(&input) } else { input };
+        for to in [Format::Csv, Format::Json, Format::Ndjson] {
+            slow_and_fast(Some(Format::Json), &input, to, &cuts)?;
+            slow_and_fast(None, &input, to, &cuts)?;
         }
     }
 }

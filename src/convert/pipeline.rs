@@ -1,6 +1,6 @@
 //! Push-based conversion: a reader, an optional event predicate and a writer in one.
 //!
-//! NDJSON input (plain or gzip) takes a fast path: each line is parsed into a borrowed
+//! NDJSON and JSON input (plain or gzip) takes a fast path: each record is parsed into a borrowed
 //! [`Node`] and written from it, with no `serde_json::Value` built; the output bytes and the
 //! errors are the same as reading records and writing their values.
 
@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use super::gzip::{GzipDecoder, GzipError};
 use super::node::Node;
-use super::read::ndjson::{LineEvent, NdjsonReader};
-use super::read::{json, json_error};
+use super::read::json::{self, JsonReader};
+use super::read::ndjson::NdjsonReader;
+use super::read::{json_error, RawEvent};
 use super::write::Writer;
 use super::{is_gzip, ErrorCode, Format, Item, ReadError, ReadOptions, Reader};
 
@@ -19,17 +20,81 @@ use super::{is_gzip, ErrorCode, Format, Item, ReadError, ReadOptions, Reader};
 /// line's bytes.
 pub type Predicate = Box<dyn FnMut(&Value) -> bool>;
 
+/// The readers that hand over unparsed records.
+enum Splitter {
+    Lines(Box<NdjsonReader>),
+    Elems(Box<JsonReader>),
+}
+
+impl Splitter {
+    fn push(&mut self, chunk: &[u8], out: &mut dyn FnMut(RawEvent)) {
+        match self {
+            Splitter::Lines(r) => r.push_with(chunk, out),
+            Splitter::Elems(r) => r.push_with(chunk, out),
+        }
+    }
+
+    fn finish(&mut self, out: &mut dyn FnMut(RawEvent)) {
+        match self {
+            Splitter::Lines(r) => r.finish_with(out),
+            Splitter::Elems(r) => r.finish_with(out),
+        }
+    }
+
+    fn position(&self) -> (u64, u64, u64) {
+        match self {
+            Splitter::Lines(r) => r.position(),
+            Splitter::Elems(r) => r.position(),
+        }
+    }
+}
+
 enum Input {
     Lines {
         gzip_decided: bool,
         head: Vec<u8>,
         gzip: Option<Box<GzipDecoder>>,
-        lines: Box<NdjsonReader>,
+        lines: Splitter,
     },
     Items {
         reader: Box<Reader>,
         scratch: Vec<Item>,
     },
+    /// Format unknown: the first bytes are held until they tell it.
+    Sniff { held: Vec<u8>, opts: ReadOptions },
+}
+
+/// Bytes held to detect the format before choosing JSON (as the reader does).
+const SNIFF_LIMIT: usize = 64 * 1024;
+
+impl Input {
+    /// The input for a known format (`None`: detect it from the content).
+    fn new(format: Option<Format>, opts: ReadOptions) -> Result<Input, ReadError> {
+        let splitter = match format {
+            Some(Format::Ndjson) => {
+                Splitter::Lines(Box::new(NdjsonReader::new(opts, json::identity)))
+            }
+            Some(Format::Json) => Splitter::Elems(Box::new(JsonReader::new(opts, json::identity))),
+            Some(f) => {
+                return Ok(Input::Items {
+                    reader: Box::new(Reader::new(f, opts)?),
+                    scratch: Vec::new(),
+                })
+            }
+            None => {
+                return Ok(Input::Sniff {
+                    held: Vec::new(),
+                    opts,
+                })
+            }
+        };
+        Ok(Input::Lines {
+            gzip_decided: false,
+            head: Vec::new(),
+            gzip: None,
+            lines: splitter,
+        })
+    }
 }
 
 /// Converts pushed chunks into a [`Writer`]; bad records are appended to the caller's
@@ -54,23 +119,7 @@ impl<W: Write> Converter<W> {
         writer: Writer<W>,
     ) -> Result<Self, ReadError> {
         let format = format.or_else(|| name.and_then(|n| Format::from_file_name(n).0));
-        let input = if format == Some(Format::Ndjson) {
-            Input::Lines {
-                gzip_decided: false,
-                head: Vec::new(),
-                gzip: None,
-                lines: Box::new(NdjsonReader::new(opts, json::identity)),
-            }
-        } else {
-            let reader = match format {
-                Some(f) => Reader::new(f, opts)?,
-                None => Reader::detecting(name, opts),
-            };
-            Input::Items {
-                reader: Box::new(reader),
-                scratch: Vec::new(),
-            }
-        };
+        let input = Input::new(format, opts)?;
         Ok(Converter {
             input,
             writer,
@@ -93,6 +142,20 @@ impl<W: Write> Converter<W> {
         self
     }
 
+    /// NDJSON: the input is a piece of a larger one that starts at 1-based `line` and
+    /// byte offset `byte` (whole lines), so that positions are those of the whole input;
+    /// record numbers still count from 0. For splitting one input among threads.
+    pub fn start_at(mut self, line: u64, byte: u64) -> Self {
+        if let Input::Lines {
+            lines: Splitter::Lines(lines),
+            ..
+        } = &mut self.input
+        {
+            lines.start_at(line, byte);
+        }
+        self
+    }
+
     /// Events read so far (good records, written or filtered out).
     pub fn events_read(&self) -> u64 {
         self.read
@@ -112,6 +175,13 @@ impl<W: Write> Converter<W> {
         self.feed(chunk, false, errors)
     }
 
+    /// Ends the input and the output without giving the output up (see
+    /// [`writer_mut`](Self::writer_mut)).
+    pub fn end(&mut self, errors: &mut Vec<ReadError>) -> io::Result<()> {
+        self.feed(&[], true, errors)?;
+        self.writer.end()
+    }
+
     /// Ends the input and the output; gives the output back.
     pub fn finish(mut self, errors: &mut Vec<ReadError>) -> io::Result<W> {
         self.feed(&[], true, errors)?;
@@ -121,6 +191,34 @@ impl<W: Write> Converter<W> {
     fn feed(&mut self, chunk: &[u8], end: bool, errors: &mut Vec<ReadError>) -> io::Result<()> {
         if self.stopped {
             return Ok(());
+        }
+        if let Input::Sniff { held, opts } = &mut self.input {
+            held.extend_from_slice(chunk);
+            let format = if held.first() == Some(&0x1f) && (held.len() >= 2 || end) {
+                // Gzip (or not): the reader finds out and detects what is inside.
+                None
+            } else if held.len() < 2 && !end {
+                return Ok(());
+            } else {
+                match Format::detect(held, end) {
+                    Some(f) => Some(f),
+                    None if held.len() > SNIFF_LIMIT => Some(Format::Json),
+                    None if end => None,
+                    None => return Ok(()),
+                }
+            };
+            let held = std::mem::take(held);
+            let opts = opts.clone();
+            let detecting = |opts| Input::Items {
+                reader: Box::new(Reader::detecting(None, opts)),
+                scratch: Vec::new(),
+            };
+            // Detection never names an unreadable format; fall back to the reader anyway.
+            self.input = match format {
+                Some(f) => Input::new(Some(f), opts.clone()).unwrap_or_else(|_| detecting(opts)),
+                None => detecting(opts),
+            };
+            return self.feed(&held, end, errors);
         }
         let mut sink = Sink {
             writer: &mut self.writer,
@@ -132,6 +230,7 @@ impl<W: Write> Converter<W> {
             io: None,
         };
         match &mut self.input {
+            Input::Sniff { .. } => {}
             Input::Items { reader, scratch } => {
                 if end {
                     reader.finish(scratch);
@@ -162,15 +261,15 @@ impl<W: Write> Converter<W> {
                     held = std::mem::take(head);
                     data = &held;
                 }
-                let mut on_line = |ev: LineEvent| sink.line(ev);
+                let mut on_line = |ev: RawEvent| sink.raw(ev);
                 match gzip {
                     None => {
-                        lines.push_with(data, &mut on_line);
+                        lines.push(data, &mut on_line);
                     }
                     Some(gz) => {
-                        let mut r = gz.push(data, &mut |b| lines.push_with(b, &mut on_line));
+                        let mut r = gz.push(data, &mut |b| lines.push(b, &mut on_line));
                         if end && r.is_ok() {
-                            r = gz.finish(&mut |b| lines.push_with(b, &mut on_line));
+                            r = gz.finish(&mut |b| lines.push(b, &mut on_line));
                         }
                         if let Err(e) = r {
                             let (index, line, byte) = lines.position();
@@ -178,14 +277,14 @@ impl<W: Write> Converter<W> {
                                 GzipError::Bad(m) => (ErrorCode::BadGzip, m),
                                 GzipError::Truncated(m) => (ErrorCode::Truncated, m),
                             };
-                            on_line(LineEvent::Error(ReadError::new(
+                            on_line(RawEvent::Error(ReadError::new(
                                 code, message, index, line, byte,
                             )));
                         }
                     }
                 }
                 if end {
-                    lines.finish_with(&mut on_line);
+                    lines.finish(&mut on_line);
                 }
             }
         }
@@ -238,36 +337,37 @@ impl<W: Write> Sink<'_, W> {
         }
     }
 
-    fn line(&mut self, ev: LineEvent) {
+    fn raw(&mut self, ev: RawEvent) {
         if *self.stopped || self.io.is_some() {
             return;
         }
-        let (bytes, index, line, byte, at_end) = match ev {
-            LineEvent::Error(e) => return self.error(e),
-            LineEvent::Line {
+        let (bytes, index, line, column, byte, at_end) = match ev {
+            RawEvent::Error(e) => return self.error(e),
+            RawEvent::Record {
                 bytes,
                 index,
                 line,
+                column,
                 byte,
                 at_end,
-            } => (bytes, index, line, byte, at_end),
+            } => (bytes, index, line, column, byte, at_end),
         };
-        // Parsing the bytes checks the UTF-8 of every string; only a line that fails is
-        // checked whole, so that its error is the one the reader gives.
-        let node = match Node::parse_slice(bytes) {
-            Ok(node) => node,
-            Err(e) => {
-                return self.error(match std::str::from_utf8(bytes) {
-                    Err(u) => ReadError::new(
-                        ErrorCode::BadUtf8,
-                        format!("invalid UTF-8 at byte {}", byte + u.valid_up_to() as u64),
-                        index,
-                        line,
-                        byte,
-                    ),
-                    Ok(_) => json_error(&e, index, line, 1, byte, at_end),
-                })
+        // One UTF-8 check of the whole record is cheaper than serde_json's per string.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(u) => {
+                return self.error(ReadError::new(
+                    ErrorCode::BadUtf8,
+                    format!("invalid UTF-8 at byte {}", byte + u.valid_up_to() as u64),
+                    index,
+                    line,
+                    byte,
+                ))
             }
+        };
+        let node = match Node::parse(text) {
+            Ok(node) => node,
+            Err(e) => return self.error(json_error(&e, index, line, column, byte, at_end)),
         };
         if !node.is_object() {
             let kind = match node {

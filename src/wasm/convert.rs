@@ -6,7 +6,7 @@ use flate2::write::GzEncoder;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::{fail, to_js, Error, Input, Result};
+use super::{fail, read_required, to_js, Error, Input, Result};
 use crate::convert::write::HecOptions;
 use crate::convert::{gzip, Format, Item, ReadError, ReadOptions, Reader, WriteOptions, Writer};
 
@@ -155,9 +155,8 @@ impl ConvertStream {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
     ) -> Result<ConvertStream> {
-        // `onError` is a function, which serde cannot read: take it out first.
+        // `onError` is a function: JSON.stringify leaves it out of what serde reads.
         let mut on_error = None;
-        let mut options = options;
         if options.is_object() {
             let callback = js_sys::Reflect::get(&options, &"onError".into())?;
             if !callback.is_undefined() {
@@ -165,21 +164,17 @@ impl ConvertStream {
                     Ok(f) => on_error = Some(f),
                     Err(_) => return fail("bad_option", "onError must be a function"),
                 }
-                let copy = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
-                js_sys::Reflect::delete_property(&copy, &"onError".into())?;
-                options = copy.into();
             }
         }
-        if options.is_undefined() || options.is_null() {
-            return fail("bad_option", "convert options need at least `to`");
-        }
-        let opts: ConvertOptions = serde_wasm_bindgen::from_value(options)
-            .or_else(|e| fail("bad_option", format!("convert options: {e}")))?;
+        let opts: ConvertOptions = read_required(&options, "convert options")?;
         let to = format(&opts.to, "to")?;
+        let read = ReadOptions {
+            keep_raw: false,
+            ..ReadOptions::default()
+        };
         let reader = match &opts.from {
-            Some(name) => Reader::new(format(name, "from")?, ReadOptions::default())
-                .map_err(|e| record_error(&e))?,
-            None => Reader::detecting(None, ReadOptions::default()),
+            Some(name) => Reader::new(format(name, "from")?, read).map_err(|e| record_error(&e))?,
+            None => Reader::detecting(None, read),
         };
         let mut write = WriteOptions {
             columns: opts.columns,
@@ -265,7 +260,7 @@ impl ConvertStream {
 
 /// Converts a whole input (any readable format, gzip detected) to another format. The
 /// result is a string when the input was and the output is not gzip, else a Uint8Array.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "string | Uint8Array")]
 pub fn convert(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,

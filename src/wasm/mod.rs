@@ -15,6 +15,12 @@ mod convert;
 mod filter;
 mod types;
 
+// Parsing events allocates many small strings and maps; talc does that markedly faster
+// than the default dlmalloc on wasm32 (see BENCHMARKS.md, "npm package").
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[wasm_bindgen(module = "/src/wasm/package/filter-error.js")]
 extern "C" {
     type FilterError;
@@ -146,20 +152,47 @@ impl Input {
     }
 }
 
-/// Options objects: `undefined`/`null` give the defaults; unknown keys are an error.
+/// Options objects: `undefined`/`null` give the defaults.
 fn read_options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Result<T> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
-    serde_wasm_bindgen::from_value(value.clone())
-        .or_else(|e| fail("bad_option", format!("{what}: {e}")))
+    read_required(value, what)
 }
 
-/// JSON text of a JS value, as `JSON.stringify` writes it.
+/// An options object, through `JSON.stringify` and serde_json (smaller than a second
+/// deserializer in the bundle); the structs deny unknown keys, so typos are errors.
+fn read_required<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T> {
+    if !value.is_object() || Array::is_array(value) {
+        return fail("bad_option", format!("{what} must be an object"));
+    }
+    let json = stringify(value)?;
+    serde_json::from_str(&json).or_else(|e| {
+        let message = e.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        fail("bad_option", format!("{what}: {message}"))
+    })
+}
+
+/// JSON text of a JS value, as `JSON.stringify` writes it. Its own failures (a cycle, a
+/// BigInt, nesting deeper than the JS stack) become `bad_input` errors.
 fn stringify(value: &JsValue) -> Result<String> {
-    let text = JSON::stringify(value)?;
-    text.as_string()
-        .map_or_else(|| fail("bad_input", "the value has no JSON form"), Ok)
+    match JSON::stringify(value) {
+        Ok(text) => match text.as_string() {
+            Some(text) => Ok(text),
+            None => fail("bad_input", "the value has no JSON form"),
+        },
+        Err(e) => {
+            let why = js_sys::Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_default();
+            fail(
+                "bad_input",
+                format!("the value cannot be written as JSON: {why}"),
+            )
+        }
+    }
 }
 
 /// A JS value from JSON text the core wrote.
@@ -207,7 +240,7 @@ const SLICE: usize = 1 << 20;
 /// report of formats.md §1.
 #[wasm_bindgen]
 pub fn validate(
-    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | AuditEvent | AuditEvent[]")]
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object | object[]")]
     input: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "ValidateOptions")] options: JsValue,
 ) -> Result<ValidationReport> {

@@ -106,7 +106,7 @@ export interface CompileOptions {
 }
 
 /** The filter IR as canonical JSON (filter-language.md §6). */
-export type FilterIR = { [key: string]: unknown } | unknown[] | string | boolean;
+export interface FilterIR { kind: string; [key: string]: unknown }
 
 /** Why a filter did or did not match an event: every leaf term in print order. */
 export interface Explanation {

@@ -123,7 +123,7 @@ test('compileFilter: FilterError with code, span, line, column and a caret rende
 });
 
 test('toQuery round-trips, toIR is JSON, toLogpush exports or names what it cannot', () => {
-  const f = ts.compileFilter('action:CREATE and resourceType == "SECRET"');
+  const f = ts.compileFilter('action == "CREATE" and resourceType == "SECRET"');
   const again = ts.compileFilter(f.toQuery());
   assert.deepEqual(again.toIR(), f.toIR());
   assert.equal(typeof f.toIR(), 'object');

@@ -31,9 +31,12 @@ const cases = {
     assert.equal(r.valid, 0);
     assert.match(r.rejected[0].errors[0].code, /too_deep|bad_json/);
   },
-  'validate: an event object nested 5,000 deep': () => {
-    const r = ts.validate({ ...good, auditEventMetadata: deepObject(5000) });
+  'validate: event objects nested 200 and 100,000 deep': () => {
+    const r = ts.validate({ ...good, auditEventMetadata: deepObject(200) });
     assert.equal(r.valid, 0);
+    assert.equal(r.rejected[0].errors[0].code, 'too_deep');
+    // Deeper than JSON.stringify itself can go: its failure is a TrailsiftError.
+    assert.throws(() => ts.validate({ ...good, auditEventMetadata: deepObject(100000) }), (e) => e instanceof ts.TrailsiftError && e.code === 'bad_input');
   },
   'validate: a 10 MB line': () => {
     const big = { ...good, auditEventMetadata: { blob: 'x'.repeat(10 << 20) } };
@@ -103,8 +106,9 @@ const cases = {
     assert.throws(() => ts.compileFilter('', { now: {} }), (e) => e.code === 'bad_option');
     const cyclic = {};
     cyclic.self = cyclic;
-    assert.throws(() => ts.validate(cyclic));
-    assert.throws(() => ts.compileFilter('').matches(cyclic));
+    assert.throws(() => ts.validate(cyclic), (e) => e.code === 'bad_input');
+    assert.throws(() => ts.compileFilter('').matches(cyclic), (e) => e.code === 'bad_input');
+    assert.throws(() => ts.validate({ big: 1n }), (e) => e.code === 'bad_input');
   },
 };
 

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PKG } from './helpers.mjs';
+import { PKG, ROOT } from './helpers.mjs';
 
 const npm = (args, cwd) =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
@@ -45,4 +45,19 @@ test('npm pack + npm install into a fresh project; import and require both work'
   writeFileSync(join(dir, 'cjs.cjs'), body("const ts = require('trailsift');"));
   assert.equal(execFileSync(process.execPath, ['esm.mjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'ok');
   assert.equal(execFileSync(process.execPath, ['cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'ok');
+});
+
+test('the TypeScript declarations type a consumer under tsc --strict and reject wrong calls', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'trailsift-types-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  npm(['pack', PKG, '--pack-destination', dir], dir);
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'ts-consumer', private: true, type: 'module' }));
+  npm(['install', `./${tarball}`, 'typescript@5'], dir);
+  for (const f of ['consumer.mts', 'tsconfig.json']) copyFileSync(join(ROOT, 'tests', 'js', 'types', f), join(dir, f));
+  try {
+    execFileSync(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
+  } catch (e) {
+    assert.fail(`tsc failed:\n${e.stdout}${e.stderr}`);
+  }
 });

@@ -4,6 +4,9 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use trailsift::filter::Filter;
 
 use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
 use trailsift::convert::{
@@ -51,6 +54,18 @@ pub struct Options {
     /// Gzip the output (also implied by an output name ending in .gz).
     #[arg(long)]
     gzip: bool,
+    /// Convert only the events that match this filter (the `trailsift filter` syntax).
+    #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
+    filter: Option<String>,
+    /// The moment relative times in --filter (now-7d) refer to; any time form.
+    /// Default: the clock.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Plain NDJSON into CSV, JSON or NDJSON: convert on this many threads (pieces of
+    /// whole lines, output in input order). Helps on an idle multi-core machine; costs
+    /// about 10 MB of memory per thread.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    threads: usize,
     /// Stop at the first bad record instead of reporting it and going on.
     #[arg(long)]
     stop_on_error: bool,
@@ -189,6 +204,7 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         columns,
         csv_safety: !args.no_csv_safety,
         hec: hec_options(&args)?,
+        ..WriteOptions::default()
     };
 
     let file: Box<dyn Write> = if args.output == "-" {
@@ -205,18 +221,97 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     } else {
         Sink::Plain(file)
     };
-    let writer = Writer::new(to, write_opts, sink);
+    let filter = match &args.filter {
+        Some(q) => Some((
+            Filter::parse(q).map_err(|e| format!("--filter:\n{}", e.render(q)))?,
+            now_ms(args.now.as_deref())?,
+        )),
+        None => None,
+    };
     let name = (args.input != "-").then_some(args.input.as_str());
+    let mut input = open_input(&args.input)?;
+    let io_err = |e: io::Error| format!("cannot write {}: {e}", args.output);
+    let mut bad = 0u64;
+    let mut on_error = |e: &ReadError| {
+        bad += 1;
+        report(e, bad);
+    };
+
+    // Plain NDJSON into CSV, JSON or NDJSON: split the lines among threads.
+    let ndjson_in = args
+        .from
+        .or_else(|| name.and_then(|n| Format::from_file_name(n).0))
+        == Some(Format::Ndjson);
+    let mut head = Vec::new();
+    let mut parallel_done = None;
+    let threads = args.threads.max(1);
+    let mut sink = Some(sink);
+    if ndjson_in
+        && matches!(to, Format::Csv | Format::Json | Format::Ndjson)
+        && !args.stop_on_error
+        && filter.is_none()
+        && threads > 1
+    {
+        head = read_some(&mut input, 1 << 22)
+            .map_err(|e| format!("cannot read {}: {e}", args.input))?;
+        if !trailsift::convert::is_gzip(&head) {
+            let out = sink.take().ok_or("no output")?;
+            parallel_done = parallel::run(
+                &mut input,
+                std::mem::take(&mut head),
+                to,
+                &write_opts,
+                &read_opts,
+                threads,
+                out,
+                &mut on_error,
+            )
+            .map_err(|e| format!("{}: {e}", args.output))?
+            .map_or_else(
+                |(h, s)| {
+                    head = h;
+                    sink = Some(s);
+                    None
+                },
+                Some,
+            );
+        }
+    }
+    if let Some(count) = parallel_done {
+        if bad > MAX_PRINTED_ERRORS {
+            eprintln!(
+                "trailsift convert: {} more errors not shown",
+                bad - MAX_PRINTED_ERRORS
+            );
+        }
+        if bad > 0 {
+            eprintln!("trailsift convert: {count} records converted, {bad} bad");
+        }
+        return Ok(if bad > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+
+    let writer = Writer::new(to, write_opts, sink.ok_or("no output")?);
     let mut converter = Converter::new(args.from, name, read_opts.clone(), writer)
         .map_err(|e| e.message)?
         .stop_on_error(args.stop_on_error);
+    if let Some((filter, now)) = filter {
+        converter = converter.with_predicate(Box::new(move |event| filter.matches(event, now)));
+    }
 
-    let mut input = open_input(&args.input)?;
     let mut buf = vec![0u8; 1 << 18];
     let mut errors = Vec::new();
-    let mut bad = 0u64;
-    let io_err = |e: io::Error| format!("cannot write {}: {e}", args.output);
+    converter.push(&head, &mut errors).map_err(io_err)?;
     loop {
+        for e in errors.drain(..) {
+            on_error(&e);
+        }
+        if converter.stopped() {
+            break;
+        }
         let n = match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
@@ -224,19 +319,11 @@ fn convert(args: Options) -> Result<ExitCode, String> {
             Err(e) => return Err(format!("cannot read {}: {e}", args.input)),
         };
         converter.push(&buf[..n], &mut errors).map_err(io_err)?;
-        for e in errors.drain(..) {
-            bad += 1;
-            report(&e, bad);
-        }
-        if converter.stopped() {
-            break;
-        }
     }
     let count = converter.events_read();
     let sink = converter.finish(&mut errors).map_err(io_err)?;
     for e in errors.drain(..) {
-        bad += 1;
-        report(&e, bad);
+        on_error(&e);
     }
     sink.finish().map_err(io_err)?;
     if bad > MAX_PRINTED_ERRORS {
@@ -300,5 +387,306 @@ fn report(e: &ReadError, n: u64) {
             "trailsift convert: line {}, byte {}, record {}: {} [{}]",
             e.line, e.byte, e.index, e.message, e.code
         );
+    }
+}
+
+/// "Now" for relative times: `--now` (any absolute time form the filter syntax takes) or
+/// the clock.
+fn now_ms(now: Option<&str>) -> Result<i64, String> {
+    match now {
+        None => Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)),
+        Some(t) => match Filter::parse(&format!("time == {t}")) {
+            Ok(f) => f
+                .time_bounds(0)
+                .0
+                .ok_or_else(|| format!("--now {t:?} must be an absolute time")),
+            Err(e) => Err(format!("--now {t:?} is not a time: {}", e.message)),
+        },
+    }
+}
+
+/// Reads until `want` bytes or the end of the input.
+fn read_some(input: &mut dyn Read, want: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(want);
+    input.take(want as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// NDJSON split among threads: the reading thread cuts the input into pieces of whole
+/// lines, workers convert each piece with their own [`Converter`] (positions given by
+/// `start_at`), and the reading thread writes the outputs in input order.
+mod parallel {
+    use std::collections::{BTreeMap, HashSet};
+    use std::io::{self, Read, Write};
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+
+    use trailsift::convert::node::Node;
+    use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
+    use trailsift::convert::{
+        write_all, Converter, ErrorCode, Format, ReadError, ReadOptions, WriteOptions, Writer,
+    };
+
+    use super::Sink;
+
+    const PIECE: usize = 1 << 20;
+
+    struct Job {
+        seq: u64,
+        bytes: Vec<u8>,
+        line: u64,
+        byte: u64,
+    }
+
+    struct Done {
+        seq: u64,
+        out: Vec<u8>,
+        errors: Vec<ReadError>,
+        /// Record numbers used: good records and bad ones.
+        records: u64,
+    }
+
+    /// The columns a sequential run would choose: the first good event's.
+    fn first_columns(head: &[u8], max: usize) -> Option<Vec<String>> {
+        for line in head.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+            if line.len() > max {
+                continue;
+            }
+            if let Ok(node @ Node::Object(_)) = Node::parse_slice(line) {
+                let mut columns: Vec<String> =
+                    FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
+                extra_columns(&node.to_value(), &mut columns, &mut HashSet::new());
+                return Some(columns);
+            }
+        }
+        None
+    }
+
+    /// Converts; gives the head and the sink back (to go on sequentially) when it cannot
+    /// tell the CSV columns from the head. Returns the number of good records.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        input: &mut dyn Read,
+        head: Vec<u8>,
+        to: Format,
+        opts: &WriteOptions,
+        read_opts: &ReadOptions,
+        threads: usize,
+        mut sink: Sink,
+        on_error: &mut dyn FnMut(&ReadError),
+    ) -> io::Result<Result<u64, (Vec<u8>, Sink)>> {
+        let mut piece_opts = opts.clone();
+        let piece_format = match to {
+            Format::Csv => {
+                if piece_opts.columns.is_none() {
+                    match first_columns(&head, read_opts.max_record_bytes) {
+                        Some(c) => piece_opts.columns = Some(c),
+                        None => return Ok(Err((head, sink))),
+                    }
+                }
+                let header = write_all(Format::Csv, piece_opts.clone(), [])?;
+                sink.write_all(&header)?;
+                piece_opts.csv_header = false;
+                Format::Csv
+            }
+            // JSON arrays are assembled here from NDJSON pieces.
+            _ => Format::Ndjson,
+        };
+
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done_rx) = mpsc::channel::<io::Result<Done>>();
+        let mut good = 0u64;
+        std::thread::scope(|scope| -> io::Result<()> {
+            for _ in 0..threads {
+                let job_rx = Arc::clone(&job_rx);
+                let done_tx = done_tx.clone();
+                let piece_opts = piece_opts.clone();
+                let read_opts = read_opts.clone();
+                scope.spawn(move || loop {
+                    let job = match job_rx.lock().map(|rx| rx.recv()) {
+                        Ok(Ok(job)) => job,
+                        _ => return,
+                    };
+                    let writer = Writer::new(
+                        piece_format,
+                        piece_opts.clone(),
+                        Vec::with_capacity(job.bytes.len()),
+                    );
+                    let result = convert_piece(job, writer, &read_opts);
+                    if done_tx.send(result).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop(done_tx);
+
+            let mut pending = BTreeMap::new();
+            let mut next_out = 0u64;
+            let mut records_before = 0u64;
+            let mut json_started = false;
+            let mut write_done = |d: Done, sink: &mut Sink, good: &mut u64| -> io::Result<()> {
+                *good += d.records - d.errors.len() as u64;
+                for mut e in d.errors {
+                    e.index += records_before;
+                    on_error(&e);
+                }
+                records_before += d.records;
+                if to == Format::Json {
+                    for line in d.out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                        sink.write_all(if json_started { b",\n" } else { b"[\n" })?;
+                        json_started = true;
+                        sink.write_all(line)?;
+                    }
+                } else {
+                    sink.write_all(&d.out)?;
+                }
+                Ok(())
+            };
+
+            let mut carry = head;
+            let mut seq = 0u64;
+            let (mut line, mut byte) = (1u64, 0u64);
+            let mut eof = false;
+            let mut sent = 0u64;
+            while !eof {
+                let mut block = Vec::with_capacity(PIECE + carry.len());
+                block.append(&mut carry);
+                let want = PIECE.saturating_sub(block.len()).max(1 << 16);
+                let n = input.take(want as u64).read_to_end(&mut block)?;
+                eof = n == 0;
+                let cut = if eof {
+                    block.len()
+                } else {
+                    match memchr::memrchr(b'\n', &block) {
+                        Some(i) => i + 1,
+                        None if block.len() > read_opts.max_record_bytes + 1 => {
+                            // A line over the limit: report it in its place and skip it, as
+                            // the sequential reader does, without holding it.
+                            let (skipped, rest) = skip_line(input, block.len() as u64)?;
+                            carry = rest;
+                            let error = ReadError::new(
+                                ErrorCode::TooLarge,
+                                format!("line longer than {} bytes", read_opts.max_record_bytes),
+                                0,
+                                line,
+                                byte,
+                            );
+                            pending.insert(
+                                seq,
+                                Done {
+                                    seq,
+                                    out: Vec::new(),
+                                    errors: vec![error],
+                                    records: 1,
+                                },
+                            );
+                            seq += 1;
+                            sent += 1;
+                            line += 1;
+                            byte += skipped;
+                            continue;
+                        }
+                        None => {
+                            carry = block;
+                            continue;
+                        }
+                    }
+                };
+                carry = block.split_off(cut);
+                if block.is_empty() {
+                    continue;
+                }
+                let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
+                let len = block.len() as u64;
+                let job = Job {
+                    seq,
+                    bytes: block,
+                    line,
+                    byte,
+                };
+                job_tx
+                    .send(job)
+                    .map_err(|_| io::Error::other("worker stopped"))?;
+                seq += 1;
+                sent += 1;
+                line += lines;
+                byte += len;
+                // Write what is ready, in order.
+                while let Ok(done) = done_rx.try_recv() {
+                    let done = done?;
+                    pending.insert(done.seq, done);
+                }
+                while let Some(d) = pending.remove(&next_out) {
+                    write_done(d, &mut sink, &mut good)?;
+                    next_out += 1;
+                }
+            }
+            drop(job_tx);
+            while next_out < sent {
+                match done_rx.recv() {
+                    Ok(done) => {
+                        let done = done?;
+                        pending.insert(done.seq, done);
+                    }
+                    Err(_) => return Err(io::Error::other("worker stopped")),
+                }
+                while let Some(d) = pending.remove(&next_out) {
+                    write_done(d, &mut sink, &mut good)?;
+                    next_out += 1;
+                }
+            }
+            if to == Format::Json {
+                sink.write_all(if json_started { b"\n]\n" } else { b"[]\n" })?;
+            }
+            Ok(())
+        })?;
+        sink.finish()?;
+        Ok(Ok(good))
+    }
+
+    /// Skips the rest of a line (after `held` bytes of it); returns its length with the
+    /// newline and the bytes read after it.
+    fn skip_line(input: &mut dyn Read, held: u64) -> io::Result<(u64, Vec<u8>)> {
+        let mut len = held;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => return Ok((len, Vec::new())),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+                // The rest of this read belongs to the next lines.
+                return Ok((len + i as u64 + 1, buf[i + 1..n].to_vec()));
+            }
+            len += n as u64;
+        }
+    }
+
+    fn convert_piece(
+        job: Job,
+        writer: Writer<Vec<u8>>,
+        read_opts: &ReadOptions,
+    ) -> io::Result<Done> {
+        let mut conv = Converter::new(Some(Format::Ndjson), None, read_opts.clone(), writer)
+            .map_err(|e| io::Error::other(e.message))?
+            .start_at(job.line, job.byte);
+        let mut errors = Vec::new();
+        conv.push(&job.bytes, &mut errors)?;
+        conv.end(&mut errors)?;
+        let records = conv.events_read() + errors.len() as u64;
+        let out = std::mem::take(conv.writer_mut().get_mut());
+        Ok(Done {
+            seq: job.seq,
+            out,
+            errors,
+            records,
+        })
     }
 }

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::{parse_record, Transform};
+use super::{to_item, RawEvent, Transform};
 use crate::convert::{ErrorCode, Item, ReadError, ReadOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +93,8 @@ impl JsonReader {
         (self.index, self.line, self.offset)
     }
 
-    fn structural(&self, at: u64, message: impl Into<String>, out: &mut Vec<Item>) {
-        out.push(Err(ReadError::new(
+    fn structural(&self, at: u64, message: impl Into<String>, out: &mut dyn FnMut(RawEvent)) {
+        out(RawEvent::Error(ReadError::new(
             ErrorCode::BadJson,
             message,
             self.index,
@@ -130,6 +130,18 @@ impl JsonReader {
     }
 
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
+        let transform = self.transform;
+        self.push_with(chunk, &mut |ev| out.push(to_item(ev, transform)));
+    }
+
+    pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
+        let transform = self.transform;
+        self.finish_with(&mut |ev| out.push(to_item(ev, transform)));
+    }
+
+    /// Finds the records of a chunk, handing each one's bytes (or an error) to `out`
+    /// without parsing it.
+    pub(crate) fn push_with(&mut self, chunk: &[u8], out: &mut dyn FnMut(RawEvent)) {
         let mut i = 0;
         while i < chunk.len() {
             if let Some(mut elem) = self.elem.take() {
@@ -144,7 +156,7 @@ impl JsonReader {
                     Some(Stop::Complete) => self.emit(elem, out),
                     Some(Stop::Cut) => {
                         let next_line = self.line;
-                        out.push(Err(ReadError::new(
+                        out(RawEvent::Error(ReadError::new(
                             ErrorCode::BadJson,
                             format!(
                                 "the record is not closed before the next one starts (line {next_line})"
@@ -316,7 +328,7 @@ impl JsonReader {
         (j, None)
     }
 
-    fn emit(&mut self, e: Elem, out: &mut Vec<Item>) {
+    fn emit(&mut self, e: Elem, out: &mut dyn FnMut(RawEvent)) {
         self.mode = if e.in_array {
             Mode::ArrayAfter
         } else {
@@ -324,37 +336,35 @@ impl JsonReader {
         };
         let err = |code, message: String| ReadError::new(code, message, e.index, e.line, e.byte);
         if e.too_deep {
-            out.push(Err(err(
+            out(RawEvent::Error(err(
                 ErrorCode::TooDeep,
                 format!("nested deeper than {} levels", self.opts.max_depth),
             )));
             return;
         }
         if e.too_large {
-            out.push(Err(err(
+            out(RawEvent::Error(err(
                 ErrorCode::TooLarge,
                 format!("record larger than {} bytes", self.opts.max_record_bytes),
             )));
             return;
         }
-        let item = parse_record(
-            &e.buf,
-            e.index,
-            e.line,
-            e.column,
-            e.byte,
-            self.transform,
-            false,
-        );
-        out.push(item);
+        out(RawEvent::Record {
+            bytes: &e.buf,
+            index: e.index,
+            line: e.line,
+            column: e.column,
+            byte: e.byte,
+            at_end: false,
+        });
     }
 
-    pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
+    pub(crate) fn finish_with(&mut self, out: &mut dyn FnMut(RawEvent)) {
         if let Some(e) = self.elem.take() {
             if e.kind == Kind::Scalar {
                 self.emit(e, out);
             } else {
-                out.push(Err(ReadError::new(
+                out(RawEvent::Error(ReadError::new(
                     ErrorCode::Truncated,
                     "the input ends inside this record",
                     e.index,
@@ -369,7 +379,7 @@ impl JsonReader {
             }
         }
         if self.mode != Mode::Top {
-            out.push(Err(ReadError::new(
+            out(RawEvent::Error(ReadError::new(
                 ErrorCode::Truncated,
                 format!(
                     "the input ends before the array that starts at line {} (byte {}) is closed",

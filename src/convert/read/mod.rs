@@ -18,6 +18,36 @@ pub(crate) type Transform = fn(Value) -> Result<Value, (ErrorCode, String)>;
 /// Bytes of content held to detect the format before giving up and choosing JSON.
 const SNIFF_LIMIT: usize = 64 * 1024;
 
+/// A record found but not parsed yet (its bytes and position), or an error.
+pub(crate) enum RawEvent<'b> {
+    Record {
+        bytes: &'b [u8],
+        index: u64,
+        line: u64,
+        /// 1-based column of its first byte.
+        column: u64,
+        byte: u64,
+        /// The last record, cut by the end of the input.
+        at_end: bool,
+    },
+    Error(ReadError),
+}
+
+/// Parses a raw record into an [`Item`].
+pub(crate) fn to_item(ev: RawEvent, transform: Transform) -> Item {
+    match ev {
+        RawEvent::Error(e) => Err(e),
+        RawEvent::Record {
+            bytes,
+            index,
+            line,
+            column,
+            byte,
+            at_end,
+        } => parse_record(bytes, index, line, column, byte, transform, at_end),
+    }
+}
+
 /// Parses one record's bytes into an [`Item`].
 ///
 /// `column` is the 1-based column of the record's first byte on its line, so that error

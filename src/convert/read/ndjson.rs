@@ -1,7 +1,7 @@
 //! Streaming NDJSON: one event per line; `\r\n`, blank lines and a missing final newline
 //! are fine (Sumo bodies use the same reader with their own transform).
 
-use super::{parse_record, Transform};
+use super::{to_item, RawEvent, Transform};
 use crate::convert::{ErrorCode, Item, ReadError, ReadOptions};
 
 /// Reads NDJSON pushed in chunks. Lines that lie wholly inside a chunk are parsed in place;
@@ -35,6 +35,14 @@ impl NdjsonReader {
         }
     }
 
+    /// Reads a piece of a larger input that starts at 1-based `line` and byte `byte`
+    /// (positions in errors and records count from there).
+    pub(crate) fn start_at(&mut self, line: u64, byte: u64) {
+        self.line = line;
+        self.offset = byte;
+        self.line_start = byte;
+    }
+
     /// (records so far, current line, bytes so far).
     pub(crate) fn position(&self) -> (u64, u64, u64) {
         (self.index, self.line, self.offset)
@@ -42,17 +50,17 @@ impl NdjsonReader {
 
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
         let (transform, keep_raw) = (self.transform, self.opts.keep_raw);
-        self.push_with(chunk, &mut |ev| out.push(to_item(ev, transform, keep_raw)));
+        self.push_with(chunk, &mut |ev| out.push(with_raw(ev, transform, keep_raw)));
     }
 
     pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
         let (transform, keep_raw) = (self.transform, self.opts.keep_raw);
-        self.finish_with(&mut |ev| out.push(to_item(ev, transform, keep_raw)));
+        self.finish_with(&mut |ev| out.push(with_raw(ev, transform, keep_raw)));
     }
 
     /// Splits a chunk into lines, handing each complete one (or a `too_large` error) to
     /// `sink` without parsing it.
-    pub(crate) fn push_with(&mut self, chunk: &[u8], sink: &mut dyn FnMut(LineEvent)) {
+    pub(crate) fn push_with(&mut self, chunk: &[u8], sink: &mut dyn FnMut(RawEvent)) {
         // One more byte than the limit for a `\r` before the `\n`.
         let max = self.opts.max_record_bytes.saturating_add(1);
         let mut rest = chunk;
@@ -90,7 +98,7 @@ impl NdjsonReader {
         self.offset += chunk.len() as u64;
     }
 
-    pub(crate) fn finish_with(&mut self, sink: &mut dyn FnMut(LineEvent)) {
+    pub(crate) fn finish_with(&mut self, sink: &mut dyn FnMut(RawEvent)) {
         if self.skipping {
             self.skipping = false;
             self.too_large(sink);
@@ -100,8 +108,8 @@ impl NdjsonReader {
         }
     }
 
-    fn too_large(&mut self, sink: &mut dyn FnMut(LineEvent)) {
-        sink(LineEvent::Error(ReadError::new(
+    fn too_large(&mut self, sink: &mut dyn FnMut(RawEvent)) {
+        sink(RawEvent::Error(ReadError::new(
             ErrorCode::TooLarge,
             format!("line longer than {} bytes", self.opts.max_record_bytes),
             self.index,
@@ -111,7 +119,7 @@ impl NdjsonReader {
         self.index += 1;
     }
 
-    fn line_done(&mut self, line: &[u8], at_end: bool, sink: &mut dyn FnMut(LineEvent)) {
+    fn line_done(&mut self, line: &[u8], at_end: bool, sink: &mut dyn FnMut(RawEvent)) {
         let mut line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() > self.opts.max_record_bytes {
             self.too_large(sink);
@@ -123,10 +131,11 @@ impl NdjsonReader {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        sink(LineEvent::Line {
+        sink(RawEvent::Record {
             bytes: line,
             index: self.index,
             line: self.line,
+            column: 1,
             byte: self.line_start,
             at_end,
         });
@@ -134,36 +143,15 @@ impl NdjsonReader {
     }
 }
 
-/// A line of NDJSON, not parsed yet, or a line that is too long.
-pub(crate) enum LineEvent<'b> {
-    Line {
-        bytes: &'b [u8],
-        index: u64,
-        line: u64,
-        byte: u64,
-        /// The last line, without a final newline.
-        at_end: bool,
-    },
-    Error(ReadError),
-}
-
-fn to_item(ev: LineEvent, transform: Transform, keep_raw: bool) -> Item {
-    match ev {
-        LineEvent::Error(e) => Err(e),
-        LineEvent::Line {
-            bytes,
-            index,
-            line,
-            byte,
-            at_end,
-        } => {
-            let mut item = parse_record(bytes, index, line, 1, byte, transform, at_end);
-            if let Ok(record) = &mut item {
-                if keep_raw {
-                    record.raw = Some(bytes.to_vec());
-                }
-            }
-            item
-        }
+/// The item of an NDJSON line, with its raw bytes when asked.
+fn with_raw(ev: RawEvent, transform: Transform, keep_raw: bool) -> Item {
+    let raw = match &ev {
+        RawEvent::Record { bytes, .. } if keep_raw => Some(bytes.to_vec()),
+        _ => None,
+    };
+    let mut item = to_item(ev, transform);
+    if let Ok(record) = &mut item {
+        record.raw = raw;
     }
+    item
 }

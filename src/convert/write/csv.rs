@@ -109,6 +109,7 @@ pub struct CsvWriter {
     hints: Vec<Vec<usize>>,
     safety: bool,
     header_written: bool,
+    write_header: bool,
     row: Vec<u8>,
     cell: String,
 }
@@ -126,6 +127,7 @@ impl CsvWriter {
             hints: Vec::new(),
             safety,
             header_written: false,
+            write_header: true,
             row: Vec::with_capacity(1024),
             cell: String::new(),
         }
@@ -154,6 +156,9 @@ impl CsvWriter {
             .map(|c| c.split('.').map(str::to_string).collect())
             .collect();
         self.hints = self.paths.iter().map(|p| vec![0; p.len()]).collect();
+        if !self.write_header {
+            return Ok(());
+        }
         self.row.clear();
         let columns = self.columns.take().unwrap_or_default();
         for (i, name) in columns.iter().enumerate() {
@@ -164,6 +169,12 @@ impl CsvWriter {
         self.columns = Some(columns);
         self.end_row();
         out.write_all(&self.row)
+    }
+
+    /// Leaves out the header row (to continue a CSV written elsewhere).
+    pub fn without_header(mut self) -> Self {
+        self.write_header = false;
+        self
     }
 
     pub fn write(&mut self, out: &mut dyn Write, event: &Value) -> io::Result<()> {
@@ -225,8 +236,9 @@ impl CsvWriter {
         }
         let cell = self.cell.as_bytes();
         // RFC 4180: quote a cell holding a comma, a quote or a line break.
-        let quote = memchr::memchr3(b',', b'"', b'\n', cell).is_some()
-            || memchr::memchr(b'\r', cell).is_some();
+        let quote = cell
+            .iter()
+            .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
         if quote {
             self.row.push(b'"');
             let mut rest = cell;

@@ -27,6 +27,8 @@ pub struct WriteOptions {
     /// CSV: prefix `'` to cells that begin with `=`, `+`, `-`, `@`, tab or carriage
     /// return. Default on.
     pub csv_safety: bool,
+    /// CSV: write the header row. Default true; false continues a CSV written elsewhere.
+    pub csv_header: bool,
     /// Splunk HEC envelope options.
     pub hec: HecOptions,
 }
@@ -36,6 +38,7 @@ impl Default for WriteOptions {
         WriteOptions {
             columns: None,
             csv_safety: true,
+            csv_header: true,
             hec: HecOptions::default(),
         }
     }
@@ -75,7 +78,14 @@ impl<W: Write> Writer<W> {
         let inner = match format {
             Format::Json => Inner::Json(json::JsonWriter::default()),
             Format::Ndjson => Inner::Ndjson,
-            Format::Csv => Inner::Csv(Box::new(CsvWriter::new(opts.columns, opts.csv_safety))),
+            Format::Csv => {
+                let w = CsvWriter::new(opts.columns, opts.csv_safety);
+                Inner::Csv(Box::new(if opts.csv_header {
+                    w
+                } else {
+                    w.without_header()
+                }))
+            }
             Format::SplunkHec => Inner::SplunkHec(opts.hec),
             Format::Sumo => Inner::Sumo,
             Format::Ocsf => Inner::Ocsf,
