@@ -139,6 +139,17 @@ impl Filter {
         print::print(&self.ir)
     }
 
+    /// The filter as the structured filter of section 4 (JSON text), for a filter form:
+    /// the terms of a top-level `and` that the form's fields express exactly (lists as
+    /// case-sensitive `==`/`in` on strings, `from`/`to` as `time >=`/`time <=`, the
+    /// `excludeLoginEvents`/`excludeSystemEvents` presets), in the order
+    /// [`Filter::from_structured`] writes them, and the rest as canonical text in `query`.
+    /// `None` when no form field can hold any term (show the query alone then).
+    /// `Filter::from_structured(&s)` of the answer has the same IR as `self`.
+    pub fn to_structured(&self) -> Option<String> {
+        structured::from_ir(&self.ir)
+    }
+
     /// The IR as canonical JSON.
     pub fn to_ir_json(&self) -> String {
         serde_json::to_string(&self.ir).unwrap_or_default()

@@ -181,6 +181,18 @@ impl Filter {
         parse(&self.inner.to_ir_json())
     }
 
+    /// The filter as a structured filter (the form JSON, filter-language.md §4): the
+    /// terms the form's fields express exactly, the rest as canonical text in `query`;
+    /// `null` when no form field can hold any of it. Compiling the answer gives the same
+    /// filter.
+    #[wasm_bindgen(js_name = toStructured, unchecked_return_type = "StructuredFilter | null")]
+    pub fn to_structured(&self) -> Result<JsValue> {
+        match self.inner.to_structured() {
+            Some(json) => parse(&json),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
     /// The filter as a Logpush filter; throws a `FilterError` (`logpush_unsupported`)
     /// naming the first construct Logpush cannot express.
     #[wasm_bindgen(js_name = toLogpush, unchecked_return_type = "LogpushFilter")]

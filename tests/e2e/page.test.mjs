@@ -103,6 +103,28 @@ test('a typed query that is a plain conjunction fills the form', async () => {
   assert.equal(await page.getByTestId('exclude-login').isChecked(), false);
 });
 
+test('a typed query the form shows in part fills the form and keeps the rest', async () => {
+  const { page } = session;
+  const q = 'action == "CREATE" and resourceId starts_with "p"';
+  await typeQuery(page, q);
+  assert.equal(await page.getByTestId('filter-actions').inputValue(), 'CREATE');
+  assert.equal(await page.locator('#form-note').isVisible(), true);
+  assert.equal(await resultCount(page), cliCount(q, file));
+  // Editing the form keeps the part it cannot show.
+  await afterRun(page, () => page.getByTestId('exclude-login').check());
+  const q2 = await page.getByTestId('query-input').inputValue();
+  assert.match(q2, /starts_with/);
+  const want = cliCount(`${q} -is:login`, file);
+  assert.equal(await resultCount(page), want);
+  assert.equal(cliCount(q2, file), want);
+  // A case-insensitive qualifier has no place in the form's exact lists.
+  await typeQuery(page, 'action:CREATE');
+  assert.equal(await page.getByTestId('filter-actions').inputValue(), '');
+  assert.equal(await page.getByTestId('exclude-login').isChecked(), false);
+  await typeQuery(page, '');
+  assert.equal(await page.locator('#form-note').isVisible(), false);
+});
+
 test('exports equal the CLI output byte for byte', async () => {
   const { page } = session;
   const q = 'action:CREATE,UPDATE -is:system';

@@ -133,6 +133,20 @@ test('toQuery round-trips, toIR is JSON, toLogpush exports or names what it cann
   assert.throws(() => ts.compileFilter('resourceId matches "^a"').toLogpush(), (e) => e instanceof ts.FilterError && e.code === 'logpush_unsupported');
 });
 
+test('toStructured gives the form back, the rest in query, or null', () => {
+  const form = { users: ['alice'], actions: ['CREATE', 'DELETE'], from: 'now-7d', to: '2026-11-01', excludeSystemEvents: true };
+  const f = ts.compileFilter(form, { now: '2026-11-21T10:00:00Z' });
+  const s = f.toStructured();
+  assert.deepEqual(s, { users: ['alice'], actions: ['CREATE', 'DELETE'], from: 'now-7d', to: '2026-11-01T23:59:59.999Z', excludeSystemEvents: true });
+  assert.deepEqual(ts.compileFilter(s).toIR(), f.toIR());
+  const mixed = ts.compileFilter('action == "CREATE" and -is:login and resourceId starts_with "prod-"');
+  assert.deepEqual(mixed.toStructured(), { actions: ['CREATE'], excludeLoginEvents: true, query: 'resource.identifier starts_with "prod-"' });
+  assert.deepEqual(ts.compileFilter(mixed.toStructured()).toIR(), mixed.toIR());
+  // A qualifier is case-insensitive: the form's exact lists cannot hold it.
+  assert.equal(ts.compileFilter('action:CREATE').toStructured(), null);
+  assert.deepEqual(ts.compileFilter('').toStructured(), {});
+});
+
 test('explain lists the terms and the answer', () => {
   const f = ts.compileFilter('action:CREATE and -is:system');
   const x = f.explain(events[0]);

@@ -4,7 +4,6 @@
 // main thread never parses, filters or sorts anything.
 
 import { Store } from './store.js';
-import { irToStructured } from './ir-form.js';
 import { fetchEventsPage, fetchStats } from './api.js';
 
 let pkg = null; // the trailsift package module, once loaded
@@ -192,17 +191,11 @@ async function applyFilter({ query, now, from, to }) {
   return { ...store.view(), ms: performance.now() - t0 };
 }
 
-// The query text that a structured (form) filter compiles to, and back. A package whose
-// core cannot read structured filters yet gets the form as the equivalent query text.
+// The query text that a structured (form) filter compiles to, and back: the package maps a
+// filter to the form's fields (the rest in `query`), or gives null when the form shows none of it.
 async function structuredToQuery({ structured, now }) {
   await ready;
-  let f;
-  try {
-    f = compile(structured, now);
-  } catch (e) {
-    if (!(e.data && e.data.filterError && e.data.filterError.code === 'bad_structured')) throw e;
-    f = compile(structuredText(structured), now);
-  }
+  const f = compile(structured, now);
   try {
     return { query: f.toQuery() };
   } finally {
@@ -210,32 +203,11 @@ async function structuredToQuery({ structured, now }) {
   }
 }
 
-const FIELD_OF_LIST = {
-  users: 'user', organizations: 'org', projects: 'project', resourceTypes: 'resource.type',
-  resourceIdentifiers: 'resource.identifier', actions: 'action', modules: 'module', principalTypes: 'principal.type',
-};
-
-function structuredText(s) {
-  const terms = [];
-  for (const [key, field] of Object.entries(FIELD_OF_LIST)) {
-    const v = s[key];
-    if (Array.isArray(v) && v.length) terms.push(`${field} in {${v.map((x) => JSON.stringify(x)).join(' ')}}`);
-  }
-  if (s.from) terms.push(`time >= ${s.from}`);
-  if (s.to) terms.push(`time <= ${s.to}`);
-  if (s.excludeLoginEvents) terms.push('-is:login');
-  if (s.excludeSystemEvents) terms.push('-is:system');
-  if (s.query) terms.push(`(${s.query})`);
-  return terms.join(' and ');
-}
-
 async function queryToStructured({ query, now }) {
   await ready;
   const f = compile(query, now);
   try {
-    let ir = f.toIR();
-    if (typeof ir === 'string') ir = JSON.parse(ir);
-    return { structured: irToStructured(ir) };
+    return { structured: f.toStructured() };
   } finally {
     if (typeof f.free === 'function') f.free();
   }

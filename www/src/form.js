@@ -56,6 +56,14 @@ export function writeForm(form, s) {
   form.elements.excludeSystemEvents.checked = !!s.excludeSystemEvents;
 }
 
+// Whether writeForm shows the time bounds of `s` as they are: a preset range (now-Nd to now)
+// or absolute times; other relative times (now-3h) have no place in the form.
+export function canShow(s) {
+  const m = /^now-(\d+d)$/.exec(s.from || '');
+  if (m && (!s.to || s.to === 'now') && PRESETS.includes(m[1])) return true;
+  return [s.from, s.to].every((t) => t === undefined || typeof t === 'number' || (!/^now/i.test(t) && Number.isFinite(Date.parse(t))));
+}
+
 export function isEmpty(s) {
   return !Object.keys(s).length;
 }

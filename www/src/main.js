@@ -5,7 +5,7 @@ import { Engine } from './engine-client.js';
 import { VirtualTable } from './table.js';
 import { renderHistogram } from './histogram.js';
 import { renderFacets } from './facets.js';
-import { readForm, writeForm, isEmpty, splitList } from './form.js';
+import { readForm, writeForm, isEmpty, splitList, canShow } from './form.js';
 import { QueryBar } from './querybar.js';
 import { SEED_VOCAB } from './vocab.js';
 import { downloadExport } from './api.js';
@@ -166,20 +166,24 @@ async function applyTypedQuery() {
     structured = {};
   }
   const note = $('form-note');
-  if (structured) {
+  // The form shows what it can; the rest of the query (`query` of the structured filter) stays
+  // beside it so that editing the form never drops it.
+  if (structured && !canShow(structured)) structured = null;
+  const { query: rest, ...shown } = structured || {};
+  if (structured && !rest) {
     writeForm(form, structured);
     state.extraQuery = '';
     note.hidden = true;
   } else {
     const range = form.elements.range.value;
-    writeForm(form, {});
-    if (state.mode === 'online') form.elements.range.value = range;
-    state.extraQuery = query;
+    writeForm(form, shown);
+    if (state.mode === 'online' && !shown.from && !shown.to) form.elements.range.value = range;
+    state.extraQuery = structured ? rest : query;
     note.textContent = 'The query holds more than the form can show; the form adds to it.';
     note.hidden = false;
   }
   toggleCustom();
-  await runQuery(query, structured || readForm(form, ''));
+  await runQuery(query, structured && (!rest || shown.from || shown.to) ? shown : readForm(form, ''));
 }
 
 $('query-form').addEventListener('submit', (e) => { e.preventDefault(); applyTypedQuery(); });

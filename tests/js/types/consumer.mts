@@ -32,6 +32,8 @@ const firstTerm: string | undefined = why.terms[0]?.term;
 const text: string = f.toQuery();
 const exported: LogpushFilter = f.toLogpush();
 f.toIR();
+const back: StructuredFilter | null = f.toStructured();
+if (back) compileFilter(back);
 
 const report: ValidationReport = validate([{}, {}], { strict: true, vocabulary: true });
 const code: string | undefined = report.rejected[0]?.errors[0]?.code;
