@@ -1,0 +1,25 @@
+//! Helpers shared by the integration tests that run the built CLI.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// Runs the built `trailsift` with `args` and `stdin`; returns (exit code, stdout, stderr).
+pub fn trailsift(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailsift"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run trailsift");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    // A command that fails early (a bad query, a usage error) may not read its input.
+    let _ = input.write_all(stdin);
+    drop(input);
+    let out = child.wait_with_output().expect("wait for trailsift");
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
