@@ -57,6 +57,19 @@ impl ApiError {
         Self::new(413, "too_large", message)
     }
 
+    /// The account made more requests than its limit allows; `retry_after_seconds` says
+    /// when the next one will be admitted (`Retry-After` header and `details`).
+    pub fn rate_limited(retry_after_seconds: u64) -> Self {
+        Self::new(
+            429,
+            "rate_limited",
+            format!(
+                "too many requests for this account; retry after {retry_after_seconds} seconds"
+            ),
+        )
+        .with_details(json!({"retryAfterSeconds": retry_after_seconds}))
+    }
+
     pub fn storage(message: impl Into<String>) -> Self {
         Self::new(503, "storage_unavailable", message)
     }
@@ -93,8 +106,29 @@ impl ApiError {
 
     /// The HTTP response for this error. Never fails: a response that cannot be built
     /// falls back to a plain-text one.
+    /// A `429` also carries `Retry-After` (from `details.retryAfterSeconds`).
     pub fn into_response(self) -> Response {
-        json_response(self.status, &self.body())
+        let resp = json_response(self.status, &self.body());
+        match self.retry_after() {
+            Some(secs) => {
+                let _ = resp.headers().set("retry-after", &secs.to_string());
+                resp
+            }
+            None => resp,
+        }
+    }
+
+    /// Seconds to wait before retrying, for a `429`.
+    pub fn retry_after(&self) -> Option<u64> {
+        if self.status != 429 {
+            return None;
+        }
+        Some(
+            self.details
+                .get("retryAfterSeconds")
+                .and_then(Value::as_u64)
+                .unwrap_or(1),
+        )
     }
 }
 
@@ -119,5 +153,26 @@ pub fn text_response(status: u16, body: String, content_type: &str) -> Response 
         Err(_) => Response::empty()
             .map(|r| r.with_status(500))
             .unwrap_or_else(|_| Response::builder().with_status(500).empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limited_carries_retry_after_in_details() {
+        let e = ApiError::rate_limited(12);
+        assert_eq!(e.status, 429);
+        assert_eq!(
+            e.body()["error"]["details"],
+            json!({"retryAfterSeconds": 12})
+        );
+        assert_eq!(e.body()["error"]["code"], "rate_limited");
+        assert_eq!(e.retry_after(), Some(12));
+        // Rebuilt from the account store's answer, it keeps the same wait.
+        let back = ApiError::from_body(429, &e.body());
+        assert_eq!(back.retry_after(), Some(12));
+        assert_eq!(ApiError::storage("x").retry_after(), None);
     }
 }

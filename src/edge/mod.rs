@@ -10,6 +10,7 @@ pub mod filtering;
 mod filters;
 mod ingest;
 mod query;
+pub mod ratelimit;
 pub mod store;
 
 use serde_json::{json, Value};
@@ -51,6 +52,7 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
         }
         (_, ["v1", ..]) => {
             let caller = authenticate(&req, env)?;
+            admit(env, &caller).await?;
             let segments: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
             let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
             match (method, segs.as_slice()) {
@@ -94,6 +96,23 @@ fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
     let tokens = auth::parse_tokens(&config);
     let header = req.headers().get("authorization").ok().flatten();
     auth::authenticate(&tokens, header.as_deref())
+}
+
+/// Counts one request against the caller's account limit, in the account's store (which
+/// sees every request of the account). Over the limit: `429 rate_limited`, before any work.
+async fn admit(env: &Env, caller: &Caller) -> ApiResult<()> {
+    let limit = ratelimit::parse_limit(
+        env.var(ratelimit::LIMIT_VAR)
+            .ok()
+            .map(|v| v.to_string())
+            .as_deref(),
+    );
+    if limit == 0 {
+        return Ok(());
+    }
+    call_store(env, &caller.account, "ratelimit", "")
+        .await
+        .map(|_| ())
 }
 
 /// A numeric configuration variable, or its default.

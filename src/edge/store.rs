@@ -20,6 +20,7 @@ use worker::{
 
 use super::error::{json_response, ApiError, ApiResult};
 use super::filtering::{self, Filter};
+use super::ratelimit::{self, TokenBucket};
 
 /// Rows per multi-row insert: 3 bound parameters each, under the 100-parameter limit.
 const INSERT_CHUNK: usize = 33;
@@ -53,6 +54,9 @@ pub struct AccountStore {
     env: Env,
     ready: Cell<bool>,
     alarm_checked: Cell<bool>,
+    /// The account's request budget (in memory: the object sees every request of its
+    /// account; a restarted object starts with a full bucket).
+    limiter: RefCell<TokenBucket>,
 }
 
 impl DurableObject for AccountStore {
@@ -62,11 +66,17 @@ impl DurableObject for AccountStore {
             env,
             ready: Cell::new(false),
             alarm_checked: Cell::new(false),
+            limiter: RefCell::new(TokenBucket::new()),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let op = req.path().trim_start_matches('/').to_string();
+        if op == "ratelimit" {
+            return Ok(self.admit().map_or_else(ApiError::into_response, |()| {
+                json_response(200, &json!({"ok": true}))
+            }));
+        }
         let bytes = match req.bytes().await {
             Ok(b) => b,
             Err(e) => return Ok(ApiError::from(e).into_response()),
@@ -141,6 +151,21 @@ enum Reply {
 }
 
 impl AccountStore {
+    /// Takes one request from the account's budget (`RATE_LIMIT_REQUESTS_PER_MINUTE`).
+    fn admit(&self) -> ApiResult<()> {
+        let limit = ratelimit::parse_limit(
+            self.env
+                .var(ratelimit::LIMIT_VAR)
+                .ok()
+                .map(|v| v.to_string())
+                .as_deref(),
+        );
+        self.limiter
+            .borrow_mut()
+            .take(limit, now_ms())
+            .map_err(ApiError::rate_limited)
+    }
+
     /// How often the retention alarm runs: `RETENTION_INTERVAL_SECONDS`, default daily.
     fn retention_interval_ms(&self) -> i64 {
         self.env
