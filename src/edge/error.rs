@@ -9,7 +9,8 @@ pub struct ApiError {
     pub status: u16,
     pub code: String,
     pub message: String,
-    pub details: Value,
+    /// Boxed so that `Result<T, ApiError>` stays small on every target.
+    pub details: Box<Value>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -20,12 +21,12 @@ impl ApiError {
             status,
             code: code.to_string(),
             message: message.into(),
-            details: Value::Null,
+            details: Box::new(Value::Null),
         }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = details;
+        self.details = Box::new(details);
         self
     }
 
@@ -92,10 +93,11 @@ impl ApiError {
                 code
             },
             message: text("message"),
-            details: err
-                .and_then(|e| e.get("details"))
-                .cloned()
-                .unwrap_or(Value::Null),
+            details: Box::new(
+                err.and_then(|e| e.get("details"))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            ),
         }
     }
 
