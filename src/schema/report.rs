@@ -118,6 +118,34 @@ impl BatchValidator {
         }
     }
 
+    /// Validates one event given as JSON text, with the same outcome as [`push`](Self::push)
+    /// of the parsed event; valid events are checked without being parsed into a `Value`.
+    /// An error (nothing recorded) when `bytes` is not JSON.
+    pub fn push_json(
+        &mut self,
+        index: u64,
+        line: u64,
+        bytes: &[u8],
+    ) -> Result<bool, serde_json::Error> {
+        self.warnings.clear();
+        if super::fast::is_valid(bytes, &self.options, &mut self.warnings) {
+            self.warned += self.warnings.len() as u64;
+            for w in self.warnings.drain(..) {
+                self.report.warnings.push(Warning {
+                    index,
+                    line,
+                    path: w.path,
+                    code: w.code,
+                    message: w.message,
+                });
+            }
+            self.report.valid += 1;
+            return Ok(true);
+        }
+        let value: Value = serde_json::from_slice(bytes)?;
+        Ok(self.push(index, line, &value))
+    }
+
     /// Records a record that is not JSON as rejected with code `bad_json`.
     pub fn push_bad_json(&mut self, index: u64, line: u64, message: impl Into<String>) {
         self.push_record_error(index, line, codes::BAD_JSON, message);

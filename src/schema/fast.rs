@@ -1,0 +1,445 @@
+//! The fast check of one event from its JSON bytes, without building a `Value`.
+//!
+//! A serde visitor walks the event once, borrowing its strings, and checks every field of
+//! the schema as it goes, measuring size and depth the way [`super::check_value`] does. It
+//! only ever answers "valid": on any doubt (a violation, a duplicate field, an unknown field
+//! in strict mode, a limit passed, JSON that does not parse) it gives up and the caller
+//! falls back to the exact `Value` path, so reported violations stay exactly the same.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::{Options, Violation};
+use crate::event::{parse_time, parse_time_value};
+
+/// Whether the event in `bytes` is certainly valid; when it is and `options.vocabulary`
+/// is set, its vocabulary warnings are appended to `warnings`.
+pub(crate) fn is_valid(bytes: &[u8], options: &Options, warnings: &mut Vec<Violation>) -> bool {
+    let mut st = State {
+        size: 0,
+        max_size: options.max_size,
+        max_depth: options.max_depth,
+        strict: options.strict,
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let top = match de.deserialize_map(Top { st: &mut st }) {
+        Ok(top) => top,
+        Err(_) => return false,
+    };
+    if de.end().is_err() || st.size > st.max_size {
+        return false;
+    }
+    if options.vocabulary {
+        super::vocabulary_of(
+            Some(&top.module),
+            Some(&top.resource_type),
+            Some(&top.action),
+            warnings,
+        );
+    }
+    true
+}
+
+struct State {
+    size: usize,
+    max_size: usize,
+    max_depth: usize,
+    strict: bool,
+}
+
+impl State {
+    /// Enters a container at `depth`.
+    fn enter<E: de::Error>(&mut self, depth: usize) -> Result<(), E> {
+        self.size += 2;
+        if depth > self.max_depth || self.size > self.max_size {
+            return Err(give_up());
+        }
+        Ok(())
+    }
+
+    /// Counts one entry named `key` (its value is counted by whoever reads it).
+    fn entry(&mut self, key: &str) {
+        self.size += 1 + key.len() + 3;
+    }
+
+    fn string(&mut self, s: &str) {
+        self.size += s.len() + 2;
+    }
+}
+
+fn give_up<E: de::Error>() -> E {
+    E::custom("not certainly valid")
+}
+
+/// A string, borrowed from the input unless it had escapes.
+struct Str<'de>(Cow<'de, str>);
+
+struct StrVisitor;
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Str<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Str(Cow::Owned(v.to_string())))
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(StrVisitor)
+    }
+}
+
+/// Reads a string value and counts it.
+fn string<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<Cow<'de, str>, A::Error> {
+    let Str(s) = map.next_value::<Str<'de>>()?;
+    st.string(&s);
+    Ok(s)
+}
+
+/// A non-empty string value.
+fn text<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<Cow<'de, str>, A::Error> {
+    let s = string(map, st)?;
+    if s.is_empty() {
+        return Err(give_up());
+    }
+    Ok(s)
+}
+
+/// Marks field `i` seen; a second time is a duplicate.
+fn see<E: de::Error>(seen: &mut u32, i: usize) -> Result<(), E> {
+    if *seen & (1 << i) != 0 {
+        return Err(give_up());
+    }
+    *seen |= 1 << i;
+    Ok(())
+}
+
+/// An unknown field: an error in strict mode, else measured.
+fn unknown<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    st: &mut State,
+    depth: usize,
+) -> Result<(), A::Error> {
+    if st.strict {
+        return Err(give_up());
+    }
+    map.next_value_seed(Measure { st, depth })
+}
+
+/// Any value, measured (size and depth) and otherwise ignored.
+struct Measure<'s> {
+    st: &'s mut State,
+    /// The value's own depth.
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Measure<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Measure<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.st.size += 4;
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.st.size += 5;
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.st.size += 20;
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.st.size += 20;
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.st.size += 20;
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.st.string(v);
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.st.enter(self.depth)?;
+        while seq
+            .next_element_seed(Measure {
+                st: self.st,
+                depth: self.depth + 1,
+            })?
+            .is_some()
+        {
+            self.st.size += 1;
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.st.enter(self.depth)?;
+        while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
+            self.st.entry(&k);
+            map.next_value_seed(Measure {
+                st: self.st,
+                depth: self.depth + 1,
+            })?;
+            if self.st.size > self.st.max_size {
+                return Err(give_up());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An object (at `depth`) whose fields `names` are all strings; unknown fields are
+/// measured (or, strict, give up). Gives the strings found.
+struct Strings<'s, const N: usize> {
+    st: &'s mut State,
+    depth: usize,
+    names: [&'static str; N],
+}
+
+impl<'de, const N: usize> DeserializeSeed<'de> for Strings<'_, N> {
+    type Value = [Option<Cow<'de, str>>; N];
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for Strings<'_, N> {
+    type Value = [Option<Cow<'de, str>>; N];
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let st = self.st;
+        st.enter(self.depth)?;
+        let mut out: [Option<Cow<'de, str>>; N] = std::array::from_fn(|_| None);
+        let mut seen = 0u32;
+        while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
+            st.entry(&k);
+            match self.names.iter().position(|n| *n == k) {
+                Some(i) => {
+                    see(&mut seen, i)?;
+                    out[i] = Some(string(&mut map, st)?);
+                }
+                None => unknown(&mut map, st, self.depth + 1)?,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `auditEventAuthor` (depth 2): its principal, checked.
+struct Author<'s> {
+    st: &'s mut State,
+}
+
+impl<'de> DeserializeSeed<'de> for Author<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Author<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let st = self.st;
+        st.enter(2)?;
+        let mut seen = 0u32;
+        while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
+            st.entry(&k);
+            if k == "principal" {
+                see(&mut seen, 0)?;
+                let [ptype, ident, _email] = map.next_value_seed(Strings {
+                    st: &mut *st,
+                    depth: 3,
+                    names: ["type", "identifier", "email"],
+                })?;
+                non_empty(ptype)?;
+                non_empty(ident)?;
+            } else {
+                unknown(&mut map, st, 3)?;
+            }
+        }
+        if seen == 0 {
+            return Err(give_up());
+        }
+        Ok(())
+    }
+}
+
+fn non_empty<E: de::Error>(s: Option<Cow<str>>) -> Result<(), E> {
+    match s {
+        Some(s) if !s.is_empty() => Ok(()),
+        _ => Err(give_up()),
+    }
+}
+
+/// `auditEventTime`: epoch milliseconds or RFC 3339, in range.
+struct Time;
+
+impl<'de> DeserializeSeed<'de> for Time {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Time {
+    /// The size of the value.
+    type Value = usize;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a time")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<usize, E> {
+        number(Value::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<usize, E> {
+        number(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<usize, E> {
+        number(Value::from(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
+        match parse_time(v) {
+            Ok(_) => Ok(v.len() + 2),
+            Err(_) => Err(give_up()),
+        }
+    }
+}
+
+fn number<E: de::Error>(v: Value) -> Result<usize, E> {
+    match v {
+        Value::Number(_) if parse_time_value(&v).is_ok() => Ok(20),
+        _ => Err(give_up()),
+    }
+}
+
+/// What the event's checks need at the end.
+struct Found<'de> {
+    module: Cow<'de, str>,
+    resource_type: Cow<'de, str>,
+    action: Cow<'de, str>,
+}
+
+/// The event object (depth 1).
+struct Top<'s> {
+    st: &'s mut State,
+}
+
+impl<'de> Visitor<'de> for Top<'_> {
+    type Value = Found<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an event object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found<'de>, A::Error> {
+        let st = self.st;
+        st.enter(1)?;
+        let mut seen = 0u32;
+        let (mut module, mut resource_type, mut action) = (None, None, None);
+        while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
+            st.entry(&k);
+            let i = match super::TOP.iter().position(|n| *n == k) {
+                Some(i) => i,
+                None => {
+                    unknown(&mut map, st, 2)?;
+                    continue;
+                }
+            };
+            see(&mut seen, i)?;
+            match i {
+                0 => {
+                    text(&mut map, st)?;
+                }
+                1 => map.next_value_seed(Author { st: &mut *st })?,
+                2 => module = Some(text(&mut map, st)?),
+                3 => {
+                    let [rtype, ident] = map.next_value_seed(Strings {
+                        st: &mut *st,
+                        depth: 2,
+                        names: ["type", "identifier"],
+                    })?;
+                    non_empty(ident)?;
+                    match rtype {
+                        Some(t) if !t.is_empty() => resource_type = Some(t),
+                        _ => return Err(give_up()),
+                    }
+                }
+                4 => {
+                    let [account, _org, _project] = map.next_value_seed(Strings {
+                        st: &mut *st,
+                        depth: 2,
+                        names: ["accountIdentifier", "orgIdentifier", "projectIdentifier"],
+                    })?;
+                    non_empty(account)?;
+                }
+                5 => action = Some(text(&mut map, st)?),
+                6 => st.size += map.next_value_seed(Time)?,
+                7 => {
+                    let [method, ip] = map.next_value_seed(Strings {
+                        st: &mut *st,
+                        depth: 2,
+                        names: ["requestMethod", "clientIP"],
+                    })?;
+                    match (method, ip) {
+                        (Some(_), Some(ip)) if ip.parse::<IpAddr>().is_ok() => {}
+                        _ => return Err(give_up()),
+                    }
+                }
+                _ => map.next_value_seed(Metadata { st: &mut *st })?,
+            }
+            if st.size > st.max_size {
+                return Err(give_up());
+            }
+        }
+        // Every field but the HTTP request and the metadata is required.
+        const REQUIRED: u32 = 0b0111_1111;
+        match (module, resource_type, action) {
+            (Some(module), Some(resource_type), Some(action)) if seen & REQUIRED == REQUIRED => {
+                Ok(Found {
+                    module,
+                    resource_type,
+                    action,
+                })
+            }
+            _ => Err(give_up()),
+        }
+    }
+}
+
+/// `auditEventMetadata`: an object, measured.
+struct Metadata<'s> {
+    st: &'s mut State,
+}
+
+impl<'de> DeserializeSeed<'de> for Metadata<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(Measure {
+            st: self.st,
+            depth: 2,
+        })
+    }
+}
