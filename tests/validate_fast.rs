@@ -44,7 +44,11 @@ const PATHS: &[&str] = &[
 fn deep(n: usize) -> Value {
     let mut v = json!("leaf");
     for i in 0..n {
-        v = if i % 2 == 0 { json!([v]) } else { json!({ "k": v }) };
+        v = if i % 2 == 0 {
+            json!([v])
+        } else {
+            json!({ "k": v })
+        };
     }
     v
 }

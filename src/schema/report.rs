@@ -127,23 +127,38 @@ impl BatchValidator {
         line: u64,
         bytes: &[u8],
     ) -> Result<bool, serde_json::Error> {
-        self.warnings.clear();
-        if super::fast::is_valid(bytes, &self.options, &mut self.warnings) {
-            self.warned += self.warnings.len() as u64;
-            for w in self.warnings.drain(..) {
-                self.report.warnings.push(Warning {
-                    index,
-                    line,
-                    path: w.path,
-                    code: w.code,
-                    message: w.message,
-                });
-            }
-            self.report.valid += 1;
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.clear();
+        if super::fast::is_valid(bytes, &self.options, &mut warnings) {
+            self.push_valid(index, line, warnings.drain(..));
+            self.warnings = warnings;
             return Ok(true);
         }
+        self.warnings = warnings;
         let value: Value = serde_json::from_slice(bytes)?;
         Ok(self.push(index, line, &value))
+    }
+
+    /// Records an event found valid elsewhere (by
+    /// [`is_certainly_valid`](super::is_certainly_valid), say), with its vocabulary
+    /// warnings.
+    pub fn push_valid(
+        &mut self,
+        index: u64,
+        line: u64,
+        warnings: impl IntoIterator<Item = Violation>,
+    ) {
+        for w in warnings {
+            self.warned += 1;
+            self.report.warnings.push(Warning {
+                index,
+                line,
+                path: w.path,
+                code: w.code,
+                message: w.message,
+            });
+        }
+        self.report.valid += 1;
     }
 
     /// Records a record that is not JSON as rejected with code `bad_json`.
