@@ -105,9 +105,14 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
 
 /// Reads a string value and counts it.
 fn string<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<Cow<'de, str>, A::Error> {
-    let Str(s) = map.next_value::<Str<'de>>()?;
-    st.string(&s);
-    Ok(s)
+    match map.next_value_seed(Measure {
+        st,
+        depth: 0,
+        time: false,
+    })? {
+        Seen::Str(s) => Ok(s),
+        _ => Err(give_up()),
+    }
 }
 
 /// A non-empty string value.
@@ -137,114 +142,164 @@ fn unknown<'de, A: MapAccess<'de>>(
     if st.strict {
         return Err(give_up());
     }
-    map.next_value_seed(Measure { st, depth })
+    map.next_value_seed(Measure {
+        st,
+        depth,
+        time: false,
+    })?;
+    Ok(())
 }
 
-/// Any value, measured (size and depth) and otherwise ignored.
+/// What [`Measure`] saw.
+enum Seen<'de> {
+    Object,
+    Str(Cow<'de, str>),
+    Other,
+}
+
+/// Any value, measured (size and depth) and otherwise ignored; with `time`, the value of
+/// `auditEventTime`, which must be epoch milliseconds or RFC 3339 in range. (One visitor
+/// for every value keeps the WebAssembly small.)
 struct Measure<'s> {
     st: &'s mut State,
     /// The value's own depth.
     depth: usize,
+    time: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Measure<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    type Value = Seen<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Seen<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
+impl Measure<'_> {
+    /// A value that is not a time: fine unless a time was expected.
+    fn other<'de, E: de::Error>(self, size: usize) -> Result<Seen<'de>, E> {
+        if self.time {
+            return Err(give_up());
+        }
+        self.st.size += size;
+        Ok(Seen::Other)
+    }
+
+    fn number<'de, E: de::Error>(self, v: Value) -> Result<Seen<'de>, E> {
+        if self.time && !(v.is_number() && parse_time_value(&v).is_ok()) {
+            return Err(give_up());
+        }
+        self.st.size += 20;
+        Ok(Seen::Other)
+    }
+
+    fn string<'de, E: de::Error>(self, s: Cow<'de, str>) -> Result<Seen<'de>, E> {
+        if self.time && parse_time(&s).is_err() {
+            return Err(give_up());
+        }
+        self.st.string(&s);
+        Ok(Seen::Str(s))
+    }
+}
+
 impl<'de> Visitor<'de> for Measure<'_> {
-    type Value = ();
+    type Value = Seen<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.st.size += 4;
-        Ok(())
+    fn visit_unit<E: de::Error>(self) -> Result<Seen<'de>, E> {
+        self.other(4)
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        self.st.size += 5;
-        Ok(())
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Seen<'de>, E> {
+        self.other(5)
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        self.st.size += 20;
-        Ok(())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seen<'de>, E> {
+        self.number(Value::from(v))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        self.st.size += 20;
-        Ok(())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seen<'de>, E> {
+        self.number(Value::from(v))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        self.st.size += 20;
-        Ok(())
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Seen<'de>, E> {
+        self.number(Value::from(v))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.st.string(v);
-        Ok(())
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Seen<'de>, E> {
+        self.string(Cow::Borrowed(v))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Seen<'de>, E> {
+        self.string(Cow::Owned(v.to_string()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen<'de>, A::Error> {
+        if self.time {
+            return Err(give_up());
+        }
         self.st.enter(self.depth)?;
         while seq
             .next_element_seed(Measure {
                 st: self.st,
                 depth: self.depth + 1,
+                time: false,
             })?
             .is_some()
         {
             self.st.size += 1;
         }
-        Ok(())
+        Ok(Seen::Other)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen<'de>, A::Error> {
+        if self.time {
+            return Err(give_up());
+        }
         self.st.enter(self.depth)?;
         while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
             self.st.entry(&k);
             map.next_value_seed(Measure {
                 st: self.st,
                 depth: self.depth + 1,
+                time: false,
             })?;
             if self.st.size > self.st.max_size {
                 return Err(give_up());
             }
         }
-        Ok(())
+        Ok(Seen::Object)
     }
 }
 
-/// An object (at `depth`) whose fields `names` are all strings; unknown fields are
-/// measured (or, strict, give up). Gives the strings found.
-struct Strings<'s, const N: usize> {
+/// An object (at `depth`) whose fields `names` (at most [`FIELDS`]) are all strings;
+/// unknown fields are measured (or, strict, give up). Gives the strings found, in the
+/// order of `names`. (One type for every such object keeps the WebAssembly small.)
+struct Strings<'s> {
     st: &'s mut State,
     depth: usize,
-    names: [&'static str; N],
+    names: &'static [&'static str],
 }
 
-impl<'de, const N: usize> DeserializeSeed<'de> for Strings<'_, N> {
-    type Value = [Option<Cow<'de, str>>; N];
+const FIELDS: usize = 3;
+
+impl<'de> DeserializeSeed<'de> for Strings<'_> {
+    type Value = [Option<Cow<'de, str>>; FIELDS];
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, const N: usize> Visitor<'de> for Strings<'_, N> {
-    type Value = [Option<Cow<'de, str>>; N];
+impl<'de> Visitor<'de> for Strings<'_> {
+    type Value = [Option<Cow<'de, str>>; FIELDS];
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let st = self.st;
         st.enter(self.depth)?;
-        let mut out: [Option<Cow<'de, str>>; N] = std::array::from_fn(|_| None);
+        let mut out: [Option<Cow<'de, str>>; FIELDS] = [None, None, None];
         let mut seen = 0u32;
         while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
             st.entry(&k);
             match self.names.iter().position(|n| *n == k) {
-                Some(i) => {
+                Some(i) if i < FIELDS => {
                     see(&mut seen, i)?;
                     out[i] = Some(string(&mut map, st)?);
                 }
-                None => unknown(&mut map, st, self.depth + 1)?,
+                _ => unknown(&mut map, st, self.depth + 1)?,
             }
         }
         Ok(out)
@@ -279,7 +334,7 @@ impl<'de> Visitor<'de> for Author<'_> {
                 let [ptype, ident, _email] = map.next_value_seed(Strings {
                     st: &mut *st,
                     depth: 3,
-                    names: ["type", "identifier", "email"],
+                    names: &["type", "identifier", "email"],
                 })?;
                 non_empty(ptype)?;
                 non_empty(ident)?;
@@ -297,46 +352,6 @@ impl<'de> Visitor<'de> for Author<'_> {
 fn non_empty<E: de::Error>(s: Option<Cow<str>>) -> Result<(), E> {
     match s {
         Some(s) if !s.is_empty() => Ok(()),
-        _ => Err(give_up()),
-    }
-}
-
-/// `auditEventTime`: epoch milliseconds or RFC 3339, in range.
-struct Time;
-
-impl<'de> DeserializeSeed<'de> for Time {
-    type Value = usize;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Time {
-    /// The size of the value.
-    type Value = usize;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a time")
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<usize, E> {
-        number(Value::from(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<usize, E> {
-        number(Value::from(v))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<usize, E> {
-        number(Value::from(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
-        match parse_time(v) {
-            Ok(_) => Ok(v.len() + 2),
-            Err(_) => Err(give_up()),
-        }
-    }
-}
-
-fn number<E: de::Error>(v: Value) -> Result<usize, E> {
-    match v {
-        Value::Number(_) if parse_time_value(&v).is_ok() => Ok(20),
         _ => Err(give_up()),
     }
 }
@@ -380,10 +395,10 @@ impl<'de> Visitor<'de> for Top<'_> {
                 1 => map.next_value_seed(Author { st: &mut *st })?,
                 2 => module = Some(text(&mut map, st)?),
                 3 => {
-                    let [rtype, ident] = map.next_value_seed(Strings {
+                    let [rtype, ident, _] = map.next_value_seed(Strings {
                         st: &mut *st,
                         depth: 2,
-                        names: ["type", "identifier"],
+                        names: &["type", "identifier"],
                     })?;
                     non_empty(ident)?;
                     match rtype {
@@ -395,24 +410,40 @@ impl<'de> Visitor<'de> for Top<'_> {
                     let [account, _org, _project] = map.next_value_seed(Strings {
                         st: &mut *st,
                         depth: 2,
-                        names: ["accountIdentifier", "orgIdentifier", "projectIdentifier"],
+                        names: &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
                     })?;
                     non_empty(account)?;
                 }
                 5 => action = Some(text(&mut map, st)?),
-                6 => st.size += map.next_value_seed(Time)?,
-                7 => {
-                    let [method, ip] = map.next_value_seed(Strings {
+                6 => {
+                    map.next_value_seed(Measure {
                         st: &mut *st,
                         depth: 2,
-                        names: ["requestMethod", "clientIP"],
+                        time: true,
+                    })?;
+                }
+                7 => {
+                    let [method, ip, _] = map.next_value_seed(Strings {
+                        st: &mut *st,
+                        depth: 2,
+                        names: &["requestMethod", "clientIP"],
                     })?;
                     match (method, ip) {
                         (Some(_), Some(ip)) if ip.parse::<IpAddr>().is_ok() => {}
                         _ => return Err(give_up()),
                     }
                 }
-                _ => map.next_value_seed(Metadata { st: &mut *st })?,
+                _ => {
+                    // `auditEventMetadata`: any object.
+                    let seen = map.next_value_seed(Measure {
+                        st: &mut *st,
+                        depth: 2,
+                        time: false,
+                    })?;
+                    if !matches!(seen, Seen::Object) {
+                        return Err(give_up());
+                    }
+                }
             }
             if st.size > st.max_size {
                 return Err(give_up());
@@ -430,20 +461,5 @@ impl<'de> Visitor<'de> for Top<'_> {
             }
             _ => Err(give_up()),
         }
-    }
-}
-
-/// `auditEventMetadata`: an object, measured.
-struct Metadata<'s> {
-    st: &'s mut State,
-}
-
-impl<'de> DeserializeSeed<'de> for Metadata<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(Measure {
-            st: self.st,
-            depth: 2,
-        })
     }
 }
