@@ -267,10 +267,14 @@ impl<'de> Visitor<'de> for Measure<'_> {
 /// An object (at `depth`) whose fields `names` (at most [`FIELDS`]) are all strings;
 /// unknown fields are measured (or, strict, give up). Gives the strings found, in the
 /// order of `names`. (One type for every such object keeps the WebAssembly small.)
+///
+/// With `nested` names, `names` has one field, an object with the string fields `nested`,
+/// and its strings are what is given (`auditEventAuthor.principal`).
 struct Strings<'s> {
     st: &'s mut State,
     depth: usize,
     names: &'static [&'static str],
+    nested: &'static [&'static str],
 }
 
 const FIELDS: usize = 3;
@@ -297,55 +301,21 @@ impl<'de> Visitor<'de> for Strings<'_> {
             match self.names.iter().position(|n| *n == k) {
                 Some(i) if i < FIELDS => {
                     see(&mut seen, i)?;
-                    out[i] = Some(string(&mut map, st)?);
+                    if self.nested.is_empty() {
+                        out[i] = Some(string(&mut map, st)?);
+                    } else {
+                        out = map.next_value_seed(Strings {
+                            st: &mut *st,
+                            depth: self.depth + 1,
+                            names: self.nested,
+                            nested: &[],
+                        })?;
+                    }
                 }
                 _ => unknown(&mut map, st, self.depth + 1)?,
             }
         }
         Ok(out)
-    }
-}
-
-/// `auditEventAuthor` (depth 2): its principal, checked.
-struct Author<'s> {
-    st: &'s mut State,
-}
-
-impl<'de> DeserializeSeed<'de> for Author<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Author<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.st;
-        st.enter(2)?;
-        let mut seen = 0u32;
-        while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
-            st.entry(&k);
-            if k == "principal" {
-                see(&mut seen, 0)?;
-                let [ptype, ident, _email] = map.next_value_seed(Strings {
-                    st: &mut *st,
-                    depth: 3,
-                    names: &["type", "identifier", "email"],
-                })?;
-                non_empty(ptype)?;
-                non_empty(ident)?;
-            } else {
-                unknown(&mut map, st, 3)?;
-            }
-        }
-        if seen == 0 {
-            return Err(give_up());
-        }
-        Ok(())
     }
 }
 
@@ -392,13 +362,23 @@ impl<'de> Visitor<'de> for Top<'_> {
                 0 => {
                     text(&mut map, st)?;
                 }
-                1 => map.next_value_seed(Author { st: &mut *st })?,
+                1 => {
+                    let [ptype, ident, _email] = map.next_value_seed(Strings {
+                        st: &mut *st,
+                        depth: 2,
+                        names: &["principal"],
+                        nested: &["type", "identifier", "email"],
+                    })?;
+                    non_empty(ptype)?;
+                    non_empty(ident)?;
+                }
                 2 => module = Some(text(&mut map, st)?),
                 3 => {
                     let [rtype, ident, _] = map.next_value_seed(Strings {
                         st: &mut *st,
                         depth: 2,
                         names: &["type", "identifier"],
+                        nested: &[],
                     })?;
                     non_empty(ident)?;
                     match rtype {
@@ -411,6 +391,7 @@ impl<'de> Visitor<'de> for Top<'_> {
                         st: &mut *st,
                         depth: 2,
                         names: &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
+                        nested: &[],
                     })?;
                     non_empty(account)?;
                 }
@@ -427,6 +408,7 @@ impl<'de> Visitor<'de> for Top<'_> {
                         st: &mut *st,
                         depth: 2,
                         names: &["requestMethod", "clientIP"],
+                        nested: &[],
                     })?;
                     match (method, ip) {
                         (Some(_), Some(ip)) if ip.parse::<IpAddr>().is_ok() => {}
