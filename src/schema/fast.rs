@@ -108,7 +108,7 @@ fn string<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<Cow<'de
     match map.next_value_seed(Measure {
         st,
         depth: 0,
-        time: false,
+        kind: Kind::Any,
     })? {
         Seen::Str(s) => Ok(s),
         _ => Err(give_up()),
@@ -145,7 +145,7 @@ fn unknown<'de, A: MapAccess<'de>>(
     map.next_value_seed(Measure {
         st,
         depth,
-        time: false,
+        kind: Kind::Any,
     })?;
     Ok(())
 }
@@ -154,17 +154,34 @@ fn unknown<'de, A: MapAccess<'de>>(
 enum Seen<'de> {
     Object,
     Str(Cow<'de, str>),
+    /// The strings of a [`Kind::Strings`] object.
+    Strings([Option<Cow<'de, str>>; FIELDS]),
     Other,
 }
 
-/// Any value, measured (size and depth) and otherwise ignored; with `time`, the value of
-/// `auditEventTime`, which must be epoch milliseconds or RFC 3339 in range. (One visitor
-/// for every value keeps the WebAssembly small.)
+/// What [`Measure`] expects.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Anything.
+    Any,
+    /// The value of `auditEventTime`: epoch milliseconds or RFC 3339, in range.
+    Time,
+    /// An object whose fields `names` (at most [`FIELDS`]) are all strings; unknown fields
+    /// are measured (or, strict, give up). Gives the strings found, in the order of
+    /// `names`. With `nested` names, `names` has one field, an object with the string
+    /// fields `nested`, and its strings are what is given (`auditEventAuthor.principal`).
+    Strings(&'static [&'static str], &'static [&'static str]),
+}
+
+const FIELDS: usize = 3;
+
+/// Any value below the event, measured (size and depth) and checked as `kind` says. (One
+/// visitor for every value keeps the WebAssembly small.)
 struct Measure<'s> {
     st: &'s mut State,
     /// The value's own depth.
     depth: usize,
-    time: bool,
+    kind: Kind,
 }
 
 impl<'de> DeserializeSeed<'de> for Measure<'_> {
@@ -177,7 +194,7 @@ impl<'de> DeserializeSeed<'de> for Measure<'_> {
 impl Measure<'_> {
     /// A value that is not a time: fine unless a time was expected.
     fn other<'de, E: de::Error>(self, size: usize) -> Result<Seen<'de>, E> {
-        if self.time {
+        if !matches!(self.kind, Kind::Any) {
             return Err(give_up());
         }
         self.st.size += size;
@@ -185,16 +202,20 @@ impl Measure<'_> {
     }
 
     fn number<'de, E: de::Error>(self, v: Value) -> Result<Seen<'de>, E> {
-        if self.time && !(v.is_number() && parse_time_value(&v).is_ok()) {
-            return Err(give_up());
+        match self.kind {
+            Kind::Any => {}
+            Kind::Time if v.is_number() && parse_time_value(&v).is_ok() => {}
+            _ => return Err(give_up()),
         }
         self.st.size += 20;
         Ok(Seen::Other)
     }
 
     fn string<'de, E: de::Error>(self, s: Cow<'de, str>) -> Result<Seen<'de>, E> {
-        if self.time && parse_time(&s).is_err() {
-            return Err(give_up());
+        match self.kind {
+            Kind::Any => {}
+            Kind::Time if parse_time(&s).is_ok() => {}
+            _ => return Err(give_up()),
         }
         self.st.string(&s);
         Ok(Seen::Str(s))
@@ -228,7 +249,7 @@ impl<'de> Visitor<'de> for Measure<'_> {
         self.string(Cow::Owned(v.to_string()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen<'de>, A::Error> {
-        if self.time {
+        if !matches!(self.kind, Kind::Any) {
             return Err(give_up());
         }
         self.st.enter(self.depth)?;
@@ -236,7 +257,7 @@ impl<'de> Visitor<'de> for Measure<'_> {
             .next_element_seed(Measure {
                 st: self.st,
                 depth: self.depth + 1,
-                time: false,
+                kind: Kind::Any,
             })?
             .is_some()
         {
@@ -245,16 +266,21 @@ impl<'de> Visitor<'de> for Measure<'_> {
         Ok(Seen::Other)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen<'de>, A::Error> {
-        if self.time {
-            return Err(give_up());
-        }
+        let (names, nested) = match self.kind {
+            Kind::Any => (&[][..], &[][..]),
+            Kind::Time => return Err(give_up()),
+            Kind::Strings(names, nested) => (names, nested),
+        };
         self.st.enter(self.depth)?;
+        if !names.is_empty() {
+            return strings(map, self.st, self.depth, names, nested).map(Seen::Strings);
+        }
         while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
             self.st.entry(&k);
             map.next_value_seed(Measure {
                 st: self.st,
                 depth: self.depth + 1,
-                time: false,
+                kind: Kind::Any,
             })?;
             if self.st.size > self.st.max_size {
                 return Err(give_up());
@@ -264,58 +290,48 @@ impl<'de> Visitor<'de> for Measure<'_> {
     }
 }
 
-/// An object (at `depth`) whose fields `names` (at most [`FIELDS`]) are all strings;
-/// unknown fields are measured (or, strict, give up). Gives the strings found, in the
-/// order of `names`. (One type for every such object keeps the WebAssembly small.)
-///
-/// With `nested` names, `names` has one field, an object with the string fields `nested`,
-/// and its strings are what is given (`auditEventAuthor.principal`).
-struct Strings<'s> {
-    st: &'s mut State,
+/// The fields of a [`Kind::Strings`] object (entered already).
+fn strings<'de, A: MapAccess<'de>>(
+    mut map: A,
+    st: &mut State,
     depth: usize,
     names: &'static [&'static str],
     nested: &'static [&'static str],
-}
-
-const FIELDS: usize = 3;
-
-impl<'de> DeserializeSeed<'de> for Strings<'_> {
-    type Value = [Option<Cow<'de, str>>; FIELDS];
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Strings<'_> {
-    type Value = [Option<Cow<'de, str>>; FIELDS];
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let st = self.st;
-        st.enter(self.depth)?;
-        let mut out: [Option<Cow<'de, str>>; FIELDS] = [None, None, None];
-        let mut seen = 0u32;
-        while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
-            st.entry(&k);
-            match self.names.iter().position(|n| *n == k) {
-                Some(i) if i < FIELDS => {
-                    see(&mut seen, i)?;
-                    if self.nested.is_empty() {
-                        out[i] = Some(string(&mut map, st)?);
-                    } else {
-                        out = map.next_value_seed(Strings {
-                            st: &mut *st,
-                            depth: self.depth + 1,
-                            names: self.nested,
-                            nested: &[],
-                        })?;
-                    }
+) -> Result<[Option<Cow<'de, str>>; FIELDS], A::Error> {
+    let mut out: [Option<Cow<'de, str>>; FIELDS] = [None, None, None];
+    let mut seen = 0u32;
+    while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
+        st.entry(&k);
+        match names.iter().position(|n| *n == k) {
+            Some(i) if i < FIELDS => {
+                see(&mut seen, i)?;
+                if nested.is_empty() {
+                    out[i] = Some(string(&mut map, st)?);
+                } else {
+                    out = object(&mut map, st, depth + 1, nested, &[])?;
                 }
-                _ => unknown(&mut map, st, self.depth + 1)?,
             }
+            _ => unknown(&mut map, st, depth + 1)?,
         }
-        Ok(out)
+    }
+    Ok(out)
+}
+
+/// Reads a [`Kind::Strings`] object value at `depth`.
+fn object<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    st: &mut State,
+    depth: usize,
+    names: &'static [&'static str],
+    nested: &'static [&'static str],
+) -> Result<[Option<Cow<'de, str>>; FIELDS], A::Error> {
+    match map.next_value_seed(Measure {
+        st,
+        depth,
+        kind: Kind::Strings(names, nested),
+    })? {
+        Seen::Strings(out) => Ok(out),
+        _ => Err(give_up()),
     }
 }
 
@@ -363,23 +379,19 @@ impl<'de> Visitor<'de> for Top<'_> {
                     text(&mut map, st)?;
                 }
                 1 => {
-                    let [ptype, ident, _email] = map.next_value_seed(Strings {
-                        st: &mut *st,
-                        depth: 2,
-                        names: &["principal"],
-                        nested: &["type", "identifier", "email"],
-                    })?;
+                    let [ptype, ident, _email] = object(
+                        &mut map,
+                        st,
+                        2,
+                        &["principal"],
+                        &["type", "identifier", "email"],
+                    )?;
                     non_empty(ptype)?;
                     non_empty(ident)?;
                 }
                 2 => module = Some(text(&mut map, st)?),
                 3 => {
-                    let [rtype, ident, _] = map.next_value_seed(Strings {
-                        st: &mut *st,
-                        depth: 2,
-                        names: &["type", "identifier"],
-                        nested: &[],
-                    })?;
+                    let [rtype, ident, _] = object(&mut map, st, 2, &["type", "identifier"], &[])?;
                     non_empty(ident)?;
                     match rtype {
                         Some(t) if !t.is_empty() => resource_type = Some(t),
@@ -387,12 +399,13 @@ impl<'de> Visitor<'de> for Top<'_> {
                     }
                 }
                 4 => {
-                    let [account, _org, _project] = map.next_value_seed(Strings {
-                        st: &mut *st,
-                        depth: 2,
-                        names: &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
-                        nested: &[],
-                    })?;
+                    let [account, _org, _project] = object(
+                        &mut map,
+                        st,
+                        2,
+                        &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
+                        &[],
+                    )?;
                     non_empty(account)?;
                 }
                 5 => action = Some(text(&mut map, st)?),
@@ -400,16 +413,12 @@ impl<'de> Visitor<'de> for Top<'_> {
                     map.next_value_seed(Measure {
                         st: &mut *st,
                         depth: 2,
-                        time: true,
+                        kind: Kind::Time,
                     })?;
                 }
                 7 => {
-                    let [method, ip, _] = map.next_value_seed(Strings {
-                        st: &mut *st,
-                        depth: 2,
-                        names: &["requestMethod", "clientIP"],
-                        nested: &[],
-                    })?;
+                    let [method, ip, _] =
+                        object(&mut map, st, 2, &["requestMethod", "clientIP"], &[])?;
                     match (method, ip) {
                         (Some(_), Some(ip)) if ip.parse::<IpAddr>().is_ok() => {}
                         _ => return Err(give_up()),
@@ -420,7 +429,7 @@ impl<'de> Visitor<'de> for Top<'_> {
                     let seen = map.next_value_seed(Measure {
                         st: &mut *st,
                         depth: 2,
-                        time: false,
+                        kind: Kind::Any,
                     })?;
                     if !matches!(seen, Seen::Object) {
                         return Err(give_up());
