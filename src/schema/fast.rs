@@ -6,7 +6,6 @@
 //! in strict mode, a limit passed, JSON that does not parse) it gives up and the caller
 //! falls back to the exact `Value` path, so reported violations stay exactly the same.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -39,9 +38,9 @@ pub(crate) fn is_valid(bytes: &[u8], options: &Options, warnings: &mut Vec<Viola
     }
     if options.vocabulary {
         super::vocabulary_of(
-            Some(&top.module),
-            Some(&top.resource_type),
-            Some(&top.action),
+            Some(top.module),
+            Some(top.resource_type),
+            Some(top.action),
             warnings,
         );
     }
@@ -79,8 +78,9 @@ fn give_up<E: de::Error>() -> E {
     E::custom("not certainly valid")
 }
 
-/// A string, borrowed from the input unless it had escapes.
-struct Str<'de>(Cow<'de, str>);
+/// A key, borrowed from the input (a key with escapes gives up: rare, and it could spell a
+/// known name).
+struct Str<'de>(&'de str);
 
 struct StrVisitor;
 
@@ -90,10 +90,7 @@ impl<'de> Visitor<'de> for StrVisitor {
         f.write_str("a string")
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Str(Cow::Owned(v.to_string())))
+        Ok(Str(v))
     }
 }
 
@@ -104,7 +101,7 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
 }
 
 /// Reads a string value and counts it.
-fn string<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<Cow<'de, str>, A::Error> {
+fn string<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<&'de str, A::Error> {
     match map.next_value_seed(Measure {
         st,
         depth: 0,
@@ -116,7 +113,7 @@ fn string<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<Cow<'de
 }
 
 /// A non-empty string value.
-fn text<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<Cow<'de, str>, A::Error> {
+fn text<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<&'de str, A::Error> {
     let s = string(map, st)?;
     if s.is_empty() {
         return Err(give_up());
@@ -153,9 +150,9 @@ fn unknown<'de, A: MapAccess<'de>>(
 /// What [`Measure`] saw.
 enum Seen<'de> {
     Object,
-    Str(Cow<'de, str>),
+    Str(&'de str),
     /// The strings of a [`Kind::Strings`] object.
-    Strings([Option<Cow<'de, str>>; FIELDS]),
+    Strings([Option<&'de str>; FIELDS]),
     Other,
 }
 
@@ -211,14 +208,14 @@ impl Measure<'_> {
         Ok(Seen::Other)
     }
 
-    fn string<'de, E: de::Error>(self, s: Cow<'de, str>) -> Result<Seen<'de>, E> {
+    fn string<E: de::Error>(self, s: &str) -> Result<(), E> {
         match self.kind {
             Kind::Any => {}
             Kind::Time if parse_time(&s).is_ok() => {}
             _ => return Err(give_up()),
         }
-        self.st.string(&s);
-        Ok(Seen::Str(s))
+        self.st.string(s);
+        Ok(())
     }
 }
 
@@ -243,10 +240,14 @@ impl<'de> Visitor<'de> for Measure<'_> {
         self.number(Value::from(v))
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Seen<'de>, E> {
-        self.string(Cow::Borrowed(v))
+        self.string(v)?;
+        Ok(Seen::Str(v))
     }
+    /// A string with escapes: measured, but not handed out (the fields that need the text
+    /// give up then).
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Seen<'de>, E> {
-        self.string(Cow::Owned(v.to_string()))
+        self.string(v)?;
+        Ok(Seen::Other)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen<'de>, A::Error> {
         if !matches!(self.kind, Kind::Any) {
@@ -297,8 +298,8 @@ fn strings<'de, A: MapAccess<'de>>(
     depth: usize,
     names: &'static [&'static str],
     nested: &'static [&'static str],
-) -> Result<[Option<Cow<'de, str>>; FIELDS], A::Error> {
-    let mut out: [Option<Cow<'de, str>>; FIELDS] = [None, None, None];
+) -> Result<[Option<&'de str>; FIELDS], A::Error> {
+    let mut out: [Option<&'de str>; FIELDS] = [None, None, None];
     let mut seen = 0u32;
     while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
         st.entry(&k);
@@ -324,7 +325,7 @@ fn object<'de, A: MapAccess<'de>>(
     depth: usize,
     names: &'static [&'static str],
     nested: &'static [&'static str],
-) -> Result<[Option<Cow<'de, str>>; FIELDS], A::Error> {
+) -> Result<[Option<&'de str>; FIELDS], A::Error> {
     match map.next_value_seed(Measure {
         st,
         depth,
@@ -335,7 +336,7 @@ fn object<'de, A: MapAccess<'de>>(
     }
 }
 
-fn non_empty<E: de::Error>(s: Option<Cow<str>>) -> Result<(), E> {
+fn non_empty<E: de::Error>(s: Option<&str>) -> Result<(), E> {
     match s {
         Some(s) if !s.is_empty() => Ok(()),
         _ => Err(give_up()),
@@ -344,9 +345,9 @@ fn non_empty<E: de::Error>(s: Option<Cow<str>>) -> Result<(), E> {
 
 /// What the event's checks need at the end.
 struct Found<'de> {
-    module: Cow<'de, str>,
-    resource_type: Cow<'de, str>,
-    action: Cow<'de, str>,
+    module: &'de str,
+    resource_type: &'de str,
+    action: &'de str,
 }
 
 /// The event object (depth 1).
