@@ -211,7 +211,7 @@ impl Measure<'_> {
     fn string<E: de::Error>(self, s: &str) -> Result<(), E> {
         match self.kind {
             Kind::Any => {}
-            Kind::Time if parse_time(&s).is_ok() => {}
+            Kind::Time if parse_time(s).is_ok() => {}
             _ => return Err(give_up()),
         }
         self.st.string(s);
@@ -277,7 +277,7 @@ impl<'de> Visitor<'de> for Measure<'_> {
             return strings(map, self.st, self.depth, names, nested).map(Seen::Strings);
         }
         while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
-            self.st.entry(&k);
+            self.st.entry(k);
             map.next_value_seed(Measure {
                 st: self.st,
                 depth: self.depth + 1,
@@ -302,7 +302,7 @@ fn strings<'de, A: MapAccess<'de>>(
     let mut out: [Option<&'de str>; FIELDS] = [None, None, None];
     let mut seen = 0u32;
     while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
-        st.entry(&k);
+        st.entry(k);
         match names.iter().position(|n| *n == k) {
             Some(i) if i < FIELDS => {
                 see(&mut seen, i)?;
@@ -366,7 +366,7 @@ impl<'de> Visitor<'de> for Top<'_> {
         let mut seen = 0u32;
         let (mut module, mut resource_type, mut action) = (None, None, None);
         while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
-            st.entry(&k);
+            st.entry(k);
             let i = match super::TOP.iter().position(|n| *n == k) {
                 Some(i) => i,
                 None => {
