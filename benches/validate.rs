@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use trailsift::convert::{Format, Item, ReadOptions, Reader};
 use trailsift::sample::{self, SampleOptions};
 use trailsift::schema::{check_into, BatchValidator, Options, Violation};
 
@@ -126,6 +127,63 @@ fn main() {
         });
         row(
             &format!("parse + validate (serde_json){name}"),
+            text.len(),
+            d,
+        );
+    }
+
+    for (name, opts) in [("", &default), (", strict + vocabulary", &strict_voc)] {
+        let d = best(|| {
+            let mut batch = BatchValidator::new(opts.clone());
+            for (i, l) in lines.iter().enumerate() {
+                if let Err(e) = batch.push_json(i as u64, i as u64 + 1, l) {
+                    batch.push_bad_json(i as u64, i as u64 + 1, e.to_string());
+                }
+            }
+            batch.finish().rejected.len()
+        });
+        row(
+            &format!("check from bytes (`BatchValidator::push_json`){name}"),
+            text.len(),
+            d,
+        );
+    }
+
+    for (name, opts) in [("", &default), (", strict + vocabulary", &strict_voc)] {
+        let d = best(|| {
+            let mut batch = BatchValidator::new(opts.clone());
+            let read = ReadOptions {
+                keep_raw: false,
+                check: Some(opts.clone()),
+                ..ReadOptions::default()
+            };
+            let mut reader = Reader::new(Format::Ndjson, read).expect("NDJSON is readable");
+            let mut items = Vec::new();
+            let mut take = |items: &mut Vec<Item>| {
+                for item in items.drain(..) {
+                    match item {
+                        Ok(r) => match r.checked {
+                            Some(w) => batch.push_valid(r.index, r.line, w),
+                            None => {
+                                batch.push(r.index, r.line, &r.value);
+                            }
+                        },
+                        Err(e) => {
+                            batch.push_record_error(e.index, e.line, e.code.as_str(), e.message)
+                        }
+                    }
+                }
+            };
+            for chunk in text.chunks(1 << 20) {
+                reader.push(chunk, &mut items);
+                take(&mut items);
+            }
+            reader.finish(&mut items);
+            take(&mut items);
+            batch.finish().rejected.len()
+        });
+        row(
+            &format!("NDJSON reader + check from bytes (`ReadOptions::check`){name}"),
             text.len(),
             d,
         );

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Ajv from 'ajv';
 import * as ts from '../../pkg/node.mjs';
+import { SCHEMA, ajvValidate } from './ajv-schema.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATA = join(ROOT, 'bench', 'data');
@@ -138,74 +139,6 @@ function jsFilter(text, predicate) {
     if (predicate(e)) out.push(line);
   }
   return out.join('\n') + (out.length ? '\n' : '');
-}
-
-// The event of formats.md §1 as JSON Schema (what a JS project would write for ajv).
-const nonEmpty = { type: 'string', minLength: 1 };
-const SCHEMA = {
-  type: 'object',
-  required: ['auditEventId', 'auditEventAuthor', 'auditModule', 'auditResource', 'auditResourceScope', 'auditAction', 'auditEventTime'],
-  properties: {
-    auditEventId: nonEmpty,
-    auditEventAuthor: {
-      type: 'object',
-      required: ['principal'],
-      properties: {
-        principal: {
-          type: 'object',
-          required: ['type', 'identifier'],
-          properties: { type: nonEmpty, identifier: nonEmpty, email: { type: 'string' } },
-        },
-      },
-    },
-    auditModule: nonEmpty,
-    auditResource: { type: 'object', required: ['type', 'identifier'], properties: { type: nonEmpty, identifier: nonEmpty } },
-    auditResourceScope: {
-      type: 'object',
-      required: ['accountIdentifier'],
-      properties: { accountIdentifier: nonEmpty, orgIdentifier: { type: 'string' }, projectIdentifier: { type: 'string' } },
-    },
-    auditAction: nonEmpty,
-    auditEventTime: {
-      anyOf: [
-        { type: 'number' },
-        { type: 'string', pattern: '^[0-9]+$' },
-        { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$' },
-      ],
-    },
-    auditHttpRequestInfo: {
-      type: 'object',
-      required: ['requestMethod', 'clientIP'],
-      properties: {
-        requestMethod: { type: 'string' },
-        clientIP: {
-          anyOf: [
-            { type: 'string', pattern: '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$' },
-            { type: 'string', pattern: '^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$' },
-          ],
-        },
-      },
-    },
-    auditEventMetadata: { type: 'object' },
-  },
-};
-
-function ajvValidate(text, check) {
-  let valid = 0;
-  let rejected = 0;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let e;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      rejected++;
-      continue;
-    }
-    if (check(e)) valid++;
-    else rejected++;
-  }
-  return { valid, rejected };
 }
 
 // ---- (d) stream memory first, while the process is small ------------------------------

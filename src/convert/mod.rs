@@ -234,6 +234,11 @@ pub struct ReadOptions {
     pub max_depth: usize,
     /// Keep each NDJSON record's original line bytes in [`Record::raw`]. Default true.
     pub keep_raw: bool,
+    /// JSON and NDJSON input only: check each record with
+    /// [`schema::is_certainly_valid`](crate::schema::is_certainly_valid) under these options
+    /// first, and hand out the records it accepts unparsed ([`Record::checked`] set, `value`
+    /// null). For callers that only validate. Default `None`.
+    pub check: Option<crate::schema::Options>,
 }
 
 impl Default for ReadOptions {
@@ -242,6 +247,7 @@ impl Default for ReadOptions {
             max_record_bytes: 1 << 20,
             max_depth: 128,
             keep_raw: true,
+            check: None,
         }
     }
 }
@@ -260,6 +266,9 @@ pub struct Record {
     /// NDJSON only (when [`ReadOptions::keep_raw`]): the line's original bytes, without
     /// its line ending.
     pub raw: Option<Vec<u8>>,
+    /// Set when [`ReadOptions::check`] found the event valid: its vocabulary warnings (if
+    /// asked for). `value` is then `Null`: the event was not parsed.
+    pub checked: Option<Vec<crate::schema::Violation>>,
 }
 
 /// What a reader yields: an event or a positioned error.

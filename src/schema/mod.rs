@@ -7,6 +7,7 @@
 //! violations.
 
 pub mod codes;
+mod fast;
 mod report;
 pub mod vocabulary;
 
@@ -132,6 +133,27 @@ pub fn check_into(
     }
 }
 
+/// Errors and (with `options.vocabulary`) warnings of the event in `bytes` (JSON text),
+/// exactly as [`check_value`] gives them for the parsed event; an error when `bytes` is not
+/// JSON. Valid events are checked straight from the bytes without building a `Value`
+/// (several times faster); any other event is parsed and checked by [`check_value`].
+pub fn check_json(bytes: &[u8], options: &Options) -> Result<Checked, serde_json::Error> {
+    let mut checked = Checked::default();
+    if fast::is_valid(bytes, options, &mut checked.warnings) {
+        return Ok(checked);
+    }
+    let value: Value = serde_json::from_slice(bytes)?;
+    Ok(check_value(&value, options))
+}
+
+/// Whether the event in `bytes` is certainly valid, checked without building a `Value`;
+/// when true and `options.vocabulary` is set, its warnings are appended to `warnings`.
+/// False means "not known": the event may still be valid (a duplicate field, say) and
+/// must then be checked with [`check_value`].
+pub fn is_certainly_valid(bytes: &[u8], options: &Options, warnings: &mut Vec<Violation>) -> bool {
+    fast::is_valid(bytes, options, warnings)
+}
+
 /// Vocabulary warnings of one event object (fields that are not non-empty strings are
 /// skipped: they are errors already).
 pub fn vocabulary_warnings(value: &Value) -> Vec<Violation> {
@@ -148,7 +170,27 @@ fn text(v: Option<&Value>) -> Option<&str> {
 }
 
 fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
-    if let Some(module) = text(map.get("auditModule")) {
+    let resource_type = match map.get("auditResource") {
+        Some(Value::Object(r)) => text(r.get("type")),
+        _ => None,
+    };
+    vocabulary_of(
+        text(map.get("auditModule")),
+        resource_type,
+        text(map.get("auditAction")),
+        warnings,
+    );
+}
+
+/// Vocabulary warnings of an event's module, resource type and action (non-empty strings
+/// or None).
+fn vocabulary_of(
+    module: Option<&str>,
+    resource_type: Option<&str>,
+    action: Option<&str>,
+    warnings: &mut Vec<Violation>,
+) {
+    if let Some(module) = module {
         if !vocabulary::is_known_module(module) {
             warnings.push(Violation::new(
                 "auditModule",
@@ -157,10 +199,6 @@ fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
             ));
         }
     }
-    let resource_type = match map.get("auditResource") {
-        Some(Value::Object(r)) => text(r.get("type")),
-        _ => None,
-    };
     let known_type = resource_type.is_some_and(vocabulary::is_known_resource_type);
     if let Some(t) = resource_type {
         if !known_type {
@@ -171,7 +209,7 @@ fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
             ));
         }
     }
-    if let Some(action) = text(map.get("auditAction")) {
+    if let Some(action) = action {
         if !vocabulary::is_known_action(action) {
             warnings.push(Violation::new(
                 "auditAction",

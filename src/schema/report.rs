@@ -118,6 +118,49 @@ impl BatchValidator {
         }
     }
 
+    /// Validates one event given as JSON text, with the same outcome as [`push`](Self::push)
+    /// of the parsed event; valid events are checked without being parsed into a `Value`.
+    /// An error (nothing recorded) when `bytes` is not JSON.
+    pub fn push_json(
+        &mut self,
+        index: u64,
+        line: u64,
+        bytes: &[u8],
+    ) -> Result<bool, serde_json::Error> {
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.clear();
+        if super::fast::is_valid(bytes, &self.options, &mut warnings) {
+            self.push_valid(index, line, warnings.drain(..));
+            self.warnings = warnings;
+            return Ok(true);
+        }
+        self.warnings = warnings;
+        let value: Value = serde_json::from_slice(bytes)?;
+        Ok(self.push(index, line, &value))
+    }
+
+    /// Records an event found valid elsewhere (by
+    /// [`is_certainly_valid`](super::is_certainly_valid), say), with its vocabulary
+    /// warnings.
+    pub fn push_valid(
+        &mut self,
+        index: u64,
+        line: u64,
+        warnings: impl IntoIterator<Item = Violation>,
+    ) {
+        for w in warnings {
+            self.warned += 1;
+            self.report.warnings.push(Warning {
+                index,
+                line,
+                path: w.path,
+                code: w.code,
+                message: w.message,
+            });
+        }
+        self.report.valid += 1;
+    }
+
     /// Records a record that is not JSON as rejected with code `bad_json`.
     pub fn push_bad_json(&mut self, index: u64, line: u64, message: impl Into<String>) {
         self.push_record_error(index, line, codes::BAD_JSON, message);

@@ -251,15 +251,22 @@ pub fn validate(
         vocabulary: opts.vocabulary,
         ..Default::default()
     });
-    let mut reader =
-        crate::convert::Reader::detecting(None, crate::convert::ReadOptions::default());
+    let read = crate::convert::ReadOptions {
+        keep_raw: false,
+        check: Some(batch.options().clone()),
+        ..Default::default()
+    };
+    let mut reader = crate::convert::Reader::detecting(None, read);
     let mut items = Vec::new();
     let mut take = |items: &mut Vec<crate::convert::Item>| {
         for item in items.drain(..) {
             match item {
-                Ok(record) => {
-                    batch.push(record.index, record.line, &record.value);
-                }
+                Ok(record) => match record.checked {
+                    Some(warnings) => batch.push_valid(record.index, record.line, warnings),
+                    None => {
+                        batch.push(record.index, record.line, &record.value);
+                    }
+                },
                 Err(e) => batch.push_rejected(
                     e.index,
                     e.line,

@@ -33,6 +33,12 @@ enum Item {
         line: u64,
         value: serde_json::Value,
     },
+    /// An event found valid without being parsed, with its vocabulary warnings.
+    Valid {
+        index: u64,
+        line: u64,
+        warnings: Vec<trailsift::schema::Violation>,
+    },
     Bad {
         index: u64,
         line: u64,
@@ -61,16 +67,21 @@ pub fn run(args: Args) -> ExitCode {
         vocabulary: args.vocabulary,
         ..Options::default()
     };
-    let mut batch = BatchValidator::new(options);
+    let mut batch = BatchValidator::new(options.clone());
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut io_error = None;
     let name = args.file.to_string_lossy().into_owned();
-    let result = read_items(input, &name, &mut |item| {
+    let result = read_items(input, &name, &options, &mut |item| {
         match item {
             Item::Event { index, line, value } => {
                 batch.push(index, line, &value);
             }
+            Item::Valid {
+                index,
+                line,
+                warnings,
+            } => batch.push_valid(index, line, warnings),
             Item::Bad {
                 index,
                 line,
@@ -183,7 +194,12 @@ fn print_summary(out: &mut impl Write, valid: u64, rejected: u64, warned: u64) -
 /// Reads the input as a JSON array, one object or NDJSON, plain or gzip (by magic bytes),
 /// with the streaming readers of `trailsift::convert`, and hands each record with its
 /// index and start line to `sink`. Only an I/O failure is an `Err`.
-fn read_items(input: Box<dyn Read>, name: &str, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+fn read_items(
+    input: Box<dyn Read>,
+    name: &str,
+    options: &Options,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
     let mut input = input;
     let head = read_head(&mut input, HEAD)?;
     let plain: Box<dyn Read> = if is_gzip(&head) {
@@ -196,15 +212,23 @@ fn read_items(input: Box<dyn Read>, name: &str, sink: &mut dyn FnMut(Item)) -> i
     let format = content_format(name, &head);
     let opts = ReadOptions {
         keep_raw: false,
+        check: Some(options.clone()),
         ..ReadOptions::default()
     };
     let reader = Reader::new(format, opts).map_err(|e| io::Error::other(e.to_string()))?;
     for item in Records::new(reader, io::Cursor::new(head).chain(plain)) {
         match item {
-            Ok(record) => sink(Item::Event {
-                index: record.index,
-                line: record.line,
-                value: record.value,
+            Ok(record) => sink(match record.checked {
+                Some(warnings) => Item::Valid {
+                    index: record.index,
+                    line: record.line,
+                    warnings,
+                },
+                None => Item::Event {
+                    index: record.index,
+                    line: record.line,
+                    value: record.value,
+                },
             }),
             Err(e) if e.code == ErrorCode::Io => return Err(io::Error::other(e.message)),
             Err(e) => sink(Item::Bad {

@@ -312,6 +312,7 @@ impl CsvReader {
             byte: self.row_byte,
             value: Value::Object(event),
             raw: None,
+            checked: None,
         }));
     }
 }

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::{to_item, RawEvent, Transform};
+use super::{to_checked_item, RawEvent, Transform};
 use crate::convert::{ErrorCode, Item, ReadError, ReadOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,13 +130,15 @@ impl JsonReader {
     }
 
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
-        let transform = self.transform;
-        self.push_with(chunk, &mut |ev| out.push(to_item(ev, transform)));
+        let (transform, check) = (self.transform, self.opts.check.clone());
+        self.push_with(chunk, &mut |ev| {
+            out.push(to_checked_item(ev, transform, check.as_ref()))
+        });
     }
 
     pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
-        let transform = self.transform;
-        self.finish_with(&mut |ev| out.push(to_item(ev, transform)));
+        let (transform, check) = (self.transform, self.opts.check.clone());
+        self.finish_with(&mut |ev| out.push(to_checked_item(ev, transform, check.as_ref())));
     }
 
     /// Finds the records of a chunk, handing each one's bytes (or an error) to `out`

@@ -48,6 +48,39 @@ pub(crate) fn to_item(ev: RawEvent, transform: Transform) -> Item {
     }
 }
 
+/// [`to_item`], except that a record which the schema check `check` finds certainly valid
+/// is handed out unparsed (see [`ReadOptions::check`](crate::convert::ReadOptions::check)).
+pub(crate) fn to_checked_item(
+    ev: RawEvent,
+    transform: Transform,
+    check: Option<&crate::schema::Options>,
+) -> Item {
+    if let (
+        Some(options),
+        RawEvent::Record {
+            bytes,
+            index,
+            line,
+            byte,
+            ..
+        },
+    ) = (check, &ev)
+    {
+        let mut warnings = Vec::new();
+        if crate::schema::is_certainly_valid(bytes, options, &mut warnings) {
+            return Ok(Record {
+                index: *index,
+                line: *line,
+                byte: *byte,
+                value: Value::Null,
+                raw: None,
+                checked: Some(warnings),
+            });
+        }
+    }
+    to_item(ev, transform)
+}
+
 /// Parses one record's bytes into an [`Item`].
 ///
 /// `column` is the 1-based column of the record's first byte on its line, so that error
@@ -79,6 +112,7 @@ pub(crate) fn parse_record(
                 byte,
                 value,
                 raw: None,
+                checked: None,
             }),
             Err((code, message)) => err(code, message),
         },
@@ -143,7 +177,11 @@ enum Inner {
 
 impl Inner {
     fn new(format: Format, opts: &ReadOptions) -> Option<Inner> {
-        let opts = opts.clone();
+        let mut opts = opts.clone();
+        if !matches!(format, Format::Json | Format::Ndjson) {
+            // The check applies to bare events, not to envelopes.
+            opts.check = None;
+        }
         Some(match format {
             Format::Json => Inner::Json(json::JsonReader::new(opts, json::identity)),
             Format::SplunkHec => Inner::Json(json::JsonReader::new(opts, splunk_hec::unwrap)),

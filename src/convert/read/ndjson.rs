@@ -1,7 +1,7 @@
 //! Streaming NDJSON: one event per line; `\r\n`, blank lines and a missing final newline
 //! are fine (Sumo bodies use the same reader with their own transform).
 
-use super::{to_item, RawEvent, Transform};
+use super::{to_checked_item, RawEvent, Transform};
 use crate::convert::{ErrorCode, Item, ReadError, ReadOptions};
 
 /// Reads NDJSON pushed in chunks. Lines that lie wholly inside a chunk are parsed in place;
@@ -49,13 +49,17 @@ impl NdjsonReader {
     }
 
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
-        let (transform, keep_raw) = (self.transform, self.opts.keep_raw);
-        self.push_with(chunk, &mut |ev| out.push(with_raw(ev, transform, keep_raw)));
+        let (transform, keep_raw, check) =
+            (self.transform, self.opts.keep_raw, self.opts.check.clone());
+        self.push_with(chunk, &mut |ev| {
+            out.push(with_raw(ev, transform, keep_raw, check.as_ref()))
+        });
     }
 
     pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
-        let (transform, keep_raw) = (self.transform, self.opts.keep_raw);
-        self.finish_with(&mut |ev| out.push(with_raw(ev, transform, keep_raw)));
+        let (transform, keep_raw, check) =
+            (self.transform, self.opts.keep_raw, self.opts.check.clone());
+        self.finish_with(&mut |ev| out.push(with_raw(ev, transform, keep_raw, check.as_ref())));
     }
 
     /// Splits a chunk into lines, handing each complete one (or a `too_large` error) to
@@ -144,12 +148,17 @@ impl NdjsonReader {
 }
 
 /// The item of an NDJSON line, with its raw bytes when asked.
-fn with_raw(ev: RawEvent, transform: Transform, keep_raw: bool) -> Item {
+fn with_raw(
+    ev: RawEvent,
+    transform: Transform,
+    keep_raw: bool,
+    check: Option<&crate::schema::Options>,
+) -> Item {
     let raw = match &ev {
         RawEvent::Record { bytes, .. } if keep_raw => Some(bytes.to_vec()),
         _ => None,
     };
-    let mut item = to_item(ev, transform);
+    let mut item = to_checked_item(ev, transform, check);
     if let Ok(record) = &mut item {
         record.raw = raw;
     }
