@@ -29,6 +29,7 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy --all-targets --features cli -- -D warnings
+	$(CARGO) clippy --all-targets --all-features -- -D warnings
 	$(CARGO) clippy --lib --target wasm32-unknown-unknown --features wasm -- -D warnings
 
 test-rust:
