@@ -171,6 +171,19 @@ pub fn get_path<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<&'a Va
     Some(current)
 }
 
+/// What kind of JSON value `v` is, for messages: "null", "a boolean", "a number",
+/// "a string", "an array" or "an object".
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Why a time could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimeError {

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::event::{parse_time_value, TimeError};
+use crate::event::{json_kind, parse_time_value, TimeError};
 
 pub use report::{BatchValidator, Rejected, Report, Warning};
 
@@ -312,17 +312,6 @@ impl Path<'_> {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// A short, quoted rendering of user text for messages (bounded length).
 fn quote(s: &str) -> String {
     const MAX: usize = 64;
@@ -523,7 +512,7 @@ fn missing(path: &str, sink: &mut Sink) {
 
 fn wrong_type(path: &str, expected: &str, found: &Value, sink: &mut Sink) {
     sink.at(path, codes::WRONG_TYPE, || {
-        format!("expected {expected}, found {}", type_name(found))
+        format!("expected {expected}, found {}", json_kind(found))
     });
 }
 
@@ -565,7 +554,7 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
             sink.at("", codes::WRONG_TYPE, || {
                 format!(
                     "an audit event must be a JSON object, found {}",
-                    type_name(other)
+                    json_kind(other)
                 )
             });
             return;

@@ -118,7 +118,10 @@ pub(crate) fn parse_record(
         },
         Ok(other) => err(
             ErrorCode::NotAnObject,
-            format!("expected an event object, found {}", kind_of(&other)),
+            format!(
+                "expected an event object, found {}",
+                crate::event::json_kind(&other)
+            ),
         ),
         Err(e) => Err(json_error(&e, index, line, column, byte, at_end)),
     }
@@ -155,18 +158,6 @@ pub(crate) fn json_error(
         line,
         byte,
     )
-}
-
-/// "an array", "a string", ... for messages.
-pub(crate) fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 enum Inner {

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::kind_of;
 use crate::convert::ErrorCode;
+use crate::event::json_kind;
 
 /// The event of one envelope: its `event` object (or a string holding one).
 pub(crate) fn unwrap(envelope: Value) -> Result<Value, (ErrorCode, String)> {
@@ -22,7 +22,10 @@ pub(crate) fn unwrap(envelope: Value) -> Result<Value, (ErrorCode, String)> {
         },
         Some(other) => Err((
             ErrorCode::BadEnvelope,
-            format!("the envelope's event is {}, not an object", kind_of(&other)),
+            format!(
+                "the envelope's event is {}, not an object",
+                json_kind(&other)
+            ),
         )),
         None => Err((ErrorCode::BadEnvelope, "the envelope has no event".into())),
     }

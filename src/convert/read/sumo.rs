@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::kind_of;
 use crate::convert::ErrorCode;
+use crate::event::json_kind;
 
 /// The event of one Sumo line.
 pub(crate) fn unwrap(line: Value) -> Result<Value, (ErrorCode, String)> {
@@ -15,7 +15,7 @@ pub(crate) fn unwrap(line: Value) -> Result<Value, (ErrorCode, String)> {
         Some(Value::Object(fields)) => unflatten(fields).map(Value::Object),
         Some(other) => Err((
             ErrorCode::BadEnvelope,
-            format!("the line's fields is {}, not an object", kind_of(&other)),
+            format!("the line's fields is {}, not an object", json_kind(&other)),
         )),
         None => Err((ErrorCode::BadEnvelope, "the line has no fields".into())),
     }
