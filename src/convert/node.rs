@@ -27,7 +27,14 @@ pub enum Node<'a> {
 
 impl<'a> Node<'a> {
     /// Parses JSON text (serde_json's grammar and recursion limit).
+    ///
+    /// Plain text (no escapes, integers of up to 18 digits, shallow nesting) takes a
+    /// hand-written parser; anything else, errors included, goes through serde_json, so the
+    /// tree and the error are always serde_json's.
     pub fn parse(text: &'a str) -> Result<Node<'a>, serde_json::Error> {
+        if let Some(node) = Plain::parse(text) {
+            return Ok(node);
+        }
         let mut de = serde_json::Deserializer::from_str(text);
         let node = Node::deserialize(&mut de)?;
         de.end()?;
@@ -93,6 +100,215 @@ impl<'a> Node<'a> {
         // Serialising into a Vec cannot fail.
         let _ = serde_json::to_writer(out, self);
     }
+}
+
+/// The hand-written parser of [`Node::parse`]: gives up (`None`) on anything it does not
+/// read exactly as serde_json does.
+struct Plain<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+/// Nesting the plain parser follows (serde_json's limit is 128).
+const PLAIN_DEPTH: u32 = 64;
+
+impl<'a> Plain<'a> {
+    fn parse(text: &'a str) -> Option<Node<'a>> {
+        let mut p = Plain { text, pos: 0 };
+        let node = p.value(0)?;
+        p.skip_ws();
+        (p.pos == text.len()).then_some(node)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &str, node: Node<'a>) -> Option<Node<'a>> {
+        let end = self.pos + word.len();
+        (self.text.get(self.pos..end) == Some(word)).then(|| {
+            self.pos = end;
+            node
+        })
+    }
+
+    fn value(&mut self, depth: u32) -> Option<Node<'a>> {
+        self.skip_ws();
+        match self.peek()? {
+            b'{' => self.object(depth + 1),
+            b'[' => self.array(depth + 1),
+            b'"' => self.string().map(|s| Node::String(Cow::Borrowed(s))),
+            b't' => self.literal("true", Node::Bool(true)),
+            b'f' => self.literal("false", Node::Bool(false)),
+            b'n' => self.literal("null", Node::Null),
+            _ => self.integer(),
+        }
+    }
+
+    /// A string without escapes or control characters (the text is already UTF-8).
+    fn string(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        let start = self.pos + 1;
+        let end = start + plain_len(bytes.get(start..)?)?;
+        if bytes.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.pos = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// An integer of at most 18 digits (fits i64 and u64 alike); no fraction or exponent.
+    fn integer(&mut self) -> Option<Node<'a>> {
+        let bytes = self.text.as_bytes();
+        let negative = self.peek() == Some(b'-');
+        let start = self.pos + usize::from(negative);
+        let digits = bytes
+            .get(start..)?
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = start + digits;
+        if digits == 0 || digits > 18 || matches!(bytes.get(end), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        // A leading zero only alone, and not as `-0`.
+        if bytes.get(start) == Some(&b'0') && (digits > 1 || negative) {
+            return None;
+        }
+        let n: u64 = self.text.get(start..end)?.parse().ok()?;
+        self.pos = end;
+        Some(Node::Number(if negative {
+            Number::from(-i64::try_from(n).ok()?)
+        } else {
+            Number::from(n)
+        }))
+    }
+
+    fn array(&mut self, depth: u32) -> Option<Node<'a>> {
+        if depth > PLAIN_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Some(Node::Array(items));
+        }
+        loop {
+            items.push(self.value(depth)?);
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Some(Node::Array(items));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn object(&mut self, depth: u32) -> Option<Node<'a>> {
+        if depth > PLAIN_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        let mut members: Vec<(Cow<'a, str>, Node<'a>)> = Vec::with_capacity(16);
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Some(Node::Object(members));
+        }
+        let mut sketch = 0u64;
+        loop {
+            self.skip_ws();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            let value = self.value(depth)?;
+            let bit = key_bit(key);
+            let earlier = if sketch & bit != 0 {
+                members.iter_mut().find(|(k, _)| k == key)
+            } else {
+                None
+            };
+            match earlier {
+                Some(slot) => slot.1 = value,
+                None => {
+                    sketch |= bit;
+                    members.push((Cow::Borrowed(key), value));
+                }
+            }
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(Node::Object(members));
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// The length of the plain part of a string's text (up to `"`, `\\` or a control
+/// character), eight bytes at a time while none of them ends it.
+fn plain_len(rest: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `x` is zero (exact as a yes/no test).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut skipped = 0;
+    for chunk in rest.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A byte below 0x20, or equal to `"` or `\\`.
+        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        if below || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * 0x5c)) {
+            break;
+        }
+        skipped += 8;
+    }
+    let tail = rest.get(skipped..)?;
+    let len = tail.iter().position(|&b| STRING_STOP[usize::from(b)])?;
+    Some(skipped + len)
+}
+
+/// The bytes that end the plain part of a string: `"`, `\\` and control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// One bit of a 64-bit sketch of keys (by length and first byte): only a key whose bit is
+/// set may repeat an earlier one.
+fn key_bit(key: &str) -> u64 {
+    1u64 << ((key.len() as u64)
+        .wrapping_mul(31)
+        .wrapping_add(u64::from(key.as_bytes().first().copied().unwrap_or(0)))
+        & 63)
 }
 
 impl Serialize for Node<'_> {
@@ -200,11 +416,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         let mut sketch = 0u64;
         while let Some(Key(key)) = map.next_key()? {
             let value: Node<'de> = map.next_value()?;
-            let bit = 1u64
-                << ((key.len() as u64)
-                    .wrapping_mul(31)
-                    .wrapping_add(u64::from(key.as_bytes().first().copied().unwrap_or(0)))
-                    & 63);
+            let bit = key_bit(&key);
             if sketch & bit != 0 {
                 if let Some(slot) = members.iter_mut().find(|(k, _)| *k == key) {
                     slot.1 = value;
@@ -221,6 +433,73 @@ impl<'de> Visitor<'de> for NodeVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// serde_json's reading of `text` as a Node (the slow path alone).
+    fn serde_node(text: &str) -> Result<Node<'_>, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let node = Node::deserialize(&mut de)?;
+        de.end()?;
+        Ok(node)
+    }
+
+    #[test]
+    fn plain_parser_agrees_with_serde_json() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let texts = [
+            r#"{"a":1,"b":[true,null,false],"c":{"d":{}},"a":3}"#,
+            " { \"a\" : [ ] , \"b\":\t{ } }\r\n",
+            r#"{"n":-0}"#,
+            r#"{"n":01}"#,
+            r#"{"n":-}"#,
+            r#"{"n":1.5}"#,
+            r#"{"n":1e3}"#,
+            r#"{"n":-12345678901234567}"#,
+            r#"{"n":123456789012345678}"#,
+            r#"{"n":1234567890123456789}"#,
+            r#"{"n":18446744073709551616}"#,
+            r#"{"n":-9223372036854775809}"#,
+            r#"{"s":"a\"b"}"#,
+            r#"{"s":"\u00e9 long enough to pass eight bytes"}"#,
+            "{\"s\":\"tab\there is raw\"}",
+            "{\"s\":\"exactly8\"}",
+            r#"{"s":"é and more than eight bytes of text"}"#,
+            r#"{"":""}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":true"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1,}"#,
+            r#"[1,]"#,
+            r#"{} x"#,
+            r#"{}{}"#,
+            r#"nul"#,
+            r#""unterminated"#,
+            "",
+            &deep,
+        ];
+        for text in texts {
+            let plain = Plain::parse(text);
+            let serde = serde_node(text);
+            if let Some(node) = &plain {
+                assert_eq!(Some(node), serde.as_ref().ok(), "{text}");
+                assert_eq!(
+                    serde_json::to_string(node).ok(),
+                    serde
+                        .as_ref()
+                        .ok()
+                        .and_then(|n| serde_json::to_string(n).ok()),
+                    "{text}"
+                );
+            }
+            let both = Node::parse(text);
+            assert_eq!(both.is_ok(), serde.is_ok(), "{text}");
+            if let (Err(a), Err(b)) = (&both, &serde) {
+                assert_eq!(a.to_string(), b.to_string(), "{text}");
+            }
+        }
+        // The plain parser does read the common forms itself.
+        assert!(Plain::parse(r#"{"a":[1,-2,"x"],"b":{"c":null}}"#).is_some());
+        assert!(Plain::parse(r#"{"s":"a\"b"}"#).is_none());
+    }
 
     #[test]
     fn serialises_like_value() {

@@ -18,6 +18,7 @@
 use std::collections::HashSet;
 use std::io::{self, Write};
 
+use chrono::{Datelike, Timelike};
 use serde_json::{Map, Value};
 
 use super::not_an_object;
@@ -236,9 +237,7 @@ impl CsvWriter {
         }
         let cell = self.cell.as_bytes();
         // RFC 4180: quote a cell holding a comma, a quote or a line break.
-        let quote = cell
-            .iter()
-            .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+        let quote = cell.iter().any(|&b| NEEDS_QUOTES[usize::from(b)]);
         if quote {
             self.row.push(b'"');
             let mut rest = cell;
@@ -261,6 +260,16 @@ impl CsvWriter {
         self.row.extend_from_slice(b"\r\n");
     }
 }
+
+/// The bytes that make a cell quoted: comma, quote, CR and LF.
+static NEEDS_QUOTES: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b',' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table
+};
 
 /// The text trailsift writes in the CSV cell of `column` for `value` (before CSV quoting),
 /// with or without the spreadsheet-safety prefix.
@@ -383,8 +392,38 @@ pub(crate) fn encode_cell<T: CellSource + ?Sized>(cell: &mut String, kind: Colum
 }
 
 /// RFC 3339 UTC with milliseconds, as `format_time_ms`.
+/// Years 0 to 9999 are written digit by digit (the common case, without chrono's
+/// formatting machinery); others as `format_time_ms` does.
 fn push_time(cell: &mut String, ms: i64) {
-    cell.push_str(&format_time_ms(ms));
+    let Some(dt) = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) else {
+        cell.push_str(&format_time_ms(ms));
+        return;
+    };
+    let year = dt.year();
+    if !(0..=9999).contains(&year) {
+        cell.push_str(&format_time_ms(ms));
+        return;
+    }
+    let digits = |cell: &mut String, n: u32, width: u32| {
+        for i in (0..width).rev() {
+            let d = (n / 10u32.pow(i)) % 10;
+            cell.push(char::from(b'0' + d as u8));
+        }
+    };
+    digits(cell, year as u32, 4);
+    cell.push('-');
+    digits(cell, dt.month(), 2);
+    cell.push('-');
+    digits(cell, dt.day(), 2);
+    cell.push('T');
+    digits(cell, dt.hour(), 2);
+    cell.push(':');
+    digits(cell, dt.minute(), 2);
+    cell.push(':');
+    digits(cell, dt.second(), 2);
+    cell.push('.');
+    digits(cell, ms.rem_euclid(1000) as u32, 3);
+    cell.push('Z');
 }
 
 /// Whether a cell's text would read back as a JSON value rather than as this string.
@@ -394,4 +433,37 @@ pub(crate) fn looks_like_json(s: &str) -> bool {
         first,
         Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
     ) && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_time_matches_format_time_ms() {
+        let mut ms_values = vec![
+            0,
+            -1,
+            -999,
+            -1000,
+            1_763_719_530_123,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            i64::MIN,
+            i64::MAX,
+        ];
+        // A spread of instants over the years 1 to 9999.
+        let mut ms: i64 = -62_135_596_800_000;
+        while ms < 253_402_300_799_999 {
+            ms_values.push(ms);
+            ms += 86_400_000 * 97 + 3_723_457;
+        }
+        for ms in ms_values {
+            let mut cell = String::new();
+            push_time(&mut cell, ms);
+            assert_eq!(cell, format_time_ms(ms), "{ms}");
+        }
+    }
 }
