@@ -94,16 +94,8 @@ impl BatchValidator {
         self.errors.clear();
         self.warnings.clear();
         check_into(value, &self.options, &mut self.errors, &mut self.warnings);
-        self.warned += self.warnings.len() as u64;
-        for w in self.warnings.drain(..) {
-            self.report.warnings.push(Warning {
-                index,
-                line,
-                path: w.path,
-                code: w.code,
-                message: w.message,
-            });
-        }
+        let warnings = std::mem::take(&mut self.warnings);
+        self.add_warnings(index, line, warnings);
         if self.errors.is_empty() {
             self.report.valid += 1;
             true
@@ -148,6 +140,17 @@ impl BatchValidator {
         line: u64,
         warnings: impl IntoIterator<Item = Violation>,
     ) {
+        self.add_warnings(index, line, warnings);
+        self.report.valid += 1;
+    }
+
+    /// Adds the vocabulary warnings of the event at `index`/`line` to the report.
+    fn add_warnings(
+        &mut self,
+        index: u64,
+        line: u64,
+        warnings: impl IntoIterator<Item = Violation>,
+    ) {
         for w in warnings {
             self.warned += 1;
             self.report.warnings.push(Warning {
@@ -158,7 +161,6 @@ impl BatchValidator {
                 message: w.message,
             });
         }
-        self.report.valid += 1;
     }
 
     /// Records a record that is not JSON as rejected with code `bad_json`.

@@ -278,20 +278,7 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         }
     }
     if let Some(count) = parallel_done {
-        if bad > MAX_PRINTED_ERRORS {
-            eprintln!(
-                "trailsift convert: {} more errors not shown",
-                bad - MAX_PRINTED_ERRORS
-            );
-        }
-        if bad > 0 {
-            eprintln!("trailsift convert: {count} records converted, {bad} bad");
-        }
-        return Ok(if bad > 0 {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        });
+        return Ok(summary(count, bad));
     }
 
     let writer = Writer::new(to, write_opts, sink.ok_or("no output")?);
@@ -326,6 +313,11 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         on_error(&e);
     }
     sink.finish().map_err(io_err)?;
+    Ok(summary(count, bad))
+}
+
+/// Tells how many records were bad (beyond those printed) and picks the exit status.
+fn summary(count: u64, bad: u64) -> ExitCode {
     if bad > MAX_PRINTED_ERRORS {
         eprintln!(
             "trailsift convert: {} more errors not shown",
@@ -334,12 +326,10 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     }
     if bad > 0 {
         eprintln!("trailsift convert: {count} records converted, {bad} bad");
-    }
-    Ok(if bad > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// The output: plain or gzip, buffered.
