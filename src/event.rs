@@ -230,6 +230,23 @@ pub fn parse_time(s: &str) -> Result<i64, TimeError> {
     }
 }
 
+/// Reads a date written exactly `YYYY-MM-DD` as its midnight UTC in epoch milliseconds.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
 /// Parses the JSON value of `auditEventTime`: a number, a digit string or RFC 3339.
 pub fn parse_time_value(v: &Value) -> Result<i64, TimeError> {
     match v {

@@ -19,6 +19,7 @@
 pub mod convert;
 pub mod event;
 pub mod filter;
+mod plain;
 pub mod sample;
 pub mod schema;
 

@@ -9,7 +9,7 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
+use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde_json::Value;
 
 use crate::event::{parse_time, TimeError};
@@ -49,13 +49,8 @@ impl Default for SampleOptions {
 /// [`parse_time`] (epoch milliseconds, RFC 3339).
 pub fn parse_bound(s: &str) -> Result<i64, TimeError> {
     let t = s.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        if t.len() == 10 {
-            return d
-                .and_hms_opt(0, 0, 0)
-                .map(|dt| dt.and_utc().timestamp_millis())
-                .ok_or(TimeError::OutOfRange);
-        }
+    if let Some(ms) = crate::event::parse_date(t) {
+        return Ok(ms);
     }
     parse_time(t)
 }

@@ -21,7 +21,21 @@ const STR_FIELDS: &[&str] = &[
 fn small_str() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "CREATE", "create", "LOGIN", "SYSTEM", "USER", "alice", "prod-1", "a*", "", "Straße"
+            "CREATE",
+            "create",
+            "LOGIN",
+            "SYSTEM",
+            "USER",
+            "alice",
+            "prod-1",
+            "a*",
+            "",
+            "Straße",
+            // Characters whose lowercase is ASCII (KELVIN SIGN, I WITH DOT ABOVE).
+            "\u{212A}",
+            "\u{212A}EY",
+            "İD",
+            "xİ"
         ])
         .prop_map(str::to_string),
         "[a-zA-Z0-9_ .:*\"\\\\,(){}-]{0,8}",
@@ -265,7 +279,7 @@ proptest! {
     #[test]
     fn fast_path_pre_check_is_exact(
         field in prop::sample::select(STR_FIELDS.to_vec()),
-        values in prop::collection::vec(prop::sample::select(vec!["CREATE", "SYSTEM", "USER", "alice", "a*", "*e", "LOGIN", "k"]), 1..3),
+        values in prop::collection::vec(prop::sample::select(vec!["CREATE", "SYSTEM", "USER", "alice", "a*", "*e", "LOGIN", "k", "key", "i*", "xi"]), 1..3),
         events in prop::collection::vec(event(), 1..8),
         spaced in any::<bool>(),
         form in 0u8..4,

@@ -14,6 +14,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value};
 
+use crate::plain::{Num, Plain};
+
 /// A JSON value borrowing from its text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node<'a> {
@@ -32,7 +34,7 @@ impl<'a> Node<'a> {
     /// hand-written parser; anything else, errors included, goes through serde_json, so the
     /// tree and the error are always serde_json's.
     pub fn parse(text: &'a str) -> Result<Node<'a>, serde_json::Error> {
-        if let Some(node) = Plain::parse(text) {
+        if let Some(node) = parse_plain(text) {
             return Ok(node);
         }
         let mut de = serde_json::Deserializer::from_str(text);
@@ -104,203 +106,54 @@ impl<'a> Node<'a> {
 
 /// The hand-written parser of [`Node::parse`]: gives up (`None`) on anything it does not
 /// read exactly as serde_json does.
-struct Plain<'a> {
-    text: &'a str,
-    pos: usize,
+fn parse_plain(text: &str) -> Option<Node<'_>> {
+    let mut p = Plain::new(text);
+    let node = plain_value(&mut p, 0)?;
+    p.at_end().then_some(node)
 }
 
-/// Nesting the plain parser follows (serde_json's limit is 128).
-const PLAIN_DEPTH: u32 = 64;
-
-impl<'a> Plain<'a> {
-    fn parse(text: &'a str) -> Option<Node<'a>> {
-        let mut p = Plain { text, pos: 0 };
-        let node = p.value(0)?;
-        p.skip_ws();
-        (p.pos == text.len()).then_some(node)
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.pos).copied()
-    }
-
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    fn literal(&mut self, word: &str, node: Node<'a>) -> Option<Node<'a>> {
-        let end = self.pos + word.len();
-        (self.text.get(self.pos..end) == Some(word)).then(|| {
-            self.pos = end;
-            node
-        })
-    }
-
-    fn value(&mut self, depth: u32) -> Option<Node<'a>> {
-        self.skip_ws();
-        match self.peek()? {
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
-            b'"' => self.string().map(|s| Node::String(Cow::Borrowed(s))),
-            b't' => self.literal("true", Node::Bool(true)),
-            b'f' => self.literal("false", Node::Bool(false)),
-            b'n' => self.literal("null", Node::Null),
-            _ => self.integer(),
-        }
-    }
-
-    /// A string without escapes or control characters (the text is already UTF-8).
-    fn string(&mut self) -> Option<&'a str> {
-        let bytes = self.text.as_bytes();
-        let start = self.pos + 1;
-        let end = start + plain_len(bytes.get(start..)?)?;
-        if bytes.get(end) != Some(&b'"') {
-            return None;
-        }
-        self.pos = end + 1;
-        self.text.get(start..end)
-    }
-
-    /// An integer of at most 18 digits (fits i64 and u64 alike); no fraction or exponent.
-    fn integer(&mut self) -> Option<Node<'a>> {
-        let bytes = self.text.as_bytes();
-        let negative = self.peek() == Some(b'-');
-        let start = self.pos + usize::from(negative);
-        let digits = bytes
-            .get(start..)?
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let end = start + digits;
-        if digits == 0 || digits > 18 || matches!(bytes.get(end), Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        // A leading zero only alone, and not as `-0`.
-        if bytes.get(start) == Some(&b'0') && (digits > 1 || negative) {
-            return None;
-        }
-        let n: u64 = self.text.get(start..end)?.parse().ok()?;
-        self.pos = end;
-        Some(Node::Number(if negative {
-            Number::from(-i64::try_from(n).ok()?)
-        } else {
-            Number::from(n)
-        }))
-    }
-
-    fn array(&mut self, depth: u32) -> Option<Node<'a>> {
-        if depth > PLAIN_DEPTH {
-            return None;
-        }
-        self.pos += 1;
-        let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Some(Node::Array(items));
-        }
-        loop {
-            items.push(self.value(depth)?);
-            self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Some(Node::Array(items));
+fn plain_value<'a>(p: &mut Plain<'a>, depth: u32) -> Option<Node<'a>> {
+    Some(match p.peek()? {
+        b'{' => {
+            let mut members: Vec<(Cow<'a, str>, Node<'a>)> = Vec::with_capacity(16);
+            let mut sketch = 0u64;
+            p.object(depth + 1, |p, key| {
+                let value = plain_value(p, depth + 1)?;
+                let bit = key_bit(key);
+                let earlier = if sketch & bit != 0 {
+                    members.iter_mut().find(|(k, _)| k == key)
+                } else {
+                    None
+                };
+                match earlier {
+                    Some(slot) => slot.1 = value,
+                    None => {
+                        sketch |= bit;
+                        members.push((Cow::Borrowed(key), value));
+                    }
                 }
-                _ => return None,
-            }
+                Some(())
+            })?;
+            Node::Object(members)
         }
-    }
-
-    fn object(&mut self, depth: u32) -> Option<Node<'a>> {
-        if depth > PLAIN_DEPTH {
-            return None;
+        b'[' => {
+            let mut items = Vec::new();
+            p.array(depth + 1, |p| {
+                items.push(plain_value(p, depth + 1)?);
+                Some(())
+            })?;
+            Node::Array(items)
         }
-        self.pos += 1;
-        let mut members: Vec<(Cow<'a, str>, Node<'a>)> = Vec::with_capacity(16);
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Some(Node::Object(members));
-        }
-        let mut sketch = 0u64;
-        loop {
-            self.skip_ws();
-            if self.peek()? != b'"' {
-                return None;
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            if self.peek()? != b':' {
-                return None;
-            }
-            self.pos += 1;
-            let value = self.value(depth)?;
-            let bit = key_bit(key);
-            let earlier = if sketch & bit != 0 {
-                members.iter_mut().find(|(k, _)| k == key)
-            } else {
-                None
-            };
-            match earlier {
-                Some(slot) => slot.1 = value,
-                None => {
-                    sketch |= bit;
-                    members.push((Cow::Borrowed(key), value));
-                }
-            }
-            self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(Node::Object(members));
-                }
-                _ => return None,
-            }
-        }
-    }
+        b'"' => Node::String(Cow::Borrowed(p.string()?)),
+        b't' => p.literal("true").map(|()| Node::Bool(true))?,
+        b'f' => p.literal("false").map(|()| Node::Bool(false))?,
+        b'n' => p.literal("null").map(|()| Node::Null)?,
+        _ => match p.number()? {
+            Num::Int(n) => Node::Number(n),
+            Num::Other => return None,
+        },
+    })
 }
-
-/// The length of the plain part of a string's text (up to `"`, `\\` or a control
-/// character), eight bytes at a time while none of them ends it.
-fn plain_len(rest: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Whether any byte of `x` is zero (exact as a yes/no test).
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    let mut skipped = 0;
-    for chunk in rest.chunks_exact(8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // A byte below 0x20, or equal to `"` or `\\`.
-        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
-        if below || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * 0x5c)) {
-            break;
-        }
-        skipped += 8;
-    }
-    let tail = rest.get(skipped..)?;
-    let len = tail.iter().position(|&b| STRING_STOP[usize::from(b)])?;
-    Some(skipped + len)
-}
-
-/// The bytes that end the plain part of a string: `"`, `\\` and control characters.
-static STRING_STOP: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = true;
-        b += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
 
 /// One bit of a 64-bit sketch of keys (by length and first byte): only a key whose bit is
 /// set may repeat an earlier one.
@@ -477,7 +330,7 @@ mod tests {
             &deep,
         ];
         for text in texts {
-            let plain = Plain::parse(text);
+            let plain = parse_plain(text);
             let serde = serde_node(text);
             if let Some(node) = &plain {
                 assert_eq!(Some(node), serde.as_ref().ok(), "{text}");
@@ -497,8 +350,8 @@ mod tests {
             }
         }
         // The plain parser does read the common forms itself.
-        assert!(Plain::parse(r#"{"a":[1,-2,"x"],"b":{"c":null}}"#).is_some());
-        assert!(Plain::parse(r#"{"s":"a\"b"}"#).is_none());
+        assert!(parse_plain(r#"{"a":[1,-2,"x"],"b":{"c":null}}"#).is_some());
+        assert!(parse_plain(r#"{"s":"a\"b"}"#).is_none());
     }
 
     #[test]

@@ -540,21 +540,26 @@ pub(super) struct Required {
     pub(super) alts: Vec<Alt>,
 }
 
-/// A JSON-encoded string value (or, for case-insensitive qualifiers, the lowercased
-/// opening quote and start of the value) that must appear as the value of one of the keys
-/// (`"auditAction":"DELETE"`, whitespace allowed around the colon).
+/// A JSON-encoded string value that must appear as the value of one of the keys
+/// (`"auditAction":"DELETE"`, whitespace allowed around the colon), or ASCII
+/// case-insensitive text: for qualifiers the opening quote and start of the value after
+/// one of the keys, for free text anywhere in the line.
 #[derive(Debug, Clone)]
 pub(super) struct Alt {
     exact: Option<memchr::memmem::Finder<'static>>,
-    /// ASCII case-insensitive text, lowercase (for qualifiers the opening quote and start
-    /// of the value); only used on lines that are all ASCII (Unicode case folding can map
-    /// non-ASCII letters to ASCII ones). No keys: anywhere in the line (free text).
+    /// Lowercase ASCII. Unicode lowercasing maps only two non-ASCII characters to ASCII
+    /// letters (KELVIN SIGN to `k`, LATIN CAPITAL LETTER I WITH DOT ABOVE to `i` and a
+    /// combining dot), so a line where the text is not found may still match when it holds
+    /// one of those and the text holds the letter.
     folded: Vec<u8>,
-    keys: Vec<Vec<u8>>,
+    /// The keys as JSON strings (`"auditAction"`), each with a finder; none for free text.
+    keys: Vec<(Vec<u8>, memchr::memmem::Finder<'static>)>,
+    /// For free text: where in `folded` to anchor the search (its rarest byte).
+    anchor: usize,
 }
 
 impl Required {
-    /// Whether the line (which holds no backslash) may satisfy the condition.
+    /// Whether the line (whose only escapes are `\"` and `\\`) may satisfy the condition.
     pub(super) fn may_match(&self, line: &[u8]) -> bool {
         self.alts.iter().any(|a| a.may_match(line))
     }
@@ -562,37 +567,41 @@ impl Required {
 
 impl Alt {
     fn may_match(&self, line: &[u8]) -> bool {
-        let after_key = |pos: usize| {
-            if self.keys.is_empty() {
-                return true;
-            }
-            let before = trim_ws_end(line.get(..pos).unwrap_or_default());
-            match before.split_last() {
-                Some((b':', rest)) => {
-                    let rest = trim_ws_end(rest);
-                    self.keys.iter().any(|k| rest.ends_with(k))
-                }
-                _ => false,
-            }
-        };
         if let Some(f) = &self.exact {
-            return f.find_iter(line).any(after_key);
+            return f.find_iter(line).any(|pos| {
+                let before = trim_ws_end(line.get(..pos).unwrap_or_default());
+                match before.split_last() {
+                    Some((b':', rest)) => {
+                        let rest = trim_ws_end(rest);
+                        self.keys.iter().any(|(k, _)| rest.ends_with(k))
+                    }
+                    _ => false,
+                }
+            });
         }
-        if !line.is_ascii() {
-            return true;
+        if self.keys.is_empty() {
+            return self.text_may_match(line);
         }
-        // Anchor the search on a byte that is rarer than the opening quote: the first
-        // non-letter after it, else the first letter of the value.
+        // A qualifier: anchored on the key, the value right after its colon.
+        self.keys.iter().any(|(key, finder)| {
+            finder.find_iter(line).any(|pos| {
+                let rest = trim_ws_start(line.get(pos + key.len()..).unwrap_or_default());
+                match rest.split_first() {
+                    Some((b':', value)) => folded_prefix(trim_ws_start(value), &self.folded),
+                    _ => false,
+                }
+            })
+        })
+    }
+
+    /// Free text: the folded text anywhere in the line, ASCII case-insensitively.
+    fn text_may_match(&self, line: &[u8]) -> bool {
         let f = &self.folded;
-        let start = usize::from(f.first() == Some(&b'"') && f.len() > 1);
-        let k = (start..f.len())
-            .find(|&i| !f[i].is_ascii_alphabetic() && f[i] != b'"')
-            .unwrap_or(start);
+        let k = self.anchor;
         let Some(&anchor) = f.get(k) else {
             return true;
         };
-        let n = f.len();
-        memchr::memchr2_iter(
+        let found = memchr::memchr2_iter(
             anchor.to_ascii_lowercase(),
             anchor.to_ascii_uppercase(),
             line,
@@ -600,16 +609,69 @@ impl Alt {
         .any(|at| {
             at >= k
                 && line
-                    .get(at - k..at - k + n)
+                    .get(at - k..at - k + f.len())
                     .is_some_and(|w| w.eq_ignore_ascii_case(f))
-                && after_key(at - k)
-        })
+        });
+        found
+            || (f.contains(&b'k') && memchr::memmem::find(line, KELVIN).is_some())
+            || (f.contains(&b'i') && memchr::memmem::find(line, DOTTED_I).is_some())
     }
+}
+
+const KELVIN: &[u8] = "\u{212A}".as_bytes();
+const DOTTED_I: &[u8] = "\u{130}".as_bytes();
+
+/// Whether `value` starts with the lowercase ASCII `folded`, ASCII case-insensitively.
+/// Reaching a non-ASCII byte first answers yes: it may be a character that lowercases to
+/// ASCII (and is longer than what it lowercases to).
+fn folded_prefix(value: &[u8], folded: &[u8]) -> bool {
+    for (i, f) in folded.iter().enumerate() {
+        match value.get(i) {
+            None => return false,
+            Some(v) if !v.is_ascii() => return true,
+            Some(v) if v.to_ascii_lowercase() != *f => return false,
+            Some(_) => {}
+        }
+    }
+    true
+}
+
+/// Letters by how often they appear in audit events, rarest first (the free-text search
+/// anchors on the rarest byte of the text).
+const RARE_LETTERS: &[u8] = b"qjzxkvwyfbghpmulcdrtnsoiae";
+
+fn rarest(text: &[u8]) -> usize {
+    let rank = |b: u8| {
+        if b.is_ascii_alphabetic() {
+            RARE_LETTERS
+                .iter()
+                .position(|r| *r == b.to_ascii_lowercase())
+                .unwrap_or(0)
+                + 4
+        } else if b.is_ascii_digit() {
+            12
+        } else {
+            // Punctuation and spaces.
+            2
+        }
+    };
+    (0..text.len()).min_by_key(|&i| rank(text[i])).unwrap_or(0)
 }
 
 fn trim_ws_end(mut b: &[u8]) -> &[u8] {
     while let Some((last, rest)) = b.split_last() {
         if matches!(last, b' ' | b'\t' | b'\r' | b'\n') {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+fn trim_ws_start(mut b: &[u8]) -> &[u8] {
+    while let Some((first, rest)) = b.split_first() {
+        if matches!(first, b' ' | b'\t' | b'\r' | b'\n') {
             b = rest;
         } else {
             break;
@@ -642,7 +704,7 @@ fn required_literals(ir: &Ir, out: &mut Vec<Required>) {
 fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
     // Characters that JSON writes as themselves.
     let plain = |c: char| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ';
-    let keys = |field: &str| -> Vec<Vec<u8>> {
+    let keys = |field: &str| {
         let names: Vec<&str> = if field == fields::USER {
             vec!["identifier", "email"]
         } else {
@@ -650,8 +712,12 @@ fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
         };
         names
             .iter()
-            .map(|k| serde_json::to_vec(k).unwrap_or_default())
-            .collect()
+            .map(|k| {
+                let key = serde_json::to_vec(k).unwrap_or_default();
+                let finder = memchr::memmem::Finder::new(&key).into_owned();
+                (key, finder)
+            })
+            .collect::<Vec<_>>()
     };
     let exact = |field: &str, s: &str| Alt {
         exact: Some(
@@ -659,6 +725,7 @@ fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
         ),
         folded: Vec::new(),
         keys: keys(field),
+        anchor: 0,
     };
     match t {
         Ir::Cmp {
@@ -700,13 +767,16 @@ fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
                 exact: None,
                 folded,
                 keys: keys(field),
+                anchor: 0,
             });
         }
         // Free text: a string holding the text means its bytes are in the line.
         Ir::Text { text } if !text.is_empty() && text.chars().all(plain) => {
+            let folded = text.to_ascii_lowercase().into_bytes();
             out.push(Alt {
                 exact: None,
-                folded: text.to_ascii_lowercase().into_bytes(),
+                anchor: rarest(&folded),
+                folded,
                 keys: Vec::new(),
             });
         }

@@ -1,7 +1,8 @@
 //! The raw-bytes fast path: decides on one JSON line reading only the fields the filter
-//! uses. Untouched values are skipped with `IgnoredAny`; strings without escapes are
-//! borrowed from the line. Before parsing, a literal pre-check rules out lines that
-//! cannot satisfy a required string equality.
+//! uses (and, for free text, the string values). Before parsing, a literal pre-check rules
+//! out lines that cannot satisfy a required string. Plain JSON is read by
+//! [`crate::plain`]; anything else by serde_json, skipping untouched values with
+//! `IgnoredAny` and borrowing strings without escapes.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -11,7 +12,8 @@ use serde_json::{Number, Value};
 
 use super::compile::Program;
 use super::error::{self, FilterError};
-use super::eval::{eval, Leaf, Source};
+use super::eval::{contains_folded, eval, Leaf, Source};
+use crate::plain::{Num, Plain};
 
 /// The fields a program reads, as a tree of object keys.
 #[derive(Debug, Clone, Default)]
@@ -53,17 +55,22 @@ impl PathTree {
         root
     }
 
+    /// Clears the slots at or below this tree (entering it again replaces them).
+    fn clear(&self, out: &mut [Option<Captured<'_>>]) {
+        for s in &self.all {
+            if let Some(o) = out.get_mut(*s) {
+                *o = None;
+            }
+        }
+    }
+
     fn child(&self, key: &str) -> Option<&Child> {
         self.keys.iter().find(|(k, _)| k == key).map(|(_, c)| c)
     }
 
     /// Fills the slots of this tree from an already parsed value.
     fn fill(&self, v: &Value, out: &mut [Option<Captured<'_>>]) {
-        for s in &self.all {
-            if let Some(o) = out.get_mut(*s) {
-                *o = None;
-            }
-        }
+        self.clear(out);
         let Some(map) = v.as_object() else { return };
         for (key, child) in &self.keys {
             let Some(val) = map.get(key) else { continue };
@@ -111,25 +118,40 @@ impl Captured<'_> {
     }
 }
 
-struct Slots<'de>(Vec<Option<Captured<'de>>>);
+/// The fields read from one line; for programs with free text, also every string value.
+struct Slots<'de> {
+    values: Vec<Option<Captured<'de>>>,
+    strings: Vec<&'de str>,
+}
+
+impl Slots<'_> {
+    fn new(n: usize) -> Self {
+        Slots {
+            values: (0..n).map(|_| None).collect(),
+            strings: Vec::new(),
+        }
+    }
+}
 
 impl Source for Slots<'_> {
     fn leaf(&self, slot: usize) -> Option<Leaf<'_>> {
-        self.0.get(slot)?.as_ref()?.leaf()
+        self.values.get(slot)?.as_ref()?.leaf()
     }
-    fn has_text(&self, _needle: &str) -> bool {
-        // Programs with free text take the full-parse path.
-        false
+    fn has_text(&self, needle: &str) -> bool {
+        self.strings.iter().any(|s| contains_folded(s, needle))
     }
 }
 
 pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-    if !program.required.is_empty() && memchr::memchr(b'\\', line).is_none() {
+    if !program.required.is_empty() && literal_strings(line) {
         for req in &program.required {
             if !req.may_match(line) {
                 return Ok(false);
             }
         }
+    }
+    if let Some(answer) = plain_matches(program, line, now_ms) {
+        return Ok(answer);
     }
     let bad = |e: serde_json::Error| {
         FilterError::new(
@@ -141,16 +163,154 @@ pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool,
         let v: Value = serde_json::from_slice(line).map_err(bad)?;
         return Ok(program.eval_value(&v, now_ms));
     }
-    let mut slots = Slots((0..program.slots.len()).map(|_| None).collect());
+    let mut slots = Slots::new(program.slots.len());
     let mut de = serde_json::Deserializer::from_slice(line);
     TreeSeed {
         tree: &program.tree,
-        out: &mut slots.0,
+        out: &mut slots.values,
     }
     .deserialize(&mut de)
     .map_err(bad)?;
     de.end().map_err(bad)?;
     Ok(eval(&program.root, &slots, now_ms))
+}
+
+/// The answer for a line of plain JSON (see [`crate::plain`]), read without serde_json;
+/// `None` when the line is anything else.
+fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
+    let text = std::str::from_utf8(line).ok()?;
+    let mut p = Plain::new(text);
+    let mut slots = Slots::new(program.slots.len());
+    let mut strings = program.text.then(Vec::new);
+    plain_tree(&mut p, &program.tree, &mut slots.values, &mut strings, 0)?;
+    if !p.at_end() {
+        return None;
+    }
+    slots.strings = strings.unwrap_or_default();
+    Some(eval(&program.root, &slots, now_ms))
+}
+
+/// Reads one value, capturing the slots of `tree` when it is an object, and collecting
+/// its string values into `strings` when that is wanted.
+fn plain_tree<'a>(
+    p: &mut Plain<'a>,
+    tree: &PathTree,
+    out: &mut [Option<Captured<'a>>],
+    strings: &mut Option<Vec<&'a str>>,
+    depth: u32,
+) -> Option<()> {
+    tree.clear(out);
+    if p.peek()? != b'{' {
+        return plain_skip(p, strings, depth);
+    }
+    let mut keys = Keys::new(strings.is_some());
+    p.object(depth + 1, |p, key| {
+        keys.add(key)?;
+        match tree.child(key) {
+            None => plain_skip(p, strings, depth + 1),
+            Some(Child {
+                slot: Some(slot),
+                sub: None,
+            }) => {
+                let v = plain_leaf(p, strings, depth + 1)?;
+                *out.get_mut(*slot)? = Some(v);
+                Some(())
+            }
+            Some(Child {
+                slot: None,
+                sub: Some(sub),
+            }) => plain_tree(p, sub, out, strings, depth + 1),
+            // A path both read and descended into: left to serde_json.
+            Some(_) => None,
+        }
+    })
+}
+
+fn plain_leaf<'a>(
+    p: &mut Plain<'a>,
+    strings: &mut Option<Vec<&'a str>>,
+    depth: u32,
+) -> Option<Captured<'a>> {
+    Some(match p.peek()? {
+        b'"' => {
+            let s = p.string()?;
+            if let Some(all) = strings {
+                all.push(s);
+            }
+            Captured::Str(Cow::Borrowed(s))
+        }
+        b'{' | b'[' => {
+            plain_skip(p, strings, depth)?;
+            Captured::Other
+        }
+        b't' => p.literal("true").map(|()| Captured::Bool(true))?,
+        b'f' => p.literal("false").map(|()| Captured::Bool(false))?,
+        b'n' => p.literal("null").map(|()| Captured::Null)?,
+        _ => match p.number()? {
+            Num::Int(n) => Captured::Num(n),
+            Num::Other => return None,
+        },
+    })
+}
+
+/// Skips a value, collecting its string values when `strings` is wanted.
+fn plain_skip<'a>(p: &mut Plain<'a>, strings: &mut Option<Vec<&'a str>>, depth: u32) -> Option<()> {
+    let Some(all) = strings else {
+        return p.skip(depth);
+    };
+    match p.peek()? {
+        b'{' => {
+            let mut keys = Keys::new(true);
+            p.object(depth + 1, |p, key| {
+                keys.add(key)?;
+                plain_skip(p, strings, depth + 1)
+            })
+        }
+        b'[' => p.array(depth + 1, |p| plain_skip(p, strings, depth + 1)),
+        b'"' => {
+            all.push(p.string()?);
+            Some(())
+        }
+        _ => p.skip(depth),
+    }
+}
+
+/// The keys of one object, kept while free text collects strings: a repeated key replaces
+/// the earlier value (and its strings), so the plain reader leaves such objects to serde_json.
+struct Keys<'a> {
+    seen: Option<Vec<&'a str>>,
+}
+
+impl<'a> Keys<'a> {
+    fn new(wanted: bool) -> Self {
+        Keys {
+            seen: wanted.then(Vec::new),
+        }
+    }
+
+    fn add(&mut self, key: &'a str) -> Option<()> {
+        if let Some(seen) = &mut self.seen {
+            if seen.contains(&key) {
+                return None;
+            }
+            seen.push(key);
+        }
+        Some(())
+    }
+}
+
+/// Whether every string in the line writes the text the pre-checks look for as itself:
+/// the only escapes are `\"` and `\\` (which the pre-checks' texts never contain). A
+/// `\u` escape can spell any character and `\/` a slash, so lines with them are parsed.
+fn literal_strings(line: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(i) = line.get(at..).and_then(|rest| memchr::memchr(b'\\', rest)) {
+        match line.get(at + i + 1) {
+            Some(b'"' | b'\\') => at += i + 2,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Walks one JSON value, capturing the slots of `tree` when it is an object.
@@ -162,11 +322,7 @@ struct TreeSeed<'t, 'o, 'de> {
 impl<'de> DeserializeSeed<'de> for TreeSeed<'_, '_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        for s in &self.tree.all {
-            if let Some(o) = self.out.get_mut(*s) {
-                *o = None;
-            }
-        }
+        self.tree.clear(self.out);
         d.deserialize_any(self)
     }
 }

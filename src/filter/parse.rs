@@ -1,7 +1,7 @@
 //! Parsing: query text to IR, resolving fields and checking types as it goes, so every
 //! error points at the text that caused it.
 
-use chrono::{DateTime, NaiveDate};
+use chrono::DateTime;
 
 use super::compile::{self, Net};
 use super::error::{self, FilterError};
@@ -776,8 +776,7 @@ pub fn parse_time_literal(text: &str) -> Option<(Literal, bool)> {
         return (ms <= compile::MAX_MS).then_some((Literal::Time(ms), false));
     }
     if text.len() == 10 {
-        if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            let ms = d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
+        if let Some(ms) = crate::event::parse_date(text) {
             return (compile::MIN_MS..=compile::MAX_MS)
                 .contains(&ms)
                 .then_some((Literal::Time(ms), true));

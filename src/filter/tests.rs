@@ -106,6 +106,106 @@ fn qualifiers() {
     check("(action:CREATE)", true);
 }
 
+/// The raw path's pre-check searches ASCII case-insensitively; the two characters whose
+/// Unicode lowercase is ASCII must still match as the evaluator says.
+#[test]
+fn pre_check_keeps_characters_that_lowercase_to_ascii() {
+    let cases = [
+        ("action:key", r#"{"auditAction":"KEY"}"#, true),
+        ("action:key*", r#"{"auditAction":"KEYS"}"#, true),
+        ("action:ki", r#"{"auditAction":"Kİ"}"#, false),
+        ("action:xi*", r#"{"auditAction":"Xİ"}"#, true),
+        ("\"kelvin\"", r#"{"auditAction":"KELVIN"}"#, true),
+        ("\"id\"", r#"{"auditResource":{"identifier":"İD"}}"#, false),
+        ("\"xi\"", r#"{"auditResource":{"identifier":"Xİ"}}"#, true),
+        ("\"delete\"", r#"{"auditAction":"DÉLETE"}"#, false),
+        ("action:delete", r#"{"auditAction" : "DeLeTe"}"#, true),
+        (
+            "action:delete",
+            r#"{"x":"auditAction","auditAction":"DELETED"}"#,
+            false,
+        ),
+        // Escapes: `\u` and `\/` may spell the text, `\"` and `\\` cannot.
+        ("action:delete", r#"{"auditAction":"D\u0045LETE"}"#, true),
+        ("\"a/b\"", r#"{"auditAction":"a\/b"}"#, true),
+        ("\"a/b\"", r#"{"auditAction":"\"a/\\b\""}"#, false),
+        (
+            r#"action == "say \"hi\"""#,
+            r#"{"auditAction":"say \"hi\""}"#,
+            true,
+        ),
+        (
+            "action:delete",
+            r#"{"note":"\"auditAction\":\"DELETE\"","auditAction":"x"}"#,
+            false,
+        ),
+    ];
+    for (q, line, expect) in cases {
+        let f = Filter::parse(q).unwrap();
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(f.matches(&v, 0), expect, "{q} on {line}");
+        assert_eq!(
+            f.matches_line(line.as_bytes(), 0).unwrap(),
+            expect,
+            "fast {q} on {line}"
+        );
+    }
+}
+
+/// The raw path reads plain JSON itself and leaves the rest to serde_json: both give the
+/// evaluator's answer on valid lines, and never a match on invalid ones.
+#[test]
+fn raw_path_agrees_on_unusual_lines() {
+    let queries = [
+        "action:create",
+        r#"resource.type == "SECRET""#,
+        "metadata.n > 1",
+        "metadata.n:5",
+        "\"hidden\"",
+        "\"hidden\" action:create",
+        "time >= 2026-01-01",
+        "user:alice",
+        "metadata.x exists",
+    ];
+    let lines = [
+        r#"{"auditAction":"CREATE","auditAction":"DELETE"}"#,
+        r#"{"auditAction":"DELETE","auditAction":"CREATE"}"#,
+        r#"{"auditResource":{"type":"SECRET"},"auditResource":{"identifier":"x"}}"#,
+        r#"{"auditEventMetadata":{"note":"hidden"},"auditEventMetadata":{"note":"shown"}}"#,
+        r#"{"auditEventMetadata":{"note":"shown","note":"hidden"},"auditAction":"create"}"#,
+        r#"{"auditEventMetadata":{"list":[{"a":"HIDDEN"}],"n":5.0}}"#,
+        r#"{"auditEventMetadata":{"n":-0,"x":[]}}"#,
+        r#"{"auditEventMetadata":{"n":1e1,"x":{}}}"#,
+        r#"{"auditEventMetadata":{"n":123456789012345678901234}}"#,
+        r#"{"auditEventTime":1767225600000,"auditAction":"Create"}"#,
+        r#"{"auditEventTime":"2026-01-01T00:00:00Z","auditEventAuthor":{"principal":{"email":"ALICE"}}}"#,
+        " {\"auditAction\" : \"create\" ,\t\"auditEventMetadata\":{\"x\":null}} ",
+        r#"{"auditAction":"cr\u0065ate","auditEventMetadata":{"x":"hi\"dden"}}"#,
+        r#"["auditAction","create"]"#,
+        r#""create""#,
+        r#"{"auditAction":"create"} trailing"#,
+        r#"{"auditAction":"create","n":01}"#,
+        r#"{"auditAction":"create","n":1.}"#,
+        r#"{"auditAction":"create","x":tru}"#,
+        "{\"auditAction\":\"create\",\"x\":\"a\tb\"}",
+        r#"{"auditAction":"create",}"#,
+    ];
+    for q in queries {
+        let f = Filter::parse(q).unwrap();
+        for line in lines {
+            let fast = f.matches_line(line.as_bytes(), 1_767_261_600_000);
+            match serde_json::from_str::<Value>(line) {
+                Ok(v) => assert_eq!(
+                    fast.ok(),
+                    Some(f.matches(&v, 1_767_261_600_000)),
+                    "{q} on {line}"
+                ),
+                Err(_) => assert!(!fast.unwrap_or(false), "{q} matched invalid {line}"),
+            }
+        }
+    }
+}
+
 #[test]
 fn errors() {
     err("acton == \"x\"", error::UNKNOWN_FIELD);

@@ -1,0 +1,233 @@
+//! A reader for plain JSON text, the hand-written fast path that conversion and the filter
+//! share.
+//!
+//! "Plain" JSON is what audit producers write almost always: strings without escapes,
+//! integers of up to 18 digits, shallow nesting. The reader reads exactly that, borrowing
+//! strings from the text, and gives up (`None`) on anything else (an escape, a control
+//! character, a fraction, deep nesting, a syntax error). Callers then read the text with
+//! serde_json, so answers and error messages are always serde_json's; the reader only
+//! answers where serde_json would answer the same.
+
+use serde_json::Number;
+
+/// Deepest nesting the reader follows (serde_json's limit is 128).
+pub(crate) const MAX_DEPTH: u32 = 64;
+
+/// A position in JSON text (already known to be UTF-8).
+pub(crate) struct Plain<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+/// A number as the reader saw it.
+pub(crate) enum Num {
+    /// An integer of at most 18 digits (the same `Number` serde_json makes).
+    Int(Number),
+    /// Any other well-formed number (a fraction, an exponent, many digits): skipped, or
+    /// left to serde_json when its value is wanted.
+    Other,
+}
+
+impl<'a> Plain<'a> {
+    pub(crate) fn new(text: &'a str) -> Plain<'a> {
+        Plain { text, pos: 0 }
+    }
+
+    /// The next byte after whitespace.
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        let bytes = self.text.as_bytes();
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        bytes.get(self.pos).copied()
+    }
+
+    /// Whether only whitespace is left.
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    /// Consumes `byte` if it comes next (after whitespace).
+    pub(crate) fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        if next {
+            self.pos += 1;
+        }
+        next
+    }
+
+    /// `true`, `false` or `null` (after whitespace).
+    pub(crate) fn literal(&mut self, word: &str) -> Option<()> {
+        self.peek()?;
+        let end = self.pos + word.len();
+        (self.text.get(self.pos..end) == Some(word)).then(|| self.pos = end)
+    }
+
+    /// A string without escapes or control characters (after whitespace).
+    pub(crate) fn string(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let start = self.pos + 1;
+        let end = start + plain_len(bytes.get(start..)?)?;
+        if bytes.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.pos = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// A number in JSON's grammar (after whitespace).
+    pub(crate) fn number(&mut self) -> Option<Num> {
+        self.peek()?;
+        let bytes = self.text.as_bytes();
+        let digits_from = |at: usize| {
+            bytes
+                .get(at..)
+                .map_or(0, |b| b.iter().take_while(|b| b.is_ascii_digit()).count())
+        };
+        let negative = bytes.get(self.pos) == Some(&b'-');
+        let start = self.pos + usize::from(negative);
+        let int = digits_from(start);
+        // At least one digit; a leading zero only alone.
+        if int == 0 || (int > 1 && bytes[start] == b'0') {
+            return None;
+        }
+        let mut end = start + int;
+        let mut integer = true;
+        if bytes.get(end) == Some(&b'.') {
+            let frac = digits_from(end + 1);
+            if frac == 0 {
+                return None;
+            }
+            end += 1 + frac;
+            integer = false;
+        }
+        if let Some(b'e' | b'E') = bytes.get(end) {
+            end += 1;
+            if let Some(b'+' | b'-') = bytes.get(end) {
+                end += 1;
+            }
+            let exp = digits_from(end);
+            if exp == 0 {
+                return None;
+            }
+            end += exp;
+            integer = false;
+        }
+        let text = self.text.get(start..start + int)?;
+        self.pos = end;
+        // `-0` is the float -0.0 to serde_json.
+        if !integer || int > 18 || (negative && text == "0") {
+            return Some(Num::Other);
+        }
+        let n: u64 = text.parse().ok()?;
+        Some(Num::Int(if negative {
+            Number::from(-i64::try_from(n).ok()?)
+        } else {
+            Number::from(n)
+        }))
+    }
+
+    /// Reads the members of an object (after whitespace, at `{`): `member` gets each key
+    /// and must read its value.
+    pub(crate) fn object(
+        &mut self,
+        depth: u32,
+        mut member: impl FnMut(&mut Plain<'a>, &'a str) -> Option<()>,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH || !self.eat(b'{') {
+            return None;
+        }
+        if self.eat(b'}') {
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            if !self.eat(b':') {
+                return None;
+            }
+            member(self, key)?;
+            if self.eat(b'}') {
+                return Some(());
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+        }
+    }
+
+    /// Reads the items of an array (after whitespace, at `[`): `item` must read each.
+    pub(crate) fn array(
+        &mut self,
+        depth: u32,
+        mut item: impl FnMut(&mut Plain<'a>) -> Option<()>,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH || !self.eat(b'[') {
+            return None;
+        }
+        if self.eat(b']') {
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            if self.eat(b']') {
+                return Some(());
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+        }
+    }
+
+    /// Reads any value.
+    pub(crate) fn skip(&mut self, depth: u32) -> Option<()> {
+        match self.peek()? {
+            b'{' => self.object(depth + 1, |p, _| p.skip(depth + 1)),
+            b'[' => self.array(depth + 1, |p| p.skip(depth + 1)),
+            b'"' => self.string().map(drop),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'n' => self.literal("null"),
+            _ => self.number().map(drop),
+        }
+    }
+}
+
+/// The length of the plain part of a string's text (up to `"`, `\\` or a control
+/// character), eight bytes at a time while none of them ends it.
+fn plain_len(rest: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `x` is zero (exact as a yes/no test).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut skipped = 0;
+    for chunk in rest.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A byte below 0x20, or equal to `"` or `\\`.
+        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        if below || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * 0x5c)) {
+            break;
+        }
+        skipped += 8;
+    }
+    let tail = rest.get(skipped..)?;
+    let len = tail.iter().position(|&b| STRING_STOP[usize::from(b)])?;
+    Some(skipped + len)
+}
+
+/// The bytes that end the plain part of a string: `"`, `\\` and control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
