@@ -19,12 +19,21 @@ pub(crate) struct Plain<'a> {
     pos: usize,
 }
 
+/// A string as the reader saw it.
+pub(crate) enum Text<'a> {
+    /// Without escapes: the text itself.
+    Plain(&'a str),
+    /// With escapes: the length in bytes of the text they spell.
+    Escaped(usize),
+}
+
 /// A number as the reader saw it.
 pub(crate) enum Num {
     /// An integer of at most 18 digits (the same `Number` serde_json makes).
     Int(Number),
-    /// Any other well-formed number (a fraction, an exponent, many digits): skipped, or
-    /// left to serde_json when its value is wanted.
+    /// Any other well-formed number of a modest size (a fraction, an exponent of at most
+    /// two digits, up to 300 digits before the point: finite for serde_json too), skipped
+    /// or left to serde_json when its value is wanted.
     Other,
 }
 
@@ -34,6 +43,7 @@ impl<'a> Plain<'a> {
     }
 
     /// The next byte after whitespace.
+    #[inline(always)]
     pub(crate) fn peek(&mut self) -> Option<u8> {
         let bytes = self.text.as_bytes();
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.pos) {
@@ -43,11 +53,13 @@ impl<'a> Plain<'a> {
     }
 
     /// Whether only whitespace is left.
+    #[inline(always)]
     pub(crate) fn at_end(&mut self) -> bool {
         self.peek().is_none()
     }
 
     /// Consumes `byte` if it comes next (after whitespace).
+    #[inline(always)]
     pub(crate) fn eat(&mut self, byte: u8) -> bool {
         let next = self.peek() == Some(byte);
         if next {
@@ -64,18 +76,45 @@ impl<'a> Plain<'a> {
     }
 
     /// A string without escapes or control characters (after whitespace).
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> Option<&'a str> {
+        match self.text()? {
+            Text::Plain(s) => Some(s),
+            Text::Escaped(_) => None,
+        }
+    }
+
+    /// A string (after whitespace) whose escapes, if any, are the two-character ones
+    /// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`); `\u` escapes give up.
+    pub(crate) fn text(&mut self) -> Option<Text<'a>> {
         if self.peek()? != b'"' {
             return None;
         }
         let bytes = self.text.as_bytes();
         let start = self.pos + 1;
-        let end = start + plain_len(bytes.get(start..)?)?;
-        if bytes.get(end) != Some(&b'"') {
-            return None;
+        let mut end = start;
+        let mut escapes = 0;
+        loop {
+            end += plain_len(bytes.get(end..)?)?;
+            match bytes.get(end)? {
+                b'"' => break,
+                b'\\' => match bytes.get(end + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                        end += 2;
+                        escapes += 1;
+                    }
+                    _ => return None,
+                },
+                // A control character.
+                _ => return None,
+            }
         }
         self.pos = end + 1;
-        self.text.get(start..end)
+        Some(if escapes == 0 {
+            Text::Plain(self.text.get(start..end)?)
+        } else {
+            Text::Escaped(end - start - escapes)
+        })
     }
 
     /// A number in JSON's grammar (after whitespace).
@@ -110,11 +149,14 @@ impl<'a> Plain<'a> {
                 end += 1;
             }
             let exp = digits_from(end);
-            if exp == 0 {
+            if exp == 0 || exp > 2 {
                 return None;
             }
             end += exp;
             integer = false;
+        }
+        if int > 300 {
+            return None;
         }
         let text = self.text.get(start..start + int)?;
         self.pos = end;
@@ -186,7 +228,7 @@ impl<'a> Plain<'a> {
         match self.peek()? {
             b'{' => self.object(depth + 1, |p, _| p.skip(depth + 1)),
             b'[' => self.array(depth + 1, |p| p.skip(depth + 1)),
-            b'"' => self.string().map(drop),
+            b'"' => self.text().map(drop),
             b't' => self.literal("true"),
             b'f' => self.literal("false"),
             b'n' => self.literal("null"),
@@ -196,21 +238,26 @@ impl<'a> Plain<'a> {
 }
 
 /// The length of the plain part of a string's text (up to `"`, `\\` or a control
-/// character), eight bytes at a time while none of them ends it.
+/// character), eight bytes at a time.
+#[inline(always)]
 fn plain_len(rest: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Whether any byte of `x` is zero (exact as a yes/no test).
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
     let mut skipped = 0;
     for chunk in rest.chunks_exact(8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // A byte below 0x20, or equal to `"` or `\\`.
-        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
-        if below || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * 0x5c)) {
-            break;
+        let x = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        // The high bit of each byte below 0x20, equal to `"` or equal to `\\`. A borrow
+        // can mark bytes after the first such byte as well, never one before it.
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let stop = (x.wrapping_sub(ONES * 0x20) & !x)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash);
+        let stop = stop & HIGH;
+        if stop != 0 {
+            return Some(skipped + stop.trailing_zeros() as usize / 8);
         }
         skipped += 8;
     }

@@ -1,19 +1,19 @@
 //! The fast check of one event from its JSON bytes, without building a `Value`.
 //!
-//! A serde visitor walks the event once, borrowing its strings, and checks every field of
-//! the schema as it goes, measuring size and depth the way [`super::check_value`] does. It
-//! only ever answers "valid": on any doubt (a violation, a duplicate field, an unknown field
-//! in strict mode, a limit passed, JSON that does not parse) it gives up and the caller
-//! falls back to the exact `Value` path, so reported violations stay exactly the same.
+//! The plain JSON reader ([`crate::plain`]) walks the event once, borrowing its strings,
+//! and every field of the schema is checked as it goes, measuring size and depth the way
+//! [`super::check_value`] does. It only ever answers "valid": on any doubt (a violation, a
+//! duplicate field, an unknown field in strict mode, a limit passed, JSON that is not
+//! plain) it gives up and the caller falls back to the exact `Value` path, so reported
+//! violations stay exactly the same.
 
-use std::fmt;
 use std::net::IpAddr;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::{Options, Violation};
 use crate::event::{parse_time, parse_time_value};
+use crate::plain::{Num, Plain, Text};
 
 /// Whether the event in `bytes` is certainly valid; when it is and `options.vocabulary`
 /// is set, its vocabulary warnings are appended to `warnings`.
@@ -24,16 +24,15 @@ pub(crate) fn is_valid(bytes: &[u8], options: &Options, warnings: &mut Vec<Viola
         max_depth: options.max_depth,
         strict: options.strict,
     };
-    // One UTF-8 check of the whole event is cheaper than serde_json's per string.
+    // One UTF-8 check of the whole event; the reader borrows strings from it.
     let Ok(text) = std::str::from_utf8(bytes) else {
         return false;
     };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let top = match de.deserialize_map(Top { st: &mut st }) {
-        Ok(top) => top,
-        Err(_) => return false,
+    let mut p = Plain::new(text);
+    let Some(top) = st.event(&mut p) else {
+        return false;
     };
-    if de.end().is_err() || st.size > st.max_size {
+    if !p.at_end() || st.size > st.max_size {
         return false;
     }
     if options.vocabulary {
@@ -54,404 +53,247 @@ struct State {
     strict: bool,
 }
 
-impl State {
-    /// Enters a container at `depth`.
-    fn enter<E: de::Error>(&mut self, depth: usize) -> Result<(), E> {
-        self.size += 2;
-        if depth > self.max_depth || self.size > self.max_size {
-            return Err(give_up());
-        }
-        Ok(())
-    }
-
-    /// Counts one entry named `key` (its value is counted by whoever reads it).
-    fn entry(&mut self, key: &str) {
-        self.size += 1 + key.len() + 3;
-    }
-
-    fn string(&mut self, s: &str) {
-        self.size += s.len() + 2;
-    }
+/// What the event's checks need at the end.
+struct Found<'a> {
+    module: &'a str,
+    resource_type: &'a str,
+    action: &'a str,
 }
 
-fn give_up<E: de::Error>() -> E {
-    E::custom("not certainly valid")
-}
-
-/// A key, borrowed from the input (a key with escapes gives up: rare, and it could spell a
-/// known name).
-struct Str<'de>(&'de str);
-
-struct StrVisitor;
-
-impl<'de> Visitor<'de> for StrVisitor {
-    type Value = Str<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Str(v))
-    }
-}
-
-impl<'de> de::Deserialize<'de> for Str<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor)
-    }
-}
-
-/// Reads a string value and counts it.
-fn string<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<&'de str, A::Error> {
-    match map.next_value_seed(Measure {
-        st,
-        depth: 0,
-        kind: Kind::Any,
-    })? {
-        Seen::Str(s) => Ok(s),
-        _ => Err(give_up()),
-    }
-}
-
-/// A non-empty string value.
-fn text<'de, A: MapAccess<'de>>(map: &mut A, st: &mut State) -> Result<&'de str, A::Error> {
-    let s = string(map, st)?;
-    if s.is_empty() {
-        return Err(give_up());
-    }
-    Ok(s)
-}
-
-/// Marks field `i` seen; a second time is a duplicate.
-fn see<E: de::Error>(seen: &mut u32, i: usize) -> Result<(), E> {
-    if *seen & (1 << i) != 0 {
-        return Err(give_up());
-    }
-    *seen |= 1 << i;
-    Ok(())
-}
-
-/// An unknown field: an error in strict mode, else measured.
-fn unknown<'de, A: MapAccess<'de>>(
-    map: &mut A,
-    st: &mut State,
-    depth: usize,
-) -> Result<(), A::Error> {
-    if st.strict {
-        return Err(give_up());
-    }
-    map.next_value_seed(Measure {
-        st,
-        depth,
-        kind: Kind::Any,
-    })?;
-    Ok(())
-}
-
-/// What [`Measure`] saw.
-enum Seen<'de> {
+/// A value [`State::any`] read.
+enum Seen<'a> {
     Object,
-    Str(&'de str),
-    /// The strings of a [`Kind::Strings`] object.
-    Strings([Option<&'de str>; FIELDS]),
+    Str(&'a str),
     Other,
 }
 
-/// What [`Measure`] expects.
-#[derive(Clone, Copy)]
-enum Kind {
-    /// Anything.
-    Any,
-    /// The value of `auditEventTime`: epoch milliseconds or RFC 3339, in range.
-    Time,
-    /// An object whose fields `names` (at most [`FIELDS`]) are all strings; unknown fields
-    /// are measured (or, strict, give up). Gives the strings found, in the order of
-    /// `names`. With `nested` names, `names` has one field, an object with the string
-    /// fields `nested`, and its strings are what is given (`auditEventAuthor.principal`).
-    Strings(&'static [&'static str], &'static [&'static str]),
-}
-
+/// The most string fields a schema object names.
 const FIELDS: usize = 3;
 
-/// Any value below the event, measured (size and depth) and checked as `kind` says. (One
-/// visitor for every value keeps the WebAssembly small.)
-struct Measure<'s> {
-    st: &'s mut State,
-    /// The value's own depth.
-    depth: usize,
-    kind: Kind,
-}
-
-impl<'de> DeserializeSeed<'de> for Measure<'_> {
-    type Value = Seen<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Seen<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl Measure<'_> {
-    /// A value that is not a time: fine unless a time was expected.
-    fn other<'de, E: de::Error>(self, size: usize) -> Result<Seen<'de>, E> {
-        if !matches!(self.kind, Kind::Any) {
-            return Err(give_up());
-        }
-        self.st.size += size;
-        Ok(Seen::Other)
+impl State {
+    /// Enters a container at `depth`.
+    fn enter(&mut self, depth: usize) -> Option<()> {
+        self.size += 2;
+        (depth <= self.max_depth && self.size <= self.max_size).then_some(())
     }
 
-    fn number<'de, E: de::Error>(self, v: Value) -> Result<Seen<'de>, E> {
-        match self.kind {
-            Kind::Any => {}
-            Kind::Time if v.is_number() && parse_time_value(&v).is_ok() => {}
-            _ => return Err(give_up()),
-        }
-        self.st.size += 20;
-        Ok(Seen::Other)
+    /// Counts one entry named `key` (its value is counted by whoever reads it).
+    fn entry(&mut self, key: &str) -> Option<()> {
+        self.size += 1 + key.len() + 3;
+        (self.size <= self.max_size).then_some(())
     }
 
-    fn string<E: de::Error>(self, s: &str) -> Result<(), E> {
-        match self.kind {
-            Kind::Any => {}
-            Kind::Time if parse_time(s).is_ok() => {}
-            _ => return Err(give_up()),
-        }
-        self.st.string(s);
-        Ok(())
-    }
-}
-
-impl<'de> Visitor<'de> for Measure<'_> {
-    type Value = Seen<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Seen<'de>, E> {
-        self.other(4)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Seen<'de>, E> {
-        self.other(5)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seen<'de>, E> {
-        self.number(Value::from(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seen<'de>, E> {
-        self.number(Value::from(v))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Seen<'de>, E> {
-        self.number(Value::from(v))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Seen<'de>, E> {
-        self.string(v)?;
-        Ok(Seen::Str(v))
-    }
-    /// A string with escapes: measured, but not handed out (the fields that need the text
-    /// give up then).
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Seen<'de>, E> {
-        self.string(v)?;
-        Ok(Seen::Other)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen<'de>, A::Error> {
-        if !matches!(self.kind, Kind::Any) {
-            return Err(give_up());
-        }
-        self.st.enter(self.depth)?;
-        while seq
-            .next_element_seed(Measure {
-                st: self.st,
-                depth: self.depth + 1,
-                kind: Kind::Any,
-            })?
-            .is_some()
-        {
-            self.st.size += 1;
-        }
-        Ok(Seen::Other)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen<'de>, A::Error> {
-        let (names, nested) = match self.kind {
-            Kind::Any => (&[][..], &[][..]),
-            Kind::Time => return Err(give_up()),
-            Kind::Strings(names, nested) => (names, nested),
-        };
-        self.st.enter(self.depth)?;
-        if !names.is_empty() {
-            return strings(map, self.st, self.depth, names, nested).map(Seen::Strings);
-        }
-        while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
-            self.st.entry(k);
-            map.next_value_seed(Measure {
-                st: self.st,
-                depth: self.depth + 1,
-                kind: Kind::Any,
-            })?;
-            if self.st.size > self.st.max_size {
-                return Err(give_up());
+    /// Any value at `depth`, measured.
+    fn any<'a>(&mut self, p: &mut Plain<'a>, depth: usize) -> Option<Seen<'a>> {
+        Some(match p.peek()? {
+            b'{' => {
+                self.enter(depth)?;
+                p.object(depth as u32, |p, key| {
+                    self.entry(key)?;
+                    self.any(p, depth + 1).map(drop)
+                })?;
+                Seen::Object
             }
-        }
-        Ok(Seen::Object)
-    }
-}
-
-/// The fields of a [`Kind::Strings`] object (entered already).
-fn strings<'de, A: MapAccess<'de>>(
-    mut map: A,
-    st: &mut State,
-    depth: usize,
-    names: &'static [&'static str],
-    nested: &'static [&'static str],
-) -> Result<[Option<&'de str>; FIELDS], A::Error> {
-    let mut out: [Option<&'de str>; FIELDS] = [None, None, None];
-    let mut seen = 0u32;
-    while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
-        st.entry(k);
-        match names.iter().position(|n| *n == k) {
-            Some(i) if i < FIELDS => {
-                see(&mut seen, i)?;
-                if nested.is_empty() {
-                    out[i] = Some(string(&mut map, st)?);
-                } else {
-                    out = object(&mut map, st, depth + 1, nested, &[])?;
+            b'[' => {
+                self.enter(depth)?;
+                p.array(depth as u32, |p| {
+                    self.any(p, depth + 1)?;
+                    self.size += 1;
+                    Some(())
+                })?;
+                Seen::Other
+            }
+            b'"' => match p.text()? {
+                Text::Plain(s) => {
+                    self.size += s.len() + 2;
+                    Seen::Str(s)
                 }
+                Text::Escaped(len) => {
+                    self.size += len + 2;
+                    Seen::Other
+                }
+            },
+            b't' => {
+                p.literal("true")?;
+                self.size += 5;
+                Seen::Other
             }
-            _ => unknown(&mut map, st, depth + 1)?,
+            b'f' => {
+                p.literal("false")?;
+                self.size += 5;
+                Seen::Other
+            }
+            b'n' => {
+                p.literal("null")?;
+                self.size += 4;
+                Seen::Other
+            }
+            _ => {
+                p.number()?;
+                self.size += 20;
+                Seen::Other
+            }
+        })
+    }
+
+    /// A string value (escapes give up: the text is needed).
+    fn string<'a>(&mut self, p: &mut Plain<'a>) -> Option<&'a str> {
+        match self.any(p, 0)? {
+            Seen::Str(s) => Some(s),
+            _ => None,
         }
     }
-    Ok(out)
-}
 
-/// Reads a [`Kind::Strings`] object value at `depth`.
-fn object<'de, A: MapAccess<'de>>(
-    map: &mut A,
-    st: &mut State,
-    depth: usize,
-    names: &'static [&'static str],
-    nested: &'static [&'static str],
-) -> Result<[Option<&'de str>; FIELDS], A::Error> {
-    match map.next_value_seed(Measure {
-        st,
-        depth,
-        kind: Kind::Strings(names, nested),
-    })? {
-        Seen::Strings(out) => Ok(out),
-        _ => Err(give_up()),
+    /// A non-empty string value.
+    fn text<'a>(&mut self, p: &mut Plain<'a>) -> Option<&'a str> {
+        self.string(p).filter(|s| !s.is_empty())
     }
-}
 
-fn non_empty<E: de::Error>(s: Option<&str>) -> Result<(), E> {
-    match s {
-        Some(s) if !s.is_empty() => Ok(()),
-        _ => Err(give_up()),
+    /// An unknown field: an error in strict mode, else measured.
+    fn unknown(&mut self, p: &mut Plain<'_>, depth: usize) -> Option<()> {
+        if self.strict {
+            return None;
+        }
+        self.any(p, depth).map(drop)
     }
-}
 
-/// What the event's checks need at the end.
-struct Found<'de> {
-    module: &'de str,
-    resource_type: &'de str,
-    action: &'de str,
-}
-
-/// The event object (depth 1).
-struct Top<'s> {
-    st: &'s mut State,
-}
-
-impl<'de> Visitor<'de> for Top<'_> {
-    type Value = Found<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an event object")
+    /// An object at `depth` whose fields `names` are strings; gives them in that order.
+    fn strings<'a>(
+        &mut self,
+        p: &mut Plain<'a>,
+        depth: usize,
+        names: &[&str],
+    ) -> Option<[Option<&'a str>; FIELDS]> {
+        if p.peek()? != b'{' {
+            return None;
+        }
+        self.enter(depth)?;
+        let mut out = [None; FIELDS];
+        let mut seen = 0u32;
+        p.object(depth as u32, |p, key| {
+            self.entry(key)?;
+            match names.iter().position(|n| *n == key) {
+                Some(i) if i < FIELDS => {
+                    see(&mut seen, i)?;
+                    out[i] = Some(self.string(p)?);
+                    Some(())
+                }
+                _ => self.unknown(p, depth + 1),
+            }
+        })?;
+        Some(out)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found<'de>, A::Error> {
-        let st = self.st;
-        st.enter(1)?;
+
+    /// `auditEventAuthor`: an object at depth 2 holding `principal`.
+    fn author(&mut self, p: &mut Plain<'_>) -> Option<()> {
+        if p.peek()? != b'{' {
+            return None;
+        }
+        self.enter(2)?;
+        let mut principal = false;
+        p.object(2, |p, key| {
+            self.entry(key)?;
+            if key != "principal" {
+                return self.unknown(p, 3);
+            }
+            if principal {
+                return None;
+            }
+            principal = true;
+            let [ptype, ident, _email] = self.strings(p, 3, &["type", "identifier", "email"])?;
+            non_empty(ptype)?;
+            non_empty(ident)
+        })?;
+        principal.then_some(())
+    }
+
+    /// `auditEventTime`: epoch milliseconds or RFC 3339, in range.
+    fn time(&mut self, p: &mut Plain<'_>) -> Option<()> {
+        if p.peek()? == b'"' {
+            let s = self.string(p)?;
+            return parse_time(s).ok().map(drop);
+        }
+        match p.number()? {
+            Num::Int(n) => {
+                self.size += 20;
+                parse_time_value(&Value::Number(n)).ok().map(drop)
+            }
+            Num::Other => None,
+        }
+    }
+
+    /// The event object (depth 1).
+    fn event<'a>(&mut self, p: &mut Plain<'a>) -> Option<Found<'a>> {
+        if p.peek()? != b'{' {
+            return None;
+        }
+        self.enter(1)?;
         let mut seen = 0u32;
         let (mut module, mut resource_type, mut action) = (None, None, None);
-        while let Some(Str(k)) = map.next_key::<Str<'de>>()? {
-            st.entry(k);
-            let i = match super::TOP.iter().position(|n| *n == k) {
-                Some(i) => i,
-                None => {
-                    unknown(&mut map, st, 2)?;
-                    continue;
-                }
+        p.object(1, |p, key| {
+            self.entry(key)?;
+            let Some(i) = super::TOP.iter().position(|n| *n == key) else {
+                return self.unknown(p, 2);
             };
             see(&mut seen, i)?;
             match i {
-                0 => {
-                    text(&mut map, st)?;
+                0 => self.text(p).map(drop),
+                1 => self.author(p),
+                2 => {
+                    module = Some(self.text(p)?);
+                    Some(())
                 }
-                1 => {
-                    let [ptype, ident, _email] = object(
-                        &mut map,
-                        st,
-                        2,
-                        &["principal"],
-                        &["type", "identifier", "email"],
-                    )?;
-                    non_empty(ptype)?;
-                    non_empty(ident)?;
-                }
-                2 => module = Some(text(&mut map, st)?),
                 3 => {
-                    let [rtype, ident, _] = object(&mut map, st, 2, &["type", "identifier"], &[])?;
+                    let [rtype, ident, _] = self.strings(p, 2, &["type", "identifier"])?;
                     non_empty(ident)?;
-                    match rtype {
-                        Some(t) if !t.is_empty() => resource_type = Some(t),
-                        _ => return Err(give_up()),
-                    }
+                    non_empty(rtype)?;
+                    resource_type = rtype;
+                    Some(())
                 }
                 4 => {
-                    let [account, _org, _project] = object(
-                        &mut map,
-                        st,
+                    let [account, _org, _project] = self.strings(
+                        p,
                         2,
                         &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
-                        &[],
                     )?;
-                    non_empty(account)?;
+                    non_empty(account)
                 }
-                5 => action = Some(text(&mut map, st)?),
-                6 => {
-                    map.next_value_seed(Measure {
-                        st: &mut *st,
-                        depth: 2,
-                        kind: Kind::Time,
-                    })?;
+                5 => {
+                    action = Some(self.text(p)?);
+                    Some(())
                 }
-                7 => {
-                    let [method, ip, _] =
-                        object(&mut map, st, 2, &["requestMethod", "clientIP"], &[])?;
-                    match (method, ip) {
-                        (Some(_), Some(ip)) if ip.parse::<IpAddr>().is_ok() => {}
-                        _ => return Err(give_up()),
-                    }
-                }
-                _ => {
-                    // `auditEventMetadata`: any object.
-                    let seen = map.next_value_seed(Measure {
-                        st: &mut *st,
-                        depth: 2,
-                        kind: Kind::Any,
-                    })?;
-                    if !matches!(seen, Seen::Object) {
-                        return Err(give_up());
-                    }
-                }
+                6 => self.time(p),
+                7 => match self.strings(p, 2, &["requestMethod", "clientIP"])? {
+                    [Some(_), Some(ip), _] => ip.parse::<IpAddr>().ok().map(drop),
+                    _ => None,
+                },
+                // `auditEventMetadata`: any object.
+                _ => match self.any(p, 2)? {
+                    Seen::Object => Some(()),
+                    _ => None,
+                },
             }
-            if st.size > st.max_size {
-                return Err(give_up());
-            }
-        }
+        })?;
         // Every field but the HTTP request and the metadata is required.
         const REQUIRED: u32 = 0b0111_1111;
-        match (module, resource_type, action) {
-            (Some(module), Some(resource_type), Some(action)) if seen & REQUIRED == REQUIRED => {
-                Ok(Found {
-                    module,
-                    resource_type,
-                    action,
-                })
-            }
-            _ => Err(give_up()),
-        }
+        (seen & REQUIRED == REQUIRED).then_some(())?;
+        Some(Found {
+            module: module?,
+            resource_type: resource_type?,
+            action: action?,
+        })
     }
+}
+
+/// Marks field `i` seen; a second time is a duplicate.
+fn see(seen: &mut u32, i: usize) -> Option<()> {
+    if *seen & (1 << i) != 0 {
+        return None;
+    }
+    *seen |= 1 << i;
+    Some(())
+}
+
+fn non_empty(s: Option<&str>) -> Option<()> {
+    s.filter(|s| !s.is_empty()).map(drop)
 }
