@@ -30,12 +30,11 @@ pub fn detect_format(
     #[wasm_bindgen(js_name = fileName)] file_name: Option<String>,
 ) -> Result<JsValue> {
     let input = Input::from_js(&bytes, "detectFormat input")?;
-    let all = input.bytes();
-    let head = &all[..all.len().min(DETECT_BYTES)];
+    let (head, whole) = input.head(DETECT_BYTES);
     let mut reader = Reader::detecting(file_name.as_deref(), ReadOptions::default());
     let mut sink = Vec::new();
-    reader.push(head, &mut sink);
-    if head.len() == all.len() {
+    reader.push(&head, &mut sink);
+    if whole {
         reader.finish(&mut sink);
     }
     let (_, name_gzip) = file_name
@@ -269,11 +268,16 @@ pub fn convert(
     let mut stream = ConvertStream::new(options)?;
     let gzip = matches!(stream.writer.get_mut(), Out::Gzip(_));
     let mut out = Vec::new();
-    for slice in input.bytes().chunks(SLICE) {
-        stream.reader.push(slice, &mut stream.items);
-        stream.drain()?;
+    let mut failed = Ok(());
+    input.pieces(|piece| {
+        if failed.is_err() {
+            return;
+        }
+        stream.reader.push(piece, &mut stream.items);
+        failed = stream.drain();
         out.extend_from_slice(&stream.writer.get_mut().take());
-    }
+    });
+    failed?;
     out.extend_from_slice(&stream.finish_bytes()?);
     Ok(if gzip {
         Uint8Array::from(out.as_slice()).into()

@@ -88,18 +88,62 @@ fn event_json(event: &JsValue) -> Result<String> {
     }
 }
 
-/// Calls `line` with every non-blank line of NDJSON and its bytes including the line
-/// ending (`\n` added to a last line that has none).
-fn each_line(input: &[u8], mut line: impl FnMut(&[u8], &[u8])) {
-    let mut rest = input;
-    while !rest.is_empty() {
-        let (text, with_end) = match memchr::memchr(b'\n', rest) {
-            Some(nl) => (&rest[..nl], &rest[..=nl]),
-            None => (rest, rest),
-        };
-        rest = &rest[with_end.len()..];
+/// Splits NDJSON handed in pieces into lines, holding the one partial line between
+/// pieces. Blank lines are skipped; a last line without an ending is given with none.
+#[derive(Default)]
+struct Lines {
+    partial: Vec<u8>,
+    /// 1-based number of the line being read (for errors).
+    line: u64,
+}
+
+impl Lines {
+    /// Calls `f(text, with_end)` for every complete line the piece ends. Fails with the
+    /// number of a line that would grow past `limit` bytes.
+    fn push(
+        &mut self,
+        piece: &[u8],
+        limit: usize,
+        mut f: impl FnMut(&[u8], &[u8]),
+    ) -> std::result::Result<(), u64> {
+        let mut rest = piece;
+        if !self.partial.is_empty() {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                if self.partial.len() + rest.len() > limit {
+                    return Err(self.line + 1);
+                }
+                self.partial.extend_from_slice(rest);
+                return Ok(());
+            };
+            let mut line = std::mem::take(&mut self.partial);
+            line.extend_from_slice(&rest[..=nl]);
+            rest = &rest[nl + 1..];
+            self.take(&line, &mut f);
+        }
+        while let Some(nl) = memchr::memchr(b'\n', rest) {
+            self.take(&rest[..=nl], &mut f);
+            rest = &rest[nl + 1..];
+        }
+        if rest.len() > limit {
+            return Err(self.line + 1);
+        }
+        self.partial.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// Ends the input: the last line, if it has no line ending.
+    fn finish(&mut self, mut f: impl FnMut(&[u8], &[u8])) {
+        let line = std::mem::take(&mut self.partial);
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            f(&line, &line);
+        }
+    }
+
+    fn take(&mut self, with_end: &[u8], f: &mut impl FnMut(&[u8], &[u8])) {
+        self.line += 1;
+        let text = &with_end[..with_end.len() - 1];
         if !text.iter().all(u8::is_ascii_whitespace) {
-            line(text, with_end);
+            f(text, with_end);
         }
     }
 }
@@ -130,14 +174,20 @@ impl Filter {
         let input = Input::from_js(&input, "filterNdjson input")?;
         let now = self.now();
         let mut out = Vec::new();
-        each_line(input.bytes(), |text, with_end| {
+        let mut keep = |text: &[u8], with_end: &[u8]| {
             if self.inner.matches_line(text, now).unwrap_or(false) {
                 out.extend_from_slice(with_end);
                 if with_end.last() != Some(&b'\n') {
                     out.push(b'\n');
                 }
             }
+        };
+        let mut lines = Lines::default();
+        input.pieces(|piece| {
+            // No limit: the whole input is in hand anyway.
+            let _ = lines.push(piece, usize::MAX, &mut keep);
         });
+        lines.finish(&mut keep);
         Ok(input.same_kind(out))
     }
 
@@ -149,11 +199,16 @@ impl Filter {
         let input = Input::from_js(&input, "count input")?;
         let now = self.now();
         let mut n = 0u64;
-        each_line(input.bytes(), |text, _| {
+        let mut count = |text: &[u8], _: &[u8]| {
             if self.inner.matches_line(text, now).unwrap_or(false) {
                 n += 1;
             }
+        };
+        let mut lines = Lines::default();
+        input.pieces(|piece| {
+            let _ = lines.push(piece, usize::MAX, &mut count);
         });
+        lines.finish(&mut count);
         Ok(n as f64)
     }
 
@@ -209,8 +264,7 @@ impl Filter {
         FilterStream {
             filter: Rc::clone(&self.inner),
             now: self.now(),
-            partial: Vec::new(),
-            line: 1,
+            lines: Lines::default(),
         }
     }
 }
@@ -224,29 +278,18 @@ const MAX_STREAM_LINE: usize = 64 << 20;
 pub struct FilterStream {
     filter: Rc<CoreFilter>,
     now: i64,
-    partial: Vec<u8>,
-    /// 1-based number of the line being read (for errors).
-    line: u64,
+    lines: Lines,
 }
 
 impl FilterStream {
-    fn take_line(&mut self, text: &[u8], with_end: &[u8], out: &mut Vec<u8>) {
-        if self.filter.matches_line(text, self.now).unwrap_or(false) {
-            out.extend_from_slice(with_end);
-            if with_end.last() != Some(&b'\n') {
-                out.push(b'\n');
+    fn keep<'a>(&'a self, out: &'a mut Vec<u8>) -> impl FnMut(&[u8], &[u8]) + 'a {
+        move |text, with_end| {
+            if self.filter.matches_line(text, self.now).unwrap_or(false) {
+                out.extend_from_slice(with_end);
+                if with_end.last() != Some(&b'\n') {
+                    out.push(b'\n');
+                }
             }
-        }
-    }
-
-    fn too_large(&self) -> Error {
-        Error::Plain {
-            code: "too_large",
-            message: format!(
-                "line {} is longer than {} bytes",
-                self.line, MAX_STREAM_LINE
-            ),
-            details: vec![("line", self.line as f64)],
         }
     }
 }
@@ -256,58 +299,25 @@ impl FilterStream {
     /// Takes the next chunk; returns the matching lines it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Uint8Array> {
         let mut out = Vec::new();
-        let mut rest = chunk;
-        if !self.partial.is_empty() {
-            let Some(nl) = memchr::memchr(b'\n', rest) else {
-                if self.partial.len() + rest.len() > MAX_STREAM_LINE {
-                    return Err(self.too_large().into());
-                }
-                self.partial.extend_from_slice(rest);
-                return Ok(Uint8Array::new_with_length(0));
-            };
-            let mut line = std::mem::take(&mut self.partial);
-            line.extend_from_slice(&rest[..=nl]);
-            rest = &rest[nl + 1..];
-            let text = &line[..line.len() - 1];
-            if !text.iter().all(u8::is_ascii_whitespace) {
-                self.take_line(text, &line, &mut out);
+        let mut lines = std::mem::take(&mut self.lines);
+        let pushed = lines.push(chunk, MAX_STREAM_LINE, self.keep(&mut out));
+        self.lines = lines;
+        if let Err(line) = pushed {
+            return Err(Error::Plain {
+                code: "too_large",
+                message: format!("line {line} is longer than {MAX_STREAM_LINE} bytes"),
+                details: vec![("line", line as f64)],
             }
-            self.line += 1;
+            .into());
         }
-        let whole = memchr::memrchr(b'\n', rest).map_or(0, |nl| nl + 1);
-        each_line_numbered(&rest[..whole], &mut self.line, |text, with_end| {
-            if self.filter.matches_line(text, self.now).unwrap_or(false) {
-                out.extend_from_slice(with_end);
-            }
-        });
-        let tail = &rest[whole..];
-        if tail.len() > MAX_STREAM_LINE {
-            return Err(self.too_large().into());
-        }
-        self.partial.extend_from_slice(tail);
         Ok(Uint8Array::from(out.as_slice()))
     }
 
     /// Ends the input; returns the last line if it matches.
     pub fn finish(&mut self) -> Uint8Array {
         let mut out = Vec::new();
-        let line = std::mem::take(&mut self.partial);
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            self.take_line(&line, &line, &mut out);
-        }
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.finish(self.keep(&mut out));
         Uint8Array::from(out.as_slice())
-    }
-}
-
-/// [`each_line`] over whole lines, counting them into `line`.
-fn each_line_numbered(input: &[u8], line: &mut u64, mut f: impl FnMut(&[u8], &[u8])) {
-    let mut rest = input;
-    while let Some(nl) = memchr::memchr(b'\n', rest) {
-        let text = &rest[..nl];
-        if !text.iter().all(u8::is_ascii_whitespace) {
-            f(text, &rest[..=nl]);
-        }
-        *line += 1;
-        rest = &rest[nl + 1..];
     }
 }

@@ -108,23 +108,29 @@ fn fail<T>(code: &'static str, message: impl Into<String>) -> Result<T> {
     Err(Error::new(code, message).into_js())
 }
 
-/// Text or bytes handed in by JS; results go back in the same kind.
+/// Text or bytes handed in by JS, read in pieces so that a large input never has to fit
+/// in the module's memory at once; results go back in the same kind.
 enum Input {
-    Text(String),
-    Bytes(Vec<u8>),
+    Text(js_sys::JsString),
+    Bytes(Uint8Array),
+    /// Text made on this side (events handed in as objects).
+    Owned(String),
 }
+
+/// Size of the pieces an input is read in: bytes, or UTF-16 units of a string.
+const PIECE: u32 = 1 << 20;
 
 impl Input {
     /// A `string` or a `Uint8Array` (any other `ArrayBufferView` is viewed as bytes).
     fn from_js(value: &JsValue, what: &str) -> Result<Input> {
-        if let Some(text) = value.as_string() {
-            return Ok(Input::Text(text));
+        if let Some(text) = value.dyn_ref::<js_sys::JsString>() {
+            return Ok(Input::Text(text.clone()));
         }
         if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-            return Ok(Input::Bytes(bytes.to_vec()));
+            return Ok(Input::Bytes(bytes.clone()));
         }
         if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
-            return Ok(Input::Bytes(Uint8Array::new(buffer).to_vec()));
+            return Ok(Input::Bytes(Uint8Array::new(buffer)));
         }
         fail(
             "bad_input",
@@ -132,18 +138,62 @@ impl Input {
         )
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// Calls `f` with the input's bytes (UTF-8 for a string) in consecutive pieces; a
+    /// string is cut between UTF-16 units, never inside a surrogate pair.
+    fn pieces(&self, mut f: impl FnMut(&[u8])) {
         match self {
-            Input::Text(text) => text.as_bytes(),
-            Input::Bytes(bytes) => bytes,
+            Input::Owned(text) => text.as_bytes().chunks(PIECE as usize).for_each(f),
+            Input::Bytes(bytes) => {
+                let len = bytes.length();
+                let mut buf = vec![0; len.min(PIECE) as usize];
+                let mut at = 0;
+                while at < len {
+                    let end = len.min(at + PIECE);
+                    let piece = &mut buf[..(end - at) as usize];
+                    bytes.subarray(at, end).copy_to(piece);
+                    f(piece);
+                    at = end;
+                }
+            }
+            Input::Text(text) => {
+                let len = text.length();
+                let mut at = 0;
+                while at < len {
+                    let mut end = len.min(at + PIECE);
+                    let unit = text.char_code_at(end - 1) as u32;
+                    if end < len && end - 1 > at && (0xD800..0xDC00).contains(&unit) {
+                        end -= 1;
+                    }
+                    f(String::from(text.slice(at, end)).as_bytes());
+                    at = end;
+                }
+            }
         }
+    }
+
+    /// The first `n` bytes of the input (fewer if it is shorter), and whether that is all
+    /// of it.
+    fn head(&self, n: usize) -> (Vec<u8>, bool) {
+        let mut head = match self {
+            Input::Owned(text) => text.as_bytes().to_vec(),
+            Input::Bytes(bytes) => bytes.subarray(0, bytes.length().min(n as u32)).to_vec(),
+            // `n` UTF-16 units are at least `n` bytes of UTF-8.
+            Input::Text(text) => String::from(text.slice(0, n as u32)).into_bytes(),
+        };
+        let whole = match self {
+            Input::Owned(text) => text.len() <= n,
+            Input::Bytes(bytes) => bytes.length() as usize <= n,
+            Input::Text(text) => text.length() as usize <= n && head.len() <= n,
+        };
+        head.truncate(n);
+        (head, whole)
     }
 
     /// `out` as the same kind of value as the input was. `out` is UTF-8 whenever the
     /// input was a string (the core only slices or writes UTF-8 text).
     fn same_kind(&self, out: Vec<u8>) -> JsValue {
         match self {
-            Input::Text(_) => match String::from_utf8(out) {
+            Input::Text(_) | Input::Owned(_) => match String::from_utf8(out) {
                 Ok(text) => JsValue::from_str(&text),
                 Err(e) => Uint8Array::from(e.as_bytes()).into(),
             },
@@ -212,10 +262,10 @@ fn events_text(input: &JsValue) -> Result<Input> {
             text.push_str(&stringify(&item)?);
             text.push('\n');
         }
-        return Ok(Input::Text(text));
+        return Ok(Input::Owned(text));
     }
     if input.is_object() {
-        return Ok(Input::Text(stringify(input)?));
+        return Ok(Input::Owned(stringify(input)?));
     }
     fail(
         "bad_input",
@@ -231,10 +281,6 @@ struct ValidateOptions {
     #[serde(default)]
     vocabulary: bool,
 }
-
-/// Input is handed to the core in slices of this size so that the records read from one
-/// slice are validated and dropped before the next is read.
-const SLICE: usize = 1 << 20;
 
 /// Validates events (JSON, NDJSON, or any readable format, gzipped or not); returns the
 /// report of formats.md §1.
@@ -276,10 +322,10 @@ pub fn validate(
             }
         }
     };
-    for slice in input.bytes().chunks(SLICE) {
-        reader.push(slice, &mut items);
+    input.pieces(|piece| {
+        reader.push(piece, &mut items);
         take(&mut items);
-    }
+    });
     reader.finish(&mut items);
     take(&mut items);
     let report = batch.finish();

@@ -171,3 +171,45 @@ test('Filter.free releases it; using it after is an error, not a crash', () => {
   assert.throws(() => f.matches(events[0]));
   assert.equal(ts.compileFilter('action:CREATE').matches(events[0]), true);
 });
+
+test('large inputs are read in pieces: lines and characters cut at piece ends survive, memory stays small', () => {
+  // The package reads strings in pieces of 2^20 UTF-16 units and bytes in pieces of 2^20
+  // bytes. Put a surrogate pair and a two-byte character across those cuts.
+  const PIECE = 1 << 20;
+  const hit = (pad, tail) => JSON.stringify(event({ auditAction: 'DELETE', auditEventMetadata: { pad: 'x'.repeat(pad) + tail } })) + '\n';
+  const miss = JSON.stringify(event({ auditEventMetadata: { note: 'é😀' } })) + '\n';
+  const lines = [];
+  let units = 0;
+  while (units + miss.length < PIECE - 2000) {
+    lines.push(miss);
+    units += miss.length;
+  }
+  // A matching line whose emoji's first unit is the last unit of the first piece.
+  const padAt = hit(0, '').indexOf('"pad":"') + '"pad":"'.length;
+  lines.push(hit(PIECE - 1 - units - padAt, '😀é'));
+  for (let i = 0; i < 3000; i++) lines.push(i % 7 === 0 ? hit(3, 'ü') : miss);
+  const text = lines.join('');
+  assert.equal(text.charCodeAt(PIECE - 1), 0xd83d, 'the test puts a high surrogate at the cut');
+  const want = lines.filter((l) => JSON.parse(l).auditAction === 'DELETE').join('');
+  const f = ts.compileFilter('action:DELETE');
+  assert.equal(f.filterNdjson(text), want);
+  assert.equal(f.count(text), lines.filter((l) => l.includes('"DELETE"')).length);
+  const bytes = new TextEncoder().encode(text);
+  assert.equal(new TextDecoder().decode(f.filterNdjson(bytes)), want);
+  assert.equal(f.count(bytes), f.count(text));
+  const report = ts.validate(text);
+  assert.equal(report.valid, lines.length);
+  assert.equal(ts.convert(bytes, { from: 'ndjson', to: 'ndjson' }).length, bytes.length);
+  f.free();
+
+  // 40 MB in: the module's memory grows by far less than the input.
+  const big = miss.repeat(Math.ceil((40 << 20) / miss.length));
+  const g = ts.compileFilter('action:DELETE');
+  const before = ts.initSync().memory.buffer.byteLength;
+  assert.equal(g.count(big), 0);
+  assert.equal(g.filterNdjson(big), '');
+  assert.equal(ts.validate(big).valid, big.length / miss.length);
+  const grown = ts.initSync().memory.buffer.byteLength - before;
+  assert.ok(grown < 16 << 20, `wasm memory grew by ${grown} bytes for a ${big.length}-unit string`);
+  g.free();
+});
