@@ -13,7 +13,7 @@ use serde_json::{Number, Value};
 use super::compile::Program;
 use super::error::{self, FilterError};
 use super::eval::{contains_folded, eval, Leaf, Source};
-use crate::plain::{Num, Plain};
+use crate::plain::{same_key, Num, Plain};
 
 /// The fields a program reads, as a tree of object keys.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +65,10 @@ impl PathTree {
     }
 
     fn child(&self, key: &str) -> Option<&Child> {
-        self.keys.iter().find(|(k, _)| k == key).map(|(_, c)| c)
+        self.keys
+            .iter()
+            .find(|(k, _)| same_key(k, key))
+            .map(|(_, c)| c)
     }
 
     /// Fills the slots of this tree from an already parsed value.

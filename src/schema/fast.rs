@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{Options, Violation};
 use crate::event::{parse_time, parse_time_value};
-use crate::plain::{Num, Plain, Text};
+use crate::plain::{same_key, Num, Plain, Text};
 
 /// Whether the event in `bytes` is certainly valid; when it is and `options.vocabulary`
 /// is set, its vocabulary warnings are appended to `warnings`.
@@ -172,7 +172,7 @@ impl State {
         let mut seen = 0u32;
         p.object(depth as u32, |p, key| {
             self.entry(key)?;
-            match names.iter().position(|n| *n == key) {
+            match position(names, key) {
                 Some(i) if i < FIELDS => {
                     see(&mut seen, i)?;
                     out[i] = Some(self.string(p)?);
@@ -232,7 +232,7 @@ impl State {
         let (mut module, mut resource_type, mut action) = (None, None, None);
         p.object(1, |p, key| {
             self.entry(key)?;
-            let Some(i) = super::TOP.iter().position(|n| *n == key) else {
+            let Some(i) = position(&super::TOP, key) else {
                 return self.unknown(p, 2);
             };
             see(&mut seen, i)?;
@@ -283,6 +283,12 @@ impl State {
             action: action?,
         })
     }
+}
+
+/// Where `key` is in `names`.
+#[inline(always)]
+fn position(names: &[&str], key: &str) -> Option<usize> {
+    names.iter().position(|n| same_key(n, key))
 }
 
 /// Marks field `i` seen; a second time is a duplicate.
