@@ -68,7 +68,7 @@ test-js: pkg
 
 ## Benchmarks of the npm package against JS baselines and the native CLI.
 bench-js: pkg cli
-	node bench/js/bench.mjs
+	node --expose-gc bench/js/bench.mjs
 
 ## The web page: www/ with the package copied into www/pkg/; the Worker serves www/ as [assets].
 www: pkg

@@ -7,6 +7,7 @@ use super::error::{self, FilterError};
 use super::fast::PathTree;
 use super::fields::{self, FieldType};
 use super::ir::{Ir, Literal, Op, Preset};
+use super::precheck::PreCheck;
 
 /// The compiled form of a filter.
 #[derive(Debug, Clone)]
@@ -16,9 +17,8 @@ pub struct Program {
     pub(super) slots: Vec<Vec<String>>,
     /// Whether any free-text term is present (it reads every string).
     pub(super) text: bool,
-    /// Literal pre-checks: for each, a line can only match if it contains one of the
-    /// byte strings (JSON-encoded string values with their quotes).
-    pub(super) required: Vec<Required>,
+    /// Strings a line must hold to match, checked before it is parsed.
+    pub(super) precheck: PreCheck,
     /// The slots as a tree of object keys, for the fast path.
     pub(super) tree: PathTree,
 }
@@ -243,14 +243,12 @@ pub fn compile(ir: &Ir) -> Result<Program, FilterError> {
         text: false,
     };
     let root = c.node(ir)?;
-    let mut required = Vec::new();
-    required_literals(ir, &mut required);
     let tree = PathTree::build(&c.slots);
     Ok(Program {
         root,
         slots: c.slots,
         text: c.text,
-        required,
+        precheck: PreCheck::new(ir),
         tree,
     })
 }
@@ -531,272 +529,6 @@ pub fn time_bounds(ir: &Ir, now_ms: i64) -> (Option<i64>, Option<i64>) {
         }
     }
     (lo, hi)
-}
-
-/// A necessary condition for a line to match, checked before parsing: one of the
-/// alternatives must hold.
-#[derive(Debug, Clone)]
-pub(super) struct Required {
-    pub(super) alts: Vec<Alt>,
-}
-
-/// A JSON-encoded string value that must appear as the value of one of the keys
-/// (`"auditAction":"DELETE"`, whitespace allowed around the colon), or ASCII
-/// case-insensitive text: for qualifiers the opening quote and start of the value after
-/// one of the keys, for free text anywhere in the line.
-#[derive(Debug, Clone)]
-pub(super) struct Alt {
-    exact: Option<memchr::memmem::Finder<'static>>,
-    /// Lowercase ASCII. Unicode lowercasing maps only two non-ASCII characters to ASCII
-    /// letters (KELVIN SIGN to `k`, LATIN CAPITAL LETTER I WITH DOT ABOVE to `i` and a
-    /// combining dot), so a line where the text is not found may still match when it holds
-    /// one of those and the text holds the letter.
-    folded: Vec<u8>,
-    /// The keys as JSON strings (`"auditAction"`), each with a finder; none for free text.
-    keys: Vec<(Vec<u8>, memchr::memmem::Finder<'static>)>,
-    /// For free text: where in `folded` to anchor the search (its rarest byte).
-    anchor: usize,
-}
-
-impl Required {
-    /// Whether the line (whose only escapes are `\"` and `\\`) may satisfy the condition.
-    pub(super) fn may_match(&self, line: &[u8]) -> bool {
-        self.alts.iter().any(|a| a.may_match(line))
-    }
-}
-
-impl Alt {
-    fn may_match(&self, line: &[u8]) -> bool {
-        if let Some(f) = &self.exact {
-            return f.find_iter(line).any(|pos| {
-                let before = trim_ws_end(line.get(..pos).unwrap_or_default());
-                match before.split_last() {
-                    Some((b':', rest)) => {
-                        let rest = trim_ws_end(rest);
-                        self.keys.iter().any(|(k, _)| rest.ends_with(k))
-                    }
-                    _ => false,
-                }
-            });
-        }
-        if self.keys.is_empty() {
-            return self.text_may_match(line);
-        }
-        // A qualifier: anchored on the key, the value right after its colon.
-        self.keys.iter().any(|(key, finder)| {
-            finder.find_iter(line).any(|pos| {
-                let rest = trim_ws_start(line.get(pos + key.len()..).unwrap_or_default());
-                match rest.split_first() {
-                    Some((b':', value)) => folded_prefix(trim_ws_start(value), &self.folded),
-                    _ => false,
-                }
-            })
-        })
-    }
-
-    /// Free text: the folded text anywhere in the line, ASCII case-insensitively.
-    fn text_may_match(&self, line: &[u8]) -> bool {
-        let f = &self.folded;
-        let k = self.anchor;
-        let Some(&anchor) = f.get(k) else {
-            return true;
-        };
-        let found = memchr::memchr2_iter(
-            anchor.to_ascii_lowercase(),
-            anchor.to_ascii_uppercase(),
-            line,
-        )
-        .any(|at| {
-            at >= k
-                && line
-                    .get(at - k..at - k + f.len())
-                    .is_some_and(|w| w.eq_ignore_ascii_case(f))
-        });
-        found
-            || (f.contains(&b'k') && memchr::memmem::find(line, KELVIN).is_some())
-            || (f.contains(&b'i') && memchr::memmem::find(line, DOTTED_I).is_some())
-    }
-}
-
-const KELVIN: &[u8] = "\u{212A}".as_bytes();
-const DOTTED_I: &[u8] = "\u{130}".as_bytes();
-
-/// Whether `value` starts with the lowercase ASCII `folded`, ASCII case-insensitively.
-/// Reaching a non-ASCII byte first answers yes: it may be a character that lowercases to
-/// ASCII (and is longer than what it lowercases to).
-fn folded_prefix(value: &[u8], folded: &[u8]) -> bool {
-    for (i, f) in folded.iter().enumerate() {
-        match value.get(i) {
-            None => return false,
-            Some(v) if !v.is_ascii() => return true,
-            Some(v) if v.to_ascii_lowercase() != *f => return false,
-            Some(_) => {}
-        }
-    }
-    true
-}
-
-/// Letters by how often they appear in audit events, rarest first (the free-text search
-/// anchors on the rarest byte of the text).
-const RARE_LETTERS: &[u8] = b"qjzxkvwyfbghpmulcdrtnsoiae";
-
-fn rarest(text: &[u8]) -> usize {
-    let rank = |b: u8| {
-        if b.is_ascii_alphabetic() {
-            RARE_LETTERS
-                .iter()
-                .position(|r| *r == b.to_ascii_lowercase())
-                .unwrap_or(0)
-                + 4
-        } else if b.is_ascii_digit() {
-            12
-        } else {
-            // Punctuation and spaces.
-            2
-        }
-    };
-    (0..text.len()).min_by_key(|&i| rank(text[i])).unwrap_or(0)
-}
-
-fn trim_ws_end(mut b: &[u8]) -> &[u8] {
-    while let Some((last, rest)) = b.split_last() {
-        if matches!(last, b' ' | b'\t' | b'\r' | b'\n') {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    b
-}
-
-fn trim_ws_start(mut b: &[u8]) -> &[u8] {
-    while let Some((first, rest)) = b.split_first() {
-        if matches!(first, b' ' | b'\t' | b'\r' | b'\n') {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    b
-}
-
-/// Pre-checks for the raw fast path, one per top-level ANDed term that requires a known
-/// string at a known key: `==` and `in` on strings, qualifier matches (case-insensitive,
-/// globs that do not start with `*`), presets, and `or`s made only of such terms.
-fn required_literals(ir: &Ir, out: &mut Vec<Required>) {
-    let terms: &[Ir] = match ir {
-        Ir::And { terms } => terms,
-        other => std::slice::from_ref(other),
-    };
-    for t in terms {
-        let mut alts = Vec::new();
-        let ok = match t {
-            Ir::Or { terms } => terms.iter().all(|t| alternatives(t, &mut alts)),
-            other => alternatives(other, &mut alts),
-        };
-        if ok && !alts.is_empty() {
-            out.push(Required { alts });
-        }
-    }
-}
-
-/// Adds the alternatives a term requires; false when the term requires nothing checkable.
-fn alternatives(t: &Ir, out: &mut Vec<Alt>) -> bool {
-    // Characters that JSON writes as themselves.
-    let plain = |c: char| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ';
-    let keys = |field: &str| {
-        let names: Vec<&str> = if field == fields::USER {
-            vec!["identifier", "email"]
-        } else {
-            field.rsplit('.').next().into_iter().collect()
-        };
-        names
-            .iter()
-            .map(|k| {
-                let key = serde_json::to_vec(k).unwrap_or_default();
-                let finder = memchr::memmem::Finder::new(&key).into_owned();
-                (key, finder)
-            })
-            .collect::<Vec<_>>()
-    };
-    let exact = |field: &str, s: &str| Alt {
-        exact: Some(
-            memchr::memmem::Finder::new(&serde_json::to_vec(s).unwrap_or_default()).into_owned(),
-        ),
-        folded: Vec::new(),
-        keys: keys(field),
-        anchor: 0,
-    };
-    match t {
-        Ir::Cmp {
-            op: Op::Eq,
-            value: Literal::Str(s),
-            field,
-        } if !is_ip(field) => out.push(exact(field, s)),
-        Ir::In {
-            values,
-            negated: false,
-            field,
-        } if !is_ip(field) => {
-            for lit in values {
-                match lit {
-                    Literal::Str(s) => out.push(exact(field, s)),
-                    _ => return false,
-                }
-            }
-        }
-        Ir::Cmp {
-            op: Op::Like,
-            value: Literal::Str(p),
-            field,
-        } if matches!(
-            fields::type_of_canonical(field),
-            Some(FieldType::Str | FieldType::User)
-        ) =>
-        {
-            let head = p.split('*').next().unwrap_or_default();
-            let whole = !p.contains('*');
-            if !head.chars().all(plain) {
-                return false;
-            }
-            let mut folded = format!("\"{}", head.to_ascii_lowercase()).into_bytes();
-            if whole {
-                folded.push(b'"');
-            }
-            out.push(Alt {
-                exact: None,
-                folded,
-                keys: keys(field),
-                anchor: 0,
-            });
-        }
-        // Free text: a string holding the text means its bytes are in the line.
-        Ir::Text { text } if !text.is_empty() && text.chars().all(plain) => {
-            let folded = text.to_ascii_lowercase().into_bytes();
-            out.push(Alt {
-                exact: None,
-                anchor: rarest(&folded),
-                folded,
-                keys: Vec::new(),
-            });
-        }
-        Ir::Preset {
-            preset: Preset::System,
-        } => out.push(exact(fields::PRINCIPAL_TYPE, "SYSTEM")),
-        Ir::Preset {
-            preset: Preset::Login,
-        } => {
-            for a in ["LOGIN", "LOGIN2FA", "UNSUCCESSFUL_LOGIN"] {
-                out.push(exact(fields::ACTION, a));
-            }
-        }
-        _ => return false,
-    }
-    true
-}
-
-fn is_ip(field: &str) -> bool {
-    fields::type_of_canonical(field) == Some(FieldType::Ip)
 }
 
 impl Program {

@@ -146,12 +146,8 @@ impl Source for Slots<'_> {
 }
 
 pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-    if !program.required.is_empty() && literal_strings(line) {
-        for req in &program.required {
-            if !req.may_match(line) {
-                return Ok(false);
-            }
-        }
+    if !program.precheck.is_empty() && literal_strings(line) && !program.precheck.may_match(line) {
+        return Ok(false);
     }
     if let Some(answer) = plain_matches(program, line, now_ms) {
         return Ok(answer);

@@ -33,6 +33,7 @@ pub mod ir;
 mod lex;
 mod logpush;
 mod parse;
+mod precheck;
 mod print;
 mod structured;
 

@@ -125,6 +125,12 @@ fn pre_check_keeps_characters_that_lowercase_to_ascii() {
             r#"{"x":"auditAction","auditAction":"DELETED"}"#,
             false,
         ),
+        // Values on the same key share one search; exact and case-insensitive alike.
+        (r#"action == "DELETE" or action:cre*"#, r#"{"auditAction":"Create"}"#, true),
+        (r#"action == "DELETE" or action:cre*"#, r#"{"auditAction":"DELETE"}"#, true),
+        (r#"action == "DELETE" or action:cre*"#, r#"{"auditAction":"delete"}"#, false),
+        ("is:login", r#"{"auditAction" :"LOGIN2FA"}"#, true),
+        ("is:login", r#"{"auditAction":"LOGIN3"}"#, false),
         // Escapes: `\u` and `\/` may spell the text, `\"` and `\\` cannot.
         ("action:delete", r#"{"auditAction":"D\u0045LETE"}"#, true),
         ("\"a/b\"", r#"{"auditAction":"a\/b"}"#, true),
