@@ -109,6 +109,7 @@ cat <<'TXT'
 
 Targets: selective equality ≥ 1 GB/s on one core, ≥ 10× jq, faster than single-thread
 DuckDB. The selective case is fast because a pre-check rules out lines whose bytes cannot
-hold the literal after its key before any JSON is parsed; lines that pass are parsed with a
-serde visitor that keeps only the fields the filter reads.
+hold the literal after its key before any JSON is parsed (case-insensitively for qualifiers,
+one search per key for any number of values); lines that pass are read by the plain JSON
+reader (`src/plain.rs`), which keeps only the fields the filter reads.
 TXT
