@@ -1,5 +1,5 @@
-//! A reader for plain JSON text, the hand-written fast path that conversion and the filter
-//! share.
+//! A reader for plain JSON text: the hand-written fast path that validation, the filter
+//! and conversion share.
 //!
 //! "Plain" JSON is what audit producers write almost always: strings without escapes,
 //! integers of up to 18 digits, shallow nesting. The reader reads exactly that, borrowing

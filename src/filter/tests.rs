@@ -126,9 +126,21 @@ fn pre_check_keeps_characters_that_lowercase_to_ascii() {
             false,
         ),
         // Values on the same key share one search; exact and case-insensitive alike.
-        (r#"action == "DELETE" or action:cre*"#, r#"{"auditAction":"Create"}"#, true),
-        (r#"action == "DELETE" or action:cre*"#, r#"{"auditAction":"DELETE"}"#, true),
-        (r#"action == "DELETE" or action:cre*"#, r#"{"auditAction":"delete"}"#, false),
+        (
+            r#"action == "DELETE" or action:cre*"#,
+            r#"{"auditAction":"Create"}"#,
+            true,
+        ),
+        (
+            r#"action == "DELETE" or action:cre*"#,
+            r#"{"auditAction":"DELETE"}"#,
+            true,
+        ),
+        (
+            r#"action == "DELETE" or action:cre*"#,
+            r#"{"auditAction":"delete"}"#,
+            false,
+        ),
         ("is:login", r#"{"auditAction" :"LOGIN2FA"}"#, true),
         ("is:login", r#"{"auditAction":"LOGIN3"}"#, false),
         // Escapes: `\u` and `\/` may spell the text, `\"` and `\\` cannot.
