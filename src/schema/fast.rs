@@ -288,7 +288,14 @@ impl State {
 /// Where `key` is in `names`.
 #[inline(always)]
 fn position(names: &[&str], key: &str) -> Option<usize> {
-    names.iter().position(|n| same_key(n, key))
+    let mut i = 0;
+    while i < names.len() {
+        if same_key(names[i], key) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Marks field `i` seen; a second time is a duplicate.
