@@ -13,6 +13,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde_json::Value;
 
 use crate::event::{parse_time, TimeError};
+use crate::schema::vocabulary::{self, GENERIC_ACTIONS};
 
 /// Default start of the time range: 2026-11-01T00:00:00Z.
 pub const DEFAULT_FROM_MS: i64 = 1_793_491_200_000;
@@ -83,7 +84,6 @@ impl Rng {
     }
 }
 
-const GENERIC: &[&str] = &["CREATE", "UPDATE", "DELETE", "RESTORE", "MOVE"];
 const LOGINS: &[&str] = &["LOGIN", "LOGIN", "LOGIN", "LOGIN2FA", "UNSUCCESSFUL_LOGIN"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -134,15 +134,8 @@ const FAMILIES: &[Family] = &[
         account_scope: true,
         ..fam(
             "CORE",
-            &["USER", "ROLE", "SERVICE_ACCOUNT", "TOKEN"],
-            &[
-                "INVITE",
-                "ADD_MEMBERSHIP",
-                "REMOVE_MEMBERSHIP",
-                "CREATE_TOKEN",
-                "REVOKE_TOKEN",
-                "DELETE_TOKEN",
-            ],
+            vocabulary::IDENTITY_TYPES,
+            vocabulary::IDENTITY_ACTIONS,
             8,
         )
     },
@@ -199,17 +192,7 @@ const FAMILIES: &[Family] = &[
     ),
     Family {
         account_scope: true,
-        ..fam(
-            "CORE",
-            &[
-                "DELEGATE",
-                "DELEGATE_GROUPS",
-                "DELEGATE_CONFIGURATION",
-                "DELEGATE_TOKEN",
-            ],
-            &[],
-            3,
-        )
+        ..fam("CORE", vocabulary::DELEGATE_TYPES, &[], 3)
     },
     fam("CORE", &["CONNECTOR"], &[], 4),
     fam("DASHBOARDS", &["DASHBOARD", "DASHBOARD_FOLDER"], &[], 1),
@@ -225,50 +208,16 @@ const FAMILIES: &[Family] = &[
         account_scope: true,
         ..fam(
             "CORE",
-            &[
-                "SETTING",
-                "NG_LOGIN_SETTINGS",
-                "NG_ACCOUNT_DETAILS",
-                "SMTP",
-                "IP_ALLOWLIST_CONFIG",
-                "STREAMING_DESTINATION",
-                "BRANDING_SETTINGS",
-                "BRANDING_ASSET",
-                "BANNER",
-            ],
+            vocabulary::PLATFORM_SETTINGS_TYPES,
             &["CREATE", "UPDATE", "UPDATE", "DELETE"],
             2,
         )
     },
-    fam(
-        "CHAOS",
-        &[
-            "CHAOS_HUB",
-            "CHAOS_INFRASTRUCTURE",
-            "CHAOS_EXPERIMENT",
-            "CHAOS_GAMEDAY",
-            "CHAOS_PROBE",
-            "CHAOS_SECURITY_GOVERNANCE",
-            "CHAOS_IMAGE_REGISTRY",
-        ],
-        &[],
-        2,
-    ),
-    fam(
-        "SRM",
-        &[
-            "MONITORED_SERVICE",
-            "SERVICE_LEVEL_OBJECTIVE",
-            "DOWNTIME",
-            "NOTIFICATION_CHANNEL",
-            "NOTIFICATION_RULE",
-        ],
-        &["ERROR_BUDGET_RESET"],
-        2,
-    ),
+    fam("CHAOS", vocabulary::CHAOS_TYPES, &[], 2),
+    fam("SRM", vocabulary::SRM_TYPES, &["ERROR_BUDGET_RESET"], 2),
     fam(
         "STO",
-        &["STO_TARGET", "STO_EXEMPTION", "STO_OVERRIDE", "TICKET"],
+        vocabulary::STO_TYPES,
         &["TICKET_CREATED", "TICKET_CREATE_FAILED"],
         2,
     ),
@@ -504,12 +453,21 @@ impl Sampler {
         let t = self.time_ms();
         let fam = self.family();
         let rtype = self.rng.pick(fam.types);
-        let n_actions = fam.actions.len() + if fam.generic { GENERIC.len() } else { 0 };
+        let n_actions = fam.actions.len()
+            + if fam.generic {
+                GENERIC_ACTIONS.len()
+            } else {
+                0
+            };
         let a = self.rng.below(n_actions as u64) as usize;
-        let action = if fam.generic && a < GENERIC.len() {
-            GENERIC[a]
+        let action = if fam.generic && a < GENERIC_ACTIONS.len() {
+            GENERIC_ACTIONS[a]
         } else {
-            fam.actions[a - if fam.generic { GENERIC.len() } else { 0 }]
+            fam.actions[a - if fam.generic {
+                GENERIC_ACTIONS.len()
+            } else {
+                0
+            }]
         };
 
         // auditEventId: 24 hex digits like a Mongo ObjectId, unique per counter.

@@ -25,6 +25,66 @@ pub struct ActionFamily {
     pub resource_types: Option<&'static [&'static str]>,
 }
 
+/// The actions every resource type has.
+pub const GENERIC_ACTIONS: &[&str] = &["CREATE", "UPDATE", "DELETE", "RESTORE", "MOVE"];
+
+/// Access and identity resource types.
+pub const IDENTITY_TYPES: &[&str] = &["USER", "ROLE", "SERVICE_ACCOUNT", "TOKEN"];
+
+/// The actions of access and identity resources.
+pub const IDENTITY_ACTIONS: &[&str] = &[
+    "INVITE",
+    "ADD_MEMBERSHIP",
+    "REMOVE_MEMBERSHIP",
+    "CREATE_TOKEN",
+    "REVOKE_TOKEN",
+    "DELETE_TOKEN",
+];
+
+/// Delegate resource types.
+pub const DELEGATE_TYPES: &[&str] = &[
+    "DELEGATE",
+    "DELEGATE_GROUPS",
+    "DELEGATE_CONFIGURATION",
+    "DELEGATE_TOKEN",
+];
+
+/// Platform settings resource types.
+pub const PLATFORM_SETTINGS_TYPES: &[&str] = &[
+    "SETTING",
+    "NG_LOGIN_SETTINGS",
+    "NG_ACCOUNT_DETAILS",
+    "SMTP",
+    "IP_ALLOWLIST_CONFIG",
+    "STREAMING_DESTINATION",
+    "BRANDING_SETTINGS",
+    "BRANDING_ASSET",
+    "BANNER",
+];
+
+/// Chaos Engineering resource types.
+pub const CHAOS_TYPES: &[&str] = &[
+    "CHAOS_HUB",
+    "CHAOS_INFRASTRUCTURE",
+    "CHAOS_EXPERIMENT",
+    "CHAOS_GAMEDAY",
+    "CHAOS_PROBE",
+    "CHAOS_SECURITY_GOVERNANCE",
+    "CHAOS_IMAGE_REGISTRY",
+];
+
+/// Service Reliability Management resource types.
+pub const SRM_TYPES: &[&str] = &[
+    "MONITORED_SERVICE",
+    "SERVICE_LEVEL_OBJECTIVE",
+    "DOWNTIME",
+    "NOTIFICATION_CHANNEL",
+    "NOTIFICATION_RULE",
+];
+
+/// Security Testing Orchestration resource types.
+pub const STO_TYPES: &[&str] = &["STO_TARGET", "STO_EXEMPTION", "STO_OVERRIDE", "TICKET"];
+
 /// The module categories and resource types of seed 000.
 pub const CATEGORIES: &[Category] = &[
     Category {
@@ -68,12 +128,7 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         name: "Delegates",
         codes: &[],
-        resource_types: &[
-            "DELEGATE",
-            "DELEGATE_GROUPS",
-            "DELEGATE_CONFIGURATION",
-            "DELEGATE_TOKEN",
-        ],
+        resource_types: DELEGATE_TYPES,
     },
     Category {
         name: "Connectors",
@@ -98,46 +153,22 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         name: "Platform Settings",
         codes: &[],
-        resource_types: &[
-            "SETTING",
-            "NG_LOGIN_SETTINGS",
-            "NG_ACCOUNT_DETAILS",
-            "SMTP",
-            "IP_ALLOWLIST_CONFIG",
-            "STREAMING_DESTINATION",
-            "BRANDING_SETTINGS",
-            "BRANDING_ASSET",
-            "BANNER",
-        ],
+        resource_types: PLATFORM_SETTINGS_TYPES,
     },
     Category {
         name: "Chaos Engineering",
         codes: &["CHAOS"],
-        resource_types: &[
-            "CHAOS_HUB",
-            "CHAOS_INFRASTRUCTURE",
-            "CHAOS_EXPERIMENT",
-            "CHAOS_GAMEDAY",
-            "CHAOS_PROBE",
-            "CHAOS_SECURITY_GOVERNANCE",
-            "CHAOS_IMAGE_REGISTRY",
-        ],
+        resource_types: CHAOS_TYPES,
     },
     Category {
         name: "Service Reliability Management",
         codes: &["SRM", "CV"],
-        resource_types: &[
-            "MONITORED_SERVICE",
-            "SERVICE_LEVEL_OBJECTIVE",
-            "DOWNTIME",
-            "NOTIFICATION_CHANNEL",
-            "NOTIFICATION_RULE",
-        ],
+        resource_types: SRM_TYPES,
     },
     Category {
         name: "Security Testing Orchestration",
         codes: &["STO"],
-        resource_types: &["STO_TARGET", "STO_EXEMPTION", "STO_OVERRIDE", "TICKET"],
+        resource_types: STO_TYPES,
     },
     Category {
         name: "Cloud Cost Management",
@@ -288,20 +319,13 @@ const GIT_BACKED: &[&str] = &["GITOPS_*", "CODE_*", "WORKSPACE", "IAC_MODULE"];
 pub const ACTION_FAMILIES: &[ActionFamily] = &[
     ActionFamily {
         name: "All Resources (Generic)",
-        actions: &["CREATE", "UPDATE", "DELETE", "RESTORE", "MOVE"],
+        actions: GENERIC_ACTIONS,
         resource_types: None,
     },
     ActionFamily {
         name: "Access & Identity Resources",
-        actions: &[
-            "INVITE",
-            "ADD_MEMBERSHIP",
-            "REMOVE_MEMBERSHIP",
-            "CREATE_TOKEN",
-            "REVOKE_TOKEN",
-            "DELETE_TOKEN",
-        ],
-        resource_types: Some(&["USER", "ROLE", "SERVICE_ACCOUNT", "TOKEN"]),
+        actions: IDENTITY_ACTIONS,
+        resource_types: Some(IDENTITY_TYPES),
     },
     ActionFamily {
         name: "Platform Authentication",
