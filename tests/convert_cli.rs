@@ -240,17 +240,7 @@ fn filter_selects_events_on_every_path() {
         &json,
     );
     assert_eq!(code, 0);
-    let ids: Vec<String> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["auditEventId"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    assert_eq!(ids, ["ev-0002", "ev-0003"]);
+    assert_eq!(common::ids(&out), ["ev-0002", "ev-0003"]);
     let csv = std::fs::read(fixture("output.all-columns.unsafe.csv")).unwrap();
     let (code, out, _) = trailsift(
         &[

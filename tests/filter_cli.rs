@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::trailsift;
+use common::{ids, trailsift};
 use std::io::Write;
 
 fn events() -> Vec<u8> {
@@ -12,18 +12,6 @@ fn events() -> Vec<u8> {
         "/tests/fixtures/filter/events.ndjson"
     ))
     .unwrap()
-}
-
-fn ids(out: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["auditEventId"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
 }
 
 const NOW: &[&str] = &["--now", "2026-02-01T00:00:00Z"];

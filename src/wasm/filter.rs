@@ -88,6 +88,33 @@ fn event_json(event: &JsValue) -> Result<String> {
     }
 }
 
+/// Appends each matching line to `out`, its ending kept (`\n` added to a last line that
+/// has none).
+fn keep_matching<'a>(
+    filter: &'a CoreFilter,
+    now: i64,
+    out: &'a mut Vec<u8>,
+) -> impl FnMut(&[u8], &[u8]) + 'a {
+    move |text, with_end| {
+        if filter.matches_line(text, now).unwrap_or(false) {
+            out.extend_from_slice(with_end);
+            if with_end.last() != Some(&b'\n') {
+                out.push(b'\n');
+            }
+        }
+    }
+}
+
+/// Calls `f(text, with_end)` for every non-blank line of a whole input (no length limit:
+/// the input is in hand anyway).
+fn whole_lines(input: &Input, mut f: impl FnMut(&[u8], &[u8])) {
+    let mut lines = Lines::default();
+    input.pieces(|piece| {
+        let _ = lines.push(piece, usize::MAX, &mut f);
+    });
+    lines.finish(&mut f);
+}
+
 /// Splits NDJSON handed in pieces into lines, holding the one partial line between
 /// pieces. Blank lines are skipped; a last line without an ending is given with none.
 #[derive(Default)]
@@ -172,22 +199,8 @@ impl Filter {
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
     ) -> Result<JsValue> {
         let input = Input::from_js(&input, "filterNdjson input")?;
-        let now = self.now();
         let mut out = Vec::new();
-        let mut keep = |text: &[u8], with_end: &[u8]| {
-            if self.inner.matches_line(text, now).unwrap_or(false) {
-                out.extend_from_slice(with_end);
-                if with_end.last() != Some(&b'\n') {
-                    out.push(b'\n');
-                }
-            }
-        };
-        let mut lines = Lines::default();
-        input.pieces(|piece| {
-            // No limit: the whole input is in hand anyway.
-            let _ = lines.push(piece, usize::MAX, &mut keep);
-        });
-        lines.finish(&mut keep);
+        whole_lines(&input, keep_matching(&self.inner, self.now(), &mut out));
         Ok(input.same_kind(out))
     }
 
@@ -199,16 +212,11 @@ impl Filter {
         let input = Input::from_js(&input, "count input")?;
         let now = self.now();
         let mut n = 0u64;
-        let mut count = |text: &[u8], _: &[u8]| {
+        whole_lines(&input, |text, _| {
             if self.inner.matches_line(text, now).unwrap_or(false) {
                 n += 1;
             }
-        };
-        let mut lines = Lines::default();
-        input.pieces(|piece| {
-            let _ = lines.push(piece, usize::MAX, &mut count);
         });
-        lines.finish(&mut count);
         Ok(n as f64)
     }
 
@@ -281,26 +289,17 @@ pub struct FilterStream {
     lines: Lines,
 }
 
-impl FilterStream {
-    fn keep<'a>(&'a self, out: &'a mut Vec<u8>) -> impl FnMut(&[u8], &[u8]) + 'a {
-        move |text, with_end| {
-            if self.filter.matches_line(text, self.now).unwrap_or(false) {
-                out.extend_from_slice(with_end);
-                if with_end.last() != Some(&b'\n') {
-                    out.push(b'\n');
-                }
-            }
-        }
-    }
-}
-
 #[wasm_bindgen]
 impl FilterStream {
     /// Takes the next chunk; returns the matching lines it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Uint8Array> {
         let mut out = Vec::new();
         let mut lines = std::mem::take(&mut self.lines);
-        let pushed = lines.push(chunk, MAX_STREAM_LINE, self.keep(&mut out));
+        let pushed = lines.push(
+            chunk,
+            MAX_STREAM_LINE,
+            keep_matching(&self.filter, self.now, &mut out),
+        );
         self.lines = lines;
         if let Err(line) = pushed {
             return Err(Error::Plain {
@@ -317,7 +316,7 @@ impl FilterStream {
     pub fn finish(&mut self) -> Uint8Array {
         let mut out = Vec::new();
         let mut lines = std::mem::take(&mut self.lines);
-        lines.finish(self.keep(&mut out));
+        lines.finish(keep_matching(&self.filter, self.now, &mut out));
         Uint8Array::from(out.as_slice())
     }
 }

@@ -175,7 +175,7 @@ impl Input {
     /// of it.
     fn head(&self, n: usize) -> (Vec<u8>, bool) {
         let mut head = match self {
-            Input::Owned(text) => text.as_bytes().to_vec(),
+            Input::Owned(text) => text.as_bytes()[..text.len().min(n)].to_vec(),
             Input::Bytes(bytes) => bytes.subarray(0, bytes.length().min(n as u32)).to_vec(),
             // `n` UTF-16 units are at least `n` bytes of UTF-8.
             Input::Text(text) => String::from(text.slice(0, n as u32)).into_bytes(),

@@ -23,3 +23,17 @@ pub fn trailsift(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The `auditEventId`s of NDJSON output, in order (the output must be UTF-8 JSON lines).
+pub fn ids(out: &[u8]) -> Vec<String> {
+    String::from_utf8(out.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["auditEventId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
