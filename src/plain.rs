@@ -111,7 +111,9 @@ impl<'a> Plain<'a> {
         }
         self.pos = end + 1;
         Some(if escapes == 0 {
-            Text::Plain(self.text.get(start..end)?)
+            // SAFETY: `start` follows a `"` and `end` is at one; ASCII bytes are character
+            // boundaries of UTF-8 text (a checked slice costs a call per string here).
+            Text::Plain(unsafe { self.text.get_unchecked(start..end) })
         } else {
             Text::Escaped(end - start - escapes)
         })
@@ -243,10 +245,17 @@ impl<'a> Plain<'a> {
 #[inline(always)]
 pub(crate) fn same_key(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() || a.first() != b.first() || a.last() != b.last() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    let mut i = 0;
+    if n == 0 {
+        return true;
+    }
+    if a[0] != b[0] || a[n - 1] != b[n - 1] {
+        return false;
+    }
+    let mut i = 1;
     while i < a.len() {
         if a[i] != b[i] {
             return false;
@@ -257,7 +266,40 @@ pub(crate) fn same_key(a: &str, b: &str) -> bool {
 }
 
 /// The length of the plain part of a string's text (up to `"`, `\\` or a control
+/// character), sixteen bytes at a time with WebAssembly SIMD.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn plain_len(rest: &[u8]) -> Option<usize> {
+    use core::arch::wasm32::{
+        u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_load, v128_or,
+    };
+    let mut at = 0;
+    while at + 16 <= rest.len() {
+        // SAFETY: the 16 bytes from `at` are within `rest` (WebAssembly loads need no
+        // alignment).
+        let v = unsafe { v128_load(rest.as_ptr().add(at).cast::<v128>()) };
+        let stop = v128_or(
+            u8x16_lt(v, u8x16_splat(0x20)),
+            v128_or(
+                u8x16_eq(v, u8x16_splat(b'"')),
+                u8x16_eq(v, u8x16_splat(b'\\')),
+            ),
+        );
+        let mask = u8x16_bitmask(stop);
+        if mask != 0 {
+            return Some(at + mask.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    let len = rest[at..]
+        .iter()
+        .position(|&b| STRING_STOP[usize::from(b)])?;
+    Some(at + len)
+}
+
+/// The length of the plain part of a string's text (up to `"`, `\\` or a control
 /// character), eight bytes at a time.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 fn plain_len(rest: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;

@@ -264,7 +264,9 @@ impl State {
                 }
                 6 => self.time(p),
                 7 => match self.strings(p, 2, &["requestMethod", "clientIP"])? {
-                    [Some(_), Some(ip), _] => ip.parse::<IpAddr>().ok().map(drop),
+                    [Some(_), Some(ip), _] => {
+                        (dotted_quad(ip) || ip.parse::<IpAddr>().is_ok()).then_some(())
+                    }
                     _ => None,
                 },
                 // `auditEventMetadata`: any object.
@@ -309,4 +311,73 @@ fn see(seen: &mut u32, i: usize) -> Option<()> {
 
 fn non_empty(s: Option<&str>) -> Option<()> {
     s.filter(|s| !s.is_empty()).map(drop)
+}
+
+/// A dotted-quad IPv4 address written the way the standard parser always accepts it (four
+/// octets of one to three digits, at most 255, no leading zero). A quick yes for the
+/// common case; anything else goes to `IpAddr`'s parser, which decides.
+fn dotted_quad(s: &str) -> bool {
+    let (mut dots, mut value, mut digits) = (0, 0u32, 0);
+    for &b in s.as_bytes() {
+        if b == b'.' {
+            if digits == 0 || dots == 3 {
+                return false;
+            }
+            dots += 1;
+            (value, digits) = (0, 0);
+        } else if b.is_ascii_digit() {
+            if digits == 1 && value == 0 {
+                return false;
+            }
+            value = value * 10 + u32::from(b - b'0');
+            digits += 1;
+            if value > 255 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    dots == 3 && digits > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dotted_quad;
+    use proptest::prelude::*;
+    use std::net::Ipv4Addr;
+
+    proptest! {
+        /// Its yes is always the standard parser's yes.
+        #[test]
+        fn dotted_quad_only_accepts_what_std_accepts(s in "[0-9.]{0,16}") {
+            if dotted_quad(&s) {
+                prop_assert!(s.parse::<Ipv4Addr>().is_ok(), "{s}");
+            }
+        }
+
+        /// Every address as std writes it is a quick yes.
+        #[test]
+        fn dotted_quad_accepts_every_written_address(n in any::<u32>()) {
+            prop_assert!(dotted_quad(&Ipv4Addr::from(n).to_string()));
+        }
+    }
+
+    #[test]
+    fn dotted_quad_leaves_the_rest_to_std() {
+        for s in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "256.1.1.1",
+            "1..2.3",
+            "1.2.3.",
+            "::1",
+            "1.2.3.4 ",
+        ] {
+            assert!(!dotted_quad(s), "{s}");
+        }
+        assert!(dotted_quad("0.0.0.0") && dotted_quad("255.255.255.255"));
+    }
 }
