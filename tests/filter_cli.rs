@@ -142,3 +142,34 @@ fn explain_reports_terms() {
     assert_eq!(first["terms"][1]["term"], "is:system");
     assert_eq!(first["terms"][1]["matched"], false);
 }
+
+/// Bad lines are reported with their line numbers, also past the first read buffer (the
+/// filter searches whole buffers at once and counts lines only when it reports one).
+#[test]
+fn reports_bad_lines_by_number_across_buffers() {
+    let one = events();
+    let per_copy = one.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+    let copies = 3 * (1 << 20) / one.len() + 1;
+    let mut input = Vec::new();
+    for _ in 0..copies {
+        input.extend_from_slice(&one);
+    }
+    // Blank lines and CRLF endings count as lines too.
+    input.extend_from_slice(b"\n \r\n");
+    let bad_line = copies * per_copy + 3;
+    input.extend_from_slice(b"{\"auditAction\":\"create\",\n");
+    input.extend_from_slice(&one[..one.len() - 1]);
+    let (code, out, err) = trailsift(&["filter", "--count", "-q", "action:create"], &input);
+    assert!(
+        err.contains(&format!("line {bad_line}: invalid JSON")),
+        "{err}"
+    );
+    assert!(err.contains("1 line(s) were not valid JSON"), "{err}");
+    let (_, once, _) = trailsift(&["filter", "--count", "-q", "action:create"], &one);
+    let once: usize = String::from_utf8_lossy(&once).trim().parse().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out).trim(),
+        ((copies + 1) * once).to_string()
+    );
+    assert_eq!(code, 1);
+}

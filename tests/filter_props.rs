@@ -307,6 +307,61 @@ proptest! {
     }
 
     #[test]
+    fn candidate_lines_hold_every_line_that_is_not_false(
+        ir in ir(),
+        events in prop::collection::vec(event(), 1..10),
+        forms in prop::collection::vec(0u8..8, 10),
+        last_ending in any::<bool>(),
+        now in 0i64..4_102_444_800_000,
+    ) {
+        let f = Filter::from_ir(ir).expect("generated IR compiles");
+        let mut block = Vec::new();
+        for (e, form) in events.iter().zip(&forms) {
+            let line = serde_json::to_string(e).unwrap();
+            let line = match form {
+                // Escapes that spell characters, a line cut anywhere (even inside a
+                // character), a CRLF ending, a blank line before, two events on one line,
+                // a line with spaces.
+                0 => line.replace('e', "\\u0065").replace('E', "\\u0045").into_bytes(),
+                1 => line.as_bytes()[..line.len() / 2].to_vec(),
+                2 => format!("{line}\r").into_bytes(),
+                3 => format!(" \t\n{line}").into_bytes(),
+                4 => format!("{line} {line}").into_bytes(),
+                5 => serde_json::to_vec_pretty(e).unwrap(),
+                _ => line.into_bytes(),
+            };
+            block.extend_from_slice(&line);
+            block.push(b'\n');
+        }
+        if !last_ending {
+            block.pop();
+        }
+        let mut ranges = Vec::new();
+        f.candidate_lines(&block, now, &mut |r| ranges.push(r));
+        let mut start = 0;
+        for line in block.split(|&b| b == b'\n') {
+            let range = start..start + line.len();
+            start = range.end + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                prop_assert!(!ranges.contains(&range), "blank line {:?} given", range);
+                continue;
+            }
+            if !matches!(f.matches_line(line, now), Ok(false)) {
+                prop_assert!(
+                    ranges.contains(&range),
+                    "query {} left out {}", f.to_query(), String::from_utf8_lossy(line)
+                );
+            }
+        }
+        // Whole lines, in order.
+        for r in &ranges {
+            prop_assert!(r.start == 0 || block[r.start - 1] == b'\n');
+            prop_assert!(r.end == block.len() || block[r.end] == b'\n');
+        }
+        prop_assert!(ranges.windows(2).all(|w| w[0].end < w[1].start));
+    }
+
+    #[test]
     fn parser_never_panics(s in any::<String>()) {
         let _ = Filter::parse(&s);
     }

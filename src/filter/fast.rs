@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
@@ -13,6 +14,7 @@ use serde_json::{Number, Value};
 use super::compile::Program;
 use super::error::{self, FilterError};
 use super::eval::{contains_folded, eval, Leaf, Source};
+use super::precheck::next_escape;
 use crate::plain::{same_key, Num, Plain};
 
 /// The fields a program reads, as a tree of object keys.
@@ -146,7 +148,10 @@ impl Source for Slots<'_> {
 }
 
 pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-    if !program.precheck.is_empty() && literal_strings(line) && !program.precheck.may_match(line) {
+    if !program.precheck.is_empty()
+        && literal_strings(line)
+        && !program.precheck.may_match(line, now_ms)
+    {
         return Ok(false);
     }
     if let Some(answer) = plain_matches(program, line, now_ms) {
@@ -302,14 +307,27 @@ impl<'a> Keys<'a> {
 /// the only escapes are `\"` and `\\` (which the pre-checks' texts never contain). A
 /// `\u` escape can spell any character and `\/` a slash, so lines with them are parsed.
 fn literal_strings(line: &[u8]) -> bool {
-    let mut at = 0;
-    while let Some(i) = line.get(at..).and_then(|rest| memchr::memchr(b'\\', rest)) {
-        match line.get(at + i + 1) {
-            Some(b'"' | b'\\') => at += i + 2,
-            _ => return false,
-        }
+    next_escape(line, 0).is_none()
+}
+
+/// See [`super::Filter::candidate_lines`].
+pub fn candidate_lines(
+    program: &Program,
+    block: &[u8],
+    now_ms: i64,
+    f: &mut dyn FnMut(Range<usize>),
+) {
+    if !program.precheck.is_empty() {
+        return program.precheck.candidates(block, now_ms, f);
     }
-    true
+    let mut start = 0;
+    while start < block.len() {
+        let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
+        if !block[start..end].iter().all(u8::is_ascii_whitespace) {
+            f(start..end);
+        }
+        start = end + 1;
+    }
 }
 
 /// Walks one JSON value, capturing the slots of `tree` when it is an object.

@@ -174,6 +174,21 @@ impl Filter {
         fast::matches_line(&self.program, line, now_ms)
     }
 
+    /// The lines of `block` (whole NDJSON lines, `\n`-separated, the last one with or
+    /// without its ending) that [`Filter::matches_line`] has to look at, in order, as byte
+    /// ranges without the `\n`. Every non-blank line it may match or reject as bad JSON
+    /// is among them; for every other line it answers `false` without parsing it. The
+    /// pre-check's searches run over the whole block at once, which is faster than taking
+    /// the block line by line.
+    pub fn candidate_lines(
+        &self,
+        block: &[u8],
+        now_ms: i64,
+        f: &mut dyn FnMut(std::ops::Range<usize>),
+    ) {
+        fast::candidate_lines(&self.program, block, now_ms, f)
+    }
+
     /// Which leaf terms matched `event`.
     pub fn explain(&self, event: &Value, now_ms: i64) -> Explanation {
         let mut terms = Vec::new();

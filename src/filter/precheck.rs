@@ -6,8 +6,12 @@
 //! (see `fast::literal_strings`), so every character the texts below hold is written in
 //! the line as itself.
 
-use memchr::memmem::Finder;
+use std::ops::Range;
 
+use memchr::memmem::{self, Finder};
+
+use super::compile::{TimeVal, MAX_MS, MIN_MS};
+use super::eval::ord;
 use super::fields::{self, FieldType};
 use super::ir::{Ir, Literal, Op, Preset};
 
@@ -60,6 +64,9 @@ enum Expect {
     /// The opening quote and the start of the value, lowercase ASCII, compared ASCII
     /// case-insensitively (with the closing quote when the pattern has no `*`).
     Folded(Vec<u8>),
+    /// A time comparison: an integer (epoch milliseconds) must compare as asked; any
+    /// other value may be a time that does.
+    Time { op: Op, at: TimeVal },
 }
 
 /// What one term asks of the line, before alternatives on the same keys are grouped.
@@ -93,11 +100,76 @@ impl PreCheck {
     }
 
     /// Whether the line (whose only escapes are `\"` and `\\`) may match.
-    pub(super) fn may_match(&self, line: &[u8]) -> bool {
+    pub(super) fn may_match(&self, line: &[u8], now: i64) -> bool {
         self.terms
             .iter()
-            .all(|r| r.alts.iter().any(|a| a.may_match(line)))
+            .all(|r| r.alts.iter().any(|a| a.may_match(line, now)))
     }
+
+    /// Calls `f` with the range of each line of `block` (whole lines, `\n`-separated; the
+    /// ranges leave the `\n` out) that holds evidence for the term with the fewest
+    /// alternatives or an escape other than `\"` and `\\`; blank lines are left out.
+    /// Every line that [`PreCheck::may_match`] keeps or that has such an escape is among
+    /// them. Each search runs once over the whole block rather than once per line.
+    pub(super) fn candidates(&self, block: &[u8], now: i64, f: &mut dyn FnMut(Range<usize>)) {
+        // Values searched by themselves first (usually rarer than keys, which most lines
+        // hold), times last (a time range often holds most lines); then the fewest
+        // alternatives.
+        let rank = |r: &&Required| {
+            let rank = |a: &Alt| match a {
+                Alt::Value { .. } | Alt::Text { .. } => 0,
+                Alt::Key { values, .. }
+                    if values.iter().any(|v| matches!(v, Expect::Time { .. })) =>
+                {
+                    2
+                }
+                Alt::Key { .. } => 1,
+            };
+            (r.alts.iter().map(rank).max(), r.alts.len())
+        };
+        let Some(lead) = self.terms.iter().min_by_key(rank) else {
+            return;
+        };
+        let mut probes = Vec::new();
+        for alt in &lead.alts {
+            alt.any_probe(|p| {
+                probes.push(p);
+                false
+            });
+        }
+        // The next hit of each search at or after `pos` (None: no more).
+        let mut next: Vec<Option<usize>> = probes.iter().map(|p| p.next(block, 0, now)).collect();
+        let mut escape = next_escape(block, 0);
+        let mut pos = 0;
+        while let Some(at) = next.iter().chain([&escape]).flatten().min().copied() {
+            let start = memchr::memrchr(b'\n', &block[pos..at]).map_or(pos, |i| pos + i + 1);
+            let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
+            if !block[start..end].iter().all(u8::is_ascii_whitespace) {
+                f(start..end);
+            }
+            pos = end + 1;
+            for (probe, hit) in probes.iter().zip(&mut next) {
+                if matches!(*hit, Some(h) if h < pos) {
+                    *hit = probe.next(block, pos, now);
+                }
+            }
+            if matches!(escape, Some(e) if e < pos) {
+                escape = next_escape(block, pos);
+            }
+        }
+    }
+}
+
+/// The position of the first backslash at or after `from` that does not start a `\"` or
+/// `\\` escape (read from `from` on).
+pub(super) fn next_escape(hay: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(i) = hay.get(from..).and_then(|rest| memchr::memchr(b'\\', rest)) {
+        match hay.get(from + i + 1) {
+            Some(b'"' | b'\\') => from += i + 2,
+            _ => return Some(from + i),
+        }
+    }
+    None
 }
 
 /// Adds what a term asks of the line; false when it asks nothing checkable.
@@ -152,6 +224,21 @@ fn wanted(t: &Ir, out: &mut Vec<Want>) -> bool {
         Ir::Text { text } if !text.is_empty() && text.chars().all(plain) => {
             out.push(Want::Text(text.to_ascii_lowercase().into_bytes()));
         }
+        Ir::Cmp {
+            op: op @ (Op::Eq | Op::Lt | Op::Le | Op::Gt | Op::Ge),
+            value: lit @ (Literal::Time(_) | Literal::Now(_)),
+            field,
+        } if field == fields::TIME => out.push(Want::Value {
+            keys: key_names(field),
+            expect: Expect::Time {
+                op: *op,
+                at: match lit {
+                    Literal::Time(t) => TimeVal::Abs(*t),
+                    Literal::Now(off) => TimeVal::Now(*off),
+                    _ => return false,
+                },
+            },
+        }),
         Ir::Preset {
             preset: Preset::System,
         } => out.push(exact(fields::PRINCIPAL_TYPE, "SYSTEM")),
@@ -220,71 +307,135 @@ fn group(wants: Vec<Want>) -> Vec<Alt> {
 }
 
 impl Alt {
-    fn may_match(&self, line: &[u8]) -> bool {
+    fn may_match(&self, line: &[u8], now: i64) -> bool {
+        self.any_probe(|p| p.next(line, 0, now).is_some())
+    }
+
+    /// Whether `f` holds for any of the searches that find this alternative's evidence.
+    fn any_probe<'p>(&'p self, mut f: impl FnMut(Probe<'p>) -> bool) -> bool {
         match self {
-            Alt::Value { finder, keys } => finder.find_iter(line).any(|pos| {
-                let before = trim_ws_end(line.get(..pos).unwrap_or_default());
+            Alt::Value { finder, keys } => f(Probe::Value { finder, keys }),
+            Alt::Key { keys, values } => keys.iter().any(|key| f(Probe::Key { key, values })),
+            Alt::Text { folded, anchor } => {
+                // Unicode lowercasing maps only two non-ASCII characters to ASCII letters
+                // (KELVIN SIGN to `k`, LATIN CAPITAL LETTER I WITH DOT ABOVE to `i` and a
+                // combining dot), so a line where the text is not found may still match
+                // when it holds one of those and the text the letter.
+                f(Probe::Text {
+                    folded,
+                    anchor: *anchor,
+                }) || (folded.contains(&b'k') && f(Probe::Char(KELVIN)))
+                    || (folded.contains(&b'i') && f(Probe::Char(DOTTED_I)))
+            }
+        }
+    }
+}
+
+/// One search for an alternative's evidence, in a line or in a block of lines.
+enum Probe<'p> {
+    /// The value, right after one of the keys and a colon.
+    Value {
+        finder: &'p Finder<'static>,
+        keys: &'p [Vec<u8>],
+    },
+    /// The key, then a colon and one of the values.
+    Key { key: &'p Key, values: &'p [Expect] },
+    /// Free text, ASCII case-insensitively.
+    Text { folded: &'p [u8], anchor: usize },
+    /// A character that lowercases into ASCII.
+    Char(&'static [u8]),
+}
+
+impl Probe<'_> {
+    /// Where in `hay`, at or after `from`, the first evidence is. Looking around a hit
+    /// may cross into the lines before or after it (a false hit, never a missed one:
+    /// whatever a line holds, the search finds in it).
+    fn next(&self, hay: &[u8], from: usize, now: i64) -> Option<usize> {
+        let rest = hay.get(from..)?;
+        let at = match self {
+            Probe::Value { finder, keys } => finder.find_iter(rest).find(|&at| {
+                let before = trim_ws_end(&hay[..from + at]);
                 match before.split_last() {
-                    Some((b':', rest)) => {
-                        let rest = trim_ws_end(rest);
-                        keys.iter().any(|k| rest.ends_with(k))
+                    Some((b':', before)) => {
+                        let before = trim_ws_end(before);
+                        keys.iter().any(|k| before.ends_with(k))
                     }
                     _ => false,
                 }
             }),
-            Alt::Key { keys, values } => keys.iter().any(|key| {
-                key.finder.find_iter(line).any(|pos| {
-                    let rest = line.get(pos + key.json.len()..).unwrap_or_default();
-                    match trim_ws_start(rest).split_first() {
-                        Some((b':', value)) => {
-                            let value = trim_ws_start(value);
-                            values.iter().any(|v| v.starts(value))
-                        }
-                        _ => false,
+            Probe::Key { key, values } => key.finder.find_iter(rest).find(|&at| {
+                let after = rest.get(at + key.json.len()..).unwrap_or_default();
+                match trim_ws_start(after).split_first() {
+                    Some((b':', value)) => {
+                        let value = trim_ws_start(value);
+                        values.iter().any(|v| v.starts(value, now))
                     }
-                })
+                    _ => false,
+                }
             }),
-            Alt::Text { folded, anchor } => text_may_match(line, folded, *anchor),
-        }
+            Probe::Text { folded, anchor } => text_hit(hay, from, folded, *anchor),
+            Probe::Char(char) => memmem::find(rest, char),
+        }?;
+        Some(from + at)
     }
 }
 
 impl Expect {
     /// Whether `value` (the line from the start of a value on) may start as expected.
-    fn starts(&self, value: &[u8]) -> bool {
+    fn starts(&self, value: &[u8], now: i64) -> bool {
         match self {
             Expect::Exact(json) => value.starts_with(json),
             Expect::Folded(folded) => folded_prefix(value, folded),
+            Expect::Time { op, at } => match leading_integer(value) {
+                Some(t) => (MIN_MS..=MAX_MS).contains(&t) && ord(*op, t.cmp(&at.at(now))),
+                None => true,
+            },
         }
     }
 }
 
-/// Free text: `folded` anywhere in the line, ASCII case-insensitively. Unicode
-/// lowercasing maps only two non-ASCII characters to ASCII letters (KELVIN SIGN to `k`,
-/// LATIN CAPITAL LETTER I WITH DOT ABOVE to `i` and a combining dot), so a line where the
-/// text is not found may still match when it holds one of those and the text the letter.
-fn text_may_match(line: &[u8], folded: &[u8], k: usize) -> bool {
+/// Free text: where (from `from` on, relative to it) `folded` starts, ASCII
+/// case-insensitively, searched for by its byte at `k`.
+fn text_hit(hay: &[u8], from: usize, folded: &[u8], k: usize) -> Option<usize> {
     let Some(&anchor) = folded.get(k) else {
-        return true;
+        return Some(0);
     };
-    let found = memchr::memchr2_iter(
+    let rest = hay.get(from..)?;
+    memchr::memchr2_iter(
         anchor.to_ascii_lowercase(),
         anchor.to_ascii_uppercase(),
-        line,
+        rest,
     )
-    .any(|at| {
-        at >= k
-            && line
-                .get(at - k..at - k + folded.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(folded))
-    });
-    found
-        || (folded.contains(&b'k') && memchr::memmem::find(line, KELVIN).is_some())
-        || (folded.contains(&b'i') && memchr::memmem::find(line, DOTTED_I).is_some())
+    .find_map(|at| {
+        let start = (from + at).checked_sub(k)?;
+        hay.get(start..start + folded.len())
+            .filter(|w| w.eq_ignore_ascii_case(folded))
+            .map(|_| at)
+    })
 }
 
 const KELVIN: &[u8] = "\u{212A}".as_bytes();
 const DOTTED_I: &[u8] = "\u{130}".as_bytes();
+
+/// The JSON integer `value` starts with (up to 18 digits, no leading zero, not followed by
+/// a fraction or an exponent); None for anything else.
+fn leading_integer(value: &[u8]) -> Option<i64> {
+    let (negative, digits) = match value.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, value),
+    };
+    let len = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+    if len == 0 || len > 18 || (len > 1 && digits[0] == b'0') {
+        return None;
+    }
+    if let Some(b'.' | b'e' | b'E') = digits.get(len) {
+        return None;
+    }
+    let n = digits[..len]
+        .iter()
+        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+    Some(if negative { -n } else { n })
+}
 
 /// Whether `value` starts with the lowercase ASCII `folded`, ASCII case-insensitively.
 /// Reaching a non-ASCII byte first answers yes: it may be a character that lowercases to

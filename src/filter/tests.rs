@@ -170,6 +170,49 @@ fn pre_check_keeps_characters_that_lowercase_to_ascii() {
     }
 }
 
+/// Time comparisons are pre-checked on integer times: a line whose every
+/// `auditEventTime` is an integer that fails the comparison is ruled out unparsed (seen
+/// here through lines that are not JSON: ruled out is `false`, parsed is `bad_json`);
+/// any other time is parsed.
+#[test]
+fn pre_check_rules_out_integer_times() {
+    let now = 1_794_096_000_000; // 2026-11-08
+    let day = 86_400_000;
+    let cases = [
+        ("time >= 2026-11-05", now - 4 * day, false),
+        ("time >= 2026-11-05", now - 3 * day, true),
+        ("time < 2026-11-05", now - 3 * day, false),
+        ("time > now-1d", now - day, false),
+        ("time >= now-1d", now - day, true),
+        ("time:2026-11-08", now + day, false),
+        ("time:2026-11-08", now, true),
+    ];
+    for (q, t, kept) in cases {
+        let f = Filter::parse(q).unwrap();
+        let broken = format!(r#"{{"auditEventTime":{t},"#);
+        let got = f.matches_line(broken.as_bytes(), now);
+        assert_eq!(got.is_err(), kept, "{q} on {broken}: {got:?}");
+        let line = format!(r#"{{"auditEventTime":{t}}}"#);
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            f.matches_line(line.as_bytes(), now).unwrap(),
+            kept,
+            "{q} on {line}"
+        );
+        assert_eq!(f.matches(&v, now), kept, "{q} on {line}");
+    }
+    // Times that are not integers, or a second key, are parsed.
+    let f = Filter::parse("time >= 2026-11-05").unwrap();
+    for line in [
+        r#"{"auditEventTime":"2026-11-01T00:00:00Z","#,
+        r#"{"auditEventTime":1.7e12,"#,
+        r#"{"auditEventTime":0,"auditEventTime":1794096000000,"#,
+        r#"{"auditEventTime":01,"#,
+    ] {
+        assert!(f.matches_line(line.as_bytes(), now).is_err(), "{line}");
+    }
+}
+
 /// The raw path reads plain JSON itself and leaves the rest to serde_json: both give the
 /// evaluator's answer on valid lines, and never a match on invalid ones.
 #[test]

@@ -410,23 +410,33 @@ struct Index {
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut modules = Vec::new();
-        let mut types = Vec::new();
+        // Kept sorted as they are built (a sort call would add two sort routines to
+        // the WebAssembly package for a few hundred names read once).
+        let mut modules: Vec<String> = Vec::new();
+        let mut types: Vec<&str> = Vec::new();
         let mut type_prefixes = Vec::new();
         for c in CATEGORIES {
-            modules.extend(c.codes.iter().map(|s| s.to_string()));
-            modules.push(normalize(c.name));
+            for m in c
+                .codes
+                .iter()
+                .map(|s| s.to_string())
+                .chain([normalize(c.name)])
+            {
+                if let Err(i) = modules.binary_search(&m) {
+                    modules.insert(i, m);
+                }
+            }
             for t in c.resource_types.iter().chain(EXTRA_RESOURCE_TYPES) {
                 match t.strip_suffix('*') {
                     Some(p) => type_prefixes.push(p),
-                    None => types.push(*t),
+                    None => {
+                        if let Err(i) = types.binary_search(t) {
+                            types.insert(i, t);
+                        }
+                    }
                 }
             }
         }
-        modules.sort_unstable();
-        modules.dedup();
-        types.sort_unstable();
-        types.dedup();
         Index {
             modules,
             types,

@@ -105,72 +105,55 @@ fn keep_matching<'a>(
     }
 }
 
-/// Calls `f(text, with_end)` for every non-blank line of a whole input (no length limit:
-/// the input is in hand anyway).
-fn whole_lines(input: &Input, mut f: impl FnMut(&[u8], &[u8])) {
-    let mut lines = Lines::default();
-    input.pieces(|piece| {
-        let _ = lines.push(piece, usize::MAX, &mut f);
+/// Calls `f(text, with_end)` for each line of a whole input that the filter has to look
+/// at ([`CoreFilter::candidate_lines`]; no length limit: the input is in hand anyway).
+fn whole_candidates(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMut(&[u8], &[u8])) {
+    let mut blocks = Blocks::default();
+    input.pieces(|piece| blocks.push(piece, |block| candidates(filter, now, block, &mut f)));
+    blocks.finish(|block| candidates(filter, now, block, &mut f));
+}
+
+/// Calls `f(text, with_end)` for each line of a block of whole lines that the filter has
+/// to look at.
+fn candidates(filter: &CoreFilter, now: i64, block: &[u8], f: &mut dyn FnMut(&[u8], &[u8])) {
+    filter.candidate_lines(block, now, &mut |r| {
+        let with_end = &block[r.start..block.len().min(r.end + 1)];
+        f(&block[r], with_end)
     });
-    lines.finish(&mut f);
 }
 
-/// Splits NDJSON handed in pieces into lines, holding the one partial line between
-/// pieces. Blank lines are skipped; a last line without an ending is given with none.
+/// Splits NDJSON handed in pieces into blocks of whole lines (each ending with `\n`, but
+/// a last line without one), holding the one partial line between pieces.
 #[derive(Default)]
-struct Lines {
+struct Blocks {
     partial: Vec<u8>,
-    /// 1-based number of the line being read (for errors).
-    line: u64,
 }
 
-impl Lines {
-    /// Calls `f(text, with_end)` for every complete line the piece ends. Fails with the
-    /// number of a line that would grow past `limit` bytes.
-    fn push(
-        &mut self,
-        piece: &[u8],
-        limit: usize,
-        mut f: impl FnMut(&[u8], &[u8]),
-    ) -> std::result::Result<(), u64> {
-        let mut rest = piece;
+impl Blocks {
+    fn push(&mut self, piece: &[u8], mut f: impl FnMut(&[u8])) {
+        let Some(last) = memchr::memrchr(b'\n', piece) else {
+            self.partial.extend_from_slice(piece);
+            return;
+        };
+        let mut whole = &piece[..=last];
         if !self.partial.is_empty() {
-            let Some(nl) = memchr::memchr(b'\n', rest) else {
-                if self.partial.len() + rest.len() > limit {
-                    return Err(self.line + 1);
-                }
-                self.partial.extend_from_slice(rest);
-                return Ok(());
-            };
-            let mut line = std::mem::take(&mut self.partial);
-            line.extend_from_slice(&rest[..=nl]);
-            rest = &rest[nl + 1..];
-            self.take(&line, &mut f);
+            let first = memchr::memchr(b'\n', whole).unwrap_or(last);
+            self.partial.extend_from_slice(&whole[..=first]);
+            f(&self.partial);
+            self.partial.clear();
+            whole = &whole[first + 1..];
         }
-        while let Some(nl) = memchr::memchr(b'\n', rest) {
-            self.take(&rest[..=nl], &mut f);
-            rest = &rest[nl + 1..];
+        if !whole.is_empty() {
+            f(whole);
         }
-        if rest.len() > limit {
-            return Err(self.line + 1);
-        }
-        self.partial.extend_from_slice(rest);
-        Ok(())
+        self.partial.extend_from_slice(&piece[last + 1..]);
     }
 
     /// Ends the input: the last line, if it has no line ending.
-    fn finish(&mut self, mut f: impl FnMut(&[u8], &[u8])) {
+    fn finish(&mut self, mut f: impl FnMut(&[u8])) {
         let line = std::mem::take(&mut self.partial);
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            f(&line, &line);
-        }
-    }
-
-    fn take(&mut self, with_end: &[u8], f: &mut impl FnMut(&[u8], &[u8])) {
-        self.line += 1;
-        let text = &with_end[..with_end.len() - 1];
-        if !text.iter().all(u8::is_ascii_whitespace) {
-            f(text, with_end);
+        if !line.is_empty() {
+            f(&line);
         }
     }
 }
@@ -200,7 +183,13 @@ impl Filter {
     ) -> Result<JsValue> {
         let input = Input::from_js(&input, "filterNdjson input")?;
         let mut out = Vec::new();
-        whole_lines(&input, keep_matching(&self.inner, self.now(), &mut out));
+        let now = self.now();
+        whole_candidates(
+            &self.inner,
+            now,
+            &input,
+            keep_matching(&self.inner, now, &mut out),
+        );
         Ok(input.same_kind(out))
     }
 
@@ -212,7 +201,7 @@ impl Filter {
         let input = Input::from_js(&input, "count input")?;
         let now = self.now();
         let mut n = 0u64;
-        whole_lines(&input, |text, _| {
+        whole_candidates(&self.inner, now, &input, |text, _| {
             if self.inner.matches_line(text, now).unwrap_or(false) {
                 n += 1;
             }
@@ -272,7 +261,8 @@ impl Filter {
         FilterStream {
             filter: Rc::clone(&self.inner),
             now: self.now(),
-            lines: Lines::default(),
+            blocks: Blocks::default(),
+            lines: 0,
         }
     }
 }
@@ -286,7 +276,9 @@ const MAX_STREAM_LINE: usize = 64 << 20;
 pub struct FilterStream {
     filter: Rc<CoreFilter>,
     now: i64,
-    lines: Lines,
+    blocks: Blocks,
+    /// Whole lines read so far (for errors).
+    lines: u64,
 }
 
 #[wasm_bindgen]
@@ -294,14 +286,16 @@ impl FilterStream {
     /// Takes the next chunk; returns the matching lines it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Uint8Array> {
         let mut out = Vec::new();
-        let mut lines = std::mem::take(&mut self.lines);
-        let pushed = lines.push(
-            chunk,
-            MAX_STREAM_LINE,
-            keep_matching(&self.filter, self.now, &mut out),
-        );
-        self.lines = lines;
-        if let Err(line) = pushed {
+        let mut keep = keep_matching(&self.filter, self.now, &mut out);
+        let lines = &mut self.lines;
+        self.blocks.push(chunk, |block| {
+            *lines += memchr::memchr_iter(b'\n', block).count() as u64;
+            candidates(&self.filter, self.now, block, &mut keep);
+        });
+        drop(keep);
+        if self.blocks.partial.len() > MAX_STREAM_LINE {
+            self.blocks = Blocks::default();
+            let line = self.lines + 1;
             return Err(Error::Plain {
                 code: "too_large",
                 message: format!("line {line} is longer than {MAX_STREAM_LINE} bytes"),
@@ -315,8 +309,10 @@ impl FilterStream {
     /// Ends the input; returns the last line if it matches.
     pub fn finish(&mut self) -> Uint8Array {
         let mut out = Vec::new();
-        let mut lines = std::mem::take(&mut self.lines);
-        lines.finish(keep_matching(&self.filter, self.now, &mut out));
+        let mut keep = keep_matching(&self.filter, self.now, &mut out);
+        self.blocks
+            .finish(|block| candidates(&self.filter, self.now, block, &mut keep));
+        drop(keep);
         Uint8Array::from(out.as_slice())
     }
 }

@@ -137,13 +137,16 @@ fn open(path: &str) -> io::Result<Box<dyn Read>> {
     })
 }
 
-/// Reads the input in chunks and decides line by line; returns the number of bad lines.
+/// Reads the input in chunks and decides on the lines of each chunk's whole lines at once
+/// (the filter's searches run over the chunk); returns the number of bad lines.
 fn stream(filter: &Filter, args: &Args, now_ms: i64) -> io::Result<u64> {
     let mut input = open(&args.file)?;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut buf: Vec<u8> = vec![0; 1 << 20];
-    let (mut filled, mut count, mut bad, mut line_no) = (0usize, 0u64, 0u64, 0u64);
+    let (mut filled, mut count, mut bad) = (0usize, 0u64, 0u64);
+    // Lines before the current chunk.
+    let mut lines_before = 0u64;
     let mut eof = false;
     while !eof {
         if filled == buf.len() {
@@ -155,56 +158,74 @@ fn stream(filter: &Filter, args: &Args, now_ms: i64) -> io::Result<u64> {
             eof = true;
         }
         filled += n;
-        let mut start = 0;
-        loop {
-            let end = match memchr::memchr(b'\n', &buf[start..filled]) {
-                Some(i) => start + i + 1,
-                None if eof && start < filled => filled,
-                None => break,
-            };
-            let line = &buf[start..end];
-            start = end;
-            line_no += 1;
-            let body = line.strip_suffix(b"\n").unwrap_or(line);
-            if body.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let whole = match memchr::memrchr(b'\n', &buf[..filled]) {
+            _ if eof => filled,
+            Some(i) => i + 1,
+            None => continue,
+        };
+        let block = &buf[..whole];
+        // The number of the line at a byte of the block, counted only when needed.
+        let mut counted = (0usize, lines_before);
+        let mut line_at = |at: usize| {
+            counted.1 += memchr::memchr_iter(b'\n', &block[counted.0..at]).count() as u64;
+            counted.0 = at;
+            counted.1 + 1
+        };
+        let mut result = Ok(());
+        let mut decide = |r: std::ops::Range<usize>| {
+            let body = &block[r.clone()];
             if args.explain {
-                match serde_json::from_slice::<serde_json::Value>(body) {
-                    Ok(v) => {
-                        let ex = filter.explain(&v, now_ms);
-                        let mut obj = serde_json::to_value(&ex).unwrap_or_default();
-                        if let Some(m) = obj.as_object_mut() {
-                            m.insert("line".into(), line_no.into());
-                        }
-                        writeln!(out, "{obj}")?;
-                    }
-                    Err(e) => {
-                        bad += 1;
-                        eprintln!("line {line_no}: invalid JSON: {e}");
-                    }
+                let Ok(v) = serde_json::from_slice::<serde_json::Value>(body).inspect_err(|e| {
+                    bad += 1;
+                    eprintln!("line {}: invalid JSON: {e}", line_at(r.start));
+                }) else {
+                    return;
+                };
+                let ex = filter.explain(&v, now_ms);
+                let mut obj = serde_json::to_value(&ex).unwrap_or_default();
+                if let Some(m) = obj.as_object_mut() {
+                    m.insert("line".into(), line_at(r.start).into());
                 }
-                continue;
+                if result.is_ok() {
+                    result = writeln!(out, "{obj}");
+                }
+                return;
             }
             match filter.matches_line(body, now_ms) {
                 Ok(true) => {
                     count += 1;
-                    if !args.count {
-                        out.write_all(body)?;
-                        out.write_all(b"\n")?;
+                    if !args.count && result.is_ok() {
+                        result = out.write_all(body).and_then(|()| out.write_all(b"\n"));
                     }
                 }
                 Ok(false) => {}
                 Err(e) => {
                     bad += 1;
                     if bad <= 10 {
-                        eprintln!("line {line_no}: {}", e.message);
+                        eprintln!("line {}: {}", line_at(r.start), e.message);
                     }
                 }
             }
+        };
+        if args.explain {
+            // Every line is explained, matching or not.
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', block).chain([block.len()]) {
+                if !block[start..end].iter().all(u8::is_ascii_whitespace) {
+                    decide(start..end);
+                }
+                start = end + 1;
+                if start >= block.len() {
+                    break;
+                }
+            }
+        } else {
+            filter.candidate_lines(block, now_ms, &mut decide);
         }
-        buf.copy_within(start..filled, 0);
-        filled -= start;
+        result?;
+        lines_before += memchr::memchr_iter(b'\n', block).count() as u64;
+        buf.copy_within(whole..filled, 0);
+        filled -= whole;
     }
     if args.count {
         writeln!(out, "{count}")?;
