@@ -98,7 +98,10 @@ const cases = {
     const f = ts.compileFilter('');
     const huge = new Uint8Array(65 << 20).fill(0x20);
     const stream = new Blob([huge]).stream().pipeThrough(ts.createFilterStream(f));
-    await assert.rejects(new Response(stream).arrayBuffer(), (e) => e.code === 'too_large');
+    await assert.rejects(new Response(stream).arrayBuffer(), (e) => e.code === 'too_large' && e.line === 1);
+    // The error names the line: three lines come before it.
+    const after = new Blob(['{"a":1}\n\n \r\n', huge]).stream().pipeThrough(ts.createFilterStream(f));
+    await assert.rejects(new Response(after).arrayBuffer(), (e) => e.code === 'too_large' && e.line === 4);
   },
   'wrong argument types': () => {
     assert.throws(() => ts.compileFilter('').filterNdjson(42), (e) => e.code === 'bad_input');
