@@ -138,10 +138,9 @@ impl State {
 
     /// A string value (escapes give up: the text is needed).
     fn string<'a>(&mut self, p: &mut Plain<'a>) -> Option<&'a str> {
-        match self.any(p, 0)? {
-            Seen::Str(s) => Some(s),
-            _ => None,
-        }
+        let s = p.string()?;
+        self.size += s.len() + 2;
+        Some(s)
     }
 
     /// A non-empty string value.
