@@ -68,6 +68,19 @@ impl<'a> Plain<'a> {
         next
     }
 
+    /// After a member or an item: `Some(true)` past a `,`, `Some(false)` past `end`,
+    /// `None` on anything else.
+    #[inline(always)]
+    fn next_or_end(&mut self, end: u8) -> Option<bool> {
+        let next = self.peek()?;
+        self.pos += 1;
+        if next == b',' {
+            Some(true)
+        } else {
+            (next == end).then_some(false)
+        }
+    }
+
     /// `true`, `false` or `null` (after whitespace).
     pub(crate) fn literal(&mut self, word: &str) -> Option<()> {
         self.peek()?;
@@ -193,11 +206,8 @@ impl<'a> Plain<'a> {
                 return None;
             }
             member(self, key)?;
-            if self.eat(b'}') {
+            if !self.next_or_end(b'}')? {
                 return Some(());
-            }
-            if !self.eat(b',') {
-                return None;
             }
         }
     }
@@ -216,11 +226,8 @@ impl<'a> Plain<'a> {
         }
         loop {
             item(self)?;
-            if self.eat(b']') {
+            if !self.next_or_end(b']')? {
                 return Some(());
-            }
-            if !self.eat(b',') {
-                return None;
             }
         }
     }

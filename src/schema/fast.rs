@@ -61,9 +61,8 @@ struct Found<'a> {
 }
 
 /// A value [`State::any`] read.
-enum Seen<'a> {
+enum Seen {
     Object,
-    Str(&'a str),
     Other,
 }
 
@@ -84,7 +83,7 @@ impl State {
     }
 
     /// Any value at `depth`, measured.
-    fn any<'a>(&mut self, p: &mut Plain<'a>, depth: usize) -> Option<Seen<'a>> {
+    fn any(&mut self, p: &mut Plain<'_>, depth: usize) -> Option<Seen> {
         Some(match p.peek()? {
             b'{' => {
                 self.enter(depth)?;
@@ -103,16 +102,13 @@ impl State {
                 })?;
                 Seen::Other
             }
-            b'"' => match p.text()? {
-                Text::Plain(s) => {
-                    self.size += s.len() + 2;
-                    Seen::Str(s)
-                }
-                Text::Escaped(len) => {
-                    self.size += len + 2;
-                    Seen::Other
-                }
-            },
+            b'"' => {
+                self.size += 2 + match p.text()? {
+                    Text::Plain(s) => s.len(),
+                    Text::Escaped(len) => len,
+                };
+                Seen::Other
+            }
             b't' => {
                 p.literal("true")?;
                 self.size += 5;
