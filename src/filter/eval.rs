@@ -179,7 +179,7 @@ fn scalar_eq(s: &Scalar, leaf: Leaf<'_>) -> bool {
     }
 }
 
-pub(super) fn ord(op: Op, o: std::cmp::Ordering) -> bool {
+fn ord(op: Op, o: std::cmp::Ordering) -> bool {
     use std::cmp::Ordering::*;
     match op {
         Op::Lt => o == Less,

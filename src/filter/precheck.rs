@@ -11,7 +11,6 @@ use std::ops::Range;
 use memchr::memmem::{self, Finder};
 
 use super::compile::{TimeVal, MAX_MS, MIN_MS};
-use super::eval::ord;
 use super::fields::{self, FieldType};
 use super::ir::{Ir, Literal, Op, Preset};
 
@@ -386,8 +385,8 @@ impl Expect {
         match self {
             Expect::Exact(json) => value.starts_with(json),
             Expect::Folded(folded) => folded_prefix(value, folded),
-            Expect::Time { op, at } => match leading_integer(value) {
-                Some(t) => (MIN_MS..=MAX_MS).contains(&t) && ord(*op, t.cmp(&at.at(now))),
+            Expect::Time { op, at } => match time_span(value) {
+                Some((lo, hi)) => may_compare(*op, lo, hi, at.at(now)),
                 None => true,
             },
         }
@@ -416,6 +415,55 @@ fn text_hit(hay: &[u8], from: usize, folded: &[u8], k: usize) -> Option<usize> {
 
 const KELVIN: &[u8] = "\u{212A}".as_bytes();
 const DOTTED_I: &[u8] = "\u{130}".as_bytes();
+
+/// Bounds on the time a value written as below stands for, as `parse_time_value` reads
+/// it: an integer or a string of digits is that many epoch milliseconds (out of range:
+/// no time at all); a string starting with a date and `T` (RFC 3339) is an instant on
+/// that date in some offset, so within a day before its midnight UTC and two days after.
+/// None for any other value.
+fn time_span(value: &[u8]) -> Option<(i64, i64)> {
+    const DAY: i64 = 86_400_000;
+    // A number out of the range times have is no time at all (`lo > hi`).
+    let exact = |t: i64| {
+        Some(if (MIN_MS..=MAX_MS).contains(&t) {
+            (t, t)
+        } else {
+            (1, 0)
+        })
+    };
+    let Some(text) = value.strip_prefix(b"\"") else {
+        return exact(leading_integer(value)?);
+    };
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    if (1..=18).contains(&digits) && text.get(digits) == Some(&b'"') {
+        return exact(
+            text[..digits]
+                .iter()
+                .fold(0, |n, d| n * 10 + i64::from(d - b'0')),
+        );
+    }
+    match text.get(10) {
+        Some(b'T' | b't' | b' ') => {
+            let date = std::str::from_utf8(&text[..10]).ok()?;
+            let midnight = crate::event::parse_date(date)?;
+            Some((midnight - DAY, midnight + 2 * DAY))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a time between `lo` and `hi` may compare with `at` as `op` asks (`lo > hi`:
+/// no time).
+fn may_compare(op: Op, lo: i64, hi: i64, at: i64) -> bool {
+    lo <= hi
+        && match op {
+            Op::Lt => lo < at,
+            Op::Le => lo <= at,
+            Op::Gt => hi > at,
+            Op::Ge => hi >= at,
+            _ => lo <= at && at <= hi,
+        }
+}
 
 /// The JSON integer `value` starts with (up to 18 digits, no leading zero, not followed by
 /// a fraction or an exponent); None for anything else.

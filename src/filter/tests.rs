@@ -201,10 +201,32 @@ fn pre_check_rules_out_integer_times() {
         );
         assert_eq!(f.matches(&v, now), kept, "{q} on {line}");
     }
-    // Times that are not integers, or a second key, are parsed.
+    // Times as strings: digits are milliseconds; an RFC 3339 time is bounded by its date
+    // (any offset: from a day before its midnight UTC to two days after).
     let f = Filter::parse("time >= 2026-11-05").unwrap();
+    for (time, kept) in [
+        (r#""1794096000000""#, true),
+        (r#""1793000000000""#, false),
+        (r#""2026-11-02T23:59:59-23:59""#, false),
+        (r#""2026-11-03T23:30:00-02:00""#, true),
+        (r#""2026-11-04T23:30:00-02:00""#, true),
+        (r#""2026-11-05t00:00:00Z""#, true),
+        (r#"" 2026-11-01T00:00:00Z""#, true),
+        (r#""9999999999999999999""#, true),
+        (r#""999999999999999999""#, false),
+    ] {
+        let broken = format!(r#"{{"auditEventTime":{time},"#);
+        let got = f.matches_line(broken.as_bytes(), now);
+        assert_eq!(got.is_err(), kept, "{broken}: {got:?}");
+        let line = format!(r#"{{"auditEventTime":{time}}}"#);
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if !kept {
+            assert!(!f.matches(&v, now), "{line}");
+        }
+    }
+    // Times that are not integers, or a second key, are parsed.
     for line in [
-        r#"{"auditEventTime":"2026-11-01T00:00:00Z","#,
+        r#"{"auditEventTime":"2026-11-04T00:00:00Z","#,
         r#"{"auditEventTime":1.7e12,"#,
         r#"{"auditEventTime":0,"auditEventTime":1794096000000,"#,
         r#"{"auditEventTime":01,"#,
