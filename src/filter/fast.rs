@@ -154,6 +154,11 @@ pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool,
     {
         return Ok(false);
     }
+    parsed(program, line, now_ms)
+}
+
+/// The answer for a line, parsed (no pre-check).
+fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
     if let Some(answer) = plain_matches(program, line, now_ms) {
         return Ok(answer);
     }
@@ -310,21 +315,25 @@ fn literal_strings(line: &[u8]) -> bool {
     next_escape(line, 0).is_none()
 }
 
-/// See [`super::Filter::candidate_lines`].
-pub fn candidate_lines(
+/// See [`super::Filter::decide_lines`].
+pub fn decide_lines(
     program: &Program,
     block: &[u8],
     now_ms: i64,
-    f: &mut dyn FnMut(Range<usize>),
+    f: &mut dyn FnMut(Range<usize>, Result<bool, FilterError>),
 ) {
+    let mut decide = |r: Range<usize>| match parsed(program, &block[r.clone()], now_ms) {
+        Ok(false) => {}
+        answer => f(r, answer),
+    };
     if !program.precheck.is_empty() {
-        return program.precheck.candidates(block, now_ms, f);
+        return program.precheck.candidates(block, now_ms, &mut decide);
     }
     let mut start = 0;
     while start < block.len() {
         let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
         if !block[start..end].iter().all(u8::is_ascii_whitespace) {
-            f(start..end);
+            decide(start..end);
         }
         start = end + 1;
     }

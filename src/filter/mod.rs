@@ -174,19 +174,19 @@ impl Filter {
         fast::matches_line(&self.program, line, now_ms)
     }
 
-    /// The lines of `block` (whole NDJSON lines, `\n`-separated, the last one with or
-    /// without its ending) that [`Filter::matches_line`] has to look at, in order, as byte
-    /// ranges without the `\n`. Every non-blank line it may match or reject as bad JSON
-    /// is among them; for every other line it answers `false` without parsing it. The
-    /// pre-check's searches run over the whole block at once, which is faster than taking
-    /// the block line by line.
-    pub fn candidate_lines(
+    /// Decides every line of `block` (whole NDJSON lines, `\n`-separated, the last one
+    /// with or without its ending) as [`Filter::matches_line`] does, and calls
+    /// `f(range, answer)` for each line whose answer is not `Ok(false)` (the matches and
+    /// the lines that are not JSON), in order; ranges leave the `\n` out. The pre-check's
+    /// searches run over the whole block at once, so most lines are passed over without
+    /// being looked at one by one: faster than taking the block line by line.
+    pub fn decide_lines(
         &self,
         block: &[u8],
         now_ms: i64,
-        f: &mut dyn FnMut(std::ops::Range<usize>),
+        f: &mut dyn FnMut(std::ops::Range<usize>, Result<bool, FilterError>),
     ) {
-        fast::candidate_lines(&self.program, block, now_ms, f)
+        fast::decide_lines(&self.program, block, now_ms, f)
     }
 
     /// Which leaf terms matched `event`.

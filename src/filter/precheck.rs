@@ -106,10 +106,10 @@ impl PreCheck {
     }
 
     /// Calls `f` with the range of each line of `block` (whole lines, `\n`-separated; the
-    /// ranges leave the `\n` out) that holds evidence for the term with the fewest
-    /// alternatives or an escape other than `\"` and `\\`; blank lines are left out.
-    /// Every line that [`PreCheck::may_match`] keeps or that has such an escape is among
-    /// them. Each search runs once over the whole block rather than once per line.
+    /// ranges leave the `\n` out) that has to be parsed: a line with an escape other than
+    /// `\"` and `\\`, or one that [`PreCheck::may_match`] keeps; blank lines are left out.
+    /// The searches of one term (the lead) run once over the whole block rather than once
+    /// per line; the other terms are checked on the lines the lead finds.
     pub(super) fn candidates(&self, block: &[u8], now: i64, f: &mut dyn FnMut(Range<usize>)) {
         // Values searched by themselves first (usually rarer than keys, which most lines
         // hold), times last (a time range often holds most lines); then the fewest
@@ -126,7 +126,8 @@ impl PreCheck {
             };
             (r.alts.iter().map(rank).max(), r.alts.len())
         };
-        let Some(lead) = self.terms.iter().min_by_key(rank) else {
+        let Some((lead_at, lead)) = self.terms.iter().enumerate().min_by_key(|(_, r)| rank(r))
+        else {
             return;
         };
         let mut probes = Vec::new();
@@ -143,7 +144,19 @@ impl PreCheck {
         while let Some(at) = next.iter().chain([&escape]).flatten().min().copied() {
             let start = memchr::memrchr(b'\n', &block[pos..at]).map_or(pos, |i| pos + i + 1);
             let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
-            if !block[start..end].iter().all(u8::is_ascii_whitespace) {
+            let line = &block[start..end];
+            // A lead hit found in the block is checked again within its line (looking
+            // around it may have crossed a line end); no earlier place in the line holds
+            // (whatever holds within the line holds in the block).
+            let parse = matches!(escape, Some(e) if e < end)
+                || (lead
+                    .alts
+                    .iter()
+                    .any(|a| a.any_probe(|p| p.next(line, at - start, now).is_some()))
+                    && self.terms.iter().enumerate().all(|(i, r)| {
+                        i == lead_at || r.alts.iter().any(|a| a.may_match(line, now))
+                    }));
+            if parse && !line.iter().all(u8::is_ascii_whitespace) {
                 f(start..end);
             }
             pos = end + 1;

@@ -354,3 +354,35 @@ fn time_arguments() {
         error::BAD_TIME
     );
 }
+
+/// Looking around a hit in a block of lines may cross a line end; the line is then
+/// checked again on its own, so a block gets the answers its lines get one by one.
+#[test]
+fn block_answers_are_line_answers_across_line_ends() {
+    let cases = [
+        (
+            "action:delete",
+            "{\"auditAction\":\n\"DELETE\"}\n{\"auditAction\":\"DELETE\"}",
+        ),
+        (r#"resource.type == "SECRET""#, "{\"type\":\n\"SECRET\"}\n"),
+        ("time >= 2026-11-05", "{\"auditEventTime\":\n1794096000000}"),
+    ];
+    for (q, block) in cases {
+        let f = Filter::parse(q).unwrap();
+        let mut got = Vec::new();
+        f.decide_lines(block.as_bytes(), 1_794_096_000_000, &mut |r, answer| {
+            got.push((r, answer.map_err(|e| e.message)));
+        });
+        let mut want = Vec::new();
+        let mut start = 0;
+        for line in block.split('\n') {
+            let r = start..start + line.len();
+            start = r.end + 1;
+            match f.matches_line(line.as_bytes(), 1_794_096_000_000) {
+                Ok(false) => {}
+                answer => want.push((r, answer.map_err(|e| e.message))),
+            }
+        }
+        assert_eq!(got, want, "{q}");
+    }
+}

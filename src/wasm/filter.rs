@@ -88,37 +88,31 @@ fn event_json(event: &JsValue) -> Result<String> {
     }
 }
 
-/// Appends each matching line to `out`, its ending kept (`\n` added to a last line that
-/// has none).
-fn keep_matching<'a>(
-    filter: &'a CoreFilter,
-    now: i64,
-    out: &'a mut Vec<u8>,
-) -> impl FnMut(&[u8], &[u8]) + 'a {
-    move |text, with_end| {
-        if filter.matches_line(text, now).unwrap_or(false) {
-            out.extend_from_slice(with_end);
-            if with_end.last() != Some(&b'\n') {
-                out.push(b'\n');
-            }
+/// Appends a matching line to `out`, its ending kept (`\n` added to a last line that has
+/// none).
+fn keep(out: &mut Vec<u8>) -> impl FnMut(&[u8]) + '_ {
+    move |with_end| {
+        out.extend_from_slice(with_end);
+        if with_end.last() != Some(&b'\n') {
+            out.push(b'\n');
         }
     }
 }
 
-/// Calls `f(text, with_end)` for each line of a whole input that the filter has to look
-/// at ([`CoreFilter::candidate_lines`]; no length limit: the input is in hand anyway).
-fn whole_candidates(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMut(&[u8], &[u8])) {
+/// Calls `f(with_end)` for each matching line of a whole input (lines that are not JSON
+/// do not match; no length limit: the input is in hand anyway).
+fn whole_matching(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMut(&[u8])) {
     let mut blocks = Blocks::default();
-    input.pieces(|piece| blocks.push(piece, |block| candidates(filter, now, block, &mut f)));
-    blocks.finish(|block| candidates(filter, now, block, &mut f));
+    input.pieces(|piece| blocks.push(piece, |block| matching(filter, now, block, &mut f)));
+    blocks.finish(|block| matching(filter, now, block, &mut f));
 }
 
-/// Calls `f(text, with_end)` for each line of a block of whole lines that the filter has
-/// to look at.
-fn candidates(filter: &CoreFilter, now: i64, block: &[u8], f: &mut dyn FnMut(&[u8], &[u8])) {
-    filter.candidate_lines(block, now, &mut |r| {
-        let with_end = &block[r.start..block.len().min(r.end + 1)];
-        f(&block[r], with_end)
+/// Calls `f(with_end)` for each matching line of a block of whole lines.
+fn matching(filter: &CoreFilter, now: i64, block: &[u8], f: &mut dyn FnMut(&[u8])) {
+    filter.decide_lines(block, now, &mut |r, answer| {
+        if let Ok(true) = answer {
+            f(&block[r.start..block.len().min(r.end + 1)]);
+        }
     });
 }
 
@@ -183,13 +177,7 @@ impl Filter {
     ) -> Result<JsValue> {
         let input = Input::from_js(&input, "filterNdjson input")?;
         let mut out = Vec::new();
-        let now = self.now();
-        whole_candidates(
-            &self.inner,
-            now,
-            &input,
-            keep_matching(&self.inner, now, &mut out),
-        );
+        whole_matching(&self.inner, self.now(), &input, keep(&mut out));
         Ok(input.same_kind(out))
     }
 
@@ -201,11 +189,7 @@ impl Filter {
         let input = Input::from_js(&input, "count input")?;
         let now = self.now();
         let mut n = 0u64;
-        whole_candidates(&self.inner, now, &input, |text, _| {
-            if self.inner.matches_line(text, now).unwrap_or(false) {
-                n += 1;
-            }
-        });
+        whole_matching(&self.inner, now, &input, |_| n += 1);
         Ok(n as f64)
     }
 
@@ -286,11 +270,11 @@ impl FilterStream {
     /// Takes the next chunk; returns the matching lines it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Uint8Array> {
         let mut out = Vec::new();
-        let mut keep = keep_matching(&self.filter, self.now, &mut out);
+        let mut keep = keep(&mut out);
         let lines = &mut self.lines;
         self.blocks.push(chunk, |block| {
             *lines += memchr::memchr_iter(b'\n', block).count() as u64;
-            candidates(&self.filter, self.now, block, &mut keep);
+            matching(&self.filter, self.now, block, &mut keep);
         });
         drop(keep);
         if self.blocks.partial.len() > MAX_STREAM_LINE {
@@ -309,9 +293,9 @@ impl FilterStream {
     /// Ends the input; returns the last line if it matches.
     pub fn finish(&mut self) -> Uint8Array {
         let mut out = Vec::new();
-        let mut keep = keep_matching(&self.filter, self.now, &mut out);
+        let mut keep = keep(&mut out);
         self.blocks
-            .finish(|block| candidates(&self.filter, self.now, block, &mut keep));
+            .finish(|block| matching(&self.filter, self.now, block, &mut keep));
         drop(keep);
         Uint8Array::from(out.as_slice())
     }

@@ -172,30 +172,38 @@ fn stream(filter: &Filter, args: &Args, now_ms: i64) -> io::Result<u64> {
             counted.1 + 1
         };
         let mut result = Ok(());
-        let mut decide = |r: std::ops::Range<usize>| {
-            let body = &block[r.clone()];
-            if args.explain {
-                let Ok(v) = serde_json::from_slice::<serde_json::Value>(body).inspect_err(|e| {
-                    bad += 1;
-                    eprintln!("line {}: invalid JSON: {e}", line_at(r.start));
-                }) else {
-                    return;
-                };
-                let ex = filter.explain(&v, now_ms);
-                let mut obj = serde_json::to_value(&ex).unwrap_or_default();
-                if let Some(m) = obj.as_object_mut() {
-                    m.insert("line".into(), line_at(r.start).into());
+        if args.explain {
+            // Every line is explained, matching or not.
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', block).chain([block.len()]) {
+                let body = &block[start..end];
+                if !body.iter().all(u8::is_ascii_whitespace) {
+                    match serde_json::from_slice::<serde_json::Value>(body) {
+                        Ok(v) => {
+                            let ex = filter.explain(&v, now_ms);
+                            let mut obj = serde_json::to_value(&ex).unwrap_or_default();
+                            if let Some(m) = obj.as_object_mut() {
+                                m.insert("line".into(), line_at(start).into());
+                            }
+                            writeln!(out, "{obj}")?;
+                        }
+                        Err(e) => {
+                            bad += 1;
+                            eprintln!("line {}: invalid JSON: {e}", line_at(start));
+                        }
+                    }
                 }
-                if result.is_ok() {
-                    result = writeln!(out, "{obj}");
+                start = end + 1;
+                if start >= block.len() {
+                    break;
                 }
-                return;
             }
-            match filter.matches_line(body, now_ms) {
+        } else {
+            filter.decide_lines(block, now_ms, &mut |r, answer| match answer {
                 Ok(true) => {
                     count += 1;
                     if !args.count && result.is_ok() {
-                        result = out.write_all(body).and_then(|()| out.write_all(b"\n"));
+                        result = out.write_all(&block[r]).and_then(|()| out.write_all(b"\n"));
                     }
                 }
                 Ok(false) => {}
@@ -205,22 +213,7 @@ fn stream(filter: &Filter, args: &Args, now_ms: i64) -> io::Result<u64> {
                         eprintln!("line {}: {}", line_at(r.start), e.message);
                     }
                 }
-            }
-        };
-        if args.explain {
-            // Every line is explained, matching or not.
-            let mut start = 0;
-            for end in memchr::memchr_iter(b'\n', block).chain([block.len()]) {
-                if !block[start..end].iter().all(u8::is_ascii_whitespace) {
-                    decide(start..end);
-                }
-                start = end + 1;
-                if start >= block.len() {
-                    break;
-                }
-            }
-        } else {
-            filter.candidate_lines(block, now_ms, &mut decide);
+            });
         }
         result?;
         lines_before += memchr::memchr_iter(b'\n', block).count() as u64;
