@@ -105,31 +105,31 @@ impl PreCheck {
             .all(|r| r.alts.iter().any(|a| a.may_match(line, now)))
     }
 
+    /// The term whose searches run over whole blocks: values searched by themselves first
+    /// (usually rarer than keys, which most lines hold), times last (a time range often
+    /// holds most lines); then the fewest alternatives.
+    fn lead(&self) -> Option<usize> {
+        let rank = |a: &Alt| match a {
+            Alt::Value { .. } | Alt::Text { .. } => 0,
+            Alt::Key { values, .. } if values.iter().any(|v| matches!(v, Expect::Time { .. })) => 2,
+            Alt::Key { .. } => 1,
+        };
+        (0..self.terms.len()).min_by_key(|&i| {
+            let alts = &self.terms[i].alts;
+            (alts.iter().map(rank).max(), alts.len())
+        })
+    }
+
     /// Calls `f` with the range of each line of `block` (whole lines, `\n`-separated; the
     /// ranges leave the `\n` out) that has to be parsed: a line with an escape other than
     /// `\"` and `\\`, or one that [`PreCheck::may_match`] keeps; blank lines are left out.
     /// The searches of one term (the lead) run once over the whole block rather than once
     /// per line; the other terms are checked on the lines the lead finds.
     pub(super) fn candidates(&self, block: &[u8], now: i64, f: &mut dyn FnMut(Range<usize>)) {
-        // Values searched by themselves first (usually rarer than keys, which most lines
-        // hold), times last (a time range often holds most lines); then the fewest
-        // alternatives.
-        let rank = |r: &&Required| {
-            let rank = |a: &Alt| match a {
-                Alt::Value { .. } | Alt::Text { .. } => 0,
-                Alt::Key { values, .. }
-                    if values.iter().any(|v| matches!(v, Expect::Time { .. })) =>
-                {
-                    2
-                }
-                Alt::Key { .. } => 1,
-            };
-            (r.alts.iter().map(rank).max(), r.alts.len())
-        };
-        let Some((lead_at, lead)) = self.terms.iter().enumerate().min_by_key(|(_, r)| rank(r))
-        else {
+        let Some(lead_at) = self.lead() else {
             return;
         };
+        let lead = &self.terms[lead_at];
         let mut probes = Vec::new();
         for alt in &lead.alts {
             alt.any_probe(|p| {
