@@ -1,6 +1,7 @@
-//! The raw-bytes fast path: decides on one JSON line reading only the fields the filter
-//! uses (and, for free text, the string values). Before parsing, a literal pre-check rules
-//! out lines that cannot satisfy a required string. Plain JSON is read by
+//! The raw-bytes fast path: decides on one JSON line, or on each line of a block, reading
+//! only the fields the filter uses (and, for free text, the string values). Before
+//! parsing, a literal pre-check rules out lines that cannot satisfy a required string or
+//! time. Plain JSON is read by
 //! [`crate::plain`]; anything else by serde_json, skipping untouched values with
 //! `IgnoredAny` and borrowing strings without escapes.
 

@@ -1,5 +1,6 @@
 //! The literal pre-check of the raw fast path: before a line is parsed, rule it out when
-//! it cannot hold a string that a top-level term requires.
+//! it cannot hold a string (or a time) that a top-level term requires. On a block of lines
+//! the searches of one term run over the whole block (`PreCheck::candidates`).
 //!
 //! The check is necessary, never sufficient: a line it keeps is parsed and evaluated; a
 //! line it rules out cannot match. It reads lines whose only escapes are `\"` and `\\`
