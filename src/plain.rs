@@ -346,3 +346,57 @@ static STRING_STOP: [bool; 256] = {
     table[b'\\' as usize] = true;
     table
 };
+
+#[cfg(test)]
+mod tests {
+    use super::{Plain, MAX_DEPTH};
+
+    /// Whether `skip` reads all of `text` as one value.
+    fn skips(text: &str, depth: u32) -> bool {
+        let mut p = Plain::new(text);
+        p.skip(depth).is_some() && p.at_end()
+    }
+
+    #[test]
+    fn skip_reads_what_json_is_and_no_more() {
+        let valid = [
+            r#"{}"#,
+            r#"[]"#,
+            r#"{"a":[1,{"b":[]},"x",true,false,null,-0.5e3],"c":{}}"#,
+            r#" [ [ ] , { } , [ { "k" : [ 1 ] } ] ] "#,
+            r#""te\"xt""#,
+        ];
+        for text in valid {
+            assert!(skips(text, 0), "{text}");
+            assert!(serde_json::from_str::<serde_json::Value>(text).is_ok());
+        }
+        let invalid = [
+            r#"{"a":1,}"#,
+            r#"[1,]"#,
+            r#"{"a" 1}"#,
+            r#"{1:2}"#,
+            r#"[1}"#,
+            r#"{"a":[1,2}"#,
+            r#"[[]"#,
+            r#"{"a":}"#,
+            r#"[,1]"#,
+        ];
+        for text in invalid {
+            assert!(!skips(text, 0), "{text}");
+            assert!(serde_json::from_str::<serde_json::Value>(text).is_err());
+        }
+    }
+
+    #[test]
+    fn skip_follows_containers_to_the_depth_limit() {
+        let nested = |n: usize| format!("{}{}", r#"{"a":["#.repeat(n), "]}".repeat(n));
+        // Each level is an object and an array: two containers.
+        let levels = MAX_DEPTH as usize / 2;
+        assert!(skips(&nested(levels), 0));
+        assert!(!skips(&nested(levels), 1));
+        assert!(!skips(&nested(levels + 1), 0));
+        let arrays = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(skips(&arrays(64), 0));
+        assert!(!skips(&arrays(65), 0));
+    }
+}
