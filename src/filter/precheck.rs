@@ -450,11 +450,7 @@ fn time_span(value: &[u8]) -> Option<(i64, i64)> {
     };
     let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
     if (1..=18).contains(&digits) && text.get(digits) == Some(&b'"') {
-        return exact(
-            text[..digits]
-                .iter()
-                .fold(0, |n, d| n * 10 + i64::from(d - b'0')),
-        );
+        return exact(decimal(&text[..digits]));
     }
     match text.get(10) {
         Some(b'T' | b't' | b' ') => {
@@ -493,10 +489,13 @@ fn leading_integer(value: &[u8]) -> Option<i64> {
     if let Some(b'.' | b'e' | b'E') = digits.get(len) {
         return None;
     }
-    let n = digits[..len]
-        .iter()
-        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+    let n = decimal(&digits[..len]);
     Some(if negative { -n } else { n })
+}
+
+/// The value of at most 18 ASCII digits.
+fn decimal(digits: &[u8]) -> i64 {
+    digits.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0'))
 }
 
 /// Whether `value` starts with the lowercase ASCII `folded`, ASCII case-insensitively.
@@ -536,26 +535,17 @@ fn rarest(text: &[u8]) -> usize {
     (0..text.len()).min_by_key(|&i| rank(text[i])).unwrap_or(0)
 }
 
-fn trim_ws_end(mut b: &[u8]) -> &[u8] {
-    while let Some((last, rest)) = b.split_last() {
-        if matches!(last, b' ' | b'\t' | b'\r' | b'\n') {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    b
+/// JSON's whitespace (not the form feed that `trim_ascii` also takes).
+fn is_ws(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-fn trim_ws_start(mut b: &[u8]) -> &[u8] {
-    while let Some((first, rest)) = b.split_first() {
-        if matches!(first, b' ' | b'\t' | b'\r' | b'\n') {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    b
+fn trim_ws_end(b: &[u8]) -> &[u8] {
+    &b[..b.len() - b.iter().rev().take_while(|c| is_ws(c)).count()]
+}
+
+fn trim_ws_start(b: &[u8]) -> &[u8] {
+    &b[b.iter().take_while(|c| is_ws(c)).count()..]
 }
 
 fn is_ip(field: &str) -> bool {

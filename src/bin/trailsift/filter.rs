@@ -175,7 +175,8 @@ fn stream(filter: &Filter, args: &Args, now_ms: i64) -> io::Result<u64> {
         if args.explain {
             // Every line is explained, matching or not.
             let mut start = 0;
-            for end in memchr::memchr_iter(b'\n', block).chain([block.len()]) {
+            while start < block.len() {
+                let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
                 let body = &block[start..end];
                 if !body.iter().all(u8::is_ascii_whitespace) {
                     match serde_json::from_slice::<serde_json::Value>(body) {
@@ -194,9 +195,6 @@ fn stream(filter: &Filter, args: &Args, now_ms: i64) -> io::Result<u64> {
                     }
                 }
                 start = end + 1;
-                if start >= block.len() {
-                    break;
-                }
             }
         } else {
             filter.decide_lines(block, now_ms, &mut |r, answer| match answer {
@@ -216,7 +214,7 @@ fn stream(filter: &Filter, args: &Args, now_ms: i64) -> io::Result<u64> {
             });
         }
         result?;
-        lines_before += memchr::memchr_iter(b'\n', block).count() as u64;
+        lines_before = line_at(whole) - 1;
         buf.copy_within(whole..filled, 0);
         filled -= whole;
     }
