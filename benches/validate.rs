@@ -11,9 +11,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use trailsift::convert::{Format, Item, ReadOptions, Reader};
+use trailsift::convert::{Format, ReadOptions, Reader};
 use trailsift::sample::{self, SampleOptions};
-use trailsift::schema::{check_into, BatchValidator, Options, Violation};
+use trailsift::schema::{check_into, BatchValidator, Options, Validator, Violation};
 
 const EVENTS: u64 = 100_000;
 const RUNS: usize = 7;
@@ -151,39 +151,20 @@ fn main() {
 
     for (name, opts) in [("", &default), (", strict + vocabulary", &strict_voc)] {
         let d = best(|| {
-            let mut batch = BatchValidator::new(opts.clone());
             let read = ReadOptions {
                 keep_raw: false,
-                check: Some(opts.clone()),
                 ..ReadOptions::default()
             };
-            let mut reader = Reader::new(Format::Ndjson, read).expect("NDJSON is readable");
-            let mut items = Vec::new();
-            let mut take = |items: &mut Vec<Item>| {
-                for item in items.drain(..) {
-                    match item {
-                        Ok(r) => match r.checked {
-                            Some(w) => batch.push_valid(r.index, r.line, w),
-                            None => {
-                                batch.push(r.index, r.line, &r.value);
-                            }
-                        },
-                        Err(e) => {
-                            batch.push_record_error(e.index, e.line, e.code.as_str(), e.message)
-                        }
-                    }
-                }
-            };
+            let reader = Reader::new(Format::Ndjson, read).expect("NDJSON is readable");
+            let mut validator = Validator::new(reader, opts.clone());
             for chunk in text.chunks(1 << 20) {
-                reader.push(chunk, &mut items);
-                take(&mut items);
+                validator.push(chunk, &mut |_| {});
             }
-            reader.finish(&mut items);
-            take(&mut items);
-            batch.finish().rejected.len()
+            validator.finish(&mut |_| {});
+            validator.into_report().rejected.len()
         });
         row(
-            &format!("NDJSON reader + check from bytes (`ReadOptions::check`){name}"),
+            &format!("the validation entry (`schema::Validator`, NDJSON){name}"),
             text.len(),
             d,
         );

@@ -1,164 +1,93 @@
-//! The audit event model and its time parsing (UTC only).
+//! The audit event's fields (formats.md §1): their dotted paths, in one table every part of
+//! trailsift reads them from, and reading values at a path.
 
-use std::fmt;
-
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::schema::{self, Violation};
-
-/// A validated audit event.
-///
-/// The event keeps the JSON object it was read from (field order, unknown fields and
-/// metadata included) so that every converter can round-trip it, and caches the parsed
-/// `auditEventTime` as UTC epoch milliseconds. Accessors borrow from the object.
-#[derive(Clone, PartialEq)]
-pub struct AuditEvent {
-    fields: Map<String, Value>,
-    time_ms: i64,
+/// The dotted path of every field of formats.md §1, and the objects that hold them.
+pub mod field {
+    pub const ID: &str = "auditEventId";
+    pub const AUTHOR: &str = "auditEventAuthor";
+    pub const PRINCIPAL: &str = "auditEventAuthor.principal";
+    pub const PRINCIPAL_TYPE: &str = "auditEventAuthor.principal.type";
+    pub const PRINCIPAL_ID: &str = "auditEventAuthor.principal.identifier";
+    pub const PRINCIPAL_EMAIL: &str = "auditEventAuthor.principal.email";
+    pub const MODULE: &str = "auditModule";
+    pub const RESOURCE: &str = "auditResource";
+    pub const RESOURCE_TYPE: &str = "auditResource.type";
+    pub const RESOURCE_ID: &str = "auditResource.identifier";
+    pub const SCOPE: &str = "auditResourceScope";
+    pub const ACCOUNT: &str = "auditResourceScope.accountIdentifier";
+    pub const ORG: &str = "auditResourceScope.orgIdentifier";
+    pub const PROJECT: &str = "auditResourceScope.projectIdentifier";
+    pub const ACTION: &str = "auditAction";
+    pub const TIME: &str = "auditEventTime";
+    pub const HTTP: &str = "auditHttpRequestInfo";
+    pub const METHOD: &str = "auditHttpRequestInfo.requestMethod";
+    pub const CLIENT_IP: &str = "auditHttpRequestInfo.clientIP";
+    pub const METADATA: &str = "auditEventMetadata";
 }
 
-impl AuditEvent {
-    /// Validates a JSON value and wraps it. Every violation is reported.
-    pub fn from_value(value: Value) -> Result<Self, Vec<Violation>> {
-        let violations = schema::validate_value(&value, &schema::Options::default());
-        if !violations.is_empty() {
-            return Err(violations);
-        }
-        match value {
-            Value::Object(fields) => {
-                // Validation guarantees a parseable time.
-                let time_ms = fields
-                    .get("auditEventTime")
-                    .and_then(|t| parse_time_value(t).ok())
-                    .unwrap_or_default();
-                Ok(AuditEvent { fields, time_ms })
-            }
-            _ => unreachable_object(),
-        }
-    }
+/// What a field of formats.md §1 holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A string (non-empty when required).
+    Text,
+    /// Epoch milliseconds (number or digits) or RFC 3339.
+    Time,
+    /// An IPv4 or IPv6 address.
+    Ip,
+    /// An object holding other fields.
+    Object,
+    /// An object of any shape (`auditEventMetadata`).
+    Any,
+}
 
-    /// Parses and validates one event from JSON text.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, Vec<Violation>> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            vec![Violation::new(
-                "",
-                "bad_json",
-                format!(
-                    "invalid JSON at line {} column {}: {e}",
-                    e.line(),
-                    e.column()
-                ),
-            )]
-        })?;
-        Self::from_value(value)
-    }
+/// One field of the event: its path, whether an event must have it (when its parent is
+/// there), and what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Field {
+    pub path: &'static str,
+    pub required: bool,
+    pub kind: Kind,
+}
 
-    /// The event's `auditEventTime` as UTC epoch milliseconds.
-    pub fn time_ms(&self) -> i64 {
-        self.time_ms
-    }
-
-    /// The value at a dotted path (`auditResource.type`), if present.
-    pub fn get(&self, path: &str) -> Option<&Value> {
-        get_path(&self.fields, path)
-    }
-
-    fn str_at(&self, path: &str) -> Option<&str> {
-        self.get(path).and_then(Value::as_str)
-    }
-
-    pub fn id(&self) -> &str {
-        self.str_at("auditEventId").unwrap_or_default()
-    }
-    pub fn principal_type(&self) -> &str {
-        self.str_at("auditEventAuthor.principal.type")
-            .unwrap_or_default()
-    }
-    pub fn principal_identifier(&self) -> &str {
-        self.str_at("auditEventAuthor.principal.identifier")
-            .unwrap_or_default()
-    }
-    pub fn principal_email(&self) -> Option<&str> {
-        self.str_at("auditEventAuthor.principal.email")
-    }
-    pub fn module(&self) -> &str {
-        self.str_at("auditModule").unwrap_or_default()
-    }
-    pub fn resource_type(&self) -> &str {
-        self.str_at("auditResource.type").unwrap_or_default()
-    }
-    pub fn resource_identifier(&self) -> &str {
-        self.str_at("auditResource.identifier").unwrap_or_default()
-    }
-    pub fn account(&self) -> &str {
-        self.str_at("auditResourceScope.accountIdentifier")
-            .unwrap_or_default()
-    }
-    pub fn org(&self) -> Option<&str> {
-        self.str_at("auditResourceScope.orgIdentifier")
-    }
-    pub fn project(&self) -> Option<&str> {
-        self.str_at("auditResourceScope.projectIdentifier")
-    }
-    pub fn action(&self) -> &str {
-        self.str_at("auditAction").unwrap_or_default()
-    }
-    pub fn request_method(&self) -> Option<&str> {
-        self.str_at("auditHttpRequestInfo.requestMethod")
-    }
-    pub fn client_ip(&self) -> Option<&str> {
-        self.str_at("auditHttpRequestInfo.clientIP")
-    }
-    pub fn metadata(&self) -> Option<&Map<String, Value>> {
-        self.get("auditEventMetadata").and_then(Value::as_object)
-    }
-
-    /// The whole event as a JSON object, exactly as read.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.fields
-    }
-
-    pub fn into_value(self) -> Value {
-        Value::Object(self.fields)
-    }
-
-    /// Compact JSON text of the event, fields in their original order.
-    pub fn to_json(&self) -> String {
-        // Serialising a Map of Values cannot fail.
-        serde_json::to_string(&self.fields).unwrap_or_default()
+const fn f(path: &'static str, required: bool, kind: Kind) -> Field {
+    Field {
+        path,
+        required,
+        kind,
     }
 }
 
-fn unreachable_object() -> Result<AuditEvent, Vec<Violation>> {
-    Err(vec![Violation::new(
-        "",
-        "wrong_type",
-        "an audit event must be a JSON object",
-    )])
-}
+/// Every field of formats.md §1, parents before children, in the order of the spec's table
+/// (which is also the order of the CSV columns).
+pub const FIELDS: &[Field] = &[
+    f(field::ID, true, Kind::Text),
+    f(field::TIME, true, Kind::Time),
+    f(field::AUTHOR, true, Kind::Object),
+    f(field::PRINCIPAL, true, Kind::Object),
+    f(field::PRINCIPAL_TYPE, true, Kind::Text),
+    f(field::PRINCIPAL_ID, true, Kind::Text),
+    f(field::PRINCIPAL_EMAIL, false, Kind::Text),
+    f(field::MODULE, true, Kind::Text),
+    f(field::RESOURCE, true, Kind::Object),
+    f(field::RESOURCE_TYPE, true, Kind::Text),
+    f(field::RESOURCE_ID, true, Kind::Text),
+    f(field::SCOPE, true, Kind::Object),
+    f(field::ACCOUNT, true, Kind::Text),
+    f(field::ORG, false, Kind::Text),
+    f(field::PROJECT, false, Kind::Text),
+    f(field::ACTION, true, Kind::Text),
+    f(field::HTTP, false, Kind::Object),
+    f(field::METHOD, true, Kind::Text),
+    f(field::CLIENT_IP, true, Kind::Ip),
+    f(field::METADATA, false, Kind::Any),
+];
 
-impl fmt::Debug for AuditEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_json())
-    }
-}
-
-impl Serialize for AuditEvent {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.fields.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for AuditEvent {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
-        AuditEvent::from_value(value).map_err(|violations| {
-            let text: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
-            serde::de::Error::custom(text.join("; "))
-        })
-    }
+/// The last key of a dotted path: `type` of `auditResource.type`.
+pub fn key_of(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
 }
 
 /// The value at a dotted path inside a JSON object.
@@ -184,146 +113,20 @@ pub fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// Why a time could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TimeError {
-    /// Not a number, a string of digits or an RFC 3339 string.
-    WrongType,
-    /// A string that is neither digits nor RFC 3339.
-    Unparseable(String),
-    /// Out of the range chrono can represent.
-    OutOfRange,
-}
-
-impl fmt::Display for TimeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TimeError::WrongType => f.write_str(
-                "expected epoch milliseconds (a number or a string of digits) or an RFC 3339 time",
-            ),
-            TimeError::Unparseable(s) => write!(
-                f,
-                "{s:?} is neither epoch milliseconds nor an RFC 3339 time"
-            ),
-            TimeError::OutOfRange => f.write_str("time out of range"),
-        }
-    }
-}
-
-impl std::error::Error for TimeError {}
-
-/// The range of times accepted: years 0..=9999 in epoch milliseconds.
-const MIN_MS: i64 = -62_167_219_200_000;
-const MAX_MS: i64 = 253_402_300_799_999;
-
-/// Parses an event time: a string of digits (epoch milliseconds) or RFC 3339 with any
-/// offset. Returns UTC epoch milliseconds.
-pub fn parse_time(s: &str) -> Result<i64, TimeError> {
-    let t = s.trim();
-    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        let ms: i64 = t.parse().map_err(|_| TimeError::OutOfRange)?;
-        return check_range(ms);
-    }
-    match DateTime::parse_from_rfc3339(t) {
-        Ok(dt) => check_range(dt.timestamp_millis()),
-        Err(_) => Err(TimeError::Unparseable(s.to_string())),
-    }
-}
-
-/// Reads a date written exactly `YYYY-MM-DD` as its midnight UTC in epoch milliseconds.
-pub fn parse_date(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = b.get(r)?;
-        part.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
-    };
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let year = i32::try_from(digits(0..4)?).ok()?;
-    let date = chrono::NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)?;
-    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
-}
-
-/// Parses the JSON value of `auditEventTime`: a number, a digit string or RFC 3339.
-pub fn parse_time_value(v: &Value) -> Result<i64, TimeError> {
-    match v {
-        Value::Number(n) => {
-            if let Some(ms) = n.as_i64() {
-                check_range(ms)
-            } else if let Some(f) = n.as_f64() {
-                // Some producers write 1.763719530123E12; accept integral values only.
-                if f.fract() == 0.0 && f.abs() < 9.0e15 {
-                    check_range(f as i64)
-                } else {
-                    Err(TimeError::Unparseable(n.to_string()))
-                }
-            } else {
-                Err(TimeError::OutOfRange)
-            }
-        }
-        Value::String(s) => parse_time(s),
-        _ => Err(TimeError::WrongType),
-    }
-}
-
-fn check_range(ms: i64) -> Result<i64, TimeError> {
-    if (MIN_MS..=MAX_MS).contains(&ms) {
-        Ok(ms)
-    } else {
-        Err(TimeError::OutOfRange)
-    }
-}
-
-/// Formats epoch milliseconds as RFC 3339 UTC with milliseconds: `2026-11-21T10:15:30.123Z`.
-pub fn format_time_ms(ms: i64) -> String {
-    match DateTime::<Utc>::from_timestamp_millis(ms) {
-        Some(dt) => dt.to_rfc3339_opts(SecondsFormat::Millis, true),
-        None => ms.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn time_forms() {
-        assert_eq!(parse_time("1763719530123"), Ok(1_763_719_530_123));
-        assert_eq!(
-            parse_time("2026-11-21T10:05:30.123Z"),
-            Ok(1_763_719_530_123 + 365 * 86_400_000)
-        );
-        assert_eq!(
-            parse_time("2026-11-21T12:05:30.123+02:00"),
-            parse_time("2026-11-21T10:05:30.123Z")
-        );
-        assert_eq!(
-            parse_time_value(&json!(1763719530123u64)),
-            Ok(1_763_719_530_123)
-        );
-        assert_eq!(
-            parse_time_value(&json!(1.763719530123e12)),
-            Ok(1_763_719_530_123)
-        );
-        assert!(parse_time("yesterday").is_err());
-        assert!(parse_time("").is_err());
-        assert_eq!(parse_time_value(&json!(true)), Err(TimeError::WrongType));
-        assert_eq!(
-            parse_time("99999999999999999999"),
-            Err(TimeError::OutOfRange)
-        );
-    }
-
-    #[test]
-    fn formats_utc_millis() {
-        assert_eq!(
-            format_time_ms(1_763_719_530_123),
-            "2025-11-21T10:05:30.123Z"
-        );
-        assert_eq!(format_time_ms(0), "1970-01-01T00:00:00.000Z");
+    fn the_table_lists_parents_before_children() {
+        for (i, f) in FIELDS.iter().enumerate() {
+            if let Some((parent, _)) = f.path.rsplit_once('.') {
+                let at = FIELDS.iter().position(|p| p.path == parent);
+                assert!(at.is_some_and(|p| p < i), "{} before its parent", f.path);
+                assert_eq!(FIELDS[at.unwrap_or(0)].kind, Kind::Object);
+            }
+        }
+        assert_eq!(key_of(field::RESOURCE_TYPE), "type");
+        assert_eq!(key_of(field::ID), "auditEventId");
     }
 }

@@ -2,30 +2,33 @@
 //!
 //! The same core runs natively (library and CLI), as an npm package (feature `wasm`),
 //! in a web page and in a Cloudflare Worker (feature `worker`). The core modules
-//! (`event`, `schema`, `filter`, `convert`) know nothing of JavaScript or Workers.
+//! (`event`, `time`, `schema`, `filter`, `convert`) know nothing of JavaScript or Workers.
 //!
 //! ```
-//! use trailsift::AuditEvent;
+//! use trailsift::filter::Filter;
+//! use trailsift::schema::{self, Options};
 //!
-//! let line = r#"{"auditEventId":"ev-1","auditEventAuthor":{"principal":{"type":"USER","identifier":"alice"}},
+//! let line = br#"{"auditEventId":"ev-1","auditEventAuthor":{"principal":{"type":"USER","identifier":"alice"}},
 //!   "auditModule":"CORE","auditResource":{"type":"SECRET","identifier":"db_password"},
 //!   "auditResourceScope":{"accountIdentifier":"acct"},"auditAction":"CREATE",
 //!   "auditEventTime":"1763719530123"}"#;
-//! let event = AuditEvent::from_json(line.as_bytes()).unwrap();
-//! assert_eq!(event.id(), "ev-1");
-//! assert_eq!(event.time_ms(), 1_763_719_530_123);
+//! assert!(schema::check_json(line, &Options::default()).unwrap().is_valid());
+//! let filter = Filter::parse("action:create resource.type:SECRET").unwrap();
+//! assert_eq!(filter.matches_line(line, 0), Ok(true));
 //! ```
 
 pub mod convert;
 pub mod event;
 pub mod filter;
+pub mod input;
 mod plain;
 pub mod sample;
 pub mod schema;
+pub mod time;
 
 #[cfg(feature = "worker")]
 pub mod edge;
 #[cfg(feature = "wasm")]
 pub mod wasm;
 
-pub use event::{parse_time, parse_time_value, AuditEvent, TimeError};
+pub use time::{parse_time, parse_time_value, TimeError};

@@ -347,9 +347,36 @@ static STRING_STOP: [bool; 256] = {
     table
 };
 
+/// JSON text on one line: `bytes` itself when it holds no line break, else without the
+/// whitespace outside strings (strings cannot hold raw line breaks).
+pub(crate) fn compact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr2(b'\n', b'\r', bytes).is_none() {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        } else if b == b'"' {
+            in_string = true;
+        }
+        out.push(b);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Plain, MAX_DEPTH};
+    use super::{compact, Plain, MAX_DEPTH};
 
     /// Whether `skip` reads all of `text` as one value.
     fn skips(text: &str, depth: u32) -> bool {
@@ -398,5 +425,17 @@ mod tests {
         let arrays = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(skips(&arrays(64), 0));
         assert!(!skips(&arrays(65), 0));
+    }
+
+    #[test]
+    fn compact_puts_json_on_one_line() {
+        assert!(matches!(
+            compact(b"{\"a\": 1}"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            &*compact(b"{\n  \"a b\": \"x \\\" y\",\r\n  \"c\": [1, 2]\n}"),
+            b"{\"a b\":\"x \\\" y\",\"c\":[1,2]}"
+        );
     }
 }

@@ -9,10 +9,8 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde_json::Value;
 
-use crate::event::{parse_time, TimeError};
 use crate::schema::vocabulary::{self, GENERIC_ACTIONS};
 
 /// Default start of the time range: 2026-11-01T00:00:00Z.
@@ -44,16 +42,6 @@ impl Default for SampleOptions {
             to_ms: DEFAULT_TO_MS,
         }
     }
-}
-
-/// Parses a bound of `--from`/`--to`: a date `YYYY-MM-DD` (midnight UTC) or any form of
-/// [`parse_time`] (epoch milliseconds, RFC 3339).
-pub fn parse_bound(s: &str) -> Result<i64, TimeError> {
-    let t = s.trim();
-    if let Some(ms) = crate::event::parse_date(t) {
-        return Ok(ms);
-    }
-    parse_time(t)
 }
 
 /// splitmix64: tiny, fast and good enough for sample data.
@@ -685,18 +673,13 @@ impl Sampler {
     }
 
     fn write_rfc3339(&self, out: &mut Vec<u8>, t: i64, minutes: i32) {
-        let dt = DateTime::from_timestamp_millis(t);
-        let off = FixedOffset::east_opt(minutes * 60);
-        match (dt, off) {
-            (Some(dt), Some(off)) => {
-                let s = dt
-                    .with_timezone(&off)
-                    .to_rfc3339_opts(SecondsFormat::Millis, true);
+        match crate::time::format_with_offset(t, minutes) {
+            Some(s) => {
                 out.push(b'"');
                 out.extend_from_slice(s.as_bytes());
                 out.push(b'"');
             }
-            _ => {
+            None => {
                 let _ = write!(out, "{t}");
             }
         }
@@ -785,7 +768,7 @@ mod tests {
             let id = v["auditEventId"].as_str().unwrap().to_string();
             assert_eq!(id.len(), 24);
             assert!(ids.insert(id), "duplicate id");
-            let t = crate::parse_time_value(&v["auditEventTime"]).unwrap();
+            let t = crate::time::parse_time_value(&v["auditEventTime"]).unwrap();
             assert!((DEFAULT_FROM_MS..DEFAULT_TO_MS).contains(&t));
             assert!(t >= last, "times rise");
             last = t;
@@ -860,25 +843,16 @@ mod tests {
             seed: 5,
             count: 100,
             accounts: vec!["a\"1".into(), "b".into()],
-            from_ms: parse_bound("2025-01-01").unwrap(),
-            to_ms: parse_bound("2025-01-02").unwrap(),
+            from_ms: crate::time::parse_date("2025-01-01").unwrap(),
+            to_ms: crate::time::parse_date("2025-01-02").unwrap(),
         };
         for v in Sampler::new(o) {
             let a = v["auditResourceScope"]["accountIdentifier"]
                 .as_str()
                 .unwrap();
             assert!(a == "a\"1" || a == "b");
-            let t = crate::parse_time_value(&v["auditEventTime"]).unwrap();
+            let t = crate::time::parse_time_value(&v["auditEventTime"]).unwrap();
             assert!((1_735_689_600_000..=1_735_776_000_000).contains(&t));
         }
-    }
-
-    #[test]
-    fn bounds() {
-        assert_eq!(parse_bound("2026-11-01"), Ok(DEFAULT_FROM_MS));
-        assert_eq!(parse_bound("2026-11-01T00:00:00Z"), Ok(DEFAULT_FROM_MS));
-        assert_eq!(parse_bound("1793491200000"), Ok(DEFAULT_FROM_MS));
-        assert!(parse_bound("2026-13-01").is_err());
-        assert!(parse_bound("soon").is_err());
     }
 }

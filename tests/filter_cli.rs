@@ -164,7 +164,7 @@ fn reports_bad_lines_by_number_across_buffers() {
         err.contains(&format!("line {bad_line}: invalid JSON")),
         "{err}"
     );
-    assert!(err.contains("1 line(s) were not valid JSON"), "{err}");
+    assert!(err.contains("1 line(s) could not be read"), "{err}");
     let (_, once, _) = trailsift(&["filter", "--count", "-q", "action:create"], &one);
     let once: usize = String::from_utf8_lossy(&once).trim().parse().unwrap();
     assert_eq!(
@@ -172,4 +172,47 @@ fn reports_bad_lines_by_number_across_buffers() {
         ((copies + 1) * once).to_string()
     );
     assert_eq!(code, 1);
+}
+
+/// Regression: a missing file exited 1, the code for "some lines were bad"; usage and I/O
+/// errors are 2 in every subcommand.
+#[test]
+fn a_missing_file_is_an_io_error() {
+    for cmd in [
+        &["filter", "-q", "action:create"][..],
+        &["validate"],
+        &["convert", "--to", "csv"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("/nonexistent/trailsift-input.ndjson");
+        let (code, _, err) = trailsift(&args, b"");
+        assert_eq!(code, 2, "{cmd:?}: {err}");
+        assert!(err.contains("cannot open"), "{cmd:?}: {err}");
+    }
+}
+
+/// Regression: the filter grew its line buffer without limit. A line over
+/// `--max-line-bytes` is reported by number and skipped; the lines after it are read.
+#[test]
+fn a_line_over_the_limit_is_reported_and_skipped() {
+    let one = events();
+    let mut input = b"{\"auditAction\":\"create\",\"pad\":\"".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 5000));
+    input.extend_from_slice(b"\"}\n");
+    input.extend_from_slice(&one);
+    let (code, out, err) = trailsift(
+        &[
+            "filter",
+            "--count",
+            "--max-line-bytes",
+            "4096",
+            "-q",
+            "action:create",
+        ],
+        &input,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("line 1: longer than 4096 bytes"), "{err}");
+    let (_, once, _) = trailsift(&["filter", "--count", "-q", "action:create"], &one);
+    assert_eq!(out, once);
 }

@@ -407,3 +407,32 @@ fn readme_cli_examples() {
     }
     assert!(commands >= 6, "README commands found: {commands}");
 }
+
+/// Regression: `trailsift validate export.txt` on CSV content rejected every line as
+/// `bad_json`, while the npm `validate` detected CSV. The content decides the format; the
+/// name only hints.
+#[test]
+fn csv_content_is_detected_whatever_the_name() {
+    let events = run(&["gen", "--count", "3", "--seed", "5"], None);
+    let csv = run(
+        &["convert", "--from", "ndjson", "--to", "csv", "-", "-"],
+        Some(&events.stdout),
+    );
+    assert_eq!(code(&csv), 0);
+    let dir = std::env::temp_dir().join(format!("trailsift-validate-csv-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("export.txt");
+    fs::write(&path, &csv.stdout).unwrap();
+    let out = run(&["validate", "--json", path.to_str().unwrap()], None);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], 3, "{report}");
+    assert_eq!(report["rejected"], Value::Array(vec![]));
+    assert_eq!(code(&out), 0);
+    // The same bytes on stdin, gzipped and plain, give the same report.
+    let gz = trailsift::convert::gzip::compress(&csv.stdout);
+    for input in [&csv.stdout, &gz] {
+        let again = run(&["validate", "--json", "-"], Some(input));
+        assert_eq!(again.stdout, out.stdout);
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}

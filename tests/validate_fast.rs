@@ -167,14 +167,23 @@ fn arb_options() -> impl Strategy<Value = Options> {
         any::<bool>(),
         prop_oneof![Just(32usize), 0usize..6],
         prop_oneof![Just(1usize << 20), 0usize..1500],
+        // No expected account, one of the sample accounts, or one no event has.
+        prop_oneof![
+            Just(None),
+            Just(Some(trailsift::sample::DEFAULT_ACCOUNTS[1].to_string())),
+            Just(Some("another_account".to_string())),
+        ],
     )
-        .prop_map(|(strict, vocabulary, max_depth, max_size)| Options {
-            strict,
-            vocabulary,
-            max_depth,
-            max_size,
-            max_errors: 3,
-        })
+        .prop_map(
+            |(strict, vocabulary, max_depth, max_size, account)| Options {
+                strict,
+                vocabulary,
+                max_depth,
+                max_size,
+                max_errors: 3,
+                account,
+            },
+        )
 }
 
 fn agree(text: &str, options: &Options) -> Result<(), TestCaseError> {

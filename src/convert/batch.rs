@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::write::{WriteOptions, Writer};
 use super::Format;
-use crate::event::parse_time_value;
+use crate::time::parse_time_value;
 
 /// Sumo Logic's largest request body.
 pub const SUMO_MAX_BYTES: usize = 1_000_000;

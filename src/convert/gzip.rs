@@ -41,6 +41,19 @@ impl GzipDecoder {
     /// Decompresses `chunk`, handing the output to `sink` in pieces as it comes.
     /// After an error the decoder ignores further input.
     pub fn push(&mut self, chunk: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), GzipError> {
+        self.push_while(chunk, &mut |b| {
+            sink(b);
+            true
+        })
+    }
+
+    /// [`push`](Self::push), stopping as soon as `sink` answers false (the caller has had
+    /// enough: a limit on the decoded size), so that the rest of `chunk` is not inflated.
+    pub fn push_while(
+        &mut self,
+        chunk: &[u8],
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<(), GzipError> {
         if self.failed {
             return Ok(());
         }
@@ -65,7 +78,10 @@ impl GzipDecoder {
                 self.drain(sink);
                 return Err(GzipError::Bad(format!("bad gzip data: {e}")));
             }
-            self.drain(sink);
+            if !self.drain(sink) {
+                self.failed = true;
+                return Ok(());
+            }
         }
         Ok(())
     }
@@ -77,7 +93,10 @@ impl GzipDecoder {
         }
         self.failed = true;
         let result = self.decoder.try_finish();
-        self.drain(sink);
+        self.drain(&mut |b| {
+            sink(b);
+            true
+        });
         result.map_err(|e| {
             GzipError::Truncated(format!(
                 "the gzip stream ends early or its checksum does not match ({e})"
@@ -85,12 +104,15 @@ impl GzipDecoder {
         })
     }
 
-    fn drain(&mut self, sink: &mut dyn FnMut(&[u8])) {
+    /// Hands the decoded bytes to `sink`; its answer (true when nothing was decoded).
+    fn drain(&mut self, sink: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         let out = self.decoder.get_mut();
-        if !out.is_empty() {
-            sink(out);
-            out.clear();
+        if out.is_empty() {
+            return true;
         }
+        let more = sink(out);
+        out.clear();
+        more
     }
 }
 

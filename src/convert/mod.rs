@@ -234,11 +234,9 @@ pub struct ReadOptions {
     pub max_depth: usize,
     /// Keep each NDJSON record's original line bytes in [`Record::raw`]. Default true.
     pub keep_raw: bool,
-    /// JSON and NDJSON input only: check each record with
-    /// [`schema::is_certainly_valid`](crate::schema::is_certainly_valid) under these options
-    /// first, and hand out the records it accepts unparsed ([`Record::checked`] set, `value`
-    /// null). For callers that only validate. Default `None`.
-    pub check: Option<crate::schema::Options>,
+    /// The most decoded bytes read from the input (gzip or not); past it, a `too_large`
+    /// error ends the input. Default: no limit.
+    pub max_input_bytes: u64,
 }
 
 impl Default for ReadOptions {
@@ -247,7 +245,7 @@ impl Default for ReadOptions {
             max_record_bytes: 1 << 20,
             max_depth: 128,
             keep_raw: true,
-            check: None,
+            max_input_bytes: u64::MAX,
         }
     }
 }
@@ -266,9 +264,6 @@ pub struct Record {
     /// NDJSON only (when [`ReadOptions::keep_raw`]): the line's original bytes, without
     /// its line ending.
     pub raw: Option<Vec<u8>>,
-    /// Set when [`ReadOptions::check`] found the event valid: its vocabulary warnings (if
-    /// asked for). `value` is then `Null`: the event was not parsed.
-    pub checked: Option<Vec<crate::schema::Violation>>,
 }
 
 /// What a reader yields: an event or a positioned error.
@@ -283,7 +278,8 @@ pub enum ErrorCode {
     BadJson,
     /// Bytes that are not UTF-8 where text is expected: `{"a": "\xff"}`.
     BadUtf8,
-    /// A record larger than [`ReadOptions::max_record_bytes`].
+    /// A record larger than [`ReadOptions::max_record_bytes`], or an input larger than
+    /// [`ReadOptions::max_input_bytes`] once decoded.
     TooLarge,
     /// Arrays and objects nested deeper than [`ReadOptions::max_depth`].
     TooDeep,

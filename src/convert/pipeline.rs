@@ -1,112 +1,32 @@
 //! Push-based conversion: a reader, an optional event predicate and a writer in one.
 //!
-//! NDJSON and JSON input (plain or gzip) takes a fast path: each record is parsed into a borrowed
-//! [`Node`] and written from it, with no `serde_json::Value` built; the output bytes and the
-//! errors are the same as reading records and writing their values.
+//! NDJSON and JSON input (plain or gzip) takes a fast path: the [`Reader`] hands each record
+//! over unparsed, it is parsed into a borrowed [`Node`] and written from it, with no
+//! `serde_json::Value` built; the output bytes and the errors are the same as reading records
+//! and writing their values.
 
 use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::gzip::{GzipDecoder, GzipError};
 use super::node::Node;
-use super::read::json::{self, JsonReader};
-use super::read::ndjson::NdjsonReader;
-use super::read::{json_error, RawEvent};
+use super::read::{json_error, Piece, RawEvent};
 use super::write::Writer;
-use super::{is_gzip, ErrorCode, Format, Item, ReadError, ReadOptions, Reader};
+use super::{ErrorCode, Format, Item, ReadError, ReadOptions, Reader};
 
-/// Decides whether an event is written (a filter); gets the event and, for NDJSON, its
-/// line's bytes.
+/// Decides whether an event is written (a filter).
 pub type Predicate = Box<dyn FnMut(&Value) -> bool>;
-
-/// The readers that hand over unparsed records.
-enum Splitter {
-    Lines(Box<NdjsonReader>),
-    Elems(Box<JsonReader>),
-}
-
-impl Splitter {
-    fn push(&mut self, chunk: &[u8], out: &mut dyn FnMut(RawEvent)) {
-        match self {
-            Splitter::Lines(r) => r.push_with(chunk, out),
-            Splitter::Elems(r) => r.push_with(chunk, out),
-        }
-    }
-
-    fn finish(&mut self, out: &mut dyn FnMut(RawEvent)) {
-        match self {
-            Splitter::Lines(r) => r.finish_with(out),
-            Splitter::Elems(r) => r.finish_with(out),
-        }
-    }
-
-    fn position(&self) -> (u64, u64, u64) {
-        match self {
-            Splitter::Lines(r) => r.position(),
-            Splitter::Elems(r) => r.position(),
-        }
-    }
-}
-
-enum Input {
-    Lines {
-        gzip_decided: bool,
-        head: Vec<u8>,
-        gzip: Option<Box<GzipDecoder>>,
-        lines: Splitter,
-    },
-    Items {
-        reader: Box<Reader>,
-        scratch: Vec<Item>,
-    },
-    /// Format unknown: the first bytes are held until they tell it.
-    Sniff { held: Vec<u8>, opts: ReadOptions },
-}
-
-/// Bytes held to detect the format before choosing JSON (as the reader does).
-const SNIFF_LIMIT: usize = 64 * 1024;
-
-impl Input {
-    /// The input for a known format (`None`: detect it from the content).
-    fn new(format: Option<Format>, opts: ReadOptions) -> Result<Input, ReadError> {
-        let splitter = match format {
-            Some(Format::Ndjson) => {
-                Splitter::Lines(Box::new(NdjsonReader::new(opts, json::identity)))
-            }
-            Some(Format::Json) => Splitter::Elems(Box::new(JsonReader::new(opts, json::identity))),
-            Some(f) => {
-                return Ok(Input::Items {
-                    reader: Box::new(Reader::new(f, opts)?),
-                    scratch: Vec::new(),
-                })
-            }
-            None => {
-                return Ok(Input::Sniff {
-                    held: Vec::new(),
-                    opts,
-                })
-            }
-        };
-        Ok(Input::Lines {
-            gzip_decided: false,
-            head: Vec::new(),
-            gzip: None,
-            lines: splitter,
-        })
-    }
-}
 
 /// Converts pushed chunks into a [`Writer`]; bad records are appended to the caller's
 /// error list with their positions and the rest goes on (or stops at the first one, when
 /// asked).
 pub struct Converter<W: Write> {
-    input: Input,
+    reader: Reader,
     writer: Writer<W>,
     predicate: Option<Predicate>,
     stop_on_error: bool,
     stopped: bool,
-    /// Events read (written or not) and events written.
+    /// Events read (written or not).
     read: u64,
 }
 
@@ -118,10 +38,8 @@ impl<W: Write> Converter<W> {
         opts: ReadOptions,
         writer: Writer<W>,
     ) -> Result<Self, ReadError> {
-        let format = format.or_else(|| name.and_then(|n| Format::from_file_name(n).0));
-        let input = Input::new(format, opts)?;
         Ok(Converter {
-            input,
+            reader: Reader::open(format, name, opts)?,
             writer,
             predicate: None,
             stop_on_error: false,
@@ -142,23 +60,14 @@ impl<W: Write> Converter<W> {
         self
     }
 
-    /// NDJSON: the input is a piece of a larger one that starts at 1-based `line` and
-    /// byte offset `byte` (whole lines), so that positions are those of the whole input;
-    /// record numbers still count from 0. For splitting one input among threads.
-    pub fn start_at(mut self, line: u64, byte: u64) -> Self {
-        if let Input::Lines {
-            lines: Splitter::Lines(lines),
-            ..
-        } = &mut self.input
-        {
-            lines.start_at(line, byte);
-        }
-        self
-    }
-
     /// Events read so far (good records, written or filtered out).
     pub fn events_read(&self) -> u64 {
         self.read
+    }
+
+    /// The format read, once known.
+    pub fn format(&self) -> Option<Format> {
+        self.reader.format()
     }
 
     /// The writer (for example to drain a `Vec<u8>` output between chunks).
@@ -192,39 +101,6 @@ impl<W: Write> Converter<W> {
         if self.stopped {
             return Ok(());
         }
-        if let Input::Sniff { held, opts } = &mut self.input {
-            held.extend_from_slice(chunk);
-            let format = if held.first() == Some(&0x1f) && (held.len() >= 2 || end) {
-                // Gzip (or not): the reader finds out and detects what is inside.
-                None
-            } else if held.len() < 2 && !end {
-                return Ok(());
-            } else {
-                match Format::detect(held, end) {
-                    Some(f) => Some(f),
-                    None if held.len() > SNIFF_LIMIT => Some(Format::Json),
-                    None if end => None,
-                    None => return Ok(()),
-                }
-            };
-            let held = std::mem::take(held);
-            let opts = opts.clone();
-            let detecting = |opts| Input::Items {
-                reader: Box::new(Reader::detecting(None, opts)),
-                scratch: Vec::new(),
-            };
-            // Detection never names an unreadable format; fall back to the reader anyway.
-            self.input = match format {
-                Some(f) => Input::new(Some(f), opts.clone()).unwrap_or_else(|_| detecting(opts)),
-                None => detecting(opts),
-            };
-            self.feed(&held, false, errors)?;
-            return if end {
-                self.feed(&[], true, errors)
-            } else {
-                Ok(())
-            };
-        }
         let mut sink = Sink {
             writer: &mut self.writer,
             predicate: &mut self.predicate,
@@ -234,64 +110,11 @@ impl<W: Write> Converter<W> {
             errors,
             io: None,
         };
-        match &mut self.input {
-            Input::Sniff { .. } => {}
-            Input::Items { reader, scratch } => {
-                reader.push(chunk, scratch);
-                if end {
-                    reader.finish(scratch);
-                }
-                for item in scratch.drain(..) {
-                    sink.item(item);
-                }
-            }
-            Input::Lines {
-                gzip_decided,
-                head,
-                gzip,
-                lines,
-            } => {
-                let mut data = chunk;
-                let held;
-                if !*gzip_decided {
-                    head.extend_from_slice(chunk);
-                    if head.len() < 2 && !end {
-                        return Ok(());
-                    }
-                    *gzip_decided = true;
-                    if is_gzip(head) {
-                        *gzip = Some(Box::new(GzipDecoder::new()));
-                    }
-                    held = std::mem::take(head);
-                    data = &held;
-                }
-                let mut on_line = |ev: RawEvent| sink.raw(ev);
-                match gzip {
-                    None => {
-                        lines.push(data, &mut on_line);
-                    }
-                    Some(gz) => {
-                        let mut r = gz.push(data, &mut |b| lines.push(b, &mut on_line));
-                        if end && r.is_ok() {
-                            r = gz.finish(&mut |b| lines.push(b, &mut on_line));
-                        }
-                        if let Err(e) = r {
-                            let (index, line, byte) = lines.position();
-                            let (code, message) = match e {
-                                GzipError::Bad(m) => (ErrorCode::BadGzip, m),
-                                GzipError::Truncated(m) => (ErrorCode::Truncated, m),
-                            };
-                            on_line(RawEvent::Error(ReadError::new(
-                                code, message, index, line, byte,
-                            )));
-                        }
-                    }
-                }
-                if end {
-                    lines.finish(&mut on_line);
-                }
-            }
-        }
+        self.reader
+            .read(chunk, end, true, &mut |piece| match piece {
+                Piece::Raw(ev) => sink.raw(ev),
+                Piece::Item(item) => sink.item(item),
+            });
         match sink.io.take() {
             Some(e) => Err(e),
             None => Ok(()),

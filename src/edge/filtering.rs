@@ -15,22 +15,10 @@ pub fn is_match_all(f: &Filter) -> bool {
     matches!(f.ir(), crate::filter::Ir::All)
 }
 
-/// Parses a `from`/`to` parameter with the filter language's time forms: RFC 3339, a
-/// date (a `to` date includes the whole day), epoch milliseconds, `now`, `now-7d`. The
-/// core resolves the time through a range qualifier, so both agree on every form.
+/// Parses a `from`/`to` parameter in any time form of the core ([`crate::time`]): RFC
+/// 3339, a date (a `to` date includes the whole day), epoch milliseconds, `now`, `now-7d`.
 pub fn parse_range_time(s: &str, now_ms: i64, is_end: bool) -> Option<i64> {
-    let t = s.trim();
-    if t.is_empty() || t.contains(char::is_whitespace) || t.contains('"') || t.contains("..") {
-        return None;
-    }
-    let query = format!("time:{t}..{t}");
-    let filter = Filter::parse(&query).ok()?;
-    let (lo, hi) = filter.time_bounds(now_ms);
-    if is_end {
-        hi
-    } else {
-        lo
-    }
+    crate::time::parse_time_arg(s, now_ms, is_end).ok()
 }
 
 #[cfg(test)]

@@ -1,17 +1,14 @@
 //! `POST /v1/events`: read the body within limits, validate each event, and hand the valid
 //! ones to the account store, which commits them before the answer is sent.
 
-use std::io::Read;
-
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use super::auth::Caller;
 use super::error::{json_response, ApiError, ApiResult};
-use crate::convert::Item;
-use crate::convert::{ErrorCode, Format, ReadError, ReadOptions, Reader};
-use crate::schema::{self, Rejected, Violation, Warning};
+use crate::convert::{is_gzip, ErrorCode, Format, ReadError, ReadOptions, Reader};
+use crate::schema::{self, Accepted, Seen, Validator};
 
 /// Limits of one ingest request (configurable with Worker variables).
 struct Limits {
@@ -40,261 +37,180 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         .query_pairs()
         .any(|(k, v)| k == "atomic" && (v == "true" || v == "1"));
     let media = media_type(req)?;
-    let gzip = req
+    let marked_gzip = req
         .headers()
         .get("content-encoding")
         .ok()
         .flatten()
-        .map(|v| v.trim().eq_ignore_ascii_case("gzip"))
-        .unwrap_or(false);
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
 
     let raw = read_body(req, limits.body + limits.body / 10 + 1024).await?;
-    let body = if gzip && raw.starts_with(&[0x1f, 0x8b]) {
-        gunzip(&raw, limits.body)?
-    } else if gzip && !looks_like_json(&raw) {
+    if marked_gzip && !is_gzip(&raw) && !looks_like_json(&raw) {
         return Err(ApiError::bad_request(
             "bad_gzip",
             "the body is marked Content-Encoding: gzip but is not gzip data",
         ));
-    } else {
-        raw
-    };
-    if body.len() > limits.body {
-        return Err(ApiError::too_large(format!(
-            "the decoded body is larger than {} bytes",
-            limits.body
-        )));
     }
     let format = match media {
         Media::Json => Format::Json,
         Media::Ndjson => Format::Ndjson,
     };
+    // Gzip is found by its bytes, whatever the headers say, and decoded within the limit.
     let opts = ReadOptions {
         max_record_bytes: limits.event,
+        max_input_bytes: limits.body as u64,
         keep_raw: false,
         ..ReadOptions::default()
     };
-    // Feed the reader in slices so that only one slice's events are held as JSON values.
-    let mut reader =
+    let reader =
         Reader::new(format, opts).map_err(|e| ApiError::bad_request("bad_request", e.message))?;
-    let mut batch = Batch::new(caller.account.clone(), format, limits.event);
-    let mut items = Vec::new();
-    for slice in body.chunks(READ_SLICE) {
-        reader.push(slice, &mut items);
-        batch.take_all(&mut items)?;
-        if batch.seen > limits.events {
-            return Err(too_many(limits.events));
+    let options = schema::Options {
+        account: Some(caller.account.clone()),
+        ..schema::Options::default()
+    };
+    let mut validator = Validator::new(reader, options);
+    let mut rows = Rows::default();
+    let mut fatal: Option<ApiError> = None;
+    let too_many = |v: &Validator| v.records() > limits.events as u64;
+    {
+        let mut on = |seen: Seen| match seen {
+            Seen::Valid(ev) => rows.push(&ev),
+            Seen::Unreadable(e) if fatal.is_none() => fatal = body_error(e, format),
+            _ => {}
+        };
+        let mut slices = raw.chunks(READ_SLICE);
+        loop {
+            match slices.next() {
+                Some(slice) => validator.push(slice, &mut on),
+                None => {
+                    validator.finish(&mut on);
+                    break;
+                }
+            }
+            if too_many(&validator) {
+                break;
+            }
         }
     }
-    reader.finish(&mut items);
-    batch.take_all(&mut items)?;
-    drop(body);
-    if batch.seen > limits.events {
-        return Err(too_many(limits.events));
+    drop(raw);
+    if let Some(e) = fatal {
+        return Err(e);
     }
-    if batch.seen == 0 {
+    if too_many(&validator) {
+        return Err(ApiError::too_large(format!(
+            "the batch holds more than {} events",
+            limits.events
+        )));
+    }
+    if validator.records() == 0 {
         return Err(ApiError::bad_request(
             "empty_body",
             "the body holds no events",
         ));
     }
-    if batch.parsed == 0 {
+    let objects = validator.objects();
+    let report = validator.into_report();
+    if objects == 0 {
         // Not one record is JSON: the body is not what its Content-Type says.
         return Err(
             ApiError::bad_request("bad_json", "no record of the body is a JSON object")
-                .with_details(json!({"rejected": batch.rejected})),
+                .with_details(json!({"rejected": report.rejected})),
         );
     }
-    let Batch {
-        rejected,
-        warnings,
-        mut rows,
-        row_count,
-        ..
-    } = batch;
-    rows.push_str("]}");
-
-    if atomic && !rejected.is_empty() {
-        let n = rejected.len();
+    if atomic && !report.rejected.is_empty() {
+        let n = report.rejected.len();
         return Err(ApiError::new(
             422,
             "invalid_events",
             format!("{n} event(s) are invalid; with atomic=true nothing was stored"),
         )
-        .with_details(json!({"rejected": rejected})));
+        .with_details(json!({"rejected": report.rejected})));
     }
 
-    let committed: Value = if row_count == 0 {
+    let committed: Value = if rows.count == 0 {
         json!({"accepted": 0, "duplicates": 0, "firstSeq": null, "lastSeq": null})
     } else {
-        let text = super::call_store(env, &caller.account, "ingest", &rows).await?;
+        let text = super::call_store(env, &caller.account, "ingest", &rows.finish()).await?;
         serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?
     };
     let mut answer = json!({
         "accepted": committed.get("accepted").cloned().unwrap_or(json!(0)),
         "duplicates": committed.get("duplicates").cloned().unwrap_or(json!(0)),
-        "rejected": rejected,
+        "rejected": report.rejected,
         "firstSeq": committed.get("firstSeq").cloned().unwrap_or(Value::Null),
         "lastSeq": committed.get("lastSeq").cloned().unwrap_or(Value::Null),
     });
-    if !warnings.is_empty() {
+    if !report.warnings.is_empty() {
         if let Some(obj) = answer.as_object_mut() {
-            obj.insert("warnings".into(), json!(warnings));
+            obj.insert("warnings".into(), json!(report.warnings));
         }
     }
     Ok(json_response(200, &answer))
 }
 
-/// Bytes of decoded body handed to the reader at a time.
+/// Bytes of the body handed to the reader at a time.
 const READ_SLICE: usize = 64 * 1024;
 
-fn too_many(max: usize) -> ApiError {
-    ApiError::too_large(format!("the batch holds more than {max} events"))
+/// The valid events of one request, as the rows the account store commits (JSON text).
+struct Rows {
+    text: String,
+    count: usize,
 }
 
-/// The events of one request as they are read: rejections, warnings and the rows for the
-/// account store (compact JSON text).
-struct Batch {
-    account: String,
-    format: Format,
-    max_event: usize,
-    options: schema::Options,
-    seen: usize,
-    /// Records that were JSON objects (valid or not).
-    parsed: usize,
-    rejected: Vec<Rejected>,
-    warnings: Vec<Warning>,
-    rows: String,
-    row_count: usize,
+impl Default for Rows {
+    fn default() -> Self {
+        Rows {
+            text: String::from("{\"rows\":["),
+            count: 0,
+        }
+    }
 }
 
-impl Batch {
-    fn new(account: String, format: Format, max_event: usize) -> Self {
-        Batch {
-            account,
-            format,
-            max_event,
-            options: schema::Options::default(),
-            seen: 0,
-            parsed: 0,
-            rejected: Vec::new(),
-            warnings: Vec::new(),
-            rows: String::from("{\"rows\":["),
-            row_count: 0,
+impl Rows {
+    fn push(&mut self, ev: &Accepted) {
+        if self.count > 0 {
+            self.text.push(',');
         }
+        self.text.push_str("{\"id\":");
+        self.text
+            .push_str(&serde_json::to_string(ev.id).unwrap_or_default());
+        self.text.push_str(",\"time\":");
+        self.text.push_str(&ev.time_ms.to_string());
+        self.text.push_str(",\"body\":");
+        // Validated JSON text on one line.
+        self.text.push_str(&String::from_utf8_lossy(ev.json));
+        self.text.push('}');
+        self.count += 1;
     }
 
-    fn take_all(&mut self, items: &mut Vec<Item>) -> ApiResult<()> {
-        for item in items.drain(..) {
-            self.seen += 1;
-            self.take(item)?;
-        }
-        Ok(())
-    }
-
-    fn take(&mut self, item: Item) -> ApiResult<()> {
-        let record = match item {
-            Ok(r) => {
-                self.parsed += 1;
-                r
-            }
-            Err(e) => {
-                record_error(&e, self.format, self.max_event)?;
-                self.rejected.push(Rejected {
-                    index: e.index,
-                    line: e.line,
-                    id: None,
-                    errors: vec![Violation::new("", e.code.as_str(), e.message)],
-                });
-                return Ok(());
-            }
-        };
-        let value = record.value;
-        let mut violations = schema::validate_value(&value, &self.options);
-        for w in schema::vocabulary_warnings(&value) {
-            self.warnings.push(Warning {
-                index: record.index,
-                line: record.line,
-                path: w.path,
-                code: w.code,
-                message: w.message,
-            });
-        }
-        let account = value
-            .pointer("/auditResourceScope/accountIdentifier")
-            .and_then(Value::as_str);
-        if let Some(account) = account {
-            if account != self.account {
-                violations.push(Violation::new(
-                    "auditResourceScope.accountIdentifier",
-                    "wrong_account",
-                    format!("the event belongs to account `{account}`, not to the token's account"),
-                ));
-            }
-        }
-        let id = value
-            .get("auditEventId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let time = value
-            .get("auditEventTime")
-            .and_then(|t| crate::event::parse_time_value(t).ok());
-        if violations.is_empty() && (id.is_empty() || time.is_none()) {
-            // Unreachable after validation; kept so that nothing unvalidated is stored.
-            violations.push(Violation::new(
-                "auditEventId",
-                "missing",
-                "auditEventId and auditEventTime are required",
-            ));
-        }
-        let Some(time) = time.filter(|_| violations.is_empty()) else {
-            self.rejected.push(Rejected {
-                index: record.index,
-                line: record.line,
-                id: (!id.is_empty()).then(|| id.to_string()),
-                errors: violations,
-            });
-            return Ok(());
-        };
-        if self.row_count > 0 {
-            self.rows.push(',');
-        }
-        self.rows.push_str("{\"id\":");
-        self.rows
-            .push_str(&serde_json::to_string(id).unwrap_or_default());
-        self.rows.push_str(",\"time\":");
-        self.rows.push_str(&time.to_string());
-        self.rows.push_str(",\"body\":");
-        self.rows
-            .push_str(&serde_json::to_string(&value).unwrap_or_default());
-        self.rows.push('}');
-        self.row_count += 1;
-        Ok(())
+    fn finish(mut self) -> String {
+        self.text.push_str("]}");
+        self.text
     }
 }
 
 /// Errors of the whole body (not of one event) end the request: a record over the size
-/// limit is 413, a broken gzip stream or JSON text is 400. Other record errors are
-/// rejections of that record.
-fn record_error(e: &ReadError, format: Format, max_event: usize) -> ApiResult<()> {
+/// limit or a body over the decoded limit is 413, a broken gzip stream or JSON text is 400.
+/// Other record errors are rejections of that record.
+fn body_error(e: &ReadError, format: Format) -> Option<ApiError> {
     let details =
         json!({"index": e.index, "line": e.line, "byte": e.byte, "code": e.code.as_str()});
-    match e.code {
-        ErrorCode::TooLarge => Err(ApiError::too_large(format!(
-            "event {} (line {}) is larger than {max_event} bytes",
-            e.index, e.line
+    Some(match e.code {
+        ErrorCode::TooLarge => ApiError::too_large(format!(
+            "record {} (line {}): {}",
+            e.index, e.line, e.message
         ))
-        .with_details(details)),
-        ErrorCode::BadJson if format == Format::Json => Err(ApiError::bad_request(
+        .with_details(details),
+        ErrorCode::BadJson if format == Format::Json => ApiError::bad_request(
             "bad_json",
             format!("the body is not valid JSON: {}", e.message),
         )
-        .with_details(details)),
+        .with_details(details),
         ErrorCode::Truncated | ErrorCode::BadGzip | ErrorCode::Io | ErrorCode::Unsupported => {
-            Err(ApiError::bad_request(e.code.as_str(), e.message.clone()).with_details(details))
+            ApiError::bad_request(e.code.as_str(), e.message.clone()).with_details(details)
         }
-        _ => Ok(()),
-    }
+        _ => return None,
+    })
 }
 
 enum Media {
@@ -358,24 +274,6 @@ async fn read_body(req: &mut Request, max: usize) -> ApiResult<Vec<u8>> {
         buf.extend_from_slice(&chunk);
     }
     Ok(buf)
-}
-
-/// Decompresses gzip, refusing to produce more than `max` bytes.
-fn gunzip(raw: &[u8], max: usize) -> ApiResult<Vec<u8>> {
-    let mut out = Vec::new();
-    let decoder = flate2::read::MultiGzDecoder::new(raw);
-    decoder
-        .take(max as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            ApiError::bad_request("bad_gzip", format!("the gzip body cannot be decoded: {e}"))
-        })?;
-    if out.len() > max {
-        return Err(ApiError::too_large(format!(
-            "the decoded body is larger than {max} bytes"
-        )));
-    }
-    Ok(out)
 }
 
 fn looks_like_json(raw: &[u8]) -> bool {

@@ -14,7 +14,7 @@ use super::filtering::{self, parse_range_time, Filter};
 use super::store::now_ms;
 use crate::convert::{Format, WriteOptions, Writer};
 
-const DAY_MS: i64 = 86_400_000;
+use crate::time::DAY_MS;
 /// The longest range one query may cover: two years (leap days included).
 const MAX_RANGE_MS: i64 = 732 * DAY_MS;
 const DEFAULT_RANGE_MS: i64 = 7 * DAY_MS;

@@ -551,7 +551,7 @@ fn stats(sql: &SqlStorage, body: &Value) -> ApiResult<Reply> {
             v.sort();
             v.into_iter()
                 .map(|(t, count)| {
-                    json!({"value": t, "time": crate::event::format_time_ms(t), "count": count})
+                    json!({"value": t, "time": crate::time::format_ms(t), "count": count})
                 })
                 .collect()
         }
@@ -605,7 +605,7 @@ fn stats_sql(
             for row in sql.exec(stmt, binds)?.raw() {
                 let row = row?;
                 let t = int_of(row.first());
-                entries.push(json!({"value": t, "time": crate::event::format_time_ms(t), "count": int_of(row.get(1))}));
+                entries.push(json!({"value": t, "time": crate::time::format_ms(t), "count": int_of(row.get(1))}));
             }
         }
     }

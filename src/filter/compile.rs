@@ -1,236 +1,13 @@
 //! Compiles the IR into a program: fields become slots, values are typed and checked,
 //! regexes, sets, networks and case-folded patterns are built once.
 
-use std::net::IpAddr;
-
+use super::check::{check, literal_kind, regex};
 use super::error::{self, FilterError};
-use super::fast::PathTree;
 use super::fields::{self, FieldType};
-use super::ir::{Ir, Literal, Op, Preset};
+use super::ir::{Ir, Literal, Op, Preset, TimeVal};
 use super::precheck::PreCheck;
-
-/// The compiled form of a filter.
-#[derive(Debug, Clone)]
-pub struct Program {
-    pub(super) root: Node,
-    /// Canonical paths read, one per slot, split at dots.
-    pub(super) slots: Vec<Vec<String>>,
-    /// Whether any free-text term is present (it reads every string).
-    pub(super) text: bool,
-    /// Strings a line must hold to match, checked before it is parsed.
-    pub(super) precheck: PreCheck,
-    /// The slots as a tree of object keys, for the fast path.
-    pub(super) tree: PathTree,
-}
-
-#[derive(Debug, Clone)]
-pub(super) enum Node {
-    All,
-    And(Vec<Node>),
-    Or(Vec<Node>),
-    Not(Box<Node>),
-    /// A comparison on one field, or on either of two for `user`.
-    Test {
-        slots: Slots,
-        pred: Pred,
-        negated: bool,
-    },
-    Exists(Slots),
-    /// Lowercased needle.
-    Text(String),
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Slots {
-    One(usize),
-    Either(usize, usize),
-}
-
-/// A positive predicate on a present, non-null value.
-#[derive(Debug, Clone)]
-pub(super) enum Pred {
-    Eq(Scalar),
-    In(Vec<Scalar>),
-    Ord(Op, Scalar),
-    Contains(String),
-    StartsWith(String),
-    EndsWith(String),
-    Regex(Box<regex_lite::Regex>),
-    Like(Glob),
-    Time(Op, TimeVal),
-    TimeIn(Vec<TimeVal>),
-    Ip(Vec<Net>),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Scalar {
-    Str(String),
-    Num(f64),
-    Bool(bool),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum TimeVal {
-    Abs(i64),
-    Now(i64),
-}
-
-impl TimeVal {
-    pub(super) fn at(self, now_ms: i64) -> i64 {
-        match self {
-            TimeVal::Abs(t) => t,
-            TimeVal::Now(off) => now_ms.saturating_add(off),
-        }
-    }
-}
-
-/// A case-insensitive glob: lowercased parts between `*`s.
-#[derive(Debug, Clone)]
-pub(super) struct Glob {
-    pub(super) parts: Vec<String>,
-    pub(super) star: bool,
-    /// The pattern as a number when it is one, so that `metadata.count:5` matches `5.0`.
-    pub(super) number: Option<f64>,
-    /// Whether numbers and booleans match by their JSON text (metadata fields).
-    pub(super) scalars: bool,
-}
-
-/// An IP network (a single address is a /32 or /128).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Net {
-    pub addr: IpAddr,
-    pub prefix: u8,
-}
-
-impl Net {
-    /// Parses `10.0.0.0/8`, `10.1.2.3`, `2001:db8::/32`, `::1`.
-    pub fn parse(s: &str) -> Option<Net> {
-        let (a, p) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = a.parse().ok()?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match p {
-            Some(p) if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => {
-                p.parse::<u8>().ok().filter(|n| *n <= max)?
-            }
-            Some(_) => return None,
-            None => max,
-        };
-        Some(Net { addr, prefix })
-    }
-
-    pub fn is_single(&self) -> bool {
-        self.prefix == if self.addr.is_ipv4() { 32 } else { 128 }
-    }
-
-    /// Canonical text: the address as given, with `/prefix` unless it is a single address.
-    pub fn text(&self) -> String {
-        if self.is_single() {
-            self.addr.to_string()
-        } else {
-            format!("{}/{}", self.addr, self.prefix)
-        }
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip.to_canonical()) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// Why a value or operator does not fit a field: (code, message).
-pub type Mismatch = (&'static str, String);
-
-/// Checks that `op` and `lit` fit a field of type `ty` (shared by the parser, which
-/// attaches a span, and by IR compilation).
-pub fn check(field: &str, ty: FieldType, op: Op, lit: &Literal) -> Result<(), Mismatch> {
-    let name = fields::short_name(field);
-    let kind = literal_kind(lit);
-    let bad_value = |want: &str| {
-        Err((
-            error::TYPE_MISMATCH,
-            format!("{name} {} expects {want}, found {kind}", op.text()),
-        ))
-    };
-    let bad_op = |what: &str| {
-        Err((
-            error::TYPE_MISMATCH,
-            format!("{} does not apply to {what} field {name}", op_name(op)),
-        ))
-    };
-    let string_op = matches!(
-        op,
-        Op::Contains | Op::StartsWith | Op::EndsWith | Op::Matches | Op::Like
-    );
-    match ty {
-        FieldType::Str | FieldType::User => match lit {
-            Literal::Str(_) => Ok(()),
-            _ => bad_value("a string (quote it)"),
-        },
-        FieldType::Time => {
-            if string_op {
-                return bad_op("the time");
-            }
-            match lit {
-                Literal::Time(_) | Literal::Now(_) => Ok(()),
-                _ => bad_value("a time"),
-            }
-        }
-        FieldType::Ip => match op {
-            Op::Eq | Op::Ne => match lit {
-                Literal::Ip(_) => Ok(()),
-                _ => bad_value("an IP address or CIDR"),
-            },
-            Op::Lt | Op::Le | Op::Gt | Op::Ge => bad_op("the IP"),
-            _ => match lit {
-                Literal::Str(_) => Ok(()),
-                _ => bad_value("a string"),
-            },
-        },
-        FieldType::Any => match (op, lit) {
-            (_, Literal::Str(_)) => Ok(()),
-            (_, Literal::Num(_) | Literal::Bool(_)) if !string_op => Ok(()),
-            _ if string_op => bad_value("a string"),
-            _ => bad_value("a string, number or boolean"),
-        },
-    }
-}
-
-fn op_name(op: Op) -> &'static str {
-    match op {
-        Op::Like => "a qualifier match",
-        Op::Lt | Op::Le | Op::Gt | Op::Ge => "ordering",
-        other => other.text(),
-    }
-}
-
-pub fn literal_kind(lit: &Literal) -> String {
-    match lit {
-        Literal::Str(s) => format!(
-            "the string {}",
-            serde_json::to_string(s).unwrap_or_default()
-        ),
-        Literal::Num(n) => format!("the number {n}"),
-        Literal::Bool(b) => format!("the boolean {b}"),
-        Literal::Time(_) | Literal::Now(_) => "a time".into(),
-        Literal::Ip(s) => format!("the IP {s}"),
-    }
-}
+use super::program::{Glob, Net, Node, PathTree, Pred, Program, Scalar, Slots};
+use crate::time::{MAX_MS, MAX_OFFSET_MS, MIN_MS};
 
 struct Compiler {
     slots: Vec<Vec<String>>,
@@ -393,15 +170,6 @@ fn pred(ty: FieldType, op: Op, value: &Literal) -> Result<Pred, FilterError> {
     })
 }
 
-/// Compiles a regular expression (linear time, no backreferences or lookaround); also
-/// used by the parser to report a bad pattern at its span.
-pub fn regex(pattern: &str) -> Result<regex_lite::Regex, FilterError> {
-    regex_lite::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| FilterError::new(error::BAD_REGEX, format!("invalid regular expression: {e}")))
-}
-
 fn scalar(lit: &Literal) -> Result<Scalar, FilterError> {
     match lit {
         Literal::Str(s) => Ok(Scalar::Str(s.clone())),
@@ -417,14 +185,10 @@ fn scalar(lit: &Literal) -> Result<Scalar, FilterError> {
     }
 }
 
-/// Earliest and latest times a filter can name (years 0..=9999).
-pub const MIN_MS: i64 = -62_167_219_200_000;
-pub const MAX_MS: i64 = 253_402_300_799_999;
-
 fn time_val(lit: &Literal) -> Result<TimeVal, FilterError> {
     match lit {
         Literal::Time(t) if (MIN_MS..=MAX_MS).contains(t) => Ok(TimeVal::Abs(*t)),
-        Literal::Now(off) if off % 1000 == 0 && off.unsigned_abs() <= 1 << 50 => {
+        Literal::Now(off) if off % 1000 == 0 && off.unsigned_abs() <= MAX_OFFSET_MS as u64 => {
             Ok(TimeVal::Now(*off))
         }
         other => Err(FilterError::new(
@@ -446,55 +210,6 @@ fn net(lit: &Literal) -> Result<Net, FilterError> {
             error::TYPE_MISMATCH,
             format!("expected an IP, found {}", literal_kind(other)),
         )),
-    }
-}
-
-impl Glob {
-    pub(super) fn new(pattern: &str) -> Glob {
-        let lower = pattern.to_lowercase();
-        Glob {
-            number: if super::parse::is_number(pattern) {
-                pattern.parse().ok()
-            } else {
-                None
-            },
-            star: lower.contains('*'),
-            scalars: true,
-            parts: lower.split('*').map(str::to_string).collect(),
-        }
-    }
-
-    /// Matches a value that is already lowercased.
-    pub(super) fn matches_lower(&self, value: &str) -> bool {
-        if !self.star {
-            return self.parts.first().is_some_and(|p| p == value);
-        }
-        let (first, rest) = match self.parts.split_first() {
-            Some(x) => x,
-            None => return false,
-        };
-        let (last, middle) = match rest.split_last() {
-            Some(x) => x,
-            None => return false,
-        };
-        let Some(mut v) = value.strip_prefix(first.as_str()) else {
-            return false;
-        };
-        if v.len() < last.len() {
-            return false;
-        }
-        let tail_start = v.len() - last.len();
-        if !v.is_char_boundary(tail_start) || &v[tail_start..] != last.as_str() {
-            return false;
-        }
-        v = &v[..tail_start];
-        for part in middle {
-            match v.find(part.as_str()) {
-                Some(i) => v = &v[i + part.len()..],
-                None => return false,
-            }
-        }
-        true
     }
 }
 
@@ -529,47 +244,4 @@ pub fn time_bounds(ir: &Ir, now_ms: i64) -> (Option<i64>, Option<i64>) {
         }
     }
     (lo, hi)
-}
-
-impl Program {
-    pub fn fields(&self) -> Vec<String> {
-        self.slots.iter().map(|p| p.join(".")).collect()
-    }
-    pub fn has_text(&self) -> bool {
-        self.text
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs() {
-        let g = Glob::new("CODE_*");
-        assert!(g.matches_lower("code_push"));
-        assert!(g.matches_lower("code_"));
-        assert!(!g.matches_lower("xcode_"));
-        let g = Glob::new("*a*b*");
-        assert!(g.matches_lower("xaxbx"));
-        assert!(!g.matches_lower("ba"));
-        let g = Glob::new("a*a");
-        assert!(!g.matches_lower("a"));
-        assert!(g.matches_lower("aa"));
-    }
-
-    #[test]
-    fn networks() {
-        let n = Net::parse("10.0.0.0/8").unwrap();
-        assert!(n.contains("10.200.1.1".parse().unwrap()));
-        assert!(!n.contains("11.0.0.1".parse().unwrap()));
-        assert!(n.contains("::ffff:10.0.0.1".parse().unwrap()));
-        let n = Net::parse("2001:db8::/32").unwrap();
-        assert!(n.contains("2001:db8:1::5".parse().unwrap()));
-        assert!(Net::parse("0.0.0.0/0")
-            .unwrap()
-            .contains("1.2.3.4".parse().unwrap()));
-        assert!(Net::parse("10.0.0.0/33").is_none());
-        assert!(Net::parse("foo").is_none());
-    }
 }

@@ -4,11 +4,12 @@ use std::net::IpAddr;
 
 use serde_json::{Number, Value};
 
-use super::compile::{Node, Pred, Program, Scalar, Slots, TimeVal};
+use super::ir::TimeVal;
 use super::ir::{Ir, Op};
 use super::print;
+use super::program::{Node, Pred, Program, Scalar, Slots};
 use super::TermResult;
-use crate::event::{parse_time, parse_time_value};
+use crate::time::{parse_time, parse_time_value};
 
 /// A present, non-null field value.
 #[derive(Debug, Clone, Copy)]

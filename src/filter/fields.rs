@@ -155,6 +155,50 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// One name of the filter language for a field: its canonical path, aliases and type.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Name {
+    pub path: &'static str,
+    pub aliases: &'static [&'static str],
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+}
+
+/// Everything a form, a query bar or a table needs to know of the fields: the event's
+/// fields (formats.md §1), the names the filter language gives them (with the `metadata.`
+/// prefix for any metadata key) and the known vocabulary of values.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Catalog {
+    pub fields: &'static [crate::event::Field],
+    pub names: Vec<Name>,
+    pub metadata_prefix: &'static str,
+    pub vocabulary: crate::schema::vocabulary::Lists,
+}
+
+pub fn catalog() -> Catalog {
+    let names = FIELDS
+        .iter()
+        .map(|(path, aliases, ty)| Name {
+            path,
+            aliases,
+            ty: match ty {
+                FieldType::Str => "string",
+                FieldType::Time => "time",
+                FieldType::Ip => "ip",
+                FieldType::Any => "any",
+                FieldType::User => "user",
+            },
+        })
+        .collect();
+    Catalog {
+        fields: crate::event::FIELDS,
+        names,
+        metadata_prefix: "metadata.",
+        vocabulary: crate::schema::vocabulary::lists(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

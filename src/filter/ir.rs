@@ -211,3 +211,19 @@ impl Ir {
         }
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+/// A time value of a comparison: absolute, or relative to "now".
+pub enum TimeVal {
+    Abs(i64),
+    Now(i64),
+}
+
+impl TimeVal {
+    pub fn at(self, now_ms: i64) -> i64 {
+        match self {
+            TimeVal::Abs(t) => t,
+            TimeVal::Now(off) => now_ms.saturating_add(off),
+        }
+    }
+}

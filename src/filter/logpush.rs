@@ -2,11 +2,11 @@
 
 use serde_json::{json, Map, Value};
 
-use super::compile::Net;
 use super::error::{self, FilterError};
 use super::fields::{self, FieldType};
 use super::ir::{Ir, Literal, Op};
 use super::parse;
+use super::program::Net;
 use super::MAX_DEPTH;
 
 pub fn to_ir(json: &str) -> Result<Ir, FilterError> {

@@ -24,17 +24,19 @@
 //! assert_eq!(f.to_query(), r#"(action:"create" or action:"update") and not is:system"#);
 //! ```
 
+mod check;
 mod compile;
 pub mod error;
 mod eval;
-mod fast;
 pub mod fields;
 pub mod ir;
 mod lex;
+mod line;
 mod logpush;
 mod parse;
 mod precheck;
 mod print;
+mod program;
 mod structured;
 
 use serde::Serialize;
@@ -48,26 +50,12 @@ pub const MAX_QUERY_BYTES: usize = 256 * 1024;
 /// Deepest nesting of parentheses, negations and operators accepted.
 pub const MAX_DEPTH: usize = 64;
 
-/// Reads a time in any form of the filter language (RFC 3339 with offset, `2026-01-01`,
-/// epoch milliseconds, `now`, `now-7d`, ...) as UTC epoch milliseconds, resolving
-/// relative times against `now_ms`. A date is its midnight UTC.
-pub fn parse_time_arg(text: &str, now_ms: i64) -> Result<i64, FilterError> {
-    match parse::parse_time_literal(text.trim()) {
-        Some((Literal::Time(t), _)) => Ok(t),
-        Some((Literal::Now(off), _)) => Ok(now_ms.saturating_add(off)),
-        _ => Err(FilterError::new(
-            error::BAD_TIME,
-            format!("{text:?} is not a time: use RFC 3339, a date (2026-01-01), epoch milliseconds or now-7d"),
-        )),
-    }
-}
-
 /// A compiled filter: its canonical IR plus the precompiled evaluator (regexes, sets,
 /// networks, case-folded patterns).
 #[derive(Debug, Clone)]
 pub struct Filter {
     ir: Ir,
-    program: compile::Program,
+    program: program::Program,
 }
 
 /// Which terms of a filter matched one event.
@@ -171,7 +159,7 @@ impl Filter {
     /// and is not valid JSON is a `bad_json` error; a line that a literal pre-check already
     /// rules out is `false` without being parsed.
     pub fn matches_line(&self, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-        fast::matches_line(&self.program, line, now_ms)
+        line::matches_line(&self.program, line, now_ms)
     }
 
     /// Decides every line of `block` (whole NDJSON lines, `\n`-separated, the last one
@@ -186,7 +174,7 @@ impl Filter {
         now_ms: i64,
         f: &mut dyn FnMut(std::ops::Range<usize>, Result<bool, FilterError>),
     ) {
-        fast::decide_lines(&self.program, block, now_ms, f)
+        line::decide_lines(&self.program, block, now_ms, f)
     }
 
     /// Which leaf terms matched `event`.

@@ -1,16 +1,14 @@
 //! Parsing: query text to IR, resolving fields and checking types as it goes, so every
 //! error points at the text that caused it.
 
-use chrono::DateTime;
-
-use super::compile::{self, Net};
+use super::check;
 use super::error::{self, FilterError};
 use super::fields::{self, FieldType};
 use super::ir::{Ir, Literal, Op, Preset};
-use super::lex::{is_field_char, is_text_char, is_value_char, Cursor};
+use super::lex::{is_field_char, is_number, is_text_char, is_value_char, Cursor};
+use super::program::Net;
 use super::{MAX_DEPTH, MAX_QUERY_BYTES};
-
-const DAY_MS: i64 = 86_400_000;
+use crate::time::{self, Moment, DAY_MS};
 
 pub fn parse(query: &str) -> Result<Ir, FilterError> {
     if query.len() > MAX_QUERY_BYTES {
@@ -348,7 +346,7 @@ impl Parser<'_> {
                 let value = self.literal(&field, ty, op, &raw)?;
                 if op == Op::Matches {
                     if let Literal::Str(p) = &value {
-                        compile::regex(p).map_err(|e| self.c.error(e.code, e.message, raw.span))?;
+                        check::regex(p).map_err(|e| self.c.error(e.code, e.message, raw.span))?;
                     }
                 }
                 Ok(Ir::Cmp { field, op, value })
@@ -436,7 +434,7 @@ impl Parser<'_> {
             },
             FieldType::Any => any_literal(raw),
         };
-        compile::check(field, ty, op, &lit)
+        check::check(field, ty, op, &lit)
             .map_err(|(code, msg)| self.c.error(code, msg, raw.span))?;
         Ok(lit)
     }
@@ -684,7 +682,7 @@ impl Parser<'_> {
             }
             FieldType::Any => any_literal(raw),
         };
-        compile::check(field, ty, op, &lit)
+        check::check(field, ty, op, &lit)
             .map_err(|(code, msg)| self.c.error(code, msg, raw.span))?;
         Ok((lit, false))
     }
@@ -708,84 +706,12 @@ fn any_literal(raw: &Raw) -> Literal {
     }
 }
 
-/// A JSON-style number: `-12`, `3.5`, `1e3`.
-pub fn is_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let digits = |i: &mut usize| {
-        let s = *i;
-        while b.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i > s
-    };
-    if !digits(&mut i) {
-        return false;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    i == b.len() && s.parse::<f64>().is_ok_and(f64::is_finite)
-}
-
 /// Parses a time value: `now`, `now-7d`, epoch milliseconds, a date or RFC 3339.
 /// Returns the literal and whether it was a bare date (midnight UTC).
 pub fn parse_time_literal(text: &str) -> Option<(Literal, bool)> {
-    let lower = text.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("now") {
-        if rest.is_empty() {
-            return Some((Literal::Now(0), false));
-        }
-        let sign: i64 = match rest.as_bytes().first() {
-            Some(b'-') => -1,
-            Some(b'+') => 1,
-            _ => return None,
-        };
-        let body = &rest[1..];
-        let unit = body.chars().last()?;
-        let num = &body[..body.len() - unit.len_utf8()];
-        if num.is_empty() || num.len() > 12 || !num.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let n: i64 = num.parse().ok()?;
-        let ms = match unit {
-            's' => 1_000,
-            'm' => 60_000,
-            'h' => 3_600_000,
-            'd' => DAY_MS,
-            'w' => 7 * DAY_MS,
-            _ => return None,
-        };
-        let off = n.checked_mul(ms)?.checked_mul(sign)?;
-        return (off.unsigned_abs() <= 1 << 50).then_some((Literal::Now(off), false));
-    }
-    if !text.is_empty() && text.len() <= 16 && text.bytes().all(|b| b.is_ascii_digit()) {
-        let ms: i64 = text.parse().ok()?;
-        return (ms <= compile::MAX_MS).then_some((Literal::Time(ms), false));
-    }
-    if text.len() == 10 {
-        if let Some(ms) = crate::event::parse_date(text) {
-            return (compile::MIN_MS..=compile::MAX_MS)
-                .contains(&ms)
-                .then_some((Literal::Time(ms), true));
-        }
-        return None;
-    }
-    let dt = DateTime::parse_from_rfc3339(text).ok()?;
-    let ms = dt.timestamp_millis();
-    (compile::MIN_MS..=compile::MAX_MS)
-        .contains(&ms)
-        .then_some((Literal::Time(ms), false))
+    Some(match time::parse_moment(text)? {
+        Moment::At(t) => (Literal::Time(t), false),
+        Moment::Day(t) => (Literal::Time(t), true),
+        Moment::Now(off) => (Literal::Now(off), false),
+    })
 }

@@ -4,16 +4,17 @@
 //!
 //! The check is necessary, never sufficient: a line it keeps is parsed and evaluated; a
 //! line it rules out cannot match. It reads lines whose only escapes are `\"` and `\\`
-//! (see `fast::literal_strings`), so every character the texts below hold is written in
+//! (see `line::literal_strings`), so every character the texts below hold is written in
 //! the line as itself.
 
 use std::ops::Range;
 
 use memchr::memmem::{self, Finder};
 
-use super::compile::{TimeVal, MAX_MS, MIN_MS};
 use super::fields::{self, FieldType};
+use super::ir::TimeVal;
 use super::ir::{Ir, Literal, Op, Preset};
+use crate::time::{MAX_MS, MIN_MS};
 
 /// Necessary conditions, one per top-level ANDed term that requires a known string:
 /// `==` and `in` on strings, qualifier matches (case-insensitive, globs that do not start
@@ -455,7 +456,7 @@ fn time_span(value: &[u8]) -> Option<(i64, i64)> {
     match text.get(10) {
         Some(b'T' | b't' | b' ') => {
             let date = std::str::from_utf8(&text[..10]).ok()?;
-            let midnight = crate::event::parse_date(date)?;
+            let midnight = crate::time::parse_date(date)?;
             Some((midnight - DAY, midnight + 2 * DAY))
         }
         _ => None,

@@ -2,7 +2,7 @@
 
 use super::fields;
 use super::ir::{Ir, Literal, Op};
-use crate::event::format_time_ms;
+use crate::time::format_ms;
 
 pub fn print(ir: &Ir) -> String {
     match ir {
@@ -96,7 +96,7 @@ pub fn literal(lit: &Literal, out: &mut String) {
         Literal::Str(s) => out.push_str(&quote(s)),
         Literal::Num(n) => out.push_str(&serde_json::to_string(n).unwrap_or_default()),
         Literal::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Literal::Time(t) => out.push_str(&format_time_ms(*t)),
+        Literal::Time(t) => out.push_str(&format_ms(*t)),
         Literal::Now(off) => out.push_str(&now_text(*off)),
         Literal::Ip(s) => out.push_str(s),
     }

@@ -8,7 +8,7 @@ use super::fields;
 use super::ir::{Ir, Literal, Op, Preset};
 use super::parse;
 use super::print;
-use crate::event::format_time_ms;
+use crate::time::format_ms;
 
 /// List keys and the field each constrains, in the order their terms are ANDed.
 const LISTS: &[(&str, &str)] = &[
@@ -259,7 +259,7 @@ fn list_slot(field: &str) -> Option<(usize, &'static str)> {
 /// `now-7d`; epoch milliseconds as a number when no text reads back the same.
 fn time_value(lit: &Literal) -> Option<Value> {
     let text = match lit {
-        Literal::Time(t) => format_time_ms(*t),
+        Literal::Time(t) => format_ms(*t),
         Literal::Now(off) => print::now_text(*off),
         _ => return None,
     };

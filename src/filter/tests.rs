@@ -340,21 +340,6 @@ fn deep_ir_is_a_clean_error() {
     assert!(Filter::from_logpush(&deep_logpush).is_err());
 }
 
-#[test]
-fn time_arguments() {
-    assert_eq!(parse_time_arg("2026-01-01", 0), Ok(1_767_225_600_000));
-    assert_eq!(
-        parse_time_arg("2026-01-01T02:00:00+02:00", 0),
-        Ok(1_767_225_600_000)
-    );
-    assert_eq!(parse_time_arg("1767225600000", 0), Ok(1_767_225_600_000));
-    assert_eq!(parse_time_arg("now-1d", 86_400_000), Ok(0));
-    assert_eq!(
-        parse_time_arg("yesterday", 0).unwrap_err().code,
-        error::BAD_TIME
-    );
-}
-
 /// Looking around a hit in a block of lines may cross a line end; the line is then
 /// checked again on its own, so a block gets the answers its lines get one by one.
 #[test]

@@ -23,6 +23,9 @@ pub const TOO_LARGE: &str = "too_large";
 pub const TOO_MANY_ERRORS: &str = "too_many_errors";
 /// A record of the input is not JSON (reported by batch readers, path `""`).
 pub const BAD_JSON: &str = "bad_json";
+/// The event belongs to another account than the expected one (`Options::account`), e.g.
+/// the Worker token's account.
+pub const WRONG_ACCOUNT: &str = "wrong_account";
 
 /// Warning: `auditModule` is not a module of the known vocabulary.
 pub const UNKNOWN_MODULE: &str = "unknown_module";
@@ -43,6 +46,7 @@ pub const ERRORS: &[&str] = &[
     TOO_LARGE,
     TOO_MANY_ERRORS,
     BAD_JSON,
+    WRONG_ACCOUNT,
 ];
 
 /// Every warning code.

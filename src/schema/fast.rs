@@ -12,12 +12,26 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::{Options, Violation};
-use crate::event::{parse_time, parse_time_value};
 use crate::plain::{same_key, Num, Plain, Text};
+use crate::time::{parse_time, parse_time_value};
 
-/// Whether the event in `bytes` is certainly valid; when it is and `options.vocabulary`
-/// is set, its vocabulary warnings are appended to `warnings`.
-pub(crate) fn is_valid(bytes: &[u8], options: &Options, warnings: &mut Vec<Violation>) -> bool {
+/// What the check learns of a valid event on the way: what a store needs to keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts<'a> {
+    /// `auditEventId`.
+    pub id: &'a str,
+    /// `auditEventTime` in epoch milliseconds.
+    pub time_ms: i64,
+}
+
+/// The facts of the event in `bytes` when it is certainly valid (`None`: not known); when
+/// it is and `options.vocabulary` is set, its vocabulary warnings are appended to
+/// `warnings`.
+pub(crate) fn check<'a>(
+    bytes: &'a [u8],
+    options: &Options,
+    warnings: &mut Vec<Violation>,
+) -> Option<Facts<'a>> {
     let mut st = State {
         size: 0,
         max_size: options.max_size,
@@ -25,15 +39,15 @@ pub(crate) fn is_valid(bytes: &[u8], options: &Options, warnings: &mut Vec<Viola
         strict: options.strict,
     };
     // One UTF-8 check of the whole event; the reader borrows strings from it.
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return false;
-    };
+    let text = std::str::from_utf8(bytes).ok()?;
     let mut p = Plain::new(text);
-    let Some(top) = st.event(&mut p) else {
-        return false;
-    };
+    let top = st.event(&mut p)?;
     if !p.at_end() || st.size > st.max_size {
-        return false;
+        return None;
+    }
+    if options.account.as_deref().is_some_and(|a| a != top.account) {
+        // The exact path reports it.
+        return None;
     }
     if options.vocabulary {
         super::vocabulary_of(
@@ -43,7 +57,10 @@ pub(crate) fn is_valid(bytes: &[u8], options: &Options, warnings: &mut Vec<Viola
             warnings,
         );
     }
-    true
+    Some(Facts {
+        id: top.id,
+        time_ms: top.time_ms,
+    })
 }
 
 struct State {
@@ -55,6 +72,9 @@ struct State {
 
 /// What the event's checks need at the end.
 struct Found<'a> {
+    id: &'a str,
+    time_ms: i64,
+    account: &'a str,
     module: &'a str,
     resource_type: &'a str,
     action: &'a str,
@@ -203,15 +223,15 @@ impl State {
     }
 
     /// `auditEventTime`: epoch milliseconds or RFC 3339, in range.
-    fn time(&mut self, p: &mut Plain<'_>) -> Option<()> {
+    fn time(&mut self, p: &mut Plain<'_>) -> Option<i64> {
         if p.peek()? == b'"' {
             let s = self.string(p)?;
-            return parse_time(s).ok().map(drop);
+            return parse_time(s).ok();
         }
         match p.number()? {
             Num::Int(n) => {
                 self.size += 20;
-                parse_time_value(&Value::Number(n)).ok().map(drop)
+                parse_time_value(&Value::Number(n)).ok()
             }
             Num::Other => None,
         }
@@ -225,6 +245,7 @@ impl State {
         self.enter(1)?;
         let mut seen = 0u32;
         let (mut module, mut resource_type, mut action) = (None, None, None);
+        let (mut id, mut time_ms, mut account) = (None, None, None);
         p.object(1, |p, key| {
             self.entry(key)?;
             let Some(i) = position(&super::TOP, key) else {
@@ -232,7 +253,10 @@ impl State {
             };
             see(&mut seen, i)?;
             match i {
-                0 => self.text(p).map(drop),
+                0 => {
+                    id = Some(self.text(p)?);
+                    Some(())
+                }
                 1 => self.author(p),
                 2 => {
                     module = Some(self.text(p)?);
@@ -246,18 +270,23 @@ impl State {
                     Some(())
                 }
                 4 => {
-                    let [account, _org, _project] = self.strings(
+                    let [acct, _org, _project] = self.strings(
                         p,
                         2,
                         &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
                     )?;
-                    non_empty(account)
+                    non_empty(acct)?;
+                    account = acct;
+                    Some(())
                 }
                 5 => {
                     action = Some(self.text(p)?);
                     Some(())
                 }
-                6 => self.time(p),
+                6 => {
+                    time_ms = Some(self.time(p)?);
+                    Some(())
+                }
                 7 => match self.strings(p, 2, &["requestMethod", "clientIP"])? {
                     [Some(_), Some(ip), _] => {
                         (dotted_quad(ip) || ip.parse::<IpAddr>().is_ok()).then_some(())
@@ -275,6 +304,9 @@ impl State {
         const REQUIRED: u32 = 0b0111_1111;
         (seen & REQUIRED == REQUIRED).then_some(())?;
         Some(Found {
+            id: id?,
+            time_ms: time_ms?,
+            account: account?,
             module: module?,
             resource_type: resource_type?,
             action: action?,

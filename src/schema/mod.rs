@@ -9,6 +9,7 @@
 pub mod codes;
 mod fast;
 mod report;
+mod validator;
 pub mod vocabulary;
 
 use std::fmt;
@@ -17,9 +18,11 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::event::{json_kind, parse_time_value, TimeError};
+use crate::event::json_kind;
+use crate::time::{parse_time_value, TimeError};
 
 pub use report::{BatchValidator, Rejected, Report, Warning};
+pub use validator::{Accepted, Seen, Validator};
 
 /// One problem with an event: where (JSON path), what (stable code) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +77,9 @@ pub struct Options {
     pub max_size: usize,
     /// Most violations listed per event; one `too_many_errors` stands for the rest.
     pub max_errors: usize,
+    /// The account every event must belong to (`auditResourceScope.accountIdentifier`);
+    /// another account is a `wrong_account` error. `None`: any account.
+    pub account: Option<String>,
 }
 
 impl Default for Options {
@@ -84,6 +90,7 @@ impl Default for Options {
             max_depth: DEFAULT_MAX_DEPTH,
             max_size: DEFAULT_MAX_SIZE,
             max_errors: DEFAULT_MAX_ERRORS,
+            account: None,
         }
     }
 }
@@ -139,7 +146,7 @@ pub fn check_into(
 /// (several times faster); any other event is parsed and checked by [`check_value`].
 pub fn check_json(bytes: &[u8], options: &Options) -> Result<Checked, serde_json::Error> {
     let mut checked = Checked::default();
-    if fast::is_valid(bytes, options, &mut checked.warnings) {
+    if fast::check(bytes, options, &mut checked.warnings).is_some() {
         return Ok(checked);
     }
     let value: Value = serde_json::from_slice(bytes)?;
@@ -151,7 +158,7 @@ pub fn check_json(bytes: &[u8], options: &Options) -> Result<Checked, serde_json
 /// False means "not known": the event may still be valid (a duplicate field, say) and
 /// must then be checked with [`check_value`].
 pub fn is_certainly_valid(bytes: &[u8], options: &Options, warnings: &mut Vec<Violation>) -> bool {
-    fast::is_valid(bytes, options, warnings)
+    fast::check(bytes, options, warnings).is_some()
 }
 
 /// Vocabulary warnings of one event object (fields that are not non-empty strings are
@@ -626,6 +633,7 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
             sink,
         );
         required_string(account, "auditResourceScope.accountIdentifier", sink);
+        check_account(account, options.account.as_deref(), sink);
         optional_string(org, "auditResourceScope.orgIdentifier", sink);
         optional_string(project, "auditResourceScope.projectIdentifier", sink);
     }
@@ -678,6 +686,25 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
     }
 
     measure.report(sink);
+}
+
+/// With an expected account, an event of another one is `wrong_account`.
+fn check_account(account: Option<&Value>, expected: Option<&str>, sink: &mut Sink) {
+    if let (Some(Value::String(a)), Some(expected)) = (account, expected) {
+        if !a.is_empty() && a != expected {
+            sink.at(
+                "auditResourceScope.accountIdentifier",
+                codes::WRONG_ACCOUNT,
+                || {
+                    format!(
+                        "the event belongs to account {}, not to {}",
+                        quote(a),
+                        quote(expected)
+                    )
+                },
+            );
+        }
+    }
 }
 
 fn check_time(time: Option<&Value>, sink: &mut Sink) {

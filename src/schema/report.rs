@@ -121,7 +121,7 @@ impl BatchValidator {
     ) -> Result<bool, serde_json::Error> {
         let mut warnings = std::mem::take(&mut self.warnings);
         warnings.clear();
-        if super::fast::is_valid(bytes, &self.options, &mut warnings) {
+        if super::fast::check(bytes, &self.options, &mut warnings).is_some() {
             self.push_valid(index, line, warnings.drain(..));
             self.warnings = warnings;
             return Ok(true);

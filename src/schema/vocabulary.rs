@@ -513,6 +513,51 @@ pub(crate) fn action_applies(action: &str, resource_type: &str, known_type: bool
     })
 }
 
+/// The principal types formats.md names (`auditEventAuthor.principal.type`).
+pub const PRINCIPAL_TYPES: &[&str] = &["USER", "SYSTEM", "SERVICE_ACCOUNT", "API_KEY"];
+
+/// The vocabulary as plain lists (for completion in a query bar or a form): module codes,
+/// resource types (prefix patterns left out), actions and principal types, each sorted
+/// and without repeats.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lists {
+    pub modules: Vec<&'static str>,
+    pub resource_types: Vec<&'static str>,
+    pub actions: Vec<&'static str>,
+    pub principal_types: Vec<&'static str>,
+}
+
+pub fn lists() -> Lists {
+    fn sorted(mut v: Vec<&'static str>) -> Vec<&'static str> {
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+    Lists {
+        modules: sorted(
+            CATEGORIES
+                .iter()
+                .flat_map(|c| c.codes.iter().copied())
+                .collect(),
+        ),
+        resource_types: sorted(
+            CATEGORIES
+                .iter()
+                .flat_map(|c| c.resource_types.iter().copied())
+                .filter(|t| !t.ends_with('*'))
+                .collect(),
+        ),
+        actions: sorted(
+            ACTION_FAMILIES
+                .iter()
+                .flat_map(|f| f.actions.iter().copied())
+                .collect(),
+        ),
+        principal_types: PRINCIPAL_TYPES.to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

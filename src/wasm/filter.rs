@@ -5,21 +5,15 @@ use std::rc::Rc;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::{fail, parse, read_options, stringify, to_js, Error, Input, Result};
+use super::{fail, parse, read_options, stringify, to_js, Error, Input, Result, Time};
 use crate::filter::Filter as CoreFilter;
+use crate::input::{LineEvent, LineReader};
 
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct CompileOptions {
     #[serde(default)]
-    now: Option<Now>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum Now {
-    Ms(f64),
-    Text(String),
+    now: Option<Time>,
 }
 
 /// Compiles a text query, a structured filter (form JSON) or a Logpush filter (an object
@@ -33,14 +27,7 @@ pub fn compile_filter(
     let opts: CompileOptions = read_options(&options, "compileFilter options")?;
     let now = match opts.now {
         None => None,
-        Some(Now::Ms(ms)) if ms.is_finite() && ms.fract() == 0.0 && ms.abs() < 9.0e15 => {
-            Some(ms as i64)
-        }
-        Some(Now::Ms(_)) => return fail("bad_option", "now: not whole epoch milliseconds"),
-        Some(Now::Text(text)) => match crate::parse_time(&text) {
-            Ok(ms) => Some(ms),
-            Err(e) => return fail("bad_option", format!("now: {e}")),
-        },
+        Some(now) => Some(now.resolve("now", js_sys::Date::now() as i64, false)?),
     };
     let compiled = if let Some(text) = query.as_string() {
         CoreFilter::parse(&text).map_err(|e| Error::Filter(e, text))?
@@ -99,12 +86,28 @@ fn keep(out: &mut Vec<u8>) -> impl FnMut(&[u8]) + '_ {
     }
 }
 
-/// Calls `f(with_end)` for each matching line of a whole input (lines that are not JSON
-/// do not match; no length limit: the input is in hand anyway).
+/// Calls `f(with_end)` for each matching line of a whole input (plain or gzip); lines that
+/// are not JSON or longer than the longest event do not match.
 fn whole_matching(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMut(&[u8])) {
-    let mut blocks = Blocks::default();
-    input.pieces(|piece| blocks.push(piece, |block| matching(filter, now, block, &mut f)));
-    blocks.finish(|block| matching(filter, now, block, &mut f));
+    let mut lines = new_lines();
+    let mut on = |ev: LineEvent| {
+        if let LineEvent::Block { bytes, .. } = ev {
+            matching(filter, now, bytes, &mut f);
+        }
+    };
+    // A broken gzip stream ends the input: the lines read before it are answered.
+    let mut failed = false;
+    input.pieces(|piece| failed = failed || lines.push(piece, &mut on).is_err());
+    let _ = lines.finish(&mut on);
+}
+
+/// The line reader of the package's filters: any input size, lines up to the longest
+/// event the readers take.
+fn new_lines() -> LineReader {
+    LineReader::new(
+        u64::MAX,
+        crate::convert::ReadOptions::default().max_record_bytes,
+    )
 }
 
 /// Calls `f(with_end)` for each matching line of a block of whole lines.
@@ -114,42 +117,6 @@ fn matching(filter: &CoreFilter, now: i64, block: &[u8], f: &mut dyn FnMut(&[u8]
             f(&block[r.start..block.len().min(r.end + 1)]);
         }
     });
-}
-
-/// Splits NDJSON handed in pieces into blocks of whole lines (each ending with `\n`, but
-/// a last line without one), holding the one partial line between pieces.
-#[derive(Default)]
-struct Blocks {
-    partial: Vec<u8>,
-}
-
-impl Blocks {
-    fn push(&mut self, piece: &[u8], mut f: impl FnMut(&[u8])) {
-        let Some(last) = memchr::memrchr(b'\n', piece) else {
-            self.partial.extend_from_slice(piece);
-            return;
-        };
-        let mut whole = &piece[..=last];
-        if !self.partial.is_empty() {
-            let first = memchr::memchr(b'\n', whole).unwrap_or(last);
-            self.partial.extend_from_slice(&whole[..=first]);
-            f(&self.partial);
-            self.partial.clear();
-            whole = &whole[first + 1..];
-        }
-        if !whole.is_empty() {
-            f(whole);
-        }
-        self.partial.extend_from_slice(&piece[last + 1..]);
-    }
-
-    /// Ends the input: the last line, if it has no line ending.
-    fn finish(&mut self, mut f: impl FnMut(&[u8])) {
-        let line = std::mem::take(&mut self.partial);
-        if !line.is_empty() {
-            f(&line);
-        }
-    }
 }
 
 #[wasm_bindgen]
@@ -245,58 +212,64 @@ impl Filter {
         FilterStream {
             filter: Rc::clone(&self.inner),
             now: self.now(),
-            blocks: Blocks::default(),
-            lines: 0,
+            lines: new_lines(),
         }
     }
 }
 
-/// A line longer than this is an error in a stream (`too_large`): it bounds the memory a
-/// stream holds.
-const MAX_STREAM_LINE: usize = 64 << 20;
-
-/// Filters NDJSON pushed in chunks of any size; holds at most one partial line.
+/// Filters NDJSON pushed in chunks of any size (plain or gzip); holds at most one
+/// partial line.
 #[wasm_bindgen]
 pub struct FilterStream {
     filter: Rc<CoreFilter>,
     now: i64,
-    blocks: Blocks,
-    /// Whole lines read so far (for errors).
-    lines: u64,
+    lines: LineReader,
+}
+
+impl FilterStream {
+    /// Runs `read` on the line reader; the matching lines it completed, or the first line
+    /// that is too long (`too_large`) or a broken gzip stream as an error.
+    fn take(
+        &mut self,
+        read: impl FnOnce(
+            &mut LineReader,
+            &mut dyn FnMut(LineEvent),
+        ) -> std::result::Result<(), crate::input::InputError>,
+    ) -> Result<Uint8Array> {
+        let mut out = Vec::new();
+        let mut long = None;
+        let (filter, now) = (&self.filter, self.now);
+        let result = read(&mut self.lines, &mut |ev| match ev {
+            LineEvent::Block { bytes, .. } => matching(filter, now, bytes, &mut keep(&mut out)),
+            LineEvent::TooLong { line, .. } => {
+                long.get_or_insert(line);
+            }
+        });
+        if let Some(line) = long {
+            let max = self.lines.max_line();
+            return Err(Error::Plain {
+                code: "too_large",
+                message: format!("line {line} is longer than {max} bytes"),
+                details: vec![("line", line as f64)],
+            }
+            .into());
+        }
+        if let Err(e) = result {
+            return fail(e.code(), e.to_string());
+        }
+        Ok(Uint8Array::from(out.as_slice()))
+    }
 }
 
 #[wasm_bindgen]
 impl FilterStream {
     /// Takes the next chunk; returns the matching lines it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Uint8Array> {
-        let mut out = Vec::new();
-        let mut keep = keep(&mut out);
-        let lines = &mut self.lines;
-        self.blocks.push(chunk, |block| {
-            *lines += memchr::memchr_iter(b'\n', block).count() as u64;
-            matching(&self.filter, self.now, block, &mut keep);
-        });
-        drop(keep);
-        if self.blocks.partial.len() > MAX_STREAM_LINE {
-            self.blocks = Blocks::default();
-            let line = self.lines + 1;
-            return Err(Error::Plain {
-                code: "too_large",
-                message: format!("line {line} is longer than {MAX_STREAM_LINE} bytes"),
-                details: vec![("line", line as f64)],
-            }
-            .into());
-        }
-        Ok(Uint8Array::from(out.as_slice()))
+        self.take(|lines, f| lines.push(chunk, f))
     }
 
     /// Ends the input; returns the last line if it matches.
-    pub fn finish(&mut self) -> Uint8Array {
-        let mut out = Vec::new();
-        let mut keep = keep(&mut out);
-        self.blocks
-            .finish(|block| matching(&self.filter, self.now, block, &mut keep));
-        drop(keep);
-        Uint8Array::from(out.as_slice())
+    pub fn finish(&mut self) -> Result<Uint8Array> {
+        self.take(|lines, f| lines.finish(f))
     }
 }

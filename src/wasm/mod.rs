@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use crate::schema;
 
 mod convert;
+mod fields;
 mod filter;
 mod types;
 
@@ -202,6 +203,35 @@ impl Input {
     }
 }
 
+/// A time option: epoch milliseconds, or text in any time form of the core
+/// (`crate::time`: RFC 3339, a date, digits, `now-7d`).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Time {
+    Ms(f64),
+    Text(String),
+}
+
+impl Time {
+    /// The instant, with relative times against `now` and a date as its midnight (or the
+    /// end of that day when `end`); `what` names the option in the error.
+    fn resolve(self, what: &str, now: i64, end: bool) -> Result<i64> {
+        match self {
+            Time::Ms(ms) if ms.is_finite() && ms.fract() == 0.0 => {
+                crate::time::check_range(ms as i64)
+                    .or_else(|e| fail("bad_time", format!("{what}: {e}")))
+            }
+            Time::Ms(_) => fail("bad_time", format!("{what}: not whole epoch milliseconds")),
+            Time::Text(text) => crate::time::parse_time_arg(&text, now, end).or_else(|_| {
+                fail(
+                    "bad_time",
+                    format!("{what}: {}", crate::time::arg_help(&text)),
+                )
+            }),
+        }
+    }
+}
+
 /// Options objects: `undefined`/`null` give the defaults.
 fn read_options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Result<T> {
     if value.is_undefined() || value.is_null() {
@@ -292,44 +322,22 @@ pub fn validate(
 ) -> Result<ValidationReport> {
     let opts: ValidateOptions = read_options(&options, "validate options")?;
     let input = events_text(&input)?;
-    let mut batch = schema::BatchValidator::new(schema::Options {
-        strict: opts.strict,
-        vocabulary: opts.vocabulary,
-        ..Default::default()
-    });
     let read = crate::convert::ReadOptions {
         keep_raw: false,
-        check: Some(batch.options().clone()),
         ..Default::default()
     };
-    let mut reader = crate::convert::Reader::detecting(None, read);
-    let mut items = Vec::new();
-    let mut take = |items: &mut Vec<crate::convert::Item>| {
-        for item in items.drain(..) {
-            match item {
-                Ok(record) => match record.checked {
-                    Some(warnings) => batch.push_valid(record.index, record.line, warnings),
-                    None => {
-                        batch.push(record.index, record.line, &record.value);
-                    }
-                },
-                Err(e) => batch.push_rejected(
-                    e.index,
-                    e.line,
-                    None,
-                    vec![schema::Violation::new("", e.code.as_str(), e.message)],
-                ),
-            }
-        }
-    };
-    input.pieces(|piece| {
-        reader.push(piece, &mut items);
-        take(&mut items);
-    });
-    reader.finish(&mut items);
-    take(&mut items);
-    let report = batch.finish();
-    to_js(&report)
+    let reader = crate::convert::Reader::detecting(None, read);
+    let mut validator = schema::Validator::new(
+        reader,
+        schema::Options {
+            strict: opts.strict,
+            vocabulary: opts.vocabulary,
+            ..Default::default()
+        },
+    );
+    input.pieces(|piece| validator.push(piece, &mut |_| {}));
+    validator.finish(&mut |_| {});
+    to_js(&validator.into_report())
 }
 
 /// A JS value of a core result, through JSON text (faster than serde-wasm-bindgen).

@@ -105,6 +105,32 @@ export interface CompileOptions {
   now?: number | string;
 }
 
+/** Options of `parseTime`. */
+export interface ParseTimeOptions {
+  /** The moment `now` means (epoch milliseconds or any time form). Default: the clock. */
+  now?: number | string;
+  /** A date means the end of that day (the last millisecond) instead of its midnight. */
+  end?: boolean;
+}
+
+/** A field of the audit event (formats.md §1). */
+export interface EventField {
+  path: string;
+  /** Required when its parent object is present. */
+  required: boolean;
+  kind: 'text' | 'time' | 'ip' | 'object' | 'any';
+}
+
+/** The field table of the core: event fields, filter names and known values. */
+export interface FieldCatalog {
+  fields: EventField[];
+  /** The filter language's names: canonical path, aliases and value type. */
+  names: Array<{ path: string; aliases: string[]; type: 'string' | 'time' | 'ip' | 'any' | 'user' }>;
+  /** `metadata.<key>` names any key of `auditEventMetadata`. */
+  metadataPrefix: string;
+  vocabulary: { modules: string[]; resourceTypes: string[]; actions: string[]; principalTypes: string[] };
+}
+
 /** The filter IR as canonical JSON (filter-language.md §6). */
 export interface FilterIR { kind: string; [key: string]: unknown }
 

@@ -1,11 +1,16 @@
 //! `trailsift filter`: stream the NDJSON lines that match a filter, unchanged.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use trailsift::convert::ReadOptions;
 use trailsift::filter::{Filter, FilterError, Ir};
+use trailsift::input::{LineEvent, LineReader};
+
+use crate::{now_ms, open_input, read_chunks, EXIT_BAD_RECORDS, EXIT_USAGE};
+
+/// Bad lines reported one by one before only a count is kept.
+const MAX_PRINTED_ERRORS: u64 = 10;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,8 +24,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     logpush: Option<String>,
     /// The moment relative times (now-7d) refer to; any time form. Default: the clock.
-    #[arg(long, value_name = "TIME")]
-    now: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::time_arg)]
+    now: Option<i64>,
     /// Print only the number of matching events.
     #[arg(long)]
     count: bool,
@@ -36,6 +41,9 @@ pub struct Args {
     /// Print the filter as a Logpush filter and exit.
     #[arg(long)]
     to_logpush: bool,
+    /// Longest line read, in bytes; a longer line is reported and skipped.
+    #[arg(long, default_value_t = ReadOptions::default().max_record_bytes, value_name = "BYTES")]
+    max_line_bytes: usize,
     /// NDJSON input, plain or gzip; `-` is standard input.
     #[arg(default_value = "-")]
     file: String,
@@ -67,29 +75,30 @@ pub fn run(args: Args) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let clock = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let now_ms = match &args.now {
-        None => clock,
-        Some(t) => match trailsift::filter::parse_time_arg(t, clock) {
-            Ok(ms) => ms,
-            Err(e) => {
-                eprintln!("error[{}]: --now: {}", e.code, e.message);
-                return ExitCode::from(2);
-            }
-        },
+    let now_ms = args.now.unwrap_or_else(now_ms);
+    let mut input = match open_input(&args.file) {
+        Ok(input) => input,
+        Err(e) => {
+            eprintln!("trailsift filter: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
     };
-    match stream(&filter, &args, now_ms) {
+    match stream(&filter, &args, now_ms, &mut input) {
         Ok(bad) if bad > 0 => {
-            eprintln!("trailsift filter: {bad} line(s) were not valid JSON and were skipped");
-            ExitCode::from(1)
+            if bad > MAX_PRINTED_ERRORS {
+                eprintln!(
+                    "trailsift filter: {} more bad lines not shown",
+                    bad - MAX_PRINTED_ERRORS
+                );
+            }
+            eprintln!("trailsift filter: {bad} line(s) could not be read and were skipped");
+            ExitCode::from(EXIT_BAD_RECORDS)
         }
         Ok(_) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("trailsift filter: {e}");
-            ExitCode::from(1)
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }
@@ -122,105 +131,118 @@ fn build(args: &Args) -> Result<Filter, String> {
     Filter::from_ir(Ir::and(parts)).map_err(plain)
 }
 
-fn open(path: &str) -> io::Result<Box<dyn Read>> {
-    let raw: Box<dyn Read> = if path == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(path)?)
+/// Reads the input in chunks and decides on each block of whole lines at once (the
+/// filter's searches run over the block); returns the number of bad lines.
+fn stream(filter: &Filter, args: &Args, now_ms: i64, input: &mut dyn io::Read) -> io::Result<u64> {
+    let stdout = io::stdout();
+    let mut sift = Sift {
+        filter,
+        args,
+        now_ms,
+        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+        count: 0,
+        bad: 0,
+        written: Ok(()),
     };
-    let mut buffered = BufReader::with_capacity(1 << 16, raw);
-    let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if gzip {
-        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
-    } else {
-        Box::new(buffered)
-    })
+    let mut lines = LineReader::new(u64::MAX, args.max_line_bytes);
+    read_chunks(input, 1 << 20, &mut |chunk| {
+        if let Err(e) = lines.push(chunk, &mut |ev| sift.block(ev)) {
+            sift.bad(lines.position().0, &e.to_string());
+        }
+        std::mem::replace(&mut sift.written, Ok(()))
+    })?;
+    if let Err(e) = lines.finish(&mut |ev| sift.block(ev)) {
+        sift.bad(lines.position().0, &e.to_string());
+    }
+    std::mem::replace(&mut sift.written, Ok(()))?;
+    if args.count {
+        writeln!(sift.out, "{}", sift.count)?;
+    }
+    sift.out.flush()?;
+    Ok(sift.bad)
 }
 
-/// Reads the input in chunks and decides on the lines of each chunk's whole lines at once
-/// (the filter's searches run over the chunk); returns the number of bad lines.
-fn stream(filter: &Filter, args: &Args, now_ms: i64) -> io::Result<u64> {
-    let mut input = open(&args.file)?;
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut buf: Vec<u8> = vec![0; 1 << 20];
-    let (mut filled, mut count, mut bad) = (0usize, 0u64, 0u64);
-    // Lines before the current chunk.
-    let mut lines_before = 0u64;
-    let mut eof = false;
-    while !eof {
-        if filled == buf.len() {
-            // A line longer than the buffer: grow to hold it.
-            buf.resize(buf.len() * 2, 0);
+/// The filter at work on the blocks of one input.
+struct Sift<'a, W: Write> {
+    filter: &'a Filter,
+    args: &'a Args,
+    now_ms: i64,
+    out: W,
+    count: u64,
+    bad: u64,
+    /// The first write error (the rest of the input is still read, not written).
+    written: io::Result<()>,
+}
+
+impl<W: Write> Sift<'_, W> {
+    fn bad(&mut self, line: u64, message: &str) {
+        self.bad += 1;
+        if self.bad <= MAX_PRINTED_ERRORS {
+            eprintln!("line {line}: {message}");
         }
-        let n = input.read(&mut buf[filled..])?;
-        if n == 0 {
-            eof = true;
+    }
+
+    fn write(&mut self, f: impl FnOnce(&mut W) -> io::Result<()>) {
+        if self.written.is_ok() {
+            self.written = f(&mut self.out);
         }
-        filled += n;
-        let whole = match memchr::memrchr(b'\n', &buf[..filled]) {
-            _ if eof => filled,
-            Some(i) => i + 1,
-            None => continue,
+    }
+
+    fn block(&mut self, ev: LineEvent) {
+        let (block, first) = match ev {
+            LineEvent::TooLong { line, .. } => {
+                let message = format!("longer than {} bytes", self.args.max_line_bytes);
+                return self.bad(line, &message);
+            }
+            LineEvent::Block { bytes, line, .. } => (bytes, line),
         };
-        let block = &buf[..whole];
         // The number of the line at a byte of the block, counted only when needed.
-        let mut counted = (0usize, lines_before);
+        let mut counted = (0usize, first);
         let mut line_at = |at: usize| {
             counted.1 += memchr::memchr_iter(b'\n', &block[counted.0..at]).count() as u64;
             counted.0 = at;
-            counted.1 + 1
+            counted.1
         };
-        let mut result = Ok(());
-        if args.explain {
+        if self.args.explain {
             // Every line is explained, matching or not.
-            let mut start = 0;
-            while start < block.len() {
-                let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
-                let body = &block[start..end];
-                if !body.iter().all(u8::is_ascii_whitespace) {
-                    match serde_json::from_slice::<serde_json::Value>(body) {
-                        Ok(v) => {
-                            let ex = filter.explain(&v, now_ms);
-                            let mut obj = serde_json::to_value(&ex).unwrap_or_default();
-                            if let Some(m) = obj.as_object_mut() {
-                                m.insert("line".into(), line_at(start).into());
-                            }
-                            writeln!(out, "{obj}")?;
-                        }
-                        Err(e) => {
-                            bad += 1;
-                            eprintln!("line {}: invalid JSON: {e}", line_at(start));
-                        }
-                    }
+            for (start, body) in line_ranges(block) {
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    continue;
                 }
-                start = end + 1;
+                match serde_json::from_slice::<serde_json::Value>(body) {
+                    Ok(v) => {
+                        let ex = self.filter.explain(&v, self.now_ms);
+                        let mut obj = serde_json::to_value(&ex).unwrap_or_default();
+                        if let Some(m) = obj.as_object_mut() {
+                            m.insert("line".into(), line_at(start).into());
+                        }
+                        self.write(|out| writeln!(out, "{obj}"));
+                    }
+                    Err(e) => self.bad(line_at(start), &format!("invalid JSON: {e}")),
+                }
             }
-        } else {
-            filter.decide_lines(block, now_ms, &mut |r, answer| match answer {
-                Ok(true) => {
-                    count += 1;
-                    if !args.count && result.is_ok() {
-                        result = out.write_all(&block[r]).and_then(|()| out.write_all(b"\n"));
-                    }
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    bad += 1;
-                    if bad <= 10 {
-                        eprintln!("line {}: {}", line_at(r.start), e.message);
-                    }
-                }
-            });
+            return;
         }
-        result?;
-        lines_before = line_at(whole) - 1;
-        buf.copy_within(whole..filled, 0);
-        filled -= whole;
+        let (filter, now_ms, count_only) = (self.filter, self.now_ms, self.args.count);
+        filter.decide_lines(block, now_ms, &mut |r, answer| match answer {
+            Ok(true) => {
+                self.count += 1;
+                if !count_only {
+                    self.write(|out| out.write_all(&block[r]).and_then(|()| out.write_all(b"\n")));
+                }
+            }
+            Ok(false) => {}
+            Err(e) => self.bad(line_at(r.start), &e.message),
+        });
     }
-    if args.count {
-        writeln!(out, "{count}")?;
-    }
-    out.flush()?;
-    Ok(bad)
+}
+
+/// The lines of a block with their start offsets (line endings left out).
+fn line_ranges(block: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut start = 0;
+    block.split_inclusive(|b| *b == b'\n').map(move |line| {
+        let at = start;
+        start += line.len();
+        (at, line.strip_suffix(b"\n").unwrap_or(line))
+    })
 }

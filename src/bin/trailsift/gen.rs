@@ -16,25 +16,20 @@ pub struct Args {
     /// Account identifiers to use, comma-separated.
     #[arg(long, value_delimiter = ',')]
     accounts: Vec<String>,
-    /// Start of the time range: YYYY-MM-DD, epoch milliseconds or RFC 3339
-    /// [default: 2026-11-01].
-    #[arg(long, value_parser = parse_bound)]
+    /// Start of the time range, any time form (RFC 3339, YYYY-MM-DD, epoch milliseconds,
+    /// now-7d) [default: 2026-11-01].
+    #[arg(long, value_parser = crate::time_arg)]
     from: Option<i64>,
     /// End of the time range (exclusive), same forms as --from [default: --from + 7 days].
-    #[arg(long, value_parser = parse_bound)]
+    #[arg(long, value_parser = crate::time_arg)]
     to: Option<i64>,
 }
 
-fn parse_bound(s: &str) -> Result<i64, String> {
-    sample::parse_bound(s).map_err(|e| e.to_string())
-}
-
 pub fn run(args: Args) -> ExitCode {
-    const WEEK_MS: i64 = 7 * 86_400_000;
     let (from_ms, to_ms) = match (args.from, args.to) {
         (None, None) => (sample::DEFAULT_FROM_MS, sample::DEFAULT_TO_MS),
-        (Some(f), None) => (f, f.saturating_add(WEEK_MS)),
-        (None, Some(t)) => (t.saturating_sub(WEEK_MS), t),
+        (Some(f), None) => (f, f.saturating_add(trailsift::time::WEEK_MS)),
+        (None, Some(t)) => (t.saturating_sub(trailsift::time::WEEK_MS), t),
         (Some(f), Some(t)) => (f, t),
     };
     if to_ms < from_ms {

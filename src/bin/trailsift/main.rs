@@ -1,6 +1,12 @@
 //! The trailsift command-line tool: validate, filter, convert and generate audit events.
+//!
+//! Every subcommand exits 0 when all went well, 1 when some records were bad (reported on
+//! stderr) and 2 for usage and I/O errors.
 
+use std::fs::File;
+use std::io::{self, Read};
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 
@@ -50,5 +56,52 @@ fn main() -> ExitCode {
         Command::Filter(args) => filter::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Gen(args) => gen::run(args),
+    }
+}
+
+/// The exit status of usage and I/O errors.
+pub const EXIT_USAGE: u8 = 2;
+/// The exit status when some records were bad.
+pub const EXIT_BAD_RECORDS: u8 = 1;
+
+/// The host clock in epoch milliseconds: "now" for relative times.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A time option (`--now`, `--from`, `--to`) in any form of [`trailsift::time`], resolved
+/// against the clock; for clap's `value_parser`.
+pub fn time_arg(text: &str) -> Result<i64, String> {
+    trailsift::time::parse_time_arg(text, now_ms(), false)
+        .map_err(|_| trailsift::time::arg_help(text))
+}
+
+/// The input named on the command line: a file, or standard input for `-`.
+pub fn open_input(path: &str) -> io::Result<Box<dyn Read>> {
+    if path == "-" {
+        Ok(Box::new(io::stdin().lock()))
+    } else {
+        File::open(path)
+            .map(|f| Box::new(f) as Box<dyn Read>)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot open {path}: {e}")))
+    }
+}
+
+/// Reads `input` to its end in chunks of `size` bytes, handing each to `f`.
+pub fn read_chunks(
+    input: &mut dyn Read,
+    size: usize,
+    f: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; size];
+    loop {
+        match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => f(&buf[..n])?,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }

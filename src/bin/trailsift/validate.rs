@@ -2,14 +2,14 @@
 //!
 //! Exit codes: 0 every event valid, 1 some rejected, 2 usage or I/O error.
 
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use flate2::read::MultiGzDecoder;
-use trailsift::convert::{is_gzip, ErrorCode, Format, ReadOptions, Reader, Records};
-use trailsift::schema::{BatchValidator, Options, Rejected, Warning};
+use trailsift::convert::{ReadOptions, Reader};
+use trailsift::schema::{Options, Rejected, Validator, Warning};
+
+use crate::{open_input, read_chunks, EXIT_BAD_RECORDS, EXIT_USAGE};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,44 +22,18 @@ pub struct Args {
     /// Print the machine-readable report (JSON) instead of the human one.
     #[arg(long)]
     json: bool,
-    /// A JSON array, one JSON object or NDJSON, plain or gzip; `-` reads stdin.
+    /// Events in any readable format (JSON array or object, NDJSON, CSV, Splunk HEC, Sumo),
+    /// plain or gzip; `-` reads stdin.
     file: PathBuf,
 }
 
-/// One record of the input: an event or a record that could not be read.
-enum Item {
-    Event {
-        index: u64,
-        line: u64,
-        value: serde_json::Value,
-    },
-    /// An event found valid without being parsed, with its vocabulary warnings.
-    Valid {
-        index: u64,
-        line: u64,
-        warnings: Vec<trailsift::schema::Violation>,
-    },
-    Bad {
-        index: u64,
-        line: u64,
-        code: String,
-        message: String,
-    },
-}
-
 pub fn run(args: Args) -> ExitCode {
-    let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        match File::open(&args.file) {
-            Ok(f) => Box::new(f),
-            Err(e) => {
-                eprintln!(
-                    "trailsift validate: cannot open {}: {e}",
-                    args.file.display()
-                );
-                return ExitCode::from(2);
-            }
+    let path = args.file.to_string_lossy().into_owned();
+    let mut input = match open_input(&path) {
+        Ok(input) => input,
+        Err(e) => {
+            eprintln!("trailsift validate: {e}");
+            return ExitCode::from(EXIT_USAGE);
         }
     };
     let options = Options {
@@ -67,66 +41,61 @@ pub fn run(args: Args) -> ExitCode {
         vocabulary: args.vocabulary,
         ..Options::default()
     };
-    let mut batch = BatchValidator::new(options.clone());
+    let read = ReadOptions {
+        keep_raw: false,
+        ..ReadOptions::default()
+    };
+    let name = (path != "-").then_some(path.as_str());
+    let mut validator = Validator::new(Reader::detecting(name, read), options);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let mut io_error = None;
-    let name = args.file.to_string_lossy().into_owned();
-    let result = read_items(input, &name, &options, &mut |item| {
-        match item {
-            Item::Event { index, line, value } => {
-                batch.push(index, line, &value);
-            }
-            Item::Valid {
-                index,
-                line,
-                warnings,
-            } => batch.push_valid(index, line, warnings),
-            Item::Bad {
-                index,
-                line,
-                code,
-                message,
-            } => batch.push_record_error(index, line, &code, message),
+    // The human report streams; the JSON one is written at the end.
+    let stream = |v: &mut Validator, out: &mut io::BufWriter<_>| -> io::Result<()> {
+        if args.json {
+            return Ok(());
         }
-        // The human report streams; the JSON one is written at the end.
-        if !args.json && io_error.is_none() {
-            let (rejected, warnings) = batch.take_entries();
-            if let Err(e) = print_entries(&mut out, &rejected, &warnings) {
-                io_error = Some(e);
-            }
+        let (rejected, warnings) = v.batch().take_entries();
+        print_entries(out, &rejected, &warnings)
+    };
+    let mut written = Ok(());
+    let read_result = read_chunks(&mut input, 1 << 16, &mut |chunk| {
+        validator.push(chunk, &mut |_| {});
+        if written.is_ok() {
+            written = stream(&mut validator, &mut out);
         }
+        Ok(())
     });
-    if let Err(e) = result {
-        eprintln!("trailsift validate: cannot read {name}: {e}");
-        return ExitCode::from(2);
+    if let Err(e) = read_result {
+        eprintln!("trailsift validate: cannot read {path}: {e}");
+        return ExitCode::from(EXIT_USAGE);
     }
+    validator.finish(&mut |_| {});
+    let batch = validator.batch();
     let (valid, rejected, warned) = (
         batch.valid_count(),
         batch.rejected_count(),
         batch.warning_count(),
     );
-    let report = batch.finish();
-    let written = if args.json {
-        serde_json::to_writer(&mut out, &report)
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else {
-        io_error.map_or(Ok(()), Err).and_then(|()| {
+    let report = validator.into_report();
+    let written = written.and_then(|()| {
+        if args.json {
+            serde_json::to_writer(&mut out, &report).map_err(io::Error::from)?;
+            writeln!(out)
+        } else {
             print_entries(&mut out, &report.rejected, &report.warnings)?;
             print_summary(&mut out, valid, rejected, warned)
-        })
-    };
+        }
+    });
     if let Err(e) = written.and_then(|()| out.flush()) {
         if e.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("trailsift validate: cannot write: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(EXIT_USAGE);
         }
     }
     if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(EXIT_BAD_RECORDS)
     }
 }
 
@@ -189,85 +158,4 @@ fn print_summary(out: &mut impl Write, valid: u64, rejected: u64, warned: u64) -
         rejected,
         plural(warned, "warning")
     )
-}
-
-/// Reads the input as a JSON array, one object or NDJSON, plain or gzip (by magic bytes),
-/// with the streaming readers of `trailsift::convert`, and hands each record with its
-/// index and start line to `sink`. Only an I/O failure is an `Err`.
-fn read_items(
-    input: Box<dyn Read>,
-    name: &str,
-    options: &Options,
-    sink: &mut dyn FnMut(Item),
-) -> io::Result<()> {
-    let mut input = input;
-    let head = read_head(&mut input, HEAD)?;
-    let plain: Box<dyn Read> = if is_gzip(&head) {
-        Box::new(MultiGzDecoder::new(io::Cursor::new(head).chain(input)))
-    } else {
-        Box::new(io::Cursor::new(head).chain(input))
-    };
-    let mut plain = plain;
-    let head = read_head(&mut plain, HEAD)?;
-    let format = content_format(name, &head);
-    let opts = ReadOptions {
-        keep_raw: false,
-        check: Some(options.clone()),
-        ..ReadOptions::default()
-    };
-    let reader = Reader::new(format, opts).map_err(|e| io::Error::other(e.to_string()))?;
-    for item in Records::new(reader, io::Cursor::new(head).chain(plain)) {
-        match item {
-            Ok(record) => sink(match record.checked {
-                Some(warnings) => Item::Valid {
-                    index: record.index,
-                    line: record.line,
-                    warnings,
-                },
-                None => Item::Event {
-                    index: record.index,
-                    line: record.line,
-                    value: record.value,
-                },
-            }),
-            Err(e) if e.code == ErrorCode::Io => return Err(io::Error::other(e.message)),
-            Err(e) => sink(Item::Bad {
-                index: e.index,
-                line: e.line,
-                code: e.code.as_str().to_string(),
-                message: e.message,
-            }),
-        }
-    }
-    Ok(())
-}
-
-/// Bytes looked at to tell the format.
-const HEAD: usize = 64 * 1024;
-
-/// Reads up to `limit` bytes (fewer only at the end of the input).
-fn read_head(input: &mut dyn Read, limit: usize) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(limit);
-    input.take(limit as u64).read_to_end(&mut head)?;
-    Ok(head)
-}
-
-/// The format to read: JSON (an array or one object) or NDJSON, from the file name when
-/// it tells, else from the content. Content that looks like neither is read as NDJSON so
-/// that every bad line is reported; CSV only when the name says so.
-fn content_format(name: &str, head: &[u8]) -> Format {
-    if let (Some(format), _) = Format::from_file_name(name) {
-        return format;
-    }
-    match Format::detect(head, head.len() < HEAD) {
-        Some(f @ (Format::Json | Format::Ndjson | Format::SplunkHec | Format::Sumo)) => f,
-        _ => {
-            let first = head.iter().find(|b| !b.is_ascii_whitespace());
-            if first == Some(&b'[') {
-                Format::Json
-            } else {
-                Format::Ndjson
-            }
-        }
-    }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::sumo::insert_path;
 use crate::convert::write::csv::{column_kind, looks_like_json, ColumnKind};
 use crate::convert::{ErrorCode, Item, ReadError, ReadOptions, Record};
-use crate::event::parse_time;
+use crate::time::parse_time;
 
 /// Reads CSV pushed in chunks with csv-core; holds one partial row.
 pub struct CsvReader {
@@ -312,7 +312,6 @@ impl CsvReader {
             byte: self.row_byte,
             value: Value::Object(event),
             raw: None,
-            checked: None,
         }));
     }
 }

@@ -10,8 +10,8 @@
 
 use serde_json::Value;
 
-use super::{to_checked_item, RawEvent, Transform};
-use crate::convert::{ErrorCode, Item, ReadError, ReadOptions};
+use super::{RawEvent, Unwrap};
+use crate::convert::{ErrorCode, ReadError, ReadOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -59,7 +59,9 @@ struct Elem {
 /// Reads JSON arrays and top-level values pushed in chunks.
 pub struct JsonReader {
     opts: ReadOptions,
-    transform: Transform,
+    unwrap: Unwrap,
+    /// Whether records are bare events (not envelopes).
+    bare: bool,
     mode: Mode,
     /// Absolute offset of the start of the chunk being scanned.
     offset: u64,
@@ -73,10 +75,11 @@ pub struct JsonReader {
 }
 
 impl JsonReader {
-    pub(crate) fn new(opts: ReadOptions, transform: Transform) -> Self {
+    pub(crate) fn new(opts: ReadOptions, unwrap: Unwrap, bare: bool) -> Self {
         JsonReader {
             opts,
-            transform,
+            unwrap,
+            bare,
             mode: Mode::Top,
             offset: 0,
             line: 1,
@@ -129,16 +132,12 @@ impl JsonReader {
         self.index += 1;
     }
 
-    pub(crate) fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
-        let (transform, check) = (self.transform, self.opts.check.clone());
-        self.push_with(chunk, &mut |ev| {
-            out.push(to_checked_item(ev, transform, check.as_ref()))
-        });
+    pub(crate) fn unwrap(&self) -> Unwrap {
+        self.unwrap
     }
 
-    pub(crate) fn finish(&mut self, out: &mut Vec<Item>) {
-        let (transform, check) = (self.transform, self.opts.check.clone());
-        self.finish_with(&mut |ev| out.push(to_checked_item(ev, transform, check.as_ref())));
+    pub(crate) fn is_bare(&self) -> bool {
+        self.bare
     }
 
     /// Finds the records of a chunk, handing each one's bytes (or an error) to `out`
@@ -410,7 +409,7 @@ impl Elem {
     }
 }
 
-/// The envelope transform for JSON: the value itself.
+/// The unwrapping of bare events: the value itself.
 pub(crate) fn identity(v: Value) -> Result<Value, (ErrorCode, String)> {
     Ok(v)
 }

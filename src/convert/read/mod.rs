@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use super::gzip::{GzipDecoder, GzipError};
-use super::{is_gzip, ErrorCode, Format, Item, ReadError, ReadOptions, Record};
+use super::{ErrorCode, Format, Item, ReadError, ReadOptions, Record};
+use crate::input::{self, Decoder, InputError};
 
 pub mod csv;
 pub mod json;
@@ -13,10 +13,7 @@ pub mod sumo;
 
 /// Turns a parsed record (an object) into the event: the identity for JSON and NDJSON,
 /// envelope unwrapping for Splunk HEC and Sumo.
-pub(crate) type Transform = fn(Value) -> Result<Value, (ErrorCode, String)>;
-
-/// Bytes of content held to detect the format before giving up and choosing JSON.
-const SNIFF_LIMIT: usize = 64 * 1024;
+pub(crate) type Unwrap = fn(Value) -> Result<Value, (ErrorCode, String)>;
 
 /// A record found but not parsed yet (its bytes and position), or an error.
 pub(crate) enum RawEvent<'b> {
@@ -34,7 +31,7 @@ pub(crate) enum RawEvent<'b> {
 }
 
 /// Parses a raw record into an [`Item`].
-pub(crate) fn to_item(ev: RawEvent, transform: Transform) -> Item {
+pub(crate) fn to_item(ev: RawEvent, unwrap: Unwrap) -> Item {
     match ev {
         RawEvent::Error(e) => Err(e),
         RawEvent::Record {
@@ -44,41 +41,8 @@ pub(crate) fn to_item(ev: RawEvent, transform: Transform) -> Item {
             column,
             byte,
             at_end,
-        } => parse_record(bytes, index, line, column, byte, transform, at_end),
+        } => parse_record(bytes, index, line, column, byte, unwrap, at_end),
     }
-}
-
-/// [`to_item`], except that a record which the schema check `check` finds certainly valid
-/// is handed out unparsed (see [`ReadOptions::check`](crate::convert::ReadOptions::check)).
-pub(crate) fn to_checked_item(
-    ev: RawEvent,
-    transform: Transform,
-    check: Option<&crate::schema::Options>,
-) -> Item {
-    if let (
-        Some(options),
-        RawEvent::Record {
-            bytes,
-            index,
-            line,
-            byte,
-            ..
-        },
-    ) = (check, &ev)
-    {
-        let mut warnings = Vec::new();
-        if crate::schema::is_certainly_valid(bytes, options, &mut warnings) {
-            return Ok(Record {
-                index: *index,
-                line: *line,
-                byte: *byte,
-                value: Value::Null,
-                raw: None,
-                checked: Some(warnings),
-            });
-        }
-    }
-    to_item(ev, transform)
 }
 
 /// Parses one record's bytes into an [`Item`].
@@ -91,7 +55,7 @@ pub(crate) fn parse_record(
     line: u64,
     column: u64,
     byte: u64,
-    transform: Transform,
+    unwrap: Unwrap,
     at_end: bool,
 ) -> Item {
     let err = |code, message: String| Err(ReadError::new(code, message, index, line, byte));
@@ -105,14 +69,13 @@ pub(crate) fn parse_record(
         }
     };
     match serde_json::from_str::<Value>(text) {
-        Ok(value @ Value::Object(_)) => match transform(value) {
+        Ok(value @ Value::Object(_)) => match unwrap(value) {
             Ok(value) => Ok(Record {
                 index,
                 line,
                 byte,
                 value,
                 raw: None,
-                checked: None,
             }),
             Err((code, message)) => err(code, message),
         },
@@ -160,6 +123,14 @@ pub(crate) fn json_error(
     )
 }
 
+/// What a reader hands on: records of JSON and NDJSON input unparsed (for callers that
+/// read the bytes themselves: conversion's fast path, validation from bytes), everything
+/// else as items.
+pub(crate) enum Piece<'b> {
+    Raw(RawEvent<'b>),
+    Item(Item),
+}
+
 enum Inner {
     Json(json::JsonReader),
     Ndjson(ndjson::NdjsonReader),
@@ -168,34 +139,53 @@ enum Inner {
 
 impl Inner {
     fn new(format: Format, opts: &ReadOptions) -> Option<Inner> {
-        let mut opts = opts.clone();
-        if !matches!(format, Format::Json | Format::Ndjson) {
-            // The check applies to bare events, not to envelopes.
-            opts.check = None;
-        }
+        let opts = opts.clone();
         Some(match format {
-            Format::Json => Inner::Json(json::JsonReader::new(opts, json::identity)),
-            Format::SplunkHec => Inner::Json(json::JsonReader::new(opts, splunk_hec::unwrap)),
-            Format::Ndjson => Inner::Ndjson(ndjson::NdjsonReader::new(opts, json::identity)),
-            Format::Sumo => Inner::Ndjson(ndjson::NdjsonReader::new(opts, sumo::unwrap)),
+            Format::Json => Inner::Json(json::JsonReader::new(opts, json::identity, true)),
+            Format::SplunkHec => {
+                Inner::Json(json::JsonReader::new(opts, splunk_hec::unwrap, false))
+            }
+            Format::Ndjson => Inner::Ndjson(ndjson::NdjsonReader::new(opts, json::identity, true)),
+            Format::Sumo => Inner::Ndjson(ndjson::NdjsonReader::new(opts, sumo::unwrap, false)),
             Format::Csv => Inner::Csv(Box::new(csv::CsvReader::new(opts))),
             Format::Ocsf => return None,
         })
     }
 
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
+    /// Reads a chunk (`end`: the input ends after it); records go to `sink`, unparsed when
+    /// `raw` and the format holds bare events (JSON, NDJSON).
+    fn read(&mut self, chunk: &[u8], end: bool, raw: bool, sink: &mut dyn FnMut(Piece)) {
         match self {
-            Inner::Json(r) => r.push(chunk, out),
-            Inner::Ndjson(r) => r.push(chunk, out),
-            Inner::Csv(r) => r.push(chunk, out),
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<Item>) {
-        match self {
-            Inner::Json(r) => r.finish(out),
-            Inner::Ndjson(r) => r.finish(out),
-            Inner::Csv(r) => r.finish(out),
+            Inner::Json(r) => {
+                let (bare, unwrap) = (r.is_bare(), r.unwrap());
+                let mut f = |ev: RawEvent| match ev {
+                    ev if raw && bare => sink(Piece::Raw(ev)),
+                    ev => sink(Piece::Item(to_item(ev, unwrap))),
+                };
+                r.push_with(chunk, &mut f);
+                if end {
+                    r.finish_with(&mut f);
+                }
+            }
+            Inner::Ndjson(r) => {
+                let (bare, unwrap, keep_raw) = (r.is_bare(), r.unwrap(), r.keeps_raw());
+                let mut f = |ev: RawEvent| match ev {
+                    ev if raw && bare => sink(Piece::Raw(ev)),
+                    ev => sink(Piece::Item(ndjson::with_raw(ev, unwrap, keep_raw))),
+                };
+                r.push_with(chunk, &mut f);
+                if end {
+                    r.finish_with(&mut f);
+                }
+            }
+            Inner::Csv(r) => {
+                let mut items = Vec::new();
+                r.push(chunk, &mut items);
+                if end {
+                    r.finish(&mut items);
+                }
+                items.into_iter().for_each(|i| sink(Piece::Item(i)));
+            }
         }
     }
 
@@ -208,72 +198,24 @@ impl Inner {
     }
 }
 
-/// The decompressed content: held until its format is known, then read.
-struct Content {
-    opts: ReadOptions,
-    format: Option<Format>,
-    sniff: Vec<u8>,
-    inner: Option<Inner>,
-}
-
-impl Content {
-    fn push(&mut self, bytes: &[u8], out: &mut Vec<Item>) {
-        if let Some(inner) = &mut self.inner {
-            inner.push(bytes, out);
-            return;
-        }
-        self.sniff.extend_from_slice(bytes);
-        let detected = Format::detect(&self.sniff, false);
-        let format = match detected {
-            Some(f) => f,
-            None if self.sniff.len() > SNIFF_LIMIT => Format::Json,
-            None => return,
-        };
-        self.start(format, out);
-    }
-
-    fn start(&mut self, format: Format, out: &mut Vec<Item>) {
-        self.format = Some(format);
-        if let Some(mut inner) = Inner::new(format, &self.opts) {
-            let held = std::mem::take(&mut self.sniff);
-            inner.push(&held, out);
-            self.inner = Some(inner);
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<Item>) {
-        if self.inner.is_none() {
-            match Format::detect(&self.sniff, true) {
-                Some(f) => self.start(f, out),
-                // Nothing but whitespace: no records.
-                None => return,
-            }
-        }
-        if let Some(inner) = &mut self.inner {
-            inner.finish(out);
-        }
-    }
-
-    fn position(&self) -> (u64, u64, u64) {
-        match &self.inner {
-            Some(inner) => inner.position(),
-            None => (0, 1, self.sniff.len() as u64),
-        }
-    }
-}
-
 /// The push-based reader of every readable format, gzip or not.
 ///
 /// Push chunks of any size with [`push`](Reader::push), then call
 /// [`finish`](Reader::finish); each call appends what it completed to `out` (events and
-/// positioned errors, in input order). Gzip input is recognised by its magic bytes and
-/// decompressed on the way. Memory held: one partial record (plus, while the format is not
-/// known yet, the first line, at most 64 KiB).
+/// positioned errors, in input order). The input takes the one path of [`crate::input`]:
+/// gzip by its magic bytes within [`ReadOptions::max_input_bytes`], the format from the
+/// content (a file name only hints). Memory held: one partial record (plus, while the
+/// format is not known yet, the first line, at most [`input::SNIFF_LIMIT`]).
 pub struct Reader {
-    gzip_decided: bool,
-    head: Vec<u8>,
-    gzip: Option<GzipDecoder>,
-    content: Content,
+    decoder: Decoder,
+    opts: ReadOptions,
+    /// The format, once given or detected.
+    format: Option<Format>,
+    /// What the file name says, for content that cannot tell.
+    hint: Option<Format>,
+    /// Content held until its format is known.
+    sniff: Vec<u8>,
+    inner: Option<Inner>,
 }
 
 impl Reader {
@@ -289,108 +231,128 @@ impl Reader {
             ));
         }
         let mut r = Reader::detecting(None, opts);
-        r.content.format = Some(format);
-        r.content.inner = Inner::new(format, &r.content.opts);
+        r.format = Some(format);
+        r.inner = Inner::new(format, &r.opts);
         Ok(r)
     }
 
-    /// A reader that detects the format from the file name `name` when it tells
-    /// (`.json`, `.ndjson`, `.jsonl`, `.csv`, with or without `.gz`), else from the first
-    /// bytes of the content (see [`Format::detect`]).
+    /// A reader that detects the format from the content (see [`input::detect`]); the file
+    /// `name` (`.json`, `.ndjson`, `.jsonl`, `.csv`, with or without `.gz`) is a hint for
+    /// content that cannot tell.
     pub fn detecting(name: Option<&str>, opts: ReadOptions) -> Reader {
-        let mut content = Content {
+        Reader {
+            decoder: Decoder::new(opts.max_input_bytes),
+            hint: name.and_then(|n| Format::from_file_name(n).0),
             opts,
             format: None,
             sniff: Vec::new(),
             inner: None,
-        };
-        if let Some((Some(format), _)) = name.map(Format::from_file_name) {
-            content.format = Some(format);
-            content.inner = Inner::new(format, &content.opts);
         }
-        Reader {
-            gzip_decided: false,
-            head: Vec::new(),
-            gzip: None,
-            content,
+    }
+
+    /// [`Reader::new`] for `Some` format, else [`Reader::detecting`] with `name` as a hint.
+    pub fn open(
+        format: Option<Format>,
+        name: Option<&str>,
+        opts: ReadOptions,
+    ) -> Result<Reader, ReadError> {
+        match format {
+            Some(f) => Reader::new(f, opts),
+            None => Ok(Reader::detecting(name, opts)),
         }
     }
 
     /// The format being read: known from the start, or once detected.
     pub fn format(&self) -> Option<Format> {
-        self.content.format
+        self.format
     }
 
     /// Whether the input is gzip (known after its first two bytes).
     pub fn is_gzip(&self) -> Option<bool> {
-        self.gzip_decided.then_some(self.gzip.is_some())
+        self.decoder.is_gzip()
+    }
+
+    /// (records so far, current line, decoded bytes so far).
+    pub fn position(&self) -> (u64, u64, u64) {
+        match &self.inner {
+            Some(inner) => inner.position(),
+            None => (0, 1, self.sniff.len() as u64),
+        }
     }
 
     /// Reads a chunk; completed records and errors are appended to `out`.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
-        if !self.gzip_decided {
-            if self.head.is_empty() && chunk.len() >= 2 {
-                self.decide_gzip(chunk);
-                self.forward(chunk, out);
-                return;
-            }
-            self.head.extend_from_slice(chunk);
-            if self.head.len() < 2 {
-                return;
-            }
-            let head = std::mem::take(&mut self.head);
-            self.decide_gzip(&head);
-            self.forward(&head, out);
-            return;
-        }
-        self.forward(chunk, out);
-    }
-
-    fn decide_gzip(&mut self, first: &[u8]) {
-        self.gzip_decided = true;
-        if is_gzip(first) {
-            self.gzip = Some(GzipDecoder::new());
-        }
-    }
-
-    fn forward(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
-        let content = &mut self.content;
-        match &mut self.gzip {
-            None => content.push(chunk, out),
-            Some(gz) => {
-                let result = gz.push(chunk, &mut |b| content.push(b, out));
-                if let Err(e) = result {
-                    gzip_error(content, e, out);
-                }
-            }
-        }
+        self.read(chunk, false, false, &mut |p| out.push(item_of(p)));
     }
 
     /// Ends the input: completes or reports the last record.
     pub fn finish(&mut self, out: &mut Vec<Item>) {
-        if !self.gzip_decided {
-            let head = std::mem::take(&mut self.head);
-            self.decide_gzip(&head);
-            self.forward(&head, out);
-        }
-        let content = &mut self.content;
-        if let Some(gz) = &mut self.gzip {
-            let result = gz.finish(&mut |b| content.push(b, out));
-            if let Err(e) = result {
-                gzip_error(content, e, out);
+        self.read(&[], true, false, &mut |p| out.push(item_of(p)));
+    }
+
+    /// Reads a chunk (`end`: and ends the input), handing records to `sink` as
+    /// [`Piece`]s: unparsed when `raw` and the format holds bare events.
+    pub(crate) fn read(&mut self, chunk: &[u8], end: bool, raw: bool, sink: &mut dyn FnMut(Piece)) {
+        let Reader {
+            decoder,
+            opts,
+            format,
+            hint,
+            sniff,
+            inner,
+        } = self;
+        let mut content = |bytes: &[u8], end: bool, sink: &mut dyn FnMut(Piece)| {
+            if inner.is_none() {
+                sniff.extend_from_slice(bytes);
+                let Some(f) = input::detect(sniff, end, *hint) else {
+                    return;
+                };
+                *format = Some(f);
+                *inner = Inner::new(f, opts);
+                let held = std::mem::take(sniff);
+                if let Some(inner) = inner.as_mut() {
+                    inner.read(&held, end, raw, sink);
+                }
+                return;
             }
+            if let Some(inner) = inner.as_mut() {
+                inner.read(bytes, end, raw, sink);
+            }
+        };
+        let mut result = decoder.push(chunk, &mut |b| content(b, false, sink));
+        if end {
+            if result.is_ok() {
+                result = decoder.finish(&mut |b| content(b, false, sink));
+            }
+            content(&[], true, sink);
         }
-        content.finish(out);
+        if let Err(e) = result {
+            let (index, line, byte) = match inner {
+                Some(inner) => inner.position(),
+                None => (0, 1, sniff.len() as u64),
+            };
+            let code = match e {
+                InputError::BadGzip(_) => ErrorCode::BadGzip,
+                InputError::Truncated(_) => ErrorCode::Truncated,
+                InputError::TooLarge { .. } => ErrorCode::TooLarge,
+            };
+            sink(Piece::Item(Err(ReadError::new(
+                code,
+                e.to_string(),
+                index,
+                line,
+                byte,
+            ))));
+        }
     }
 }
 
-fn gzip_error(content: &Content, e: GzipError, out: &mut Vec<Item>) {
-    let (index, line, byte) = content.position();
-    let (code, message) = match e {
-        GzipError::Bad(m) => (ErrorCode::BadGzip, m),
-        GzipError::Truncated(m) => (ErrorCode::Truncated, m),
-    };
-    out.push(Err(ReadError::new(code, message, index, line, byte)));
+/// A piece read in item mode is always an item.
+fn item_of(p: Piece) -> Item {
+    match p {
+        Piece::Item(item) => item,
+        Piece::Raw(ev) => to_item(ev, json::identity),
+    }
 }
 
 /// Reads a whole input held in memory (`format` None: detect it, with `name` as a hint).
@@ -465,7 +427,7 @@ impl<R: std::io::Read> Iterator for Records<R> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.done = true;
-                    let (index, line, byte) = self.reader.content.position();
+                    let (index, line, byte) = self.reader.position();
                     self.scratch.push(Err(ReadError::new(
                         ErrorCode::Io,
                         format!("read failed: {e}"),

@@ -18,12 +18,11 @@
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-use chrono::{Datelike, Timelike};
 use serde_json::{Map, Value};
 
 use super::not_an_object;
 use crate::convert::node::Node;
-use crate::event::{format_time_ms, parse_time, parse_time_value};
+use crate::time::{parse_time, parse_time_value};
 
 /// The fixed CSV columns, in the order formats.md gives.
 pub const FIXED_COLUMNS: [&str; 15] = [
@@ -366,7 +365,7 @@ impl CellSource for Node<'_> {
 pub(crate) fn encode_cell<T: CellSource + ?Sized>(cell: &mut String, kind: ColumnKind, value: &T) {
     match (kind, value.str_value()) {
         (ColumnKind::Time, s) => match value.time_ms() {
-            Some(ms) => push_time(cell, ms),
+            Some(ms) => crate::time::push_rfc3339(cell, ms),
             None => match s {
                 Some(s) => cell.push_str(s),
                 None => value.push_json(cell),
@@ -391,41 +390,6 @@ pub(crate) fn encode_cell<T: CellSource + ?Sized>(cell: &mut String, kind: Colum
     }
 }
 
-/// RFC 3339 UTC with milliseconds, as `format_time_ms`.
-/// Years 0 to 9999 are written digit by digit (the common case, without chrono's
-/// formatting machinery); others as `format_time_ms` does.
-fn push_time(cell: &mut String, ms: i64) {
-    let Some(dt) = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) else {
-        cell.push_str(&format_time_ms(ms));
-        return;
-    };
-    let year = dt.year();
-    if !(0..=9999).contains(&year) {
-        cell.push_str(&format_time_ms(ms));
-        return;
-    }
-    let digits = |cell: &mut String, n: u32, width: u32| {
-        for i in (0..width).rev() {
-            let d = (n / 10u32.pow(i)) % 10;
-            cell.push(char::from(b'0' + d as u8));
-        }
-    };
-    digits(cell, year as u32, 4);
-    cell.push('-');
-    digits(cell, dt.month(), 2);
-    cell.push('-');
-    digits(cell, dt.day(), 2);
-    cell.push('T');
-    digits(cell, dt.hour(), 2);
-    cell.push(':');
-    digits(cell, dt.minute(), 2);
-    cell.push(':');
-    digits(cell, dt.second(), 2);
-    cell.push('.');
-    digits(cell, ms.rem_euclid(1000) as u32, 3);
-    cell.push('Z');
-}
-
 /// Whether a cell's text would read back as a JSON value rather than as this string.
 pub(crate) fn looks_like_json(s: &str) -> bool {
     let first = s.trim_start().as_bytes().first().copied();
@@ -433,37 +397,4 @@ pub(crate) fn looks_like_json(s: &str) -> bool {
         first,
         Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
     ) && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn push_time_matches_format_time_ms() {
-        let mut ms_values = vec![
-            0,
-            -1,
-            -999,
-            -1000,
-            1_763_719_530_123,
-            -62_167_219_200_000,
-            -62_167_219_200_001,
-            253_402_300_799_999,
-            253_402_300_800_000,
-            i64::MIN,
-            i64::MAX,
-        ];
-        // A spread of instants over the years 1 to 9999.
-        let mut ms: i64 = -62_135_596_800_000;
-        while ms < 253_402_300_799_999 {
-            ms_values.push(ms);
-            ms += 86_400_000 * 97 + 3_723_457;
-        }
-        for ms in ms_values {
-            let mut cell = String::new();
-            push_time(&mut cell, ms);
-            assert_eq!(cell, format_time_ms(ms), "{ms}");
-        }
-    }
 }

@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use serde_json::{Map, Value};
 
 use super::{json_to, not_an_object};
-use crate::event::{get_path, parse_time_value};
+use crate::event::get_path;
+use crate::time::parse_time_value;
 
 /// The envelope's options.
 #[derive(Debug, Clone)]

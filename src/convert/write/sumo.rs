@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{json_to, not_an_object};
 use crate::convert::SUMO_EVENT_PREFIX;
-use crate::event::parse_time_value;
+use crate::time::parse_time_value;
 
 pub fn write(out: &mut dyn Write, event: &Value) -> io::Result<()> {
     let Value::Object(map) = event else {

@@ -12,52 +12,13 @@ use std::ops::Range;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
-use super::compile::Program;
 use super::error::{self, FilterError};
 use super::eval::{contains_folded, eval, Leaf, Source};
 use super::precheck::next_escape;
-use crate::plain::{same_key, Num, Plain};
-
-/// The fields a program reads, as a tree of object keys.
-#[derive(Debug, Clone, Default)]
-pub(super) struct PathTree {
-    keys: Vec<(String, Child)>,
-    /// Every slot at or below this tree, cleared when the tree is entered again
-    /// (a duplicate key replaces the earlier object, as in `serde_json::Value`).
-    all: Vec<usize>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Child {
-    slot: Option<usize>,
-    sub: Option<PathTree>,
-}
+use super::program::{Child, PathTree, Program};
+use crate::plain::{Num, Plain};
 
 impl PathTree {
-    pub(super) fn build(slots: &[Vec<String>]) -> PathTree {
-        let mut root = PathTree::default();
-        for (i, path) in slots.iter().enumerate() {
-            let mut node = &mut root;
-            for (depth, key) in path.iter().enumerate() {
-                node.all.push(i);
-                let pos = match node.keys.iter().position(|(k, _)| k == key) {
-                    Some(p) => p,
-                    None => {
-                        node.keys.push((key.clone(), Child::default()));
-                        node.keys.len() - 1
-                    }
-                };
-                let child = &mut node.keys[pos].1;
-                if depth + 1 == path.len() {
-                    child.slot = Some(i);
-                    break;
-                }
-                node = child.sub.get_or_insert_with(PathTree::default);
-            }
-        }
-        root
-    }
-
     /// Clears the slots at or below this tree (entering it again replaces them).
     fn clear(&self, out: &mut [Option<Captured<'_>>]) {
         for s in &self.all {
@@ -65,13 +26,6 @@ impl PathTree {
                 *o = None;
             }
         }
-    }
-
-    fn child(&self, key: &str) -> Option<&Child> {
-        self.keys
-            .iter()
-            .find(|(k, _)| same_key(k, key))
-            .map(|(_, c)| c)
     }
 
     /// Fills the slots of this tree from an already parsed value.
