@@ -33,11 +33,13 @@ use serde_json::Value;
 pub mod batch;
 pub mod gzip;
 pub mod node;
+pub mod output;
 pub mod pipeline;
 pub mod read;
 pub mod write;
 
 pub use batch::{stream_file_name, Batcher};
+pub use output::Output;
 pub use pipeline::Converter;
 pub use read::{read_all, Reader, Records};
 pub use write::{write_all, HecOptions, WriteOptions, Writer};

@@ -1,14 +1,15 @@
 //! `detectFormat`, `convert` and the push/finish object behind `createConvertStream`.
 
-use std::io::{self, Write};
+use std::io;
 
-use flate2::write::GzEncoder;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
 use super::{fail, read_required, to_js, Error, Input, Result};
 use crate::convert::write::HecOptions;
-use crate::convert::{gzip, Format, Item, ReadError, ReadOptions, Reader, WriteOptions, Writer};
+use crate::convert::{
+    Converter, Format, Output, ReadError, ReadOptions, Reader, WriteOptions, Writer,
+};
 
 /// Bytes of the input looked at to detect its format.
 const DETECT_BYTES: usize = 256 * 1024;
@@ -85,48 +86,13 @@ fn format(name: &str, what: &str) -> Result<Format> {
         .or_else(|e| fail("bad_option", format!("{what}: {e}")))
 }
 
-/// The output: plain bytes or a gzip stream, drained after every push.
-enum Out {
-    Plain(Vec<u8>),
-    Gzip(GzEncoder<Vec<u8>>),
-}
-
-impl Write for Out {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Out::Plain(v) => v.write(buf),
-            Out::Gzip(g) => g.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Out {
-    fn take(&mut self) -> Vec<u8> {
-        match self {
-            Out::Plain(v) => std::mem::take(v),
-            Out::Gzip(g) => std::mem::take(g.get_mut()),
-        }
-    }
-
-    fn finish(&mut self) -> io::Result<Vec<u8>> {
-        if let Out::Gzip(g) = self {
-            g.try_finish()?;
-        }
-        Ok(self.take())
-    }
-}
-
-/// Reader + writer: the push/finish object behind `convert` and `createConvertStream`.
-/// Bad records are skipped, passed to `onError`, or (with `stopOnError`) thrown.
+/// The core's converter: the push/finish object behind `convert` and
+/// `createConvertStream`. Bad records are skipped, passed to `onError`, or (with
+/// `stopOnError`) thrown.
 #[wasm_bindgen]
 pub struct ConvertStream {
-    reader: Reader,
-    writer: Writer<Out>,
-    items: Vec<Item>,
+    converter: Converter<Output<Vec<u8>>>,
+    errors: Vec<ReadError>,
     stop_on_error: bool,
     on_error: Option<js_sys::Function>,
 }
@@ -171,10 +137,11 @@ impl ConvertStream {
             keep_raw: false,
             ..ReadOptions::default()
         };
-        let reader = match &opts.from {
-            Some(name) => Reader::new(format(name, "from")?, read).map_err(|e| record_error(&e))?,
-            None => Reader::detecting(None, read),
-        };
+        let from = opts
+            .from
+            .as_deref()
+            .map(|f| format(f, "from"))
+            .transpose()?;
         let mut write = WriteOptions {
             columns: opts.columns,
             ..WriteOptions::default()
@@ -205,43 +172,45 @@ impl ConvertStream {
                 fields,
             };
         }
-        let out = if opts.gzip {
-            Out::Gzip(gzip::encoder(Vec::new()))
-        } else {
-            Out::Plain(Vec::new())
-        };
+        let writer = Writer::new(to, write, Output::new(Vec::new(), opts.gzip));
+        let converter = Converter::new(from, None, read, writer)
+            .map_err(|e| record_error(&e))?
+            .stop_on_error(opts.stop_on_error);
         Ok(ConvertStream {
-            reader,
-            writer: Writer::new(to, write, out),
-            items: Vec::new(),
+            converter,
+            errors: Vec::new(),
             stop_on_error: opts.stop_on_error,
             on_error,
         })
     }
 
-    /// Writes the records read so far; reports or throws the bad ones.
-    fn drain(&mut self) -> Result<()> {
-        for item in self.items.drain(..) {
-            match item {
-                Ok(record) => self.writer.write(&record.value).map_err(write_error)?,
-                Err(e) if self.stop_on_error => return Err(record_error(&e).into()),
-                Err(e) => {
-                    if let Some(f) = &self.on_error {
-                        f.call1(&JsValue::NULL, &record_error(&e).into())?;
-                    }
-                }
+    /// Reports the bad records read so far, or throws the first one with `stopOnError`.
+    fn report(&mut self) -> Result<()> {
+        for e in self.errors.drain(..) {
+            if self.stop_on_error {
+                return Err(record_error(&e).into());
+            }
+            if let Some(f) = &self.on_error {
+                f.call1(&JsValue::NULL, &record_error(&e).into())?;
             }
         }
         Ok(())
     }
 
+    /// Converts a piece of input; returns the output it completed.
+    fn step(&mut self, chunk: &[u8]) -> Result<Vec<u8>> {
+        for slice in chunk.chunks(SLICE) {
+            self.converter
+                .push(slice, &mut self.errors)
+                .map_err(write_error)?;
+            self.report()?;
+        }
+        Ok(self.converter.writer_mut().get_mut().take())
+    }
+
     /// Takes the next chunk; returns the output it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Uint8Array> {
-        for slice in chunk.chunks(SLICE) {
-            self.reader.push(slice, &mut self.items);
-            self.drain()?;
-        }
-        Ok(Uint8Array::from(self.writer.get_mut().take().as_slice()))
+        Ok(Uint8Array::from(self.step(chunk)?.as_slice()))
     }
 
     /// Ends the input; returns the rest of the output.
@@ -250,10 +219,11 @@ impl ConvertStream {
     }
 
     fn finish_bytes(&mut self) -> Result<Vec<u8>> {
-        self.reader.finish(&mut self.items);
-        self.drain()?;
-        self.writer.end().map_err(write_error)?;
-        self.writer.get_mut().finish().map_err(write_error)
+        self.converter.end(&mut self.errors).map_err(write_error)?;
+        self.report()?;
+        let out = self.converter.writer_mut().get_mut();
+        out.end().map_err(write_error)?;
+        Ok(out.take())
     }
 }
 
@@ -266,16 +236,15 @@ pub fn convert(
 ) -> Result<JsValue> {
     let input = Input::from_js(&input, "convert input")?;
     let mut stream = ConvertStream::new(options)?;
-    let gzip = matches!(stream.writer.get_mut(), Out::Gzip(_));
+    let gzip = matches!(stream.converter.writer_mut().get_mut(), Output::Gzip(_));
     let mut out = Vec::new();
     let mut failed = Ok(());
     input.pieces(|piece| {
-        if failed.is_err() {
-            return;
+        if failed.is_ok() {
+            failed = stream
+                .step(piece)
+                .map(|bytes| out.extend_from_slice(&bytes));
         }
-        stream.reader.push(piece, &mut stream.items);
-        failed = stream.drain();
-        out.extend_from_slice(&stream.writer.get_mut().take());
     });
     failed?;
     out.extend_from_slice(&stream.finish_bytes()?);

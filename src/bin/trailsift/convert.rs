@@ -9,7 +9,7 @@ use trailsift::filter::Filter;
 
 use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
 use trailsift::convert::{
-    gzip, Converter, Format, HecOptions, ReadError, ReadOptions, Reader, Records, WriteOptions,
+    Converter, Format, HecOptions, Output, ReadError, ReadOptions, Reader, Records, WriteOptions,
     Writer,
 };
 
@@ -203,11 +203,7 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         )
     };
     let file = BufWriter::with_capacity(1 << 16, file);
-    let sink = if args.gzip || name_gzip {
-        Sink::Gzip(gzip::encoder(file))
-    } else {
-        Sink::Plain(file)
-    };
+    let sink = Output::new(file, args.gzip || name_gzip);
     let writer = Writer::new(to, write_opts, sink);
     let mut converter = Converter::new(args.from, name, read_opts.clone(), writer)
         .map_err(|e| e.message)?
@@ -266,45 +262,6 @@ fn summary(count: u64, bad: u64) -> ExitCode {
         ExitCode::from(EXIT_BAD_RECORDS)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// The output: plain or gzip, buffered.
-enum Sink {
-    Plain(BufWriter<Box<dyn Write>>),
-    Gzip(flate2::write::GzEncoder<BufWriter<Box<dyn Write>>>),
-}
-
-impl Sink {
-    fn finish(self) -> io::Result<()> {
-        let mut file = match self {
-            Sink::Plain(f) => f,
-            Sink::Gzip(g) => g.finish()?,
-        };
-        file.flush()
-    }
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Sink::Plain(f) => f.write(buf),
-            Sink::Gzip(g) => g.write(buf),
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Sink::Plain(f) => f.write_all(buf),
-            Sink::Gzip(g) => g.write_all(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Plain(f) => f.flush(),
-            Sink::Gzip(g) => g.flush(),
-        }
     }
 }
 
