@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::write::{WriteOptions, Writer};
 use super::Format;
+use crate::event::field;
 use crate::time::parse_time_value;
 
 /// Sumo Logic's largest request body.
@@ -75,7 +76,7 @@ impl Batch {
 /// let mut b = Batcher::new(Format::Ndjson, WriteOptions::default(), limits);
 /// let mut batches = Vec::new();
 /// for i in 0..5 {
-///     batches.extend(b.push(&json!({"auditEventId": i, "auditEventTime": 1000 + i})).unwrap());
+///     batches.extend(b.push(&json!({field::ID: i, field::TIME: 1000 + i})).unwrap());
 /// }
 /// batches.extend(b.finish().unwrap());
 /// assert_eq!(batches.iter().map(|b| b.count).collect::<Vec<_>>(), [2, 2, 1]);
@@ -129,7 +130,7 @@ impl Batcher {
         }
         self.count += 1;
         if let Some(t) = event
-            .get("auditEventTime")
+            .get(field::TIME)
             .and_then(|t| parse_time_value(t).ok())
         {
             self.min = Some(self.min.map_or(t, |m| m.min(t)));

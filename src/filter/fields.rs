@@ -13,16 +13,17 @@ pub enum FieldType {
 }
 
 pub const USER: &str = "user";
-pub const METADATA: &str = "auditEventMetadata";
-pub const TIME: &str = "auditEventTime";
-pub const ACTION: &str = "auditAction";
-pub const PRINCIPAL_TYPE: &str = "auditEventAuthor.principal.type";
-pub const PRINCIPAL_ID: &str = "auditEventAuthor.principal.identifier";
-pub const PRINCIPAL_EMAIL: &str = "auditEventAuthor.principal.email";
+use crate::event::field;
+pub use crate::event::field::{
+    ACTION, METADATA, PRINCIPAL_EMAIL, PRINCIPAL_ID, PRINCIPAL_TYPE, TIME,
+};
+
+/// `auditEventMetadata.`: the prefix of every metadata path.
+const METADATA_DOT: &str = "auditEventMetadata.";
 
 /// Canonical path, aliases, type.
 pub const FIELDS: &[(&str, &[&str], FieldType)] = &[
-    ("auditEventId", &["id"], FieldType::Str),
+    (field::ID, &["id"], FieldType::Str),
     (TIME, &["time", "created"], FieldType::Time),
     (
         PRINCIPAL_TYPE,
@@ -32,43 +33,23 @@ pub const FIELDS: &[(&str, &[&str], FieldType)] = &[
     (PRINCIPAL_ID, &["actor"], FieldType::Str),
     (PRINCIPAL_EMAIL, &["email"], FieldType::Str),
     (USER, &[], FieldType::User),
-    ("auditModule", &["module"], FieldType::Str),
+    (field::MODULE, &["module"], FieldType::Str),
     (
-        "auditResource.type",
+        field::RESOURCE_TYPE,
         &["resource.type", "resourceType", "type"],
         FieldType::Str,
     ),
     (
-        "auditResource.identifier",
+        field::RESOURCE_ID,
         &["resource.identifier", "resourceId"],
         FieldType::Str,
     ),
-    (
-        "auditResourceScope.accountIdentifier",
-        &["account"],
-        FieldType::Str,
-    ),
-    (
-        "auditResourceScope.orgIdentifier",
-        &["org", "organization"],
-        FieldType::Str,
-    ),
-    (
-        "auditResourceScope.projectIdentifier",
-        &["project"],
-        FieldType::Str,
-    ),
+    (field::ACCOUNT, &["account"], FieldType::Str),
+    (field::ORG, &["org", "organization"], FieldType::Str),
+    (field::PROJECT, &["project"], FieldType::Str),
     (ACTION, &["action"], FieldType::Str),
-    (
-        "auditHttpRequestInfo.requestMethod",
-        &["method"],
-        FieldType::Str,
-    ),
-    (
-        "auditHttpRequestInfo.clientIP",
-        &["ip", "clientIP"],
-        FieldType::Ip,
-    ),
+    (field::METHOD, &["method"], FieldType::Str),
+    (field::CLIENT_IP, &["ip", "clientIP"], FieldType::Ip),
 ];
 
 /// Resolves a field name (case-insensitive, canonical or alias) to its canonical path and
@@ -80,7 +61,7 @@ pub fn resolve(name: &str) -> Option<(String, FieldType)> {
             return Some((path.to_string(), *ty));
         }
     }
-    for prefix in ["metadata.", "auditEventMetadata."] {
+    for prefix in ["metadata.", METADATA_DOT] {
         if name.len() > prefix.len()
             && name.is_char_boundary(prefix.len())
             && name[..prefix.len()].eq_ignore_ascii_case(prefix)
@@ -96,7 +77,7 @@ pub fn resolve(name: &str) -> Option<(String, FieldType)> {
 
 /// The type of a canonical path (as found in IR), or `None` if it is not canonical.
 pub fn type_of_canonical(path: &str) -> Option<FieldType> {
-    if let Some(rest) = path.strip_prefix("auditEventMetadata.") {
+    if let Some(rest) = path.strip_prefix(METADATA_DOT) {
         return (!rest.is_empty() && rest.split('.').all(|k| !k.is_empty()))
             .then_some(FieldType::Any);
     }
@@ -108,7 +89,7 @@ pub fn type_of_canonical(path: &str) -> Option<FieldType> {
 
 /// The shortest alias of a canonical path, for printing (`auditAction` prints as `action`).
 pub fn short_name(path: &str) -> String {
-    if let Some(rest) = path.strip_prefix("auditEventMetadata.") {
+    if let Some(rest) = path.strip_prefix(METADATA_DOT) {
         return format!("metadata.{rest}");
     }
     for (p, aliases, _) in FIELDS {

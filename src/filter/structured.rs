@@ -8,17 +8,18 @@ use super::fields;
 use super::ir::{Ir, Literal, Op, Preset};
 use super::parse;
 use super::print;
+use crate::event::field;
 use crate::time::format_ms;
 
 /// List keys and the field each constrains, in the order their terms are ANDed.
 const LISTS: &[(&str, &str)] = &[
     ("users", fields::USER),
-    ("organizations", "auditResourceScope.orgIdentifier"),
-    ("projects", "auditResourceScope.projectIdentifier"),
-    ("resourceTypes", "auditResource.type"),
-    ("resourceIdentifiers", "auditResource.identifier"),
+    ("organizations", field::ORG),
+    ("projects", field::PROJECT),
+    ("resourceTypes", field::RESOURCE_TYPE),
+    ("resourceIdentifiers", field::RESOURCE_ID),
     ("actions", fields::ACTION),
-    ("modules", "auditModule"),
+    ("modules", field::MODULE),
     ("principalTypes", fields::PRINCIPAL_TYPE),
 ];
 

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::event::json_kind;
+use crate::event::{field, json_kind};
 use crate::time::{parse_time_value, TimeError};
 
 pub use report::{BatchValidator, Rejected, Report, Warning};
@@ -177,14 +177,14 @@ fn text(v: Option<&Value>) -> Option<&str> {
 }
 
 fn check_vocabulary(map: &Map<String, Value>, warnings: &mut Vec<Violation>) {
-    let resource_type = match map.get("auditResource") {
+    let resource_type = match map.get(field::RESOURCE) {
         Some(Value::Object(r)) => text(r.get("type")),
         _ => None,
     };
     vocabulary_of(
-        text(map.get("auditModule")),
+        text(map.get(field::MODULE)),
         resource_type,
-        text(map.get("auditAction")),
+        text(map.get(field::ACTION)),
         warnings,
     );
 }
@@ -200,7 +200,7 @@ fn vocabulary_of(
     if let Some(module) = module {
         if !vocabulary::is_known_module(module) {
             warnings.push(Violation::new(
-                "auditModule",
+                field::MODULE,
                 codes::UNKNOWN_MODULE,
                 format!("{} is not a known module", quote(module)),
             ));
@@ -210,7 +210,7 @@ fn vocabulary_of(
     if let Some(t) = resource_type {
         if !known_type {
             warnings.push(Violation::new(
-                "auditResource.type",
+                field::RESOURCE_TYPE,
                 codes::UNKNOWN_RESOURCE_TYPE,
                 format!("{} is not a known resource type", quote(t)),
             ));
@@ -219,14 +219,14 @@ fn vocabulary_of(
     if let Some(action) = action {
         if !vocabulary::is_known_action(action) {
             warnings.push(Violation::new(
-                "auditAction",
+                field::ACTION,
                 codes::UNKNOWN_ACTION,
                 format!("{} is not a known action", quote(action)),
             ));
         } else if let Some(t) = resource_type {
             if !vocabulary::action_applies(action, t, known_type) {
                 warnings.push(Violation::new(
-                    "auditAction",
+                    field::ACTION,
                     codes::UNKNOWN_ACTION,
                     format!(
                         "{} is not an action of resource type {}",
@@ -543,15 +543,15 @@ fn required_object<'v>(
 }
 
 const TOP: [&str; 9] = [
-    "auditEventId",
-    "auditEventAuthor",
-    "auditModule",
-    "auditResource",
-    "auditResourceScope",
-    "auditAction",
-    "auditEventTime",
-    "auditHttpRequestInfo",
-    "auditEventMetadata",
+    field::ID,
+    field::AUTHOR,
+    field::MODULE,
+    field::RESOURCE,
+    field::SCOPE,
+    field::ACTION,
+    field::TIME,
+    field::HTTP,
+    field::METADATA,
 ];
 
 fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
@@ -574,71 +574,62 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
     let [id, author, module, resource, scope, action, time, http, metadata] =
         fields(map, &TOP, TOP_OBJECTS, "", 1, strict, m, sink);
 
-    required_string(id, "auditEventId", sink);
+    required_string(id, field::ID, sink);
 
-    if let Some(author) = required_object(author, "auditEventAuthor", sink) {
-        let [principal] = fields(
-            author,
-            &["principal"],
-            1,
-            "auditEventAuthor",
-            2,
-            strict,
-            m,
-            sink,
-        );
-        if let Some(p) = required_object(principal, "auditEventAuthor.principal", sink) {
+    if let Some(author) = required_object(author, field::AUTHOR, sink) {
+        let [principal] = fields(author, &["principal"], 1, field::AUTHOR, 2, strict, m, sink);
+        if let Some(p) = required_object(principal, field::PRINCIPAL, sink) {
             let [ptype, ident, email] = fields(
                 p,
                 &["type", "identifier", "email"],
                 0,
-                "auditEventAuthor.principal",
+                field::PRINCIPAL,
                 3,
                 strict,
                 m,
                 sink,
             );
-            required_string(ptype, "auditEventAuthor.principal.type", sink);
-            required_string(ident, "auditEventAuthor.principal.identifier", sink);
-            optional_string(email, "auditEventAuthor.principal.email", sink);
+            required_string(ptype, field::PRINCIPAL_TYPE, sink);
+            required_string(ident, field::PRINCIPAL_ID, sink);
+            optional_string(email, field::PRINCIPAL_EMAIL, sink);
         }
     }
 
-    required_string(module, "auditModule", sink);
+    required_string(module, field::MODULE, sink);
 
-    if let Some(r) = required_object(resource, "auditResource", sink) {
+    if let Some(r) = required_object(resource, field::RESOURCE, sink) {
         let [rtype, ident] = fields(
             r,
             &["type", "identifier"],
             0,
-            "auditResource",
+            field::RESOURCE,
             2,
             strict,
             m,
             sink,
         );
-        required_string(rtype, "auditResource.type", sink);
-        required_string(ident, "auditResource.identifier", sink);
+        required_string(rtype, field::RESOURCE_TYPE, sink);
+        required_string(ident, field::RESOURCE_ID, sink);
     }
 
-    if let Some(s) = required_object(scope, "auditResourceScope", sink) {
+    if let Some(s) = required_object(scope, field::SCOPE, sink) {
         let [account, org, project] = fields(
             s,
             &["accountIdentifier", "orgIdentifier", "projectIdentifier"],
             0,
-            "auditResourceScope",
+            field::SCOPE,
             2,
             strict,
             m,
             sink,
         );
-        required_string(account, "auditResourceScope.accountIdentifier", sink);
+        required_string(account, field::ACCOUNT, sink);
         check_account(account, options.account.as_deref(), sink);
-        optional_string(org, "auditResourceScope.orgIdentifier", sink);
-        optional_string(project, "auditResourceScope.projectIdentifier", sink);
+        optional_string(org, field::ORG, sink);
+        optional_string(project, field::PROJECT, sink);
     }
 
-    required_string(action, "auditAction", sink);
+    required_string(action, field::ACTION, sink);
 
     check_time(time, sink);
 
@@ -649,40 +640,35 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
                 h,
                 &["requestMethod", "clientIP"],
                 0,
-                "auditHttpRequestInfo",
+                field::HTTP,
                 2,
                 strict,
                 m,
                 sink,
             );
             match method {
-                None => missing("auditHttpRequestInfo.requestMethod", sink),
+                None => missing(field::METHOD, sink),
                 Some(Value::String(_)) => {}
-                Some(other) => wrong_type(
-                    "auditHttpRequestInfo.requestMethod",
-                    "a string",
-                    other,
-                    sink,
-                ),
+                Some(other) => wrong_type(field::METHOD, "a string", other, sink),
             }
             match ip {
-                None => missing("auditHttpRequestInfo.clientIP", sink),
+                None => missing(field::CLIENT_IP, sink),
                 Some(Value::String(s)) => {
                     if s.parse::<IpAddr>().is_err() {
-                        sink.at("auditHttpRequestInfo.clientIP", codes::BAD_IP, || {
+                        sink.at(field::CLIENT_IP, codes::BAD_IP, || {
                             format!("{} is not an IPv4 or IPv6 address", quote(s))
                         });
                     }
                 }
-                Some(other) => wrong_type("auditHttpRequestInfo.clientIP", "a string", other, sink),
+                Some(other) => wrong_type(field::CLIENT_IP, "a string", other, sink),
             }
         }
-        Some(other) => wrong_type("auditHttpRequestInfo", "an object", other, sink),
+        Some(other) => wrong_type(field::HTTP, "an object", other, sink),
     }
 
     match metadata {
         None | Some(Value::Object(_)) => {}
-        Some(other) => wrong_type("auditEventMetadata", "an object", other, sink),
+        Some(other) => wrong_type(field::METADATA, "an object", other, sink),
     }
 
     measure.report(sink);
@@ -692,23 +678,19 @@ fn check_event(value: &Value, options: &Options, sink: &mut Sink) {
 fn check_account(account: Option<&Value>, expected: Option<&str>, sink: &mut Sink) {
     if let (Some(Value::String(a)), Some(expected)) = (account, expected) {
         if !a.is_empty() && a != expected {
-            sink.at(
-                "auditResourceScope.accountIdentifier",
-                codes::WRONG_ACCOUNT,
-                || {
-                    format!(
-                        "the event belongs to account {}, not to {}",
-                        quote(a),
-                        quote(expected)
-                    )
-                },
-            );
+            sink.at(field::ACCOUNT, codes::WRONG_ACCOUNT, || {
+                format!(
+                    "the event belongs to account {}, not to {}",
+                    quote(a),
+                    quote(expected)
+                )
+            });
         }
     }
 }
 
 fn check_time(time: Option<&Value>, sink: &mut Sink) {
-    const PATH: &str = "auditEventTime";
+    const PATH: &str = field::TIME;
     match time {
         None => missing(PATH, sink),
         Some(v @ (Value::Number(_) | Value::String(_))) => match parse_time_value(v) {

@@ -1,5 +1,6 @@
 //! The machine-readable validation report of a batch (formats.md §1).
 
+use crate::event::field;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -57,7 +58,7 @@ pub struct Warning {
 /// use trailsift::schema::{BatchValidator, Options};
 ///
 /// let mut batch = BatchValidator::new(Options::default());
-/// let ok = serde_json::json!({"auditEventId": "ev-1"});
+/// let ok = serde_json::json!({`auditEventId`: "ev-1"});
 /// assert!(!batch.push(0, 1, &ok));
 /// batch.push_bad_json(1, 2, "expected value at line 2 column 1");
 /// let report = batch.finish();
@@ -101,7 +102,7 @@ impl BatchValidator {
             true
         } else {
             let id = value
-                .get("auditEventId")
+                .get(field::ID)
                 .and_then(Value::as_str)
                 .map(str::to_string);
             let errors = std::mem::take(&mut self.errors);

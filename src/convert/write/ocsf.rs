@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 
 use super::{json_to, not_an_object};
+use crate::event::field;
 use crate::event::get_path;
 use crate::time::parse_time_value;
 
@@ -28,7 +29,7 @@ pub fn activity(action: &str) -> (u8, &'static str) {
 /// The OCSF object of one event.
 pub fn to_ocsf(event: &Map<String, Value>) -> Value {
     let s = |path: &str| get_path(event, path).cloned();
-    let action = get_path(event, "auditAction")
+    let action = get_path(event, field::ACTION)
         .and_then(Value::as_str)
         .unwrap_or("");
     let (activity_id, activity_name) = activity(action);
@@ -50,43 +51,39 @@ pub fn to_ocsf(event: &Map<String, Value>) -> Value {
     );
     o.insert("severity_id".into(), json!(1));
     o.insert("severity".into(), json!("Informational"));
-    if let Some(ms) = get_path(event, "auditEventTime").and_then(|t| parse_time_value(t).ok()) {
+    if let Some(ms) = get_path(event, field::TIME).and_then(|t| parse_time_value(t).ok()) {
         o.insert("time".into(), json!(ms));
     }
     let mut user = Map::new();
-    put(&mut user, "uid", s("auditEventAuthor.principal.identifier"));
-    put(
-        &mut user,
-        "email_addr",
-        s("auditEventAuthor.principal.email"),
-    );
-    put(&mut user, "type", s("auditEventAuthor.principal.type"));
+    put(&mut user, "uid", s(field::PRINCIPAL_ID));
+    put(&mut user, "email_addr", s(field::PRINCIPAL_EMAIL));
+    put(&mut user, "type", s(field::PRINCIPAL_TYPE));
     o.insert("actor".into(), json!({ "user": user }));
     let mut api = Map::new();
-    put(&mut api, "operation", s("auditAction"));
-    if let Some(module) = s("auditModule") {
+    put(&mut api, "operation", s(field::ACTION));
+    if let Some(module) = s(field::MODULE) {
         api.insert("service".into(), json!({ "name": module }));
     }
     o.insert("api".into(), Value::Object(api));
     let mut resource = Map::new();
-    put(&mut resource, "type", s("auditResource.type"));
-    put(&mut resource, "uid", s("auditResource.identifier"));
+    put(&mut resource, "type", s(field::RESOURCE_TYPE));
+    put(&mut resource, "uid", s(field::RESOURCE_ID));
     o.insert("resources".into(), json!([resource]));
-    if let Some(ip) = s("auditHttpRequestInfo.clientIP") {
+    if let Some(ip) = s(field::CLIENT_IP) {
         o.insert("src_endpoint".into(), json!({ "ip": ip }));
     }
-    if let Some(method) = s("auditHttpRequestInfo.requestMethod") {
+    if let Some(method) = s(field::METHOD) {
         o.insert("http_request".into(), json!({ "http_method": method }));
     }
     let mut metadata = Map::new();
-    put(&mut metadata, "uid", s("auditEventId"));
+    put(&mut metadata, "uid", s(field::ID));
     metadata.insert(
         "product".into(),
         json!({"name": "Harness", "vendor_name": "Harness"}),
     );
     metadata.insert("version".into(), json!(OCSF_VERSION));
     o.insert("metadata".into(), Value::Object(metadata));
-    if let Some(account) = s("auditResourceScope.accountIdentifier") {
+    if let Some(account) = s(field::ACCOUNT) {
         o.insert(
             "cloud".into(),
             json!({"provider": "Harness", "account": {"uid": account}}),

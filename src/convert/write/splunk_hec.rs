@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value};
 
 use super::{json_to, not_an_object};
+use crate::event::field;
 use crate::event::get_path;
 use crate::time::parse_time_value;
 
@@ -32,9 +33,9 @@ impl Default for HecOptions {
             sourcetype: Some("harness:audit".into()),
             index: None,
             fields: [
-                ("account", "auditResourceScope.accountIdentifier"),
-                ("module", "auditModule"),
-                ("action", "auditAction"),
+                ("account", field::ACCOUNT),
+                ("module", field::MODULE),
+                ("action", field::ACTION),
             ]
             .iter()
             .map(|(n, p)| (n.to_string(), p.to_string()))
@@ -49,10 +50,7 @@ pub fn write(out: &mut dyn Write, event: &Value, opts: &HecOptions) -> io::Resul
     };
     out.write_all(b"{")?;
     let mut first = true;
-    if let Some(ms) = map
-        .get("auditEventTime")
-        .and_then(|t| parse_time_value(t).ok())
-    {
+    if let Some(ms) = map.get(field::TIME).and_then(|t| parse_time_value(t).ok()) {
         let secs = ms.div_euclid(1000);
         let frac = ms.rem_euclid(1000);
         write!(out, "\"time\":{secs}.{frac:03}")?;

@@ -8,20 +8,21 @@ use serde_json::{Map, Value};
 
 use super::{json_to, not_an_object};
 use crate::convert::SUMO_EVENT_PREFIX;
+use crate::event::field;
 use crate::time::parse_time_value;
 
 pub fn write(out: &mut dyn Write, event: &Value) -> io::Result<()> {
     let Value::Object(map) = event else {
         return Err(not_an_object());
     };
-    let id = match map.get("auditEventId") {
+    let id = match map.get(field::ID) {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
         None => String::new(),
     };
     let mut fields = Map::new();
     flatten(map, &mut String::new(), &mut fields);
-    if let Some(time) = fields.get_mut("auditEventTime") {
+    if let Some(time) = fields.get_mut(field::TIME) {
         if let Ok(ms) = parse_time_value(time) {
             *time = Value::from(ms);
         }
