@@ -39,8 +39,8 @@ pub enum Kind {
     Ip,
     /// An object holding other fields.
     Object,
-    /// An object of any shape (`auditEventMetadata`).
-    Any,
+    /// An object of any shape (`auditEventMetadata`), any JSON inside.
+    Json,
 }
 
 /// One field of the event: its path, whether an event must have it (when its parent is
@@ -82,7 +82,7 @@ pub const FIELDS: &[Field] = &[
     f(field::HTTP, false, Kind::Object),
     f(field::METHOD, true, Kind::Text),
     f(field::CLIENT_IP, true, Kind::Ip),
-    f(field::METADATA, false, Kind::Any),
+    f(field::METADATA, false, Kind::Json),
 ];
 
 /// The last key of a dotted path: `type` of `auditResource.type`.

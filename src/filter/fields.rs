@@ -167,7 +167,7 @@ pub fn catalog() -> Catalog {
                 FieldType::Str => "string",
                 FieldType::Time => "time",
                 FieldType::Ip => "ip",
-                FieldType::Any => "any",
+                FieldType::Any => "json",
                 FieldType::User => "user",
             },
         })

@@ -118,14 +118,14 @@ export interface EventField {
   path: string;
   /** Required when its parent object is present. */
   required: boolean;
-  kind: 'text' | 'time' | 'ip' | 'object' | 'any';
+  kind: 'text' | 'time' | 'ip' | 'object' | 'json';
 }
 
 /** The field table of the core: event fields, filter names and known values. */
 export interface FieldCatalog {
   fields: EventField[];
   /** The filter language's names: canonical path, aliases and value type. */
-  names: Array<{ path: string; aliases: string[]; type: 'string' | 'time' | 'ip' | 'any' | 'user' }>;
+  names: Array<{ path: string; aliases: string[]; type: 'string' | 'time' | 'ip' | 'json' | 'user' }>;
   /** `metadata.<key>` names any key of `auditEventMetadata`. */
   metadataPrefix: string;
   vocabulary: { modules: string[]; resourceTypes: string[]; actions: string[]; principalTypes: string[] };

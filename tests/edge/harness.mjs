@@ -93,6 +93,8 @@ export async function startWorker({ tokensConfig, persist, vars = {} } = {}) {
   return {
     url,
     dir,
+    /** The process group of wrangler and its workerd (for CPU and memory figures). */
+    pgid: child.pid,
     log: () => log,
     async stop() {
       await stopChild(child);
