@@ -34,6 +34,10 @@ use std::fmt;
 use crate::convert::gzip::{GzipDecoder, GzipError};
 use crate::convert::Format;
 
+/// The longest line the filters read by default: far above any event (the schema's limit
+/// is 1 MiB), small enough to bound the memory a stream holds.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
 /// Bytes of content held to detect the format; past it, the file name's format (or JSON)
 /// is read.
 pub const SNIFF_LIMIT: usize = 64 * 1024;

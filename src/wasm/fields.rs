@@ -32,7 +32,7 @@ pub fn parse_time(
     let opts: ParseTimeOptions = read_options(&options, "parseTime options")?;
     let clock = js_sys::Date::now() as i64;
     let now = match opts.now {
-        Some(now) => now.resolve("now", clock, false)?,
+        Some(now) => now.resolve("bad_option", "now", clock, false)?,
         None => clock,
     };
     let time = match (time.as_string(), time.as_f64()) {
@@ -40,5 +40,5 @@ pub fn parse_time(
         (None, Some(ms)) => Time::Ms(ms),
         _ => return fail("bad_time", "a time is a string or a number"),
     };
-    Ok(time.resolve("time", now, opts.end)? as f64)
+    Ok(time.resolve("bad_time", "time", now, opts.end)? as f64)
 }

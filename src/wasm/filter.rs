@@ -27,7 +27,7 @@ pub fn compile_filter(
     let opts: CompileOptions = read_options(&options, "compileFilter options")?;
     let now = match opts.now {
         None => None,
-        Some(now) => Some(now.resolve("now", js_sys::Date::now() as i64, false)?),
+        Some(now) => Some(now.resolve("bad_option", "now", js_sys::Date::now() as i64, false)?),
     };
     let compiled = if let Some(text) = query.as_string() {
         CoreFilter::parse(&text).map_err(|e| Error::Filter(e, text))?
@@ -87,7 +87,7 @@ fn keep(out: &mut Vec<u8>) -> impl FnMut(&[u8]) + '_ {
 }
 
 /// Calls `f(with_end)` for each matching line of a whole input (plain or gzip); lines that
-/// are not JSON or longer than the longest event do not match.
+/// are not JSON or longer than [`crate::input::MAX_LINE_BYTES`] do not match.
 fn whole_matching(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMut(&[u8])) {
     let mut lines = new_lines();
     let mut on = |ev: LineEvent| {
@@ -101,13 +101,10 @@ fn whole_matching(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMu
     let _ = lines.finish(&mut on);
 }
 
-/// The line reader of the package's filters: any input size, lines up to the longest
-/// event the readers take.
+/// The line reader of the package's filters: any input size, lines up to the filter's
+/// longest line.
 fn new_lines() -> LineReader {
-    LineReader::new(
-        u64::MAX,
-        crate::convert::ReadOptions::default().max_record_bytes,
-    )
+    LineReader::new(u64::MAX, crate::input::MAX_LINE_BYTES)
 }
 
 /// Calls `f(with_end)` for each matching line of a block of whole lines.

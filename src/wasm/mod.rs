@@ -214,20 +214,15 @@ enum Time {
 
 impl Time {
     /// The instant, with relative times against `now` and a date as its midnight (or the
-    /// end of that day when `end`); `what` names the option in the error.
-    fn resolve(self, what: &str, now: i64, end: bool) -> Result<i64> {
+    /// end of that day when `end`); an error has `code` and names `what`.
+    fn resolve(self, code: &'static str, what: &str, now: i64, end: bool) -> Result<i64> {
         match self {
             Time::Ms(ms) if ms.is_finite() && ms.fract() == 0.0 => {
-                crate::time::check_range(ms as i64)
-                    .or_else(|e| fail("bad_time", format!("{what}: {e}")))
+                crate::time::check_range(ms as i64).or_else(|e| fail(code, format!("{what}: {e}")))
             }
-            Time::Ms(_) => fail("bad_time", format!("{what}: not whole epoch milliseconds")),
-            Time::Text(text) => crate::time::parse_time_arg(&text, now, end).or_else(|_| {
-                fail(
-                    "bad_time",
-                    format!("{what}: {}", crate::time::arg_help(&text)),
-                )
-            }),
+            Time::Ms(_) => fail(code, format!("{what}: not whole epoch milliseconds")),
+            Time::Text(text) => crate::time::parse_time_arg(&text, now, end)
+                .or_else(|_| fail(code, format!("{what}: {}", crate::time::arg_help(&text)))),
         }
     }
 }

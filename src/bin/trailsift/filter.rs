@@ -3,7 +3,6 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use trailsift::convert::ReadOptions;
 use trailsift::filter::{Filter, FilterError, Ir};
 use trailsift::input::{LineEvent, LineReader};
 
@@ -42,7 +41,7 @@ pub struct Args {
     #[arg(long)]
     to_logpush: bool,
     /// Longest line read, in bytes; a longer line is reported and skipped.
-    #[arg(long, default_value_t = ReadOptions::default().max_record_bytes, value_name = "BYTES")]
+    #[arg(long, default_value_t = trailsift::input::MAX_LINE_BYTES, value_name = "BYTES")]
     max_line_bytes: usize,
     /// NDJSON input, plain or gzip; `-` is standard input.
     #[arg(default_value = "-")]
