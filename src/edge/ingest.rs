@@ -8,31 +8,22 @@ use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use super::auth::Caller;
+use super::config::Config;
 use super::error::{json_response, ApiError, ApiResult};
+use super::store::events::{Commit, Committed, Row};
+use super::store::{self, StoreRequest};
 use crate::convert::Item;
 use crate::convert::{ErrorCode, Format, ReadError, ReadOptions, Reader};
 use crate::schema::{self, Rejected, Violation, Warning};
 
-/// Limits of one ingest request (configurable with Worker variables).
-struct Limits {
-    body: usize,
-    events: usize,
-    event: usize,
-}
-
-impl Limits {
-    fn from_env(env: &Env) -> Self {
-        Limits {
-            body: super::var_usize(env, "MAX_BODY_BYTES", 10_000_000),
-            events: super::var_usize(env, "MAX_EVENTS", 10_000),
-            event: super::var_usize(env, "MAX_EVENT_BYTES", 1_000_000),
-        }
-    }
-}
-
-pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<Response> {
+pub async fn handle(
+    req: &mut Request,
+    env: &Env,
+    config: &Config,
+    caller: &Caller,
+) -> ApiResult<Response> {
     caller.require("ingest")?;
-    let limits = Limits::from_env(env);
+    let limits = &config.ingest;
     let url = req
         .url()
         .map_err(|_| ApiError::bad_request("bad_request", "bad URL"))?;
@@ -108,11 +99,9 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
     let Batch {
         rejected,
         warnings,
-        mut rows,
-        row_count,
+        rows,
         ..
     } = batch;
-    rows.push_str("]}");
 
     if atomic && !rejected.is_empty() {
         let n = rejected.len();
@@ -124,18 +113,23 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         .with_details(json!({"rejected": rejected})));
     }
 
-    let committed: Value = if row_count == 0 {
-        json!({"accepted": 0, "duplicates": 0, "firstSeq": null, "lastSeq": null})
+    let committed = if rows.is_empty() {
+        Committed {
+            accepted: 0,
+            duplicates: 0,
+            first_seq: None,
+            last_seq: None,
+        }
     } else {
-        let text = super::call_store(env, &caller.account, "ingest", &rows).await?;
-        serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?
+        let request = StoreRequest::Commit(Commit { rows });
+        store::call(env, &caller.account, &request).await?
     };
     let mut answer = json!({
-        "accepted": committed.get("accepted").cloned().unwrap_or(json!(0)),
-        "duplicates": committed.get("duplicates").cloned().unwrap_or(json!(0)),
+        "accepted": committed.accepted,
+        "duplicates": committed.duplicates,
         "rejected": rejected,
-        "firstSeq": committed.get("firstSeq").cloned().unwrap_or(Value::Null),
-        "lastSeq": committed.get("lastSeq").cloned().unwrap_or(Value::Null),
+        "firstSeq": committed.first_seq,
+        "lastSeq": committed.last_seq,
     });
     if !warnings.is_empty() {
         if let Some(obj) = answer.as_object_mut() {
@@ -153,7 +147,7 @@ fn too_many(max: usize) -> ApiError {
 }
 
 /// The events of one request as they are read: rejections, warnings and the rows for the
-/// account store (compact JSON text).
+/// account store.
 struct Batch {
     account: String,
     format: Format,
@@ -164,8 +158,7 @@ struct Batch {
     parsed: usize,
     rejected: Vec<Rejected>,
     warnings: Vec<Warning>,
-    rows: String,
-    row_count: usize,
+    rows: Vec<Row>,
 }
 
 impl Batch {
@@ -179,8 +172,7 @@ impl Batch {
             parsed: 0,
             rejected: Vec::new(),
             warnings: Vec::new(),
-            rows: String::from("{\"rows\":["),
-            row_count: 0,
+            rows: Vec::new(),
         }
     }
 
@@ -256,19 +248,13 @@ impl Batch {
             });
             return Ok(());
         };
-        if self.row_count > 0 {
-            self.rows.push(',');
-        }
-        self.rows.push_str("{\"id\":");
-        self.rows
-            .push_str(&serde_json::to_string(id).unwrap_or_default());
-        self.rows.push_str(",\"time\":");
-        self.rows.push_str(&time.to_string());
-        self.rows.push_str(",\"body\":");
-        self.rows
-            .push_str(&serde_json::to_string(&value).unwrap_or_default());
-        self.rows.push('}');
-        self.row_count += 1;
+        let body = serde_json::value::to_raw_value(&value)
+            .map_err(|e| ApiError::bad_request("bad_json", e.to_string()))?;
+        self.rows.push(Row {
+            id: id.to_string(),
+            time,
+            body,
+        });
         Ok(())
     }
 }
