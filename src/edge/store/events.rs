@@ -120,15 +120,14 @@ pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<Committed> {
 
 /// One page of a query, as [`Page`] JSON text. The filter is compiled once for the call.
 pub fn page(sql: &SqlStorage, req: &PageRequest) -> ApiResult<Vec<u8>> {
-    let filter = req.filter.compile()?;
-    let match_all = is_match_all(&filter);
+    let filter = scan_filter(&req.filter)?;
     let limit = req.limit.clamp(1, 10_000);
     let mut after = req.after;
     let mut page = PageWriter::new();
     let mut scanned = 0usize;
     let mut exhausted = false;
     while page.len() < limit && scanned < SCAN_BUDGET {
-        let want = if match_all {
+        let want = if filter.is_none() {
             (limit - page.len()) as i64
         } else {
             SCAN_CHUNK
@@ -145,7 +144,7 @@ pub fn page(sql: &SqlStorage, req: &PageRequest) -> ApiResult<Vec<u8>> {
             let Some(body) = text(cols.next()) else {
                 continue;
             };
-            if keeps(&filter, match_all, &body, req.now) {
+            if keeps(filter.as_ref(), &body, req.now) {
                 page.push(&body);
                 if page.len() >= limit {
                     full = true;
@@ -161,9 +160,18 @@ pub fn page(sql: &SqlStorage, req: &PageRequest) -> ApiResult<Vec<u8>> {
     Ok(page.finish(after.filter(|_| !exhausted)))
 }
 
-/// Whether a stored event (its JSON text) passes the filter.
-pub fn keeps(filter: &Filter, match_all: bool, body: &str, now: i64) -> bool {
-    match_all || filter.matches_line(body.as_bytes(), now).unwrap_or(false)
+/// Compiles the filter of a scan: `None` when it matches every event, so that rows need no
+/// look.
+pub fn scan_filter(source: &FilterSource) -> ApiResult<Option<Filter>> {
+    let filter = source.compile()?;
+    Ok((!is_match_all(&filter)).then_some(filter))
+}
+
+/// Whether a stored event (its JSON text) passes a scan's filter.
+pub fn keeps(filter: Option<&Filter>, body: &str, now: i64) -> bool {
+    filter.map_or(true, |f| {
+        f.matches_line(body.as_bytes(), now).unwrap_or(false)
+    })
 }
 
 /// Writes a [`Page`] as JSON text. Stored events are JSON already: copying their text is

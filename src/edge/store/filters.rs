@@ -72,11 +72,9 @@ pub enum Visibility {
 
 impl Visibility {
     pub fn from_name(name: &str) -> Option<Visibility> {
-        match name {
-            "private" => Some(Visibility::Private),
-            "account" => Some(Visibility::Account),
-            _ => None,
-        }
+        [Visibility::Private, Visibility::Account]
+            .into_iter()
+            .find(|v| v.name() == name)
     }
 
     fn name(self) -> &'static str {
@@ -291,4 +289,37 @@ fn update(sql: &SqlStorage, caller: &Requester, id: &str, patch: Patch) -> ApiRe
         ],
     )?;
     load(sql, id, &existing.owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_filter_shows_the_form_it_was_made_with() {
+        let structured = RawValue::from_string(r#"{"actions":["CREATE"]}"#.into()).unwrap();
+        let f = SavedFilter {
+            id: "f".into(),
+            name: "n".into(),
+            query: None,
+            structured: Some(structured),
+            visibility: Visibility::Account,
+            owner: "bob".into(),
+            created: 1,
+            updated: 2,
+        };
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"id":"f","name":"n","structured":{"actions":["CREATE"]},"visibility":"account","owner":"bob","created":1,"updated":2}"#
+        );
+    }
+
+    #[test]
+    fn visibilities_are_stored_by_their_names_on_the_wire() {
+        for v in [Visibility::Private, Visibility::Account] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.name());
+            assert_eq!(Visibility::from_name(v.name()), Some(v));
+        }
+        assert_eq!(Visibility::from_name("public"), None);
+    }
 }

@@ -71,8 +71,9 @@ pub async fn call<R: DeserializeOwned>(
     let status = resp.status_code();
     let bytes = resp.bytes().await?;
     if status == 200 {
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::storage(format!("the account store answered {e}")))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::storage(format!("an unreadable answer of the account store: {e}"))
+        })
     } else {
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Err(ApiError::from_body(status, &body))

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{SqlStorage, SqlStorageValue};
 
-use super::events::{keeps, scan_statement, Position, SCAN_CHUNK};
+use super::events::{keeps, scan_filter, scan_statement, Position, SCAN_CHUNK};
 use super::sql::{self, int, text};
 use crate::edge::codes;
 use crate::edge::error::{ApiError, ApiResult};
-use crate::edge::filtering::{is_match_all, FilterSource};
+use crate::edge::filtering::FilterSource;
 use crate::edge::DAY_MS;
 use crate::filter::fields;
 
@@ -114,11 +114,10 @@ impl Count {
 }
 
 pub fn count(sql: &SqlStorage, req: &StatsRequest) -> ApiResult<Counts> {
-    let filter = req.filter.compile()?;
-    if is_match_all(&filter) {
+    let Some(filter) = scan_filter(&req.filter)? else {
         // Without a filter SQLite counts by itself.
         return count_in_sql(sql, req);
-    }
+    };
     let mut values: HashMap<String, u64> = HashMap::new();
     let mut buckets: HashMap<i64, u64> = HashMap::new();
     let mut total = 0u64;
@@ -135,7 +134,7 @@ pub fn count(sql: &SqlStorage, req: &StatsRequest) -> ApiResult<Counts> {
             let Some(body) = text(cols.next()) else {
                 continue;
             };
-            if !keeps(&filter, false, &body, req.now) {
+            if !keeps(Some(&filter), &body, req.now) {
                 continue;
             }
             match &req.by {
