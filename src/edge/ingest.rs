@@ -114,12 +114,7 @@ pub async fn handle(
     }
 
     let committed = if rows.is_empty() {
-        Committed {
-            accepted: 0,
-            duplicates: 0,
-            first_seq: None,
-            last_seq: None,
-        }
+        Committed::default()
     } else {
         let request = StoreRequest::Commit(Commit { rows });
         store::call(env, &caller.account, &request).await?
