@@ -1,7 +1,11 @@
 //! The one place where errors become HTTP responses: `{"error": {"code", "message", "details"}}`.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use worker::{Headers, Response};
+
+use super::codes;
+use crate::filter::FilterError;
 
 /// An error answer: HTTP status, stable code, message and optional details.
 #[derive(Debug, Clone)]
@@ -37,7 +41,7 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         Self::new(
             401,
-            "unauthorized",
+            codes::UNAUTHORIZED,
             "a valid bearer token is required (Authorization: Bearer <token>)",
         )
     }
@@ -45,17 +49,17 @@ impl ApiError {
     pub fn forbidden(scope: &str) -> Self {
         Self::new(
             403,
-            "forbidden",
+            codes::FORBIDDEN,
             format!("the token lacks the `{scope}` scope"),
         )
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(404, "not_found", format!("{what} not found"))
+        Self::new(404, codes::NOT_FOUND, format!("{what} not found"))
     }
 
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(413, "too_large", message)
+        Self::new(413, codes::TOO_LARGE, message)
     }
 
     /// The account made more requests than its limit allows; `retry_after_seconds` says
@@ -63,7 +67,7 @@ impl ApiError {
     pub fn rate_limited(retry_after_seconds: u64) -> Self {
         Self::new(
             429,
-            "rate_limited",
+            codes::RATE_LIMITED,
             format!(
                 "too many requests for this account; retry after {retry_after_seconds} seconds"
             ),
@@ -72,7 +76,7 @@ impl ApiError {
     }
 
     pub fn storage(message: impl Into<String>) -> Self {
-        Self::new(503, "storage_unavailable", message)
+        Self::new(503, codes::STORAGE_UNAVAILABLE, message)
     }
 
     /// Rebuilds an error from a status and an error body (as the account store answers).
@@ -88,7 +92,7 @@ impl ApiError {
         ApiError {
             status,
             code: if code.is_empty() {
-                "storage_unavailable".into()
+                codes::STORAGE_UNAVAILABLE.into()
             } else {
                 code
             },
@@ -134,6 +138,15 @@ impl ApiError {
     }
 }
 
+/// A filter that does not compile: `400 bad_filter`, with the filter error (its own code,
+/// span, line and column) as the details.
+impl From<FilterError> for ApiError {
+    fn from(e: FilterError) -> Self {
+        let details = serde_json::to_value(&e).unwrap_or(Value::Null);
+        ApiError::bad_request(codes::BAD_FILTER, e.message).with_details(details)
+    }
+}
+
 impl From<worker::Error> for ApiError {
     fn from(e: worker::Error) -> Self {
         ApiError::storage(format!("the account store did not answer: {e}"))
@@ -141,16 +154,21 @@ impl From<worker::Error> for ApiError {
 }
 
 /// A JSON response with a status; never fails.
-pub fn json_response(status: u16, body: &Value) -> Response {
+pub fn json_response<T: Serialize + ?Sized>(status: u16, body: &T) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
     text_response(status, text, "application/json")
 }
 
 /// A response with a body and content type; never fails.
 pub fn text_response(status: u16, body: String, content_type: &str) -> Response {
+    bytes_response(status, body.into_bytes(), content_type)
+}
+
+/// A response with a body of bytes and a content type; never fails.
+pub fn bytes_response(status: u16, body: Vec<u8>, content_type: &str) -> Response {
     let headers = Headers::new();
     let _ = headers.set("content-type", content_type);
-    match Response::from_bytes(body.into_bytes()) {
+    match Response::from_bytes(body) {
         Ok(r) => r.with_status(status).with_headers(headers),
         Err(_) => Response::empty()
             .map(|r| r.with_status(500))
@@ -176,5 +194,20 @@ mod tests {
         let back = ApiError::from_body(429, &e.body());
         assert_eq!(back.retry_after(), Some(12));
         assert_eq!(ApiError::storage("x").retry_after(), None);
+    }
+
+    #[test]
+    fn a_filter_error_is_bad_filter_with_its_position() {
+        let e = crate::filter::Filter::parse("acton:x").unwrap_err();
+        let api = ApiError::from(e.clone());
+        assert_eq!((api.status, api.code.as_str()), (400, codes::BAD_FILTER));
+        assert_eq!(api.message, e.message);
+        let details = &api.body()["error"]["details"];
+        assert_eq!(details["code"], e.code);
+        assert_eq!(details["span"], json!([e.span.0, e.span.1]));
+        assert_eq!(
+            (details["line"].as_u64(), details["column"].as_u64()),
+            (Some(1), Some(1))
+        );
     }
 }

@@ -1,13 +1,29 @@
 //! The filters the Worker compiles (text `q` or a structured body, via the core filter
 //! language) and the `from`/`to` range parameters.
 
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 pub use crate::filter::{Filter, FilterError};
 
-/// Compiles a structured filter given as JSON.
-pub fn from_structured(v: &Value) -> Result<Filter, FilterError> {
-    Filter::from_structured(&v.to_string())
+/// A filter as a client gave it: what the Worker checks and the account object runs, and
+/// what a saved filter keeps. It travels as given rather than as IR, whose JSON nests too
+/// deep for serde_json at the filter language's own depth limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterSource {
+    /// The text syntax (`q=`); the empty query matches every event.
+    Query(String),
+    /// A structured filter (section 4), as compact JSON text.
+    Structured(String),
+}
+
+impl FilterSource {
+    pub fn compile(&self) -> Result<Filter, FilterError> {
+        match self {
+            FilterSource::Query(q) => Filter::parse(q),
+            FilterSource::Structured(json) => Filter::from_structured(json),
+        }
+    }
 }
 
 /// Whether a compiled filter accepts every event (the empty query).
@@ -26,6 +42,22 @@ mod tests {
     use super::*;
 
     const NOW: i64 = 1_763_719_530_123;
+
+    #[test]
+    fn a_source_compiles_in_its_own_form() {
+        let text = FilterSource::Query("action:create".into())
+            .compile()
+            .unwrap();
+        let form = FilterSource::Structured(r#"{"actions":["CREATE"]}"#.into())
+            .compile()
+            .unwrap();
+        assert!(!is_match_all(&text) && !is_match_all(&form));
+        assert!(is_match_all(
+            &FilterSource::Query(String::new()).compile().unwrap()
+        ));
+        let bad = FilterSource::Structured(r#"{"colours":["red"]}"#.into()).compile();
+        assert_eq!(bad.unwrap_err().code, crate::filter::error::UNKNOWN_KEY);
+    }
 
     #[test]
     fn range_times_use_the_filter_time_forms() {

@@ -6,30 +6,21 @@ use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use super::auth::Caller;
+use super::config::Config;
 use super::error::{json_response, ApiError, ApiResult};
+use super::store::events::{Commit, Committed, Row};
+use super::store::{self, StoreRequest};
 use crate::convert::{is_gzip, ErrorCode, Format, ReadError, ReadOptions, Reader};
 use crate::schema::{self, Accepted, Seen, Validator};
 
-/// Limits of one ingest request (configurable with Worker variables).
-struct Limits {
-    body: usize,
-    events: usize,
-    event: usize,
-}
-
-impl Limits {
-    fn from_env(env: &Env) -> Self {
-        Limits {
-            body: super::var_usize(env, "MAX_BODY_BYTES", 10_000_000),
-            events: super::var_usize(env, "MAX_EVENTS", 10_000),
-            event: super::var_usize(env, "MAX_EVENT_BYTES", 1_000_000),
-        }
-    }
-}
-
-pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<Response> {
+pub async fn handle(
+    req: &mut Request,
+    env: &Env,
+    config: &Config,
+    caller: &Caller,
+) -> ApiResult<Response> {
     caller.require("ingest")?;
-    let limits = Limits::from_env(env);
+    let limits = &config.ingest;
     let url = req
         .url()
         .map_err(|_| ApiError::bad_request("bad_request", "bad URL"))?;
@@ -69,12 +60,12 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         ..schema::Options::default()
     };
     let mut validator = Validator::new(reader, options);
-    let mut rows = Rows::default();
+    let mut rows: Vec<Row> = Vec::new();
     let mut fatal: Option<ApiError> = None;
     let too_many = |v: &Validator| v.records() > limits.events as u64;
     {
         let mut on = |seen: Seen| match seen {
-            Seen::Valid(ev) => rows.push(&ev),
+            Seen::Valid(ev) => rows.push(row(&ev)),
             Seen::Unreadable(e) if fatal.is_none() => fatal = body_error(e, format),
             _ => {}
         };
@@ -127,18 +118,18 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
         .with_details(json!({"rejected": report.rejected})));
     }
 
-    let committed: Value = if rows.count == 0 {
-        json!({"accepted": 0, "duplicates": 0, "firstSeq": null, "lastSeq": null})
+    let committed = if rows.is_empty() {
+        Committed::default()
     } else {
-        let text = super::call_store(env, &caller.account, "ingest", &rows.finish()).await?;
-        serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?
+        let request = StoreRequest::Commit(Commit { rows });
+        store::call(env, &caller.account, &request).await?
     };
     let mut answer = json!({
-        "accepted": committed.get("accepted").cloned().unwrap_or(json!(0)),
-        "duplicates": committed.get("duplicates").cloned().unwrap_or(json!(0)),
+        "accepted": committed.accepted,
+        "duplicates": committed.duplicates,
         "rejected": report.rejected,
-        "firstSeq": committed.get("firstSeq").cloned().unwrap_or(Value::Null),
-        "lastSeq": committed.get("lastSeq").cloned().unwrap_or(Value::Null),
+        "firstSeq": committed.first_seq,
+        "lastSeq": committed.last_seq,
     });
     if !report.warnings.is_empty() {
         if let Some(obj) = answer.as_object_mut() {
@@ -151,41 +142,17 @@ pub async fn handle(req: &mut Request, env: &Env, caller: &Caller) -> ApiResult<
 /// Bytes of the body handed to the reader at a time.
 const READ_SLICE: usize = 64 * 1024;
 
-/// The valid events of one request, as the rows the account store commits (JSON text).
-struct Rows {
-    text: String,
-    count: usize,
-}
-
-impl Default for Rows {
-    fn default() -> Self {
-        Rows {
-            text: String::from("{\"rows\":["),
-            count: 0,
-        }
-    }
-}
-
-impl Rows {
-    fn push(&mut self, ev: &Accepted) {
-        if self.count > 0 {
-            self.text.push(',');
-        }
-        self.text.push_str("{\"id\":");
-        self.text
-            .push_str(&serde_json::to_string(ev.id).unwrap_or_default());
-        self.text.push_str(",\"time\":");
-        self.text.push_str(&ev.time_ms.to_string());
-        self.text.push_str(",\"body\":");
-        // Validated JSON text on one line.
-        self.text.push_str(&String::from_utf8_lossy(ev.json));
-        self.text.push('}');
-        self.count += 1;
-    }
-
-    fn finish(mut self) -> String {
-        self.text.push_str("]}");
-        self.text
+/// The row the account store commits for a valid event.
+fn row(ev: &Accepted) -> Row {
+    // Validated JSON text on one line: it reads back as raw JSON.
+    let body = String::from_utf8(ev.json.to_vec())
+        .ok()
+        .and_then(|text| serde_json::value::RawValue::from_string(text).ok())
+        .unwrap_or_else(|| serde_json::value::to_raw_value(&Value::Null).unwrap_or_default());
+    Row {
+        id: ev.id.to_string(),
+        time: ev.time_ms,
+        body,
     }
 }
 

@@ -3,18 +3,22 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
+use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use worker::{Env, Headers, Request, Response};
 
 use super::auth::Caller;
+use super::codes;
 use super::error::{json_response, text_response, ApiError, ApiResult};
-use super::filtering::{self, parse_range_time, Filter};
-use super::store::now_ms;
+use super::filtering::{parse_range_time, Filter, FilterSource};
+use super::now_ms;
+use super::store::events::{EventRequest, Page, PageRequest, Position};
+use super::store::stats::{Count, Counts, StatsBy, StatsRequest};
+use super::store::{self, StoreRequest};
 use crate::convert::{Format, WriteOptions, Writer};
-
 use crate::time::DAY_MS;
+
 /// The longest range one query may cover: two years (leap days included).
 const MAX_RANGE_MS: i64 = 732 * DAY_MS;
 const DEFAULT_RANGE_MS: i64 = 7 * DAY_MS;
@@ -36,7 +40,7 @@ fn parse_format(s: Option<&str>) -> ApiResult<Format> {
 
 fn bad_format(name: &str) -> ApiError {
     ApiError::bad_request(
-        "bad_parameter",
+        codes::BAD_PARAMETER,
         format!("`format` must be one of json, ndjson, csv, splunk_hec, sumo, ocsf (got `{name}`)"),
     )
 }
@@ -60,12 +64,12 @@ fn file_name(format: Format) -> String {
 
 /// A query, checked and resolved against "now".
 struct Query {
-    filter_json: Value,
+    filter: FilterSource,
     from: i64,
     to: i64,
     desc: bool,
     limit: Option<usize>,
-    after: Option<(i64, i64)>,
+    after: Option<Position>,
     format: Format,
     now: i64,
 }
@@ -73,7 +77,7 @@ struct Query {
 fn params(req: &Request) -> ApiResult<HashMap<String, String>> {
     let url = req
         .url()
-        .map_err(|_| ApiError::bad_request("bad_request", "bad URL"))?;
+        .map_err(|_| ApiError::bad_request(codes::BAD_REQUEST, "bad URL"))?;
     Ok(url.query_pairs().into_owned().collect())
 }
 
@@ -89,7 +93,7 @@ fn resolve_range(
     let parse = |name: &str, text: &str, is_end: bool| {
         parse_range_time(text, now, is_end).ok_or_else(|| {
             ApiError::bad_request(
-                "bad_time",
+                codes::BAD_TIME,
                 format!("`{name}` is not a time (RFC 3339, a date, epoch milliseconds or now-7d): `{text}`"),
             )
         })
@@ -105,11 +109,14 @@ fn resolve_range(
         None => filter_lo.unwrap_or(to.saturating_sub(DEFAULT_RANGE_MS)),
     };
     if from > to {
-        return Err(ApiError::bad_request("bad_range", "`from` is after `to`"));
+        return Err(ApiError::bad_request(
+            codes::BAD_RANGE,
+            "`from` is after `to`",
+        ));
     }
     if to.saturating_sub(from) > MAX_RANGE_MS {
         return Err(ApiError::bad_request(
-            "range_too_long",
+            codes::RANGE_TOO_LONG,
             "the time range is longer than 2 years",
         )
         .with_details(json!({"from": from, "to": to, "maxMs": MAX_RANGE_MS})));
@@ -122,10 +129,10 @@ fn encode_cursor(desc: bool, t: i64, s: i64) -> String {
     text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_cursor(cursor: &str, desc: bool) -> ApiResult<(i64, i64)> {
+fn decode_cursor(cursor: &str, desc: bool) -> ApiResult<Position> {
     let bad = || {
         ApiError::bad_request(
-            "bad_cursor",
+            codes::BAD_CURSOR,
             "the cursor is not one this service made for this order",
         )
     };
@@ -149,37 +156,23 @@ fn decode_cursor(cursor: &str, desc: bool) -> ApiResult<(i64, i64)> {
     Ok((t, s))
 }
 
-fn compile(filter_json: &Value) -> ApiResult<Filter> {
-    let result = match filter_json.get("structured") {
-        Some(s) if !s.is_null() => filtering::from_structured(s),
-        _ => Filter::parse(
-            filter_json
-                .get("q")
-                .and_then(Value::as_str)
-                .unwrap_or_default(),
-        ),
-    };
-    result.map_err(|e| {
-        let details = serde_json::to_value(&e).unwrap_or(Value::Null);
-        ApiError::bad_request("bad_filter", e.message.clone()).with_details(details)
-    })
-}
-
+/// Checks a query: its filter is compiled here once, for its time bounds and its errors;
+/// the account object compiles it once per page it is sent.
 fn build_query(
     params: &HashMap<String, String>,
-    filter_json: Value,
+    source: FilterSource,
     fallback_from: Option<&str>,
     fallback_to: Option<&str>,
 ) -> ApiResult<Query> {
     let now = now_ms();
-    let filter = compile(&filter_json)?;
+    let filter = source.compile()?;
     let (from, to) = resolve_range(params, &filter, fallback_from, fallback_to, now)?;
     let desc = match params.get("order").map(String::as_str) {
         None | Some("") | Some("desc") => true,
         Some("asc") => false,
         Some(other) => {
             return Err(ApiError::bad_request(
-                "bad_parameter",
+                codes::BAD_PARAMETER,
                 format!("`order` must be desc or asc (got `{other}`)"),
             ))
         }
@@ -190,7 +183,7 @@ fn build_query(
             Ok(n) if n >= 1 => Some(n.min(MAX_LIMIT)),
             _ => {
                 return Err(ApiError::bad_request(
-                    "bad_parameter",
+                    codes::BAD_PARAMETER,
                     format!("`limit` must be a number from 1 to {MAX_LIMIT} (got `{l}`)"),
                 ))
             }
@@ -202,7 +195,7 @@ fn build_query(
     };
     let format = parse_format(params.get("format").map(String::as_str))?;
     Ok(Query {
-        filter_json,
+        filter: source,
         from,
         to,
         desc,
@@ -213,34 +206,24 @@ fn build_query(
     })
 }
 
-#[derive(Deserialize)]
-struct Page<'a> {
-    #[serde(borrow)]
-    events: Vec<&'a RawValue>,
-    next: Option<(i64, i64)>,
-}
-
-fn page_request(q: &Query, after: Option<(i64, i64)>, limit: usize) -> Value {
-    let mut body = q.filter_json.clone();
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert("from".into(), json!(q.from));
-        obj.insert("to".into(), json!(q.to));
-        obj.insert("order".into(), json!(if q.desc { "desc" } else { "asc" }));
-        obj.insert("limit".into(), json!(limit));
-        obj.insert("now".into(), json!(q.now));
-        obj.insert(
-            "after".into(),
-            after.map_or(Value::Null, |(t, s)| json!([t, s])),
-        );
-    }
-    body
+/// The request for the next page of `q`, at most `limit` events after `after`.
+fn page_request(q: &Query, after: Option<Position>, limit: usize) -> StoreRequest {
+    StoreRequest::Page(PageRequest {
+        filter: q.filter.clone(),
+        from: q.from,
+        to: q.to,
+        desc: q.desc,
+        limit,
+        after,
+        now: q.now,
+    })
 }
 
 pub async fn events_get(req: &Request, env: &Env, caller: &Caller) -> ApiResult<Response> {
     caller.require("read")?;
     let params = params(req)?;
     let q = params.get("q").cloned().unwrap_or_default();
-    let query = build_query(&params, json!({"q": q}), None, None)?;
+    let query = build_query(&params, FilterSource::Query(q), None, None)?;
     run(env, caller, query).await
 }
 
@@ -250,18 +233,18 @@ pub async fn events_post(req: &mut Request, env: &Env, caller: &Caller) -> ApiRe
     let bytes = req
         .bytes()
         .await
-        .map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(codes::BAD_BODY, e.to_string()))?;
     let structured: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
         serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::bad_request("bad_json", format!("the body is not valid JSON: {e}"))
+            ApiError::bad_request(codes::BAD_JSON, format!("the body is not valid JSON: {e}"))
                 .with_details(json!({"line": e.line(), "column": e.column()}))
         })?
     };
     if !structured.is_object() {
         return Err(ApiError::bad_request(
-            "bad_filter",
+            codes::BAD_FILTER,
             "the body must be a structured filter (a JSON object)",
         ));
     }
@@ -275,7 +258,7 @@ pub async fn events_post(req: &mut Request, env: &Env, caller: &Caller) -> ApiRe
         .map(str::to_string);
     let query = build_query(
         &params,
-        json!({"structured": structured}),
+        FilterSource::Structured(structured.to_string()),
         from.as_deref(),
         to.as_deref(),
     )?;
@@ -297,15 +280,12 @@ async fn json_page(env: &Env, caller: &Caller, query: Query) -> ApiResult<Respon
     let mut after = query.after;
     let mut more = true;
     while found < limit && more {
-        let text = super::call_store_json(
+        let page: Page = store::call(
             env,
             &caller.account,
-            "query",
             &page_request(&query, after, limit - found),
         )
         .await?;
-        let page: Page =
-            serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?;
         for ev in &page.events {
             if found > 0 {
                 out.push(',');
@@ -334,7 +314,7 @@ struct ExportState {
     env: Env,
     account: String,
     query: Query,
-    after: Option<(i64, i64)>,
+    after: Option<Position>,
     remaining: usize,
     done: bool,
     writer: Writer<Vec<u8>>,
@@ -383,15 +363,12 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
 async fn next_chunk(state: &mut ExportState) -> ApiResult<Vec<u8>> {
     let want = state.remaining.min(EXPORT_PAGE);
     if want > 0 {
-        let text = super::call_store_json(
+        let page: Page = store::call(
             &state.env,
             &state.account,
-            "query",
             &page_request(&state.query, state.after, want),
         )
         .await?;
-        let page: Page =
-            serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?;
         for ev in &page.events {
             let value: Value =
                 serde_json::from_str(ev.get()).map_err(|e| ApiError::storage(e.to_string()))?;
@@ -417,32 +394,52 @@ async fn next_chunk(state: &mut ExportState) -> ApiResult<Vec<u8>> {
 
 pub async fn event_one(env: &Env, caller: &Caller, id: &str) -> ApiResult<Response> {
     caller.require("read")?;
-    let id = percent_decode(id);
-    let text = super::call_store_json(env, &caller.account, "get", &json!({"id": id})).await?;
-    Ok(text_response(200, text, "application/json"))
+    let request = StoreRequest::Event(EventRequest {
+        id: percent_decode(id),
+    });
+    let event: Box<RawValue> = store::call(env, &caller.account, &request).await?;
+    Ok(text_response(
+        200,
+        Box::<str>::from(event).into(),
+        "application/json",
+    ))
+}
+
+/// The answer of `GET /v1/stats`.
+#[derive(Serialize)]
+struct StatsAnswer<'a> {
+    by: &'a str,
+    total: u64,
+    counts: Vec<Count>,
+    from: i64,
+    to: i64,
 }
 
 pub async fn stats(req: &Request, env: &Env, caller: &Caller) -> ApiResult<Response> {
     caller.require("read")?;
     let params = params(req)?;
-    let q = params.get("q").cloned().unwrap_or_default();
+    let source = FilterSource::Query(params.get("q").cloned().unwrap_or_default());
     let now = now_ms();
-    let filter = compile(&json!({"q": q}))?;
+    let filter = source.compile()?;
     let (from, to) = resolve_range(&params, &filter, None, None, now)?;
-    let by = params.get("by").cloned().unwrap_or_else(|| "action".into());
-    let text = super::call_store_json(
-        env,
-        &caller.account,
-        "stats",
-        &json!({"q": q, "from": from, "to": to, "by": by, "now": now}),
-    )
-    .await?;
-    let mut v: Value = serde_json::from_str(&text).map_err(|e| ApiError::storage(e.to_string()))?;
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("from".into(), json!(from));
-        obj.insert("to".into(), json!(to));
-    }
-    Ok(json_response(200, &v))
+    let by_name = params.get("by").map_or("action", String::as_str);
+    let by = StatsBy::from_name(by_name)?;
+    let request = StoreRequest::Stats(StatsRequest {
+        filter: source,
+        by,
+        from,
+        to,
+        now,
+    });
+    let Counts { total, counts } = store::call(env, &caller.account, &request).await?;
+    let answer = StatsAnswer {
+        by: by_name,
+        total,
+        counts,
+        from,
+        to,
+    };
+    Ok(json_response(200, &answer))
 }
 
 /// Decodes `%XX` escapes of a path segment (ids may hold any character).

@@ -2,22 +2,9 @@
 //! place that sees every request of an account). Plain data and arithmetic, so it is tested
 //! natively; the clock is a parameter.
 
-/// The variable that sets the limit: requests per minute per account (0 disables).
-pub const LIMIT_VAR: &str = "RATE_LIMIT_REQUESTS_PER_MINUTE";
-/// The limit when the variable is unset or unreadable.
-pub const DEFAULT_PER_MINUTE: u64 = 6000;
-
 /// One token in bucket units: a bucket refills `per_minute` units a millisecond, so whole
 /// numbers keep the arithmetic exact.
 const TOKEN: u128 = 60_000;
-
-/// Parses the configured limit: a non-negative integer, 0 meaning "no limit"; anything
-/// else falls back to [`DEFAULT_PER_MINUTE`].
-pub fn parse_limit(value: Option<&str>) -> u64 {
-    value
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(DEFAULT_PER_MINUTE)
-}
 
 /// A token bucket holding up to `per_minute` tokens, refilled continuously at
 /// `per_minute / 60` tokens a second. Each request takes one token.
@@ -110,14 +97,5 @@ mod tests {
         assert_eq!(b.take(1, 0), Err(60));
         assert_eq!(b.take(1, 60_000), Err(60));
         assert!(b.take(1, 120_000).is_ok());
-    }
-
-    #[test]
-    fn parses_the_limit_variable() {
-        assert_eq!(parse_limit(None), DEFAULT_PER_MINUTE);
-        assert_eq!(parse_limit(Some(" 5 ")), 5);
-        assert_eq!(parse_limit(Some("0")), 0);
-        assert_eq!(parse_limit(Some("-3")), DEFAULT_PER_MINUTE);
-        assert_eq!(parse_limit(Some("lots")), DEFAULT_PER_MINUTE);
     }
 }

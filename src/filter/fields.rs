@@ -87,6 +87,16 @@ pub fn type_of_canonical(path: &str) -> Option<FieldType> {
         .map(|(_, _, t)| *t)
 }
 
+/// The one path whose value stands for field `name` when events are counted per value:
+/// its canonical path, except that `user` (identifier or email) counts by the principal
+/// identifier. `None` when `name` is not a field.
+pub fn count_path(name: &str) -> Option<String> {
+    resolve(name).map(|(path, ty)| match ty {
+        FieldType::User => PRINCIPAL_ID.to_string(),
+        _ => path,
+    })
+}
+
 /// The shortest alias of a canonical path, for printing (`auditAction` prints as `action`).
 pub fn short_name(path: &str) -> String {
     if let Some(rest) = path.strip_prefix(METADATA_DOT) {
@@ -198,5 +208,16 @@ mod tests {
         assert_eq!(resolve("metadata."), None);
         assert_eq!(closest("acton"), "action");
         assert_eq!(closest("resourcetyp"), "resourceType");
+    }
+
+    #[test]
+    fn count_paths_are_canonical_and_user_counts_the_identifier() {
+        assert_eq!(count_path("action").as_deref(), Some(ACTION));
+        assert_eq!(
+            count_path("principal.type").as_deref(),
+            Some(PRINCIPAL_TYPE)
+        );
+        assert_eq!(count_path("user").as_deref(), Some(PRINCIPAL_ID));
+        assert_eq!(count_path("colour"), None);
     }
 }

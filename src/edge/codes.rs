@@ -1,0 +1,138 @@
+//! The stable codes of the Worker's own error answers (`{"error": {"code": ...}}`).
+//!
+//! Codes are part of the HTTP API: never rename one, only add. Ingest also answers with
+//! the reader's codes of a broken body (`truncated`, `bad_gzip`, `io`, `unsupported`, from
+//! `convert::ErrorCode`), and a `bad_filter` error carries the filter's own code in its
+//! details (`filter::error::CODES`).
+
+/// No bearer token, or one that is not configured (401).
+pub const UNAUTHORIZED: &str = "unauthorized";
+/// The token lacks the scope the endpoint needs (403).
+pub const FORBIDDEN: &str = "forbidden";
+/// No such endpoint, event or saved filter, or one of another account (404).
+pub const NOT_FOUND: &str = "not_found";
+/// The method is not one the endpoint takes (405).
+pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+/// A saved filter with the given id exists (409).
+pub const CONFLICT: &str = "conflict";
+/// The body, an event or the batch is over its limit (413).
+pub const TOO_LARGE: &str = "too_large";
+/// An ingest body that is neither `application/json` nor NDJSON (415).
+pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+/// With `atomic=true`, at least one event of the batch is invalid (422).
+pub const INVALID_EVENTS: &str = "invalid_events";
+/// The account made more requests than its limit allows (429, with `Retry-After`).
+pub const RATE_LIMITED: &str = "rate_limited";
+/// The account's Durable Object or its storage failed (503).
+pub const STORAGE_UNAVAILABLE: &str = "storage_unavailable";
+/// A request the endpoint cannot read: a bad URL, or a field of the wrong shape.
+pub const BAD_REQUEST: &str = "bad_request";
+/// The request body could not be read.
+pub const BAD_BODY: &str = "bad_body";
+/// The body is not the JSON it should be.
+pub const BAD_JSON: &str = "bad_json";
+/// The body is marked `Content-Encoding: gzip` but does not decode.
+pub const BAD_GZIP: &str = "bad_gzip";
+/// An ingest body that holds no events.
+pub const EMPTY_BODY: &str = "empty_body";
+/// The filter (`q`, a structured body or a saved filter) does not compile; the details
+/// are the filter error with its code and position.
+pub const BAD_FILTER: &str = "bad_filter";
+/// A query parameter out of its range or vocabulary (`format`, `order`, `limit`, `by`).
+pub const BAD_PARAMETER: &str = "bad_parameter";
+/// `from` or `to` is not a time.
+pub const BAD_TIME: &str = "bad_time";
+/// `from` is after `to`.
+pub const BAD_RANGE: &str = "bad_range";
+/// The time range is longer than a query may cover.
+pub const RANGE_TOO_LONG: &str = "range_too_long";
+/// A `cursor` this service did not make, or made for the other order.
+pub const BAD_CURSOR: &str = "bad_cursor";
+/// Not an answer's code but an ingest rejection's: the event's
+/// `auditResourceScope.accountIdentifier` is not the token's account.
+pub const WRONG_ACCOUNT: &str = "wrong_account";
+
+/// Every code above.
+pub const CODES: &[&str] = &[
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_FOUND,
+    METHOD_NOT_ALLOWED,
+    CONFLICT,
+    TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    INVALID_EVENTS,
+    RATE_LIMITED,
+    STORAGE_UNAVAILABLE,
+    BAD_REQUEST,
+    BAD_BODY,
+    BAD_JSON,
+    BAD_GZIP,
+    EMPTY_BODY,
+    BAD_FILTER,
+    BAD_PARAMETER,
+    BAD_TIME,
+    BAD_RANGE,
+    RANGE_TOO_LONG,
+    BAD_CURSOR,
+    WRONG_ACCOUNT,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = HashSet::new();
+        for code in CODES {
+            assert!(seen.insert(*code), "duplicate code {code}");
+            assert!(
+                !code.is_empty()
+                    && code
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{code} is not snake_case"
+            );
+        }
+    }
+
+    /// Codes written as literals (ingest still writes its own) must be registered too.
+    #[test]
+    fn every_code_literal_of_the_worker_is_registered() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("error.rs"),
+            include_str!("auth.rs"),
+            include_str!("ingest.rs"),
+            include_str!("query.rs"),
+            include_str!("filters.rs"),
+            include_str!("store/mod.rs"),
+            include_str!("store/events.rs"),
+            include_str!("store/stats.rs"),
+            include_str!("store/filters.rs"),
+        ];
+        let mut found = 0;
+        for source in sources {
+            for call in ["bad_request(", "ApiError::new("] {
+                for (at, _) in source.match_indices(call) {
+                    // `ApiError::new(status, code, ..)` has the code second.
+                    let mut args = source[at + call.len()..].splitn(3, ',');
+                    let first = args.next().unwrap_or_default().trim();
+                    let code = if call == "bad_request(" {
+                        first
+                    } else {
+                        args.next().unwrap_or_default().trim()
+                    };
+                    if let Some(literal) = code.strip_prefix('"').and_then(|c| c.strip_suffix('"'))
+                    {
+                        found += 1;
+                        assert!(CODES.contains(&literal), "{literal} is not in CODES");
+                    }
+                }
+            }
+        }
+        assert!(found > 0, "the scan found no literal codes at all");
+    }
+}

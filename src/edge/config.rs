@@ -1,0 +1,142 @@
+//! The Worker's configuration: every variable of `wrangler.toml` (and the token secret),
+//! read once and parsed one way, by the Worker per request and by the account object once
+//! per lifetime.
+
+use worker::Env;
+
+use super::auth::{self, TokenEntry};
+use crate::time::DAY_MS;
+
+/// Limits of one ingest request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestLimits {
+    /// Decoded body bytes (`MAX_BODY_BYTES`).
+    pub body: usize,
+    /// Events per request (`MAX_EVENTS`).
+    pub events: usize,
+    /// Bytes per event (`MAX_EVENT_BYTES`).
+    pub event: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `TRAILSIFT_TOKENS`: a secret, or a plain variable in local runs.
+    pub tokens: Vec<TokenEntry>,
+    pub ingest: IngestLimits,
+    /// Events older than this many days are deleted (`RETENTION_DAYS`).
+    pub retention_days: i64,
+    /// How often the retention alarm runs (`RETENTION_INTERVAL_SECONDS`), in milliseconds.
+    pub retention_interval_ms: i64,
+    /// Requests per minute per account (`RATE_LIMIT_REQUESTS_PER_MINUTE`); 0 disables.
+    pub rate_limit_per_minute: u64,
+}
+
+/// The rate limit when its variable is unset or unreadable.
+pub const DEFAULT_RATE_LIMIT: u64 = 6000;
+
+impl Config {
+    /// Reads `env` (a secret reads like a plain variable: both are strings).
+    pub fn from_env(env: &Env) -> Config {
+        Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
+    }
+
+    /// Builds the configuration from a lookup of variables by name. A variable that is
+    /// unset or unreadable takes its default; numbers may have surrounding spaces.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Config {
+        let number = |name: &str| -> Option<u64> { var(name)?.trim().parse().ok() };
+        let positive =
+            |name: &str, default: u64| number(name).filter(|n| *n > 0).unwrap_or(default);
+        let size = |name: &str, default: u64| {
+            usize::try_from(positive(name, default)).unwrap_or(usize::MAX)
+        };
+        let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        Config {
+            tokens: auth::parse_tokens(&var("TRAILSIFT_TOKENS").unwrap_or_default()),
+            ingest: IngestLimits {
+                body: size("MAX_BODY_BYTES", 10_000_000),
+                events: size("MAX_EVENTS", 10_000),
+                event: size("MAX_EVENT_BYTES", 1_000_000),
+            },
+            retention_days: signed(positive("RETENTION_DAYS", 730)),
+            retention_interval_ms: number("RETENTION_INTERVAL_SECONDS")
+                .filter(|s| *s > 0)
+                .map_or(DAY_MS, |s| signed(s).saturating_mul(1000)),
+            rate_limit_per_minute: number("RATE_LIMIT_REQUESTS_PER_MINUTE")
+                .unwrap_or(DEFAULT_RATE_LIMIT),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn unset_variables_take_their_defaults() {
+        let c = config(&[]);
+        assert!(c.tokens.is_empty());
+        assert_eq!(
+            c.ingest,
+            IngestLimits {
+                body: 10_000_000,
+                events: 10_000,
+                event: 1_000_000
+            }
+        );
+        assert_eq!(c.retention_days, 730);
+        assert_eq!(c.retention_interval_ms, DAY_MS);
+        assert_eq!(c.rate_limit_per_minute, DEFAULT_RATE_LIMIT);
+    }
+
+    #[test]
+    fn numbers_are_trimmed_and_bad_ones_fall_back() {
+        let c = config(&[
+            ("MAX_BODY_BYTES", " 2048 "),
+            ("MAX_EVENTS", "0"),
+            ("MAX_EVENT_BYTES", "lots"),
+            ("RETENTION_DAYS", "-3"),
+            ("RETENTION_INTERVAL_SECONDS", "2"),
+            ("RATE_LIMIT_REQUESTS_PER_MINUTE", " 5 "),
+        ]);
+        assert_eq!(c.ingest.body, 2048);
+        assert_eq!(c.ingest.events, 10_000, "0 is not a limit");
+        assert_eq!(c.ingest.event, 1_000_000);
+        assert_eq!(c.retention_days, 730);
+        assert_eq!(c.retention_interval_ms, 2000);
+        assert_eq!(c.rate_limit_per_minute, 5);
+    }
+
+    #[test]
+    fn a_rate_limit_of_zero_disables_it() {
+        assert_eq!(
+            config(&[("RATE_LIMIT_REQUESTS_PER_MINUTE", "0")]).rate_limit_per_minute,
+            0
+        );
+        assert_eq!(
+            config(&[("RATE_LIMIT_REQUESTS_PER_MINUTE", "-1")]).rate_limit_per_minute,
+            DEFAULT_RATE_LIMIT
+        );
+    }
+
+    #[test]
+    fn tokens_come_from_their_variable() {
+        let c = config(&[(
+            "TRAILSIFT_TOKENS",
+            r#"[{"sha256": "00", "account": "acct_a", "scopes": ["read"], "owner": "bob"}]"#,
+        )]);
+        assert_eq!(c.tokens.len(), 1);
+        assert_eq!(c.tokens[0].account, "acct_a");
+        assert!(config(&[("TRAILSIFT_TOKENS", "not json")])
+            .tokens
+            .is_empty());
+    }
+}

@@ -1,0 +1,305 @@
+//! The object's events: commit (sequence numbers, idempotency by `auditEventId`), query
+//! pages over a time range, one event by id, and retention.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use worker::{SqlStorage, SqlStorageValue};
+
+use super::sql::{self, int, text};
+use crate::edge::error::{ApiError, ApiResult};
+use crate::edge::filtering::{is_match_all, Filter, FilterSource};
+
+pub const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        time INTEGER NOT NULL,
+        body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS events_time ON events (time, seq)",
+];
+
+/// Rows per multi-row insert: 3 bound parameters each, under the 100-parameter limit.
+const INSERT_CHUNK: usize = 33;
+/// Rows read from SQLite per scan step.
+pub const SCAN_CHUNK: i64 = 500;
+/// Rows examined per page call before answering with a position to resume from.
+const SCAN_BUDGET: usize = 20_000;
+/// Rows deleted per retention statement.
+const DELETE_CHUNK: usize = 5000;
+
+/// One validated event to store: its id, its time in epoch milliseconds, its JSON.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub time: i64,
+    pub body: Box<RawValue>,
+}
+
+/// Stores validated events in one transaction; an id the account holds is a duplicate.
+/// Answers [`Committed`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Commit {
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Committed {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub first_seq: Option<i64>,
+    pub last_seq: Option<i64>,
+}
+
+/// Where a scan resumes: the `(time, seq)` of the last row it read.
+pub type Position = (i64, i64);
+
+/// One page of a query: events in `[from, to]` that match `filter`, in time order (newest
+/// first when `desc`), after `after`, at most `limit`. Answers [`Page`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageRequest {
+    pub filter: FilterSource,
+    pub from: i64,
+    pub to: i64,
+    pub desc: bool,
+    pub limit: usize,
+    pub after: Option<Position>,
+    /// Resolves relative times of the filter (`now-1d`).
+    pub now: i64,
+}
+
+/// The events of a page as stored, and where the next page starts (`None` when the range
+/// holds no more). A page may hold fewer than `limit` events and still have a `next`: the
+/// object stops after a bounded number of rows.
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    pub events: Vec<Box<RawValue>>,
+    pub next: Option<Position>,
+}
+
+/// One event by its `auditEventId`. Answers the event as stored (a `Box<RawValue>`), or
+/// `404 not_found`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventRequest {
+    pub id: String,
+}
+
+pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<Committed> {
+    let total = commit.rows.len() as u64;
+    let mut accepted = 0u64;
+    let mut first: Option<i64> = None;
+    let mut last: Option<i64> = None;
+    let mut rows = commit.rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut stmt = String::from("INSERT INTO events (id, time, body) VALUES ");
+        let mut binds = Vec::with_capacity(INSERT_CHUNK * 3);
+        for (i, row) in rows.by_ref().take(INSERT_CHUNK).enumerate() {
+            if i > 0 {
+                stmt.push(',');
+            }
+            stmt.push_str("(?,?,?)");
+            binds.push(SqlStorageValue::String(row.id));
+            binds.push(SqlStorageValue::Integer(row.time));
+            binds.push(SqlStorageValue::String(Box::<str>::from(row.body).into()));
+        }
+        stmt.push_str(" ON CONFLICT(id) DO NOTHING RETURNING seq");
+        for row in sql::rows(sql, &stmt, binds)? {
+            let seq = int(row?.into_iter().next());
+            accepted += 1;
+            first = Some(first.map_or(seq, |f| f.min(seq)));
+            last = Some(last.map_or(seq, |l| l.max(seq)));
+        }
+    }
+    Ok(Committed {
+        accepted,
+        duplicates: total.saturating_sub(accepted),
+        first_seq: first,
+        last_seq: last,
+    })
+}
+
+/// One page of a query, as [`Page`] JSON text. The filter is compiled once for the call.
+pub fn page(sql: &SqlStorage, req: &PageRequest) -> ApiResult<Vec<u8>> {
+    let filter = scan_filter(&req.filter)?;
+    let limit = req.limit.clamp(1, 10_000);
+    let mut after = req.after;
+    let mut page = PageWriter::new();
+    let mut scanned = 0usize;
+    let mut exhausted = false;
+    while page.len() < limit && scanned < SCAN_BUDGET {
+        let want = if filter.is_none() {
+            (limit - page.len()) as i64
+        } else {
+            SCAN_CHUNK
+        };
+        let (stmt, binds) = scan_statement(req.from, req.to, req.desc, after, want);
+        let mut rows = 0i64;
+        let mut full = false;
+        for row in sql::rows(sql, &stmt, binds)? {
+            let mut cols = row?.into_iter();
+            rows += 1;
+            scanned += 1;
+            let seq = int(cols.next());
+            after = Some((int(cols.next()), seq));
+            let Some(body) = text(cols.next()) else {
+                continue;
+            };
+            if keeps(filter.as_ref(), &body, req.now) {
+                page.push(&body);
+                if page.len() >= limit {
+                    full = true;
+                    break;
+                }
+            }
+        }
+        if !full && rows < want {
+            exhausted = true;
+            break;
+        }
+    }
+    Ok(page.finish(after.filter(|_| !exhausted)))
+}
+
+/// Compiles the filter of a scan: `None` when it matches every event, so that rows need no
+/// look.
+pub fn scan_filter(source: &FilterSource) -> ApiResult<Option<Filter>> {
+    let filter = source.compile()?;
+    Ok((!is_match_all(&filter)).then_some(filter))
+}
+
+/// Whether a stored event (its JSON text) passes a scan's filter.
+pub fn keeps(filter: Option<&Filter>, body: &str, now: i64) -> bool {
+    filter.map_or(true, |f| {
+        f.matches_line(body.as_bytes(), now).unwrap_or(false)
+    })
+}
+
+/// Writes a [`Page`] as JSON text. Stored events are JSON already: copying their text is
+/// cheaper than reading each into a `RawValue` to write it out again.
+struct PageWriter {
+    out: String,
+    events: usize,
+}
+
+impl PageWriter {
+    fn new() -> Self {
+        PageWriter {
+            out: String::from("{\"events\":["),
+            events: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.events
+    }
+
+    fn push(&mut self, event: &str) {
+        if self.events > 0 {
+            self.out.push(',');
+        }
+        self.out.push_str(event);
+        self.events += 1;
+    }
+
+    fn finish(mut self, next: Option<Position>) -> Vec<u8> {
+        self.out.push_str("],\"next\":");
+        match next {
+            Some((t, s)) => self.out.push_str(&format!("[{t},{s}]")),
+            None => self.out.push_str("null"),
+        }
+        self.out.push('}');
+        self.out.into_bytes()
+    }
+}
+
+/// The next `limit` rows `(seq, time, body)` in `[from, to]` after `after`, in time order.
+pub fn scan_statement(
+    from: i64,
+    to: i64,
+    desc: bool,
+    after: Option<Position>,
+    limit: i64,
+) -> (String, Vec<SqlStorageValue>) {
+    let mut stmt = String::from("SELECT seq, time, body FROM events WHERE time >= ? AND time <= ?");
+    let mut binds = vec![SqlStorageValue::Integer(from), SqlStorageValue::Integer(to)];
+    if let Some((t, s)) = after {
+        if desc {
+            stmt.push_str(" AND (time < ? OR (time = ? AND seq < ?))");
+        } else {
+            stmt.push_str(" AND (time > ? OR (time = ? AND seq > ?))");
+        }
+        binds.push(SqlStorageValue::Integer(t));
+        binds.push(SqlStorageValue::Integer(t));
+        binds.push(SqlStorageValue::Integer(s));
+    }
+    if desc {
+        stmt.push_str(" ORDER BY time DESC, seq DESC LIMIT ?");
+    } else {
+        stmt.push_str(" ORDER BY time ASC, seq ASC LIMIT ?");
+    }
+    binds.push(SqlStorageValue::Integer(limit));
+    (stmt, binds)
+}
+
+/// The stored text of one event.
+pub fn event(sql: &SqlStorage, req: &EventRequest) -> ApiResult<Vec<u8>> {
+    let binds = vec![SqlStorageValue::String(req.id.clone())];
+    for row in sql::rows(sql, "SELECT body FROM events WHERE id = ?", binds)? {
+        if let Some(body) = text(row?.into_iter().next()) {
+            return Ok(body.into_bytes());
+        }
+    }
+    Err(ApiError::not_found("event"))
+}
+
+/// Deletes the events older than `cutoff` (epoch milliseconds), in bounded statements.
+pub fn apply_retention(sql: &SqlStorage, cutoff: i64) {
+    loop {
+        let deleted = sql
+            .exec(
+                &format!("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ? LIMIT {DELETE_CHUNK})"),
+                vec![SqlStorageValue::Integer(cutoff)],
+            )
+            .map(|c| c.rows_written())
+            .unwrap_or(0);
+        if deleted < DELETE_CHUNK {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_page_reads_back_as_a_page() {
+        let mut w = PageWriter::new();
+        w.push(r#"{"auditEventId":"a"}"#);
+        w.push(r#"{"auditEventId":"b","n":[1,2]}"#);
+        assert_eq!(w.len(), 2);
+        let page: Page = serde_json::from_slice(&w.finish(Some((1_700_000_000_000, 7)))).unwrap();
+        let ids: Vec<&str> = page.events.iter().map(|e| e.get()).collect();
+        assert_eq!(
+            ids,
+            [
+                r#"{"auditEventId":"a"}"#,
+                r#"{"auditEventId":"b","n":[1,2]}"#
+            ]
+        );
+        assert_eq!(page.next, Some((1_700_000_000_000, 7)));
+        let empty: Page = serde_json::from_slice(&PageWriter::new().finish(None)).unwrap();
+        assert!(empty.events.is_empty() && empty.next.is_none());
+    }
+
+    #[test]
+    fn scans_resume_after_the_position_in_either_order() {
+        let (desc, binds) = scan_statement(1, 2, true, Some((5, 9)), 10);
+        assert!(desc.contains("(time < ? OR (time = ? AND seq < ?))"));
+        assert!(desc.ends_with("ORDER BY time DESC, seq DESC LIMIT ?"));
+        assert_eq!(binds.len(), 6);
+        let (asc, binds) = scan_statement(1, 2, false, None, 10);
+        assert!(!asc.contains("seq >") && asc.ends_with("ORDER BY time ASC, seq ASC LIMIT ?"));
+        assert_eq!(binds.len(), 3);
+    }
+}

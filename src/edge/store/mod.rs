@@ -1,0 +1,288 @@
+//! The per-account Durable Object, split by concern: events (commit, query pages, one
+//! event, retention), stats, saved filters. Each concern keeps its tables, its messages
+//! and its handlers in its own module; this one holds the object, the request it takes,
+//! its dispatch, schema setup and transactions, and [`call`], the Worker's one way to ask.
+//!
+//! A request is one [`StoreRequest`] as JSON; the answer is the reply its variant names,
+//! or an error body with its status. Every write of one request happens without an
+//! intervening `await`, so the runtime commits it atomically, and the answer leaves the
+//! object only once the write is durable.
+
+pub mod events;
+pub mod filters;
+mod sql;
+pub mod stats;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
+
+use super::codes;
+use super::config::Config;
+use super::error::{ApiError, ApiResult};
+use super::now_ms;
+use super::ratelimit::TokenBucket;
+use crate::time::DAY_MS;
+
+/// The binding name of the account Durable Object namespace in `wrangler.toml`.
+pub const BINDING: &str = "ACCOUNT_STORE";
+
+/// Every table and index, concern by concern.
+const SCHEMA: &[&[&str]] = &[events::SCHEMA, filters::SCHEMA];
+
+/// One operation of the account object; each variant's type says what it answers.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreRequest {
+    /// Takes one request from the account's rate budget: answers `null`, or
+    /// `429 rate_limited`.
+    Admit,
+    Commit(events::Commit),
+    Page(events::PageRequest),
+    Event(events::EventRequest),
+    Stats(stats::StatsRequest),
+    Filters(filters::FilterRequest),
+}
+
+/// Sends `request` to the account's object and reads its answer as `R`, the reply its
+/// variant names. An error answer comes back as the same [`ApiError`].
+pub async fn call<R: DeserializeOwned>(
+    env: &Env,
+    account: &str,
+    request: &StoreRequest,
+) -> ApiResult<R> {
+    let namespace = env
+        .durable_object(BINDING)
+        .map_err(|e| ApiError::storage(format!("no account store binding: {e}")))?;
+    let stub = namespace.get_by_name(account)?;
+    let body = encode(request)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init("https://store/", &init)?)
+        .await?;
+    let status = resp.status_code();
+    let bytes = resp.bytes().await?;
+    if status == 200 {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::storage(format!("an unreadable answer of the account store: {e}"))
+        })
+    } else {
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Err(ApiError::from_body(status, &body))
+    }
+}
+
+/// A message or reply as JSON.
+fn encode<T: Serialize + ?Sized>(value: &T) -> ApiResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| ApiError::storage(format!("encoding: {e}")))
+}
+
+#[durable_object]
+pub struct AccountStore {
+    state: State,
+    config: Config,
+    ready: Cell<bool>,
+    alarm_checked: Cell<bool>,
+    /// The account's request budget (in memory: the object sees every request of its
+    /// account; a restarted object starts with a full bucket).
+    limiter: RefCell<TokenBucket>,
+}
+
+impl DurableObject for AccountStore {
+    fn new(state: State, env: Env) -> Self {
+        AccountStore {
+            state,
+            config: Config::from_env(&env),
+            ready: Cell::new(false),
+            alarm_checked: Cell::new(false),
+            limiter: RefCell::new(TokenBucket::new()),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let answer = match req.bytes().await {
+            Ok(bytes) => match serde_json::from_slice::<StoreRequest>(&bytes) {
+                Ok(request) => self.dispatch(request).await,
+                Err(e) => Err(ApiError::bad_request(codes::BAD_REQUEST, e.to_string())),
+            },
+            Err(e) => Err(ApiError::from(e)),
+        };
+        Ok(match answer {
+            Ok(body) => super::error::bytes_response(200, body, "application/json"),
+            Err(e) => e.into_response(),
+        })
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        if let Ok(sql) = self.sql() {
+            let cutoff = now_ms() - self.config.retention_days.saturating_mul(DAY_MS);
+            events::apply_retention(&sql, cutoff);
+        }
+        self.state
+            .storage()
+            .set_alarm(self.config.retention_interval_ms)
+            .await?;
+        Response::ok("retention applied")
+    }
+}
+
+impl AccountStore {
+    /// The one place a request meets the concern that answers it.
+    async fn dispatch(&self, request: StoreRequest) -> ApiResult<Vec<u8>> {
+        match request {
+            StoreRequest::Admit => {
+                self.admit()?;
+                encode(&())
+            }
+            StoreRequest::Commit(commit) => {
+                self.ensure_alarm().await;
+                let sql = self.sql()?;
+                encode(&self.in_transaction(move || events::commit(&sql, commit))?)
+            }
+            StoreRequest::Page(page) => events::page(&self.sql()?, &page),
+            StoreRequest::Event(event) => events::event(&self.sql()?, &event),
+            StoreRequest::Stats(stats) => encode(&stats::count(&self.sql()?, &stats)?),
+            StoreRequest::Filters(request) => filters::handle(&self.sql()?, request),
+        }
+    }
+
+    /// Takes one request from the account's budget.
+    fn admit(&self) -> ApiResult<()> {
+        self.limiter
+            .borrow_mut()
+            .take(self.config.rate_limit_per_minute, now_ms())
+            .map_err(ApiError::rate_limited)
+    }
+
+    /// The account's SQLite storage, its tables made on first use.
+    fn sql(&self) -> ApiResult<worker::SqlStorage> {
+        let sql = self.state.storage().sql();
+        if !self.ready.get() {
+            for stmt in SCHEMA.iter().flat_map(|concern| concern.iter()) {
+                sql.exec(stmt, None)
+                    .map_err(|e| ApiError::storage(format!("schema: {e}")))?;
+            }
+            self.ready.set(true);
+        }
+        Ok(sql)
+    }
+
+    /// Runs `f` inside the storage's synchronous transaction: when it fails, none of its
+    /// writes are kept (an error rolls the transaction back).
+    fn in_transaction<T: 'static>(
+        &self,
+        f: impl FnOnce() -> ApiResult<T> + 'static,
+    ) -> ApiResult<T> {
+        let storage = self.state.storage();
+        let raw: &JsValue = storage.as_raw().as_ref();
+        let func = js_sys::Reflect::get(raw, &JsValue::from_str("transactionSync"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        let Some(func) = func else {
+            return f();
+        };
+        let slot: Rc<RefCell<Option<ApiResult<T>>>> = Rc::new(RefCell::new(None));
+        let out = Rc::clone(&slot);
+        let callback = Closure::once(move || -> Result<JsValue, JsValue> {
+            let result = f();
+            let failed = result.is_err();
+            *out.borrow_mut() = Some(result);
+            if failed {
+                Err(JsValue::from_str("rolled back"))
+            } else {
+                Ok(JsValue::UNDEFINED)
+            }
+        });
+        let called = func.call1(raw, callback.as_ref().unchecked_ref());
+        let result = slot.borrow_mut().take();
+        match (result, called) {
+            (Some(result), _) => result,
+            (None, Err(e)) => Err(ApiError::storage(format!(
+                "the transaction failed: {}",
+                e.as_string().unwrap_or_default()
+            ))),
+            (None, Ok(_)) => Err(ApiError::storage("the transaction did not run")),
+        }
+    }
+
+    /// Makes sure the retention alarm is scheduled (once per object lifetime).
+    async fn ensure_alarm(&self) {
+        if self.alarm_checked.get() {
+            return;
+        }
+        let storage = self.state.storage();
+        if let Ok(None) = storage.get_alarm().await {
+            let _ = storage.set_alarm(self.config.retention_interval_ms).await;
+        }
+        self.alarm_checked.set(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edge::filtering::FilterSource;
+    use serde_json::json;
+
+    /// The object reads what the Worker writes, variant by variant.
+    fn round_trip(request: &StoreRequest) -> StoreRequest {
+        serde_json::from_slice(&encode(request).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_commit_keeps_each_event_text_as_it_was_written() {
+        let body = r#"{"auditEventId":"e\"1","n":[1.5,{"k":null}]}"#;
+        let request = StoreRequest::Commit(events::Commit {
+            rows: vec![events::Row {
+                id: "e\"1".into(),
+                time: 1_700_000_000_000,
+                body: serde_json::value::RawValue::from_string(body.into()).unwrap(),
+            }],
+        });
+        let StoreRequest::Commit(back) = round_trip(&request) else {
+            panic!("not a commit");
+        };
+        assert_eq!(back.rows.len(), 1);
+        assert_eq!(back.rows[0].id, "e\"1");
+        assert_eq!(back.rows[0].time, 1_700_000_000_000);
+        assert_eq!(back.rows[0].body.get(), body);
+    }
+
+    #[test]
+    fn requests_read_back_as_written() {
+        let page = StoreRequest::Page(events::PageRequest {
+            filter: FilterSource::Structured(r#"{"actions":["CREATE"]}"#.into()),
+            from: -5,
+            to: 10,
+            desc: true,
+            limit: 3,
+            after: Some((9, 2)),
+            now: 11,
+        });
+        assert_eq!(
+            serde_json::to_value(round_trip(&page)).unwrap(),
+            serde_json::to_value(&page).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_value(&page).unwrap()["page"]["filter"],
+            json!({"structured": "{\"actions\":[\"CREATE\"]}"})
+        );
+        let admit = serde_json::to_value(round_trip(&StoreRequest::Admit)).unwrap();
+        assert_eq!(admit, json!("admit"));
+    }
+
+    #[test]
+    fn a_request_the_object_does_not_know_is_refused() {
+        for bad in [r#""compact""#, r#"{"page":{}}"#, "[]", ""] {
+            assert!(serde_json::from_str::<StoreRequest>(bad).is_err(), "{bad}");
+        }
+    }
+}
