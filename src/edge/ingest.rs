@@ -55,8 +55,10 @@ pub async fn handle(
     };
     let reader =
         Reader::new(format, opts).map_err(|e| ApiError::bad_request("bad_request", e.message))?;
+    // Values outside the known vocabulary are stored, with warnings.
     let options = schema::Options {
         account: Some(caller.account.clone()),
+        vocabulary: true,
         ..schema::Options::default()
     };
     let mut validator = Validator::new(reader, options);
