@@ -2,7 +2,7 @@
 //!
 //! The same core runs natively (library and CLI), as an npm package (feature `wasm`),
 //! in a web page and in a Cloudflare Worker (feature `worker`). The core modules
-//! (`event`, `schema`, `filter`, `convert`) know nothing of JavaScript or Workers.
+//! (`event`, `schema`, `filter`, `convert`, `log`) know nothing of JavaScript or Workers.
 //!
 //! ```
 //! use trailsift::AuditEvent;
@@ -19,6 +19,7 @@
 pub mod convert;
 pub mod event;
 pub mod filter;
+pub mod log;
 mod plain;
 pub mod sample;
 pub mod schema;
