@@ -895,8 +895,11 @@ fn bundles_round_trip_as_the_spec_writes_them() {
     assert_eq!(json["checkpoint"], log.checkpoint(evidence::SIZE));
     let sidecar = serde_json::to_value(log.bundle(&[3], false)).unwrap();
     assert!(sidecar["entries"][0].get("event").is_none());
-    let back: log::Bundle = serde_json::from_value(json).unwrap();
+    let back = log::Bundle::from_json(&serde_json::to_vec(&json).unwrap()).unwrap();
     assert_eq!(back, bundle);
+    let proof = log.consistency(evidence::OLD, evidence::SIZE);
+    let back = log::ConsistencyProof::from_json(&serde_json::to_vec(&proof).unwrap());
+    assert_eq!(back.unwrap(), proof);
 
     let result =
         serde_json::to_value(log::verify_bundle(&bundle, &[log.key.verifier()], None)).unwrap();
@@ -953,6 +956,54 @@ fn a_grown_log_still_proves_old_events_and_its_past() {
             assert!(check.ok, "{size} -> {new_size}: {:?}", check.failures);
         }
     }
+}
+
+#[test]
+fn malformed_bundles_name_what_is_wrong() {
+    let log = evidence::the_log();
+    let good = serde_json::to_value(log.bundle(&[3, 4], true)).unwrap();
+    let cases: [(&str, Value, &str); 6] = [
+        ("checkpoint", Value::from(5), "checkpoint: not a string"),
+        ("entries", Value::from("x"), "entries: not an array"),
+        ("/entries/1", Value::from(1), "entries[1]: not an object"),
+        (
+            "/entries/1/seq",
+            Value::from(-3),
+            "entries[1].seq: not a whole number",
+        ),
+        (
+            "/entries/0/proof",
+            Value::from("x"),
+            "entries[0].proof: not an array",
+        ),
+        (
+            "/entries/0/proof/2",
+            Value::from("AAAA"),
+            "entries[0].proof[2]: not a SHA-256 hash",
+        ),
+    ];
+    for (path, replacement, message) in cases {
+        let mut bundle = good.clone();
+        let target = if path.starts_with('/') {
+            bundle.pointer_mut(path).unwrap()
+        } else {
+            &mut bundle[path]
+        };
+        *target = replacement;
+        let why = log::Bundle::from_json(&serde_json::to_vec(&bundle).unwrap()).unwrap_err();
+        assert!(why.starts_with(message), "{path}: {why}");
+    }
+    assert!(log::Bundle::from_json(b"[1]")
+        .unwrap_err()
+        .starts_with("not an object"));
+    assert!(log::Bundle::from_json(b"{")
+        .unwrap_err()
+        .starts_with("not JSON"));
+    // `"event": null` is no event.
+    let mut bundle = good.clone();
+    bundle["entries"][0]["event"] = Value::Null;
+    let read = log::Bundle::from_json(&serde_json::to_vec(&bundle).unwrap()).unwrap();
+    assert_eq!(read.entries[0].event, None);
 }
 
 #[test]

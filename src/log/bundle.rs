@@ -8,8 +8,8 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::checkpoint::{open_checkpoint, Verified};
 use super::note::{NoteError, VerifierKey};
@@ -18,7 +18,7 @@ use super::{codes, event_leaf_hash};
 use crate::convert::{read_all, ReadOptions};
 
 /// An evidence bundle: events and their inclusion proofs against one signed checkpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Bundle {
     /// The signed checkpoint (a signed note).
     pub checkpoint: String,
@@ -27,15 +27,85 @@ pub struct Bundle {
 
 /// One event of a bundle: its sequence number, the event (absent in a sidecar) and the
 /// inclusion proof of leaf `seq - 1`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
     pub seq: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<Value>,
     pub proof: Vec<Hash>,
 }
 
+// Bundles and proofs are read through `Value` rather than derived deserializers: about
+// 12 kB less wasm, and messages that name the path of what is wrong.
+
+impl Bundle {
+    /// Reads a bundle's JSON; the error names what is wrong and where
+    /// (`entries[3].proof[1]: ...`). An entry's `"event": null` counts as no event.
+    pub fn from_json(json: &[u8]) -> Result<Bundle, String> {
+        let value = serde_json::from_slice(json).map_err(|e| format!("not JSON: {e}"))?;
+        let mut fields = object(value)?;
+        let checkpoint = match fields.remove("checkpoint") {
+            Some(Value::String(text)) => text,
+            _ => return Err("checkpoint: not a string".into()),
+        };
+        let Some(Value::Array(entries)) = fields.remove("entries") else {
+            return Err("entries: not an array".into());
+        };
+        let entries = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| Entry::from_value(e, i))
+            .collect::<Result<_, _>>()?;
+        Ok(Bundle {
+            checkpoint,
+            entries,
+        })
+    }
+}
+
+fn object(value: Value) -> Result<Map<String, Value>, String> {
+    match value {
+        Value::Object(fields) => Ok(fields),
+        _ => Err("not an object".into()),
+    }
+}
+
+/// A whole number field of `fields`.
+fn number(fields: &Map<String, Value>, name: &str) -> Result<u64, String> {
+    fields
+        .get(name)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| format!("{name}: not a whole number"))
+}
+
+/// A list of hashes in standard base64.
+fn hashes(value: Option<Value>) -> Result<Vec<Hash>, String> {
+    let Some(Value::Array(items)) = value else {
+        return Err("proof: not an array".into());
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            h.as_str()
+                .and_then(Hash::from_base64)
+                .ok_or_else(|| format!("proof[{i}]: not a SHA-256 hash in standard base64"))
+        })
+        .collect()
+}
+
 impl Entry {
+    /// Entry `i` of a bundle's JSON.
+    fn from_value(value: Value, i: usize) -> Result<Entry, String> {
+        let mut fields = object(value).map_err(|why| format!("entries[{i}]: {why}"))?;
+        let at = |why: String| format!("entries[{i}].{why}");
+        Ok(Entry {
+            seq: number(&fields, "seq").map_err(at)?,
+            event: fields.remove("event").filter(|e| !e.is_null()),
+            proof: hashes(fields.remove("proof")).map_err(at)?,
+        })
+    }
+
     /// The entry of the event with sequence number `seq`, proved in the tree of `size`
     /// leaves.
     pub fn prove<S: NodeStore>(
@@ -54,7 +124,7 @@ impl Entry {
 }
 
 /// `GET /v1/log/proof/inclusion`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InclusionProof {
     pub leaf_index: u64,
@@ -63,11 +133,24 @@ pub struct InclusionProof {
 }
 
 /// `GET /v1/log/proof/consistency`, and the proof file of `trailsift verify-consistency`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConsistencyProof {
     pub first: u64,
     pub second: u64,
     pub proof: Vec<Hash>,
+}
+
+impl ConsistencyProof {
+    /// Reads `{"first": M, "second": N, "proof": [...]}`; the error names what is wrong.
+    pub fn from_json(json: &[u8]) -> Result<ConsistencyProof, String> {
+        let value = serde_json::from_slice(json).map_err(|e| format!("not JSON: {e}"))?;
+        let mut fields = object(value)?;
+        Ok(ConsistencyProof {
+            first: number(&fields, "first")?,
+            second: number(&fields, "second")?,
+            proof: hashes(fields.remove("proof"))?,
+        })
+    }
 }
 
 /// The checkpoint a verification checked against, and the key that verified it.
@@ -188,10 +271,13 @@ pub fn verify_bundle(
 /// that cannot be read is one `bad_bundle` failure; an object record that is not an event
 /// fails its entry with `bad_event`.
 pub fn verify_evidence(bundle: &[u8], keys: &[VerifierKey], object: Option<&[u8]>) -> Verification {
-    let bundle: Bundle = match serde_json::from_slice(bundle) {
+    let bundle = match Bundle::from_json(bundle) {
         Ok(b) => b,
-        Err(e) => {
-            return Verification::failed(Failure::whole(codes::BAD_BUNDLE, format!("bundle: {e}")))
+        Err(why) => {
+            return Verification::failed(Failure::whole(
+                codes::BAD_BUNDLE,
+                format!("bundle: {why}"),
+            ))
         }
     };
     let Some(object) = object else {
@@ -351,13 +437,13 @@ pub fn verify_consistency_json(
     proof: &[u8],
     keys: &[VerifierKey],
 ) -> ConsistencyCheck {
-    match serde_json::from_slice::<ConsistencyProof>(proof) {
+    match ConsistencyProof::from_json(proof) {
         Ok(proof) => verify_consistency(old, new, &proof, keys),
-        Err(e) => ConsistencyCheck {
+        Err(why) => ConsistencyCheck {
             ok: false,
             old: None,
             new: None,
-            failures: vec![Failure::whole(codes::BAD_PROOF, format!("proof: {e}"))],
+            failures: vec![Failure::whole(codes::BAD_PROOF, format!("proof: {why}"))],
         },
     }
 }

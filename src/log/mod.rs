@@ -2,7 +2,8 @@
 //! Merkle tree whose heads are signed checkpoints, and the evidence bundles that prove
 //! events against them, offline.
 //!
-//! - [`canonical_json`]: an event's leaf bytes, its RFC 8785 (JCS) form.
+//! - [`canonical_json`]: an event's leaf bytes, its RFC 8785 (JCS) form (an integer
+//!   beyond 2^53 rounds to the nearest double, as JCS says).
 //! - [`tree`]: leaf and node hashes, [`append`] for a store of complete subtrees (the
 //!   Durable Object's rows), roots, inclusion and consistency proofs and their checks.
 //! - [`note`] and [`checkpoint`]: c2sp.org signed notes with Ed25519, checkpoints.
@@ -39,6 +40,7 @@ mod base64;
 pub mod bundle;
 pub mod checkpoint;
 pub mod codes;
+mod jcs;
 pub mod note;
 pub mod tree;
 
@@ -54,18 +56,9 @@ pub use tree::{
     NodeId, NodeStore, TreeError,
 };
 
-use serde_json::Value;
-
-/// The RFC 8785 (JSON Canonicalization Scheme) bytes of an event: its leaf in the log.
-/// Object keys sorted by UTF-16 code units, numbers as ECMAScript writes them (an integer
-/// beyond 2^53 is rounded to the nearest double, as JCS says), no whitespace.
-pub fn canonical_json(event: &Value) -> Vec<u8> {
-    // Cannot fail for a `Value`: its keys are strings and its numbers finite. Were it
-    // to, the empty leaf would fail verification rather than pass it.
-    serde_json_canonicalizer::to_vec(event).unwrap_or_default()
-}
+pub use jcs::canonical_json;
 
 /// The leaf hash of an event: `SHA-256(0x00 || JCS(event))`.
-pub fn event_leaf_hash(event: &Value) -> Hash {
+pub fn event_leaf_hash(event: &serde_json::Value) -> Hash {
     leaf_hash(&canonical_json(event))
 }

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use super::base64;
@@ -44,14 +44,6 @@ impl fmt::Debug for Hash {
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_base64())
-    }
-}
-
-impl<'de> Deserialize<'de> for Hash {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Hash::from_base64(&text)
-            .ok_or_else(|| serde::de::Error::custom("not a SHA-256 hash in standard base64"))
     }
 }
 
