@@ -86,8 +86,11 @@ pub struct NodeId {
 pub trait NodeStore {
     type Error;
     /// The hashes of `ids`, in that order. Every id asked for is a node that [`append`]
-    /// returned for a tree at least as large as the one a proof is asked about. A proof
-    /// asks once, for at most about 2·64 nodes.
+    /// returned for a tree at least as large as the one a proof is asked about. Each
+    /// proof, root or append asks once: an inclusion or consistency proof in a tree of
+    /// 10^9 leaves for at most 42 nodes, an append for at most 64 (one per set bit of the
+    /// size), so a store reading `(level, index)` pairs with at most 100 bound parameters
+    /// a statement needs at most two statements.
     fn nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, Self::Error>;
 }
 
