@@ -53,6 +53,9 @@ pub enum InputError {
     TooLarge { limit: u64 },
 }
 
+/// Every code of [`InputError::code`].
+pub const CODES: &[&str] = &["bad_gzip", "truncated", "too_large"];
+
 impl InputError {
     /// The stable code: `bad_gzip`, `truncated` or `too_large`.
     pub fn code(&self) -> &'static str {

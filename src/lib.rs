@@ -18,6 +18,7 @@
 //! assert_eq!(filter.matches_line(line, 0), Ok(true));
 //! ```
 
+pub mod codes;
 pub mod convert;
 pub mod event;
 pub mod filter;

@@ -302,6 +302,21 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every kind.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::BadJson,
+        ErrorCode::BadUtf8,
+        ErrorCode::TooLarge,
+        ErrorCode::TooDeep,
+        ErrorCode::NotAnObject,
+        ErrorCode::Truncated,
+        ErrorCode::BadGzip,
+        ErrorCode::BadCsv,
+        ErrorCode::BadEnvelope,
+        ErrorCode::Unsupported,
+        ErrorCode::Io,
+    ];
+
     /// The stable code: `bad_json`, `bad_utf8`, `too_large`, ...
     pub fn as_str(self) -> &'static str {
         match self {

@@ -73,21 +73,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_unique_snake_case() {
-        let mut all = CODES.to_vec();
-        for c in &all {
-            assert!(
-                !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
-                "{c}"
-            );
-        }
-        let n = all.len();
-        all.sort_unstable();
-        all.dedup();
-        assert_eq!(all.len(), n, "duplicate code");
-    }
-
-    #[test]
     fn failures_are_codes() {
         for f in FAILURES {
             assert!(CODES.contains(f), "{f} is not in CODES");
