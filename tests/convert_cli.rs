@@ -31,7 +31,7 @@ fn golden_outputs_from_the_command_line() {
     let input = input.to_str().unwrap();
     for (to, golden) in [
         ("json", "output.json"),
-        ("csv", "output.csv"),
+        ("csv", "output.stream.csv"),
         ("splunk_hec", "output.splunk_hec"),
         ("sumo", "output.sumo"),
         ("ocsf", "output.ocsf"),

@@ -3,13 +3,12 @@
 //! Needs python3 (skipped with a message without it) and the duckdb package
 //! (`scripts/setup.sh python`).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use trailsift::convert::write::{cell_text, extra_columns, FIXED_COLUMNS};
-use trailsift::convert::{read_all, write_all, Format, ReadOptions, WriteOptions};
+use trailsift::convert::write::cell_text;
+use trailsift::convert::{read_all, write_all, ColumnScan, Format, ReadOptions, WriteOptions};
 use trailsift::event::get_path;
 
 const SCRIPT: &str = r#"
@@ -54,11 +53,11 @@ fn python_csv_and_duckdb_read_the_same_values() {
         return;
     }
     let events = events();
-    let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
-    let mut seen = HashSet::new();
+    let mut scan = ColumnScan::new(None, None, ReadOptions::default()).unwrap();
     for e in &events {
-        extra_columns(e, &mut columns, &mut seen);
+        scan.add(e);
     }
+    let columns = scan.finish();
     let dir = std::env::temp_dir().join(format!("trailsift-interop-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for safety in [true, false] {

@@ -1,6 +1,5 @@
 //! `trailsift convert`: read events in one format, write them in another, streaming.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
@@ -8,10 +7,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use trailsift::filter::Filter;
 
-use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
 use trailsift::convert::{
-    gzip, Converter, Format, HecOptions, ReadError, ReadOptions, Reader, Records, WriteOptions,
-    Writer,
+    gzip, ColumnScan, Converter, Format, HecOptions, ReadError, ReadOptions, Reader, Records,
+    WriteOptions, Writer,
 };
 
 /// Errors printed before only a count is kept.
@@ -193,12 +191,12 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         if args.input == "-" {
             return Err("--all-columns needs an input file, not stdin".into());
         }
-        let mut all: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
-        let mut seen = HashSet::new();
+        let mut scan =
+            ColumnScan::new(args.from, None, read_opts.clone()).map_err(|e| e.message)?;
         for record in Records::new(new_reader()?, open_input(&args.input)?).flatten() {
-            extra_columns(&record.value, &mut all, &mut seen);
+            scan.add(&record.value);
         }
-        columns = Some(all);
+        columns = Some(scan.finish());
     }
     let write_opts = WriteOptions {
         columns,
@@ -404,13 +402,13 @@ fn read_some(input: &mut dyn Read, want: usize) -> io::Result<Vec<u8>> {
 /// lines, workers convert each piece with their own [`Converter`] (positions given by
 /// `start_at`), and the reading thread writes the outputs in input order.
 mod parallel {
-    use std::collections::{BTreeMap, HashSet};
+    use std::collections::BTreeMap;
     use std::io::{self, Read, Write};
     use std::sync::mpsc;
     use std::sync::{Arc, Mutex};
 
     use trailsift::convert::node::Node;
-    use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
+    use trailsift::convert::write::stream_columns;
     use trailsift::convert::{
         write_all, Converter, ErrorCode, Format, ReadError, ReadOptions, WriteOptions, Writer,
     };
@@ -443,10 +441,7 @@ mod parallel {
                 continue;
             }
             if let Ok(node @ Node::Object(_)) = Node::parse_slice(line) {
-                let mut columns: Vec<String> =
-                    FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
-                extra_columns(&node.to_value(), &mut columns, &mut HashSet::new());
-                return Some(columns);
+                return Some(stream_columns(Some(&node.to_value())));
             }
         }
         None
