@@ -8,8 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use trailsift::filter::Filter;
 
 use trailsift::convert::{
-    gzip, ColumnScan, Converter, Format, HecOptions, ReadError, ReadOptions, Reader, Records,
-    WriteOptions, Writer,
+    gzip, ColumnScan, Converter, Format, HecOptions, ReadError, ReadOptions, WriteOptions, Writer,
 };
 
 /// Errors printed before only a count is kept.
@@ -41,8 +40,9 @@ pub struct Options {
     /// CSV: the columns (dotted paths) and their order.
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     columns: Vec<String>,
-    /// CSV: read the input twice to give every unknown field of every event a column
-    /// (default: the first event's unknown fields). Needs a file, not stdin.
+    /// CSV: give every unknown field of every event a column, reading the input twice.
+    /// The default for an input file; stdin and pipes keep the first event's unknown
+    /// fields as columns and later ones in the final (rest) column instead.
     #[arg(long)]
     all_columns: bool,
     /// CSV: do not prefix ' to cells beginning with = + - @ tab or CR (for machine
@@ -178,32 +178,29 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         keep_raw: false,
         ..ReadOptions::default()
     };
-    let new_reader = || match args.from {
-        Some(f) => Reader::new(f, read_opts.clone()).map_err(|e| e.message),
-        None => Ok(Reader::detecting(
-            (args.input != "-").then_some(args.input.as_str()),
-            read_opts.clone(),
+    let filter = match &args.filter {
+        Some(q) => Some((
+            Filter::parse(q).map_err(|e| format!("--filter:\n{}", e.render(q)))?,
+            now_ms(args.now.as_deref())?,
         )),
+        None => None,
     };
-
-    let mut columns = (!args.columns.is_empty()).then(|| args.columns.clone());
-    if args.all_columns && columns.is_none() && to == Format::Csv {
-        if args.input == "-" {
-            return Err("--all-columns needs an input file, not stdin".into());
-        }
-        let mut scan =
-            ColumnScan::new(args.from, None, read_opts.clone()).map_err(|e| e.message)?;
-        for record in Records::new(new_reader()?, open_input(&args.input)?).flatten() {
-            scan.add(&record.value);
-        }
-        columns = Some(scan.finish());
+    let name = (args.input != "-").then_some(args.input.as_str());
+    // Only a regular file can be read twice; stdin and pipes are streams.
+    let whole = name.is_some_and(|n| std::fs::metadata(n).is_ok_and(|m| m.is_file()));
+    if args.all_columns && to == Format::Csv && !whole {
+        return Err("--all-columns needs an input file, not stdin or a pipe".into());
     }
-    let write_opts = WriteOptions {
-        columns,
+
+    let mut write_opts = WriteOptions {
+        columns: (!args.columns.is_empty()).then(|| args.columns.clone()),
         csv_safety: !args.no_csv_safety,
         hec: hec_options(&args)?,
         ..WriteOptions::default()
     };
+    if whole && ColumnScan::wanted(to, &write_opts) {
+        write_opts.columns = Some(scan_columns(&args, &read_opts, filter.clone())?);
+    }
 
     let file: Box<dyn Write> = if args.output == "-" {
         Box::new(io::stdout().lock())
@@ -219,14 +216,6 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     } else {
         Sink::Plain(file)
     };
-    let filter = match &args.filter {
-        Some(q) => Some((
-            Filter::parse(q).map_err(|e| format!("--filter:\n{}", e.render(q)))?,
-            now_ms(args.now.as_deref())?,
-        )),
-        None => None,
-    };
-    let name = (args.input != "-").then_some(args.input.as_str());
     let mut input = open_input(&args.input)?;
     let io_err = |e: io::Error| format!("cannot write {}: {e}", args.output);
     let mut bad = 0u64;
@@ -312,6 +301,30 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     }
     sink.finish().map_err(io_err)?;
     Ok(summary(count, bad))
+}
+
+/// The first pass over an input file: a CSV column for every field of every event that
+/// the filter keeps.
+fn scan_columns(
+    args: &Options,
+    read_opts: &ReadOptions,
+    filter: Option<(Filter, i64)>,
+) -> Result<Vec<String>, String> {
+    let mut scan =
+        ColumnScan::new(args.from, Some(&args.input), read_opts.clone()).map_err(|e| e.message)?;
+    if let Some((filter, now)) = filter {
+        scan = scan.with_predicate(Box::new(move |event| filter.matches(event, now)));
+    }
+    let mut input = open_input(&args.input)?;
+    let mut buf = vec![0u8; 1 << 18];
+    loop {
+        match input.read(&mut buf) {
+            Ok(0) => return Ok(scan.finish()),
+            Ok(n) => scan.push(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("cannot read {}: {e}", args.input)),
+        }
+    }
 }
 
 /// Tells how many records were bad (beyond those printed) and picks the exit status.
