@@ -275,7 +275,7 @@ mod fixtures {
     use std::path::PathBuf;
 
     use super::*;
-    use trailsift::convert::{write_all, ColumnScan, WriteOptions};
+    use trailsift::convert::{write_all, ColumnSet, WriteOptions};
 
     pub fn dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/convert")
@@ -291,11 +291,11 @@ mod fixtures {
 
     /// The columns of a whole-input scan of `events`.
     pub fn all_columns(events: &[Value]) -> Vec<String> {
-        let mut scan = ColumnScan::new(Some(Format::Ndjson), None, ReadOptions::default()).unwrap();
+        let mut set = ColumnSet::new();
         for e in events {
-            scan.add(e);
+            set.add(e);
         }
-        scan.finish()
+        set.finish()
     }
 
     fn check_golden(name: &str, actual: &[u8]) {
@@ -1053,14 +1053,8 @@ mod csv_keeps_every_field {
             }
             assert_eq!(scan.finish(), all_columns(&events), "{format:?}");
         }
-        assert!(ColumnScan::wanted(Format::Csv, &WriteOptions::default()));
-        assert!(!ColumnScan::wanted(
-            Format::Ndjson,
-            &WriteOptions::default()
-        ));
-        assert!(!ColumnScan::wanted(
-            Format::Csv,
-            &unsafe_opts(Some(vec!["a".into()]))
-        ));
+        assert!(WriteOptions::default().wants_column_scan(Format::Csv));
+        assert!(!WriteOptions::default().wants_column_scan(Format::Ndjson));
+        assert!(!unsafe_opts(Some(vec!["a".into()])).wants_column_scan(Format::Csv));
     }
 }

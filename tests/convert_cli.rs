@@ -178,7 +178,7 @@ fn threaded_conversion_equals_the_sequential_converter() {
         };
         // From a file, CSV gets the columns of a first pass.
         let mut write_opts = WriteOptions::default();
-        if ColumnScan::wanted(to, &write_opts) {
+        if write_opts.wants_column_scan(to) {
             let mut scan = ColumnScan::new(Some(Format::Ndjson), None, opts.clone()).unwrap();
             scan.push(&input);
             write_opts.columns = Some(scan.finish());

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 use trailsift::convert::write::{cell_text, REST_COLUMN};
-use trailsift::convert::{read_all, write_all, ColumnScan, Format, ReadOptions, WriteOptions};
+use trailsift::convert::{read_all, write_all, ColumnSet, Format, ReadOptions, WriteOptions};
 use trailsift::event::get_path;
 
 const SCRIPT: &str = r#"
@@ -71,7 +71,7 @@ fn python_and_duckdb(path: &std::path::Path) -> Value {
 #[test]
 fn python_csv_and_duckdb_read_the_same_values() {
     let events = events();
-    let mut scan = ColumnScan::new(None, None, ReadOptions::default()).unwrap();
+    let mut scan = ColumnSet::new();
     for e in &events {
         scan.add(e);
     }

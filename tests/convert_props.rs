@@ -320,14 +320,14 @@ proptest! {
     /// values, and the converter's fast path writes the same bytes as values do.
     #[test]
     fn csv_keeps_every_field(events in awkward_events(), cut in 1usize..64) {
-        use trailsift::convert::{write_all, ColumnScan, Converter, WriteOptions, Writer};
+        use trailsift::convert::{write_all, ColumnScan, ColumnSet, Converter, WriteOptions, Writer};
         let expected: Vec<_> = events.iter().cloned().map(as_csv_gives_back).collect();
         let unsafe_opts = |columns| WriteOptions { columns, csv_safety: false, ..WriteOptions::default() };
 
         let stream = write_all(Format::Csv, unsafe_opts(None), &events).unwrap();
         prop_assert_eq!(&csv_back(&stream)?, &expected);
 
-        let mut by_value = ColumnScan::new(None, None, ReadOptions::default()).unwrap();
+        let mut by_value = ColumnSet::new();
         for e in &events {
             by_value.add(e);
         }

@@ -2,12 +2,13 @@
 //!
 //! A stream has to write its header before it has seen every event, so it keeps later
 //! fields in the rest column. A caller that holds the whole input (a file, a buffer) can
-//! read it twice instead: [`ColumnScan`] reads it as [`Converter`] does (the same formats,
-//! gzip, fast path and predicate) and gives the columns to pass as
-//! [`WriteOptions::columns`] for the second pass.
+//! read it twice instead, and pass the columns the first pass found as
+//! [`WriteOptions::columns`] to the second (see [`WriteOptions::wants_column_scan`]):
+//! [`ColumnScan`] reads bytes as [`Converter`] does (the same formats, gzip, fast path
+//! and predicate); [`ColumnSet`] takes events already read.
 //!
 //! ```
-//! use trailsift::convert::{write_all, ColumnScan, Format, ReadOptions, WriteOptions};
+//! use trailsift::convert::{ColumnScan, Format, ReadOptions};
 //!
 //! let input = b"{\"auditEventId\":\"a\"}\n{\"auditEventId\":\"b\",\"ticket\":{\"id\":7}}\n";
 //! let mut scan = ColumnScan::new(Some(Format::Ndjson), None, ReadOptions::default()).unwrap();
@@ -21,24 +22,53 @@ use std::io;
 use serde_json::Value;
 
 use super::pipeline::{Converter, Predicate};
-use super::write::{WriteOptions, Writer};
-use super::{Format, ReadError, ReadOptions};
+use super::write::csv::Layout;
+#[cfg(doc)]
+use super::write::WriteOptions;
+use super::write::Writer;
+use super::{Format, Item, ReadError, ReadOptions};
 
-/// Finds the CSV columns of a whole input: the fixed ones of formats.md, one per unknown
-/// field in first-seen order, and the rest column only when some field can have no column
-/// of its own (see [`crate::convert::write::csv`]).
+/// The CSV columns of a whole input's events: the fixed ones of formats.md, one per
+/// unknown field in first-seen order, and the rest column only when some field can have
+/// no column of its own (see [`crate::convert::write::csv`]).
+#[derive(Debug)]
+pub struct ColumnSet(Layout);
+
+impl Default for ColumnSet {
+    fn default() -> Self {
+        ColumnSet(Layout::new())
+    }
+}
+
+impl ColumnSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, event: &Value) {
+        self.0.add(event);
+    }
+
+    /// Adds the events of read items; bad records are passed over (the conversion reports
+    /// them).
+    pub fn add_items(&mut self, items: impl IntoIterator<Item = Item>) {
+        for record in items.into_iter().flatten() {
+            self.0.add(&record.value);
+        }
+    }
+
+    pub fn finish(self) -> Vec<String> {
+        self.0.columns(false)
+    }
+}
+
+/// A [`ColumnSet`] of an input given as bytes, read as [`Converter`] reads it.
 pub struct ColumnScan {
     converter: Converter<io::Sink>,
     errors: Vec<ReadError>,
 }
 
 impl ColumnScan {
-    /// Whether writing `to` with `opts` wants the columns of a scan (CSV whose columns
-    /// the caller did not choose).
-    pub fn wanted(to: Format, opts: &WriteOptions) -> bool {
-        to == Format::Csv && opts.columns.is_none()
-    }
-
     /// A scan of an input in `format` (`None`: detect it, with the file `name` as a hint).
     pub fn new(
         format: Option<Format>,
@@ -64,11 +94,6 @@ impl ColumnScan {
         // The output is io::sink(): nothing can fail but the records.
         let _ = self.converter.push(chunk, &mut self.errors);
         self.errors.clear();
-    }
-
-    /// Adds an event held in memory.
-    pub fn add(&mut self, event: &Value) {
-        let _ = self.converter.writer_mut().write(event);
     }
 
     /// Ends the input; the columns.

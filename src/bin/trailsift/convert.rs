@@ -198,7 +198,7 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         hec: hec_options(&args)?,
         ..WriteOptions::default()
     };
-    if whole && ColumnScan::wanted(to, &write_opts) {
+    if whole && write_opts.wants_column_scan(to) {
         write_opts.columns = Some(scan_columns(&args, &read_opts, filter.clone())?);
     }
 

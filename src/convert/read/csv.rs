@@ -298,15 +298,15 @@ impl CsvReader {
             return;
         }
         let mut event = Map::new();
-        let mut rests = Vec::new();
+        let mut rest = Map::new();
         for ((name, kind), cell) in header.iter().zip(cells) {
             if cell.is_empty() || name.is_empty() {
                 continue;
             }
             if *kind == ColumnKind::Rest {
-                match serde_json::from_str::<Map<String, Value>>(cell) {
-                    Ok(rest) => rests.push(rest),
-                    Err(_) => {
+                match serde_json::from_str(cell) {
+                    Ok(Value::Object(more)) => merge(&mut rest, more),
+                    _ => {
                         let m = format!("the {REST_COLUMN} cell is not a JSON object");
                         out.push(err(ErrorCode::BadCsv, m, index));
                         return;
@@ -320,9 +320,7 @@ impl CsvReader {
                 return;
             }
         }
-        for rest in rests {
-            merge(&mut event, rest);
-        }
+        merge(&mut event, rest);
         out.push(Ok(Record {
             index,
             line: self.row_line,

@@ -150,11 +150,12 @@ impl CsvWriter {
             self.columns = Some(columns);
         }
         self.header_written = true;
-        let columns = self.columns.iter().flatten().map(String::as_str);
+        let columns = self.columns.as_deref().unwrap_or_default();
         if self.kinds.contains(&ColumnKind::Rest) {
-            self.others = Some(Tree::of(columns.clone()));
+            self.others = Some(Tree::of(columns));
         }
         self.paths = columns
+            .iter()
             .map(|c| c.split('.').map(str::to_string).collect())
             .collect();
         self.hints = self.paths.iter().map(|p| vec![0; p.len()]).collect();

@@ -35,6 +35,15 @@ pub struct WriteOptions {
     pub hec: HecOptions,
 }
 
+impl WriteOptions {
+    /// Whether writing `to` with these options wants the columns of a first pass over the
+    /// whole input ([`ColumnScan`](crate::convert::ColumnScan)): CSV whose columns the
+    /// caller did not choose. Without one, a CSV ends with the rest column.
+    pub fn wants_column_scan(&self, to: Format) -> bool {
+        to == Format::Csv && self.columns.is_none()
+    }
+}
+
 impl Default for WriteOptions {
     fn default() -> Self {
         WriteOptions {

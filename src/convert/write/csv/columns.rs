@@ -21,57 +21,41 @@ pub(crate) struct Tree {
     /// A column ends here: it holds the value at this path, whole (fixed text and time
     /// columns only the values their cells give back, see [`holds`]).
     kind: Option<ColumnKind>,
-    /// By member position, the child that member matched last time: events of one
-    /// producer share their key order, so this is where to look first.
-    slots: Vec<usize>,
 }
 
 impl Tree {
     /// The tree of `columns` (the rest column left out).
-    pub(crate) fn of<'a>(columns: impl IntoIterator<Item = &'a str>) -> Tree {
+    pub(crate) fn of(columns: &[String]) -> Tree {
         let mut tree = Tree::default();
         for name in columns {
             let kind = super::column_kind(name);
             if kind == ColumnKind::Rest {
                 continue;
             }
-            let mut node = &mut tree;
-            for part in name.split('.') {
-                let i = match node.children.iter().position(|(k, _)| k == part) {
-                    Some(i) => i,
-                    None => {
-                        node.children.push((part.to_string(), Tree::default()));
-                        node.children.len() - 1
-                    }
-                };
-                node = &mut node.children[i].1;
-            }
+            let node = name
+                .split('.')
+                .fold(&mut tree, |node, part| node.child_or_new(part));
             node.kind.get_or_insert(kind);
         }
         tree
     }
 
-    /// The child for `key`, the member at `position` of its object.
-    fn child(&mut self, position: usize, key: &str) -> Option<&mut Tree> {
-        let hit = self
-            .slots
-            .get(position)
-            .copied()
-            .filter(|&i| self.children.get(i).is_some_and(|(k, _)| k == key));
-        let i = match hit {
+    fn child(&mut self, key: &str) -> Option<&mut Tree> {
+        self.children
+            .iter_mut()
+            .find_map(|(k, t)| (k == key).then_some(t))
+    }
+
+    /// The child for `key`, made if there is none.
+    fn child_or_new(&mut self, key: &str) -> &mut Tree {
+        let i = match self.children.iter().position(|(k, _)| k == key) {
             Some(i) => i,
             None => {
-                let i = self.children.iter().position(|(k, _)| k == key)?;
-                if self.slots.len() <= position {
-                    self.slots.resize(position + 1, usize::MAX);
-                }
-                if let Some(s) = self.slots.get_mut(position) {
-                    *s = i;
-                }
-                i
+                self.children.push((key.to_string(), Tree::default()));
+                self.children.len() - 1
             }
         };
-        self.children.get_mut(i).map(|(_, t)| t)
+        &mut self.children[i].1
     }
 }
 
@@ -93,9 +77,8 @@ fn holds<T: CellSource + ?Sized>(kind: ColumnKind, value: &T) -> bool {
 /// Adds to `rest` what of `object` no column of `tree` holds, as a partial event (objects
 /// on the way kept, so that merging it into what the cells give restores the event).
 pub(crate) fn rest_of<T: CellSource>(tree: &mut Tree, object: &T, rest: &mut Map<String, Value>) {
-    let mut position = 0;
     object.for_each_member(&mut |key, value| {
-        let held = match tree.child(position, key) {
+        let held = match tree.child(key) {
             None => false,
             Some(child) => match child.kind {
                 Some(kind) => holds(kind, value),
@@ -114,7 +97,6 @@ pub(crate) fn rest_of<T: CellSource>(tree: &mut Tree, object: &T, rest: &mut Map
         if !held {
             rest.insert(key.to_string(), value.to_value());
         }
-        position += 1;
     });
 }
 
@@ -131,9 +113,10 @@ pub(crate) struct Layout {
 
 impl Layout {
     pub(crate) fn new() -> Layout {
+        let columns: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
         Layout {
-            tree: Tree::of(FIXED_COLUMNS),
-            columns: FIXED_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            tree: Tree::of(&columns),
+            columns,
             unheld: false,
             path: String::new(),
         }
@@ -146,7 +129,7 @@ impl Layout {
             unheld: &mut self.unheld,
             path: &mut self.path,
         };
-        found.known(&mut self.tree, event, true);
+        found.walk(&mut self.tree, event, true);
     }
 
     /// Whether the columns hold every member of the event in `text` already, found by
@@ -174,58 +157,37 @@ struct Found<'a> {
 }
 
 impl Found<'_> {
-    /// Walks the members of `object`, which sits at `self.path` in the tree.
-    fn known<T: CellSource>(&mut self, tree: &mut Tree, object: &T, nameable: bool) {
-        let mut position = 0;
+    /// Walks the members of `object`, which sits at `self.path` in the tree; a member
+    /// without a node gets one (a field seen for the first time).
+    fn walk<T: CellSource>(&mut self, tree: &mut Tree, object: &T, nameable: bool) {
         object.for_each_member(&mut |key, value| {
             let len = self.path.len();
-            match tree.child(position, key) {
-                Some(child) => match child.kind {
-                    Some(kind) => *self.unheld |= !holds(kind, value),
-                    None if value.has_members() => {
-                        let nameable = self.push(key) && nameable;
-                        self.known(child, value, nameable);
-                    }
-                    None => *self.unheld = true,
-                },
-                None => {
+            let child = tree.child_or_new(key);
+            match child.kind {
+                Some(kind) => *self.unheld |= !holds(kind, value),
+                None if value.has_members() => {
                     let nameable = self.push(key) && nameable;
-                    let mut child = Tree::default();
-                    if self.unknown(&mut child, value, nameable) {
-                        tree.children.push((key.to_string(), child));
+                    self.walk(child, value, nameable);
+                }
+                // A new leaf (or one that never got a column): its column, if a name
+                // can give it back.
+                None if child.children.is_empty() => {
+                    let nameable = self.push(key) && nameable;
+                    if nameable
+                        && !self.path.ends_with(char::is_whitespace)
+                        && self.path.as_str() != REST_COLUMN
+                    {
+                        child.kind = Some(ColumnKind::Typed);
+                        self.columns.push(self.path.clone());
+                    } else {
+                        *self.unheld = true;
                     }
                 }
+                // A value where other events have an object with columns inside.
+                None => *self.unheld = true,
             }
             self.path.truncate(len);
-            position += 1;
         });
-    }
-
-    /// Gives `value`, new at `self.path`, columns in `tree` (its own, empty); whether it
-    /// got any.
-    fn unknown<T: CellSource>(&mut self, tree: &mut Tree, value: &T, nameable: bool) -> bool {
-        if value.has_members() {
-            value.for_each_member(&mut |key, value| {
-                let len = self.path.len();
-                let nameable = self.push(key) && nameable;
-                let mut child = Tree::default();
-                if self.unknown(&mut child, value, nameable) {
-                    tree.children.push((key.to_string(), child));
-                }
-                self.path.truncate(len);
-            });
-            !tree.children.is_empty()
-        } else if nameable
-            && !self.path.ends_with(char::is_whitespace)
-            && self.path.as_str() != REST_COLUMN
-        {
-            tree.kind = Some(ColumnKind::Typed);
-            self.columns.push(self.path.clone());
-            true
-        } else {
-            *self.unheld = true;
-            false
-        }
     }
 
     /// Appends `key` to the path; whether a dotted name can still spell the path.
@@ -242,10 +204,10 @@ impl Found<'_> {
 
 /// [`Layout::holds_text`] for one object of the tree (`None`: not held, or not plain).
 fn holds_plain(tree: &mut Tree, p: &mut Plain<'_>, depth: u32) -> Option<()> {
-    let mut position = 0;
+    let mut members = 0;
     p.object(depth, |p, key| {
-        let child = tree.child(position, key)?;
-        position += 1;
+        let child = tree.child(key)?;
+        members += 1;
         match child.kind {
             Some(ColumnKind::Typed | ColumnKind::Metadata) => p.skip(depth + 1),
             Some(ColumnKind::Text) => p.text().map(drop),
@@ -264,5 +226,5 @@ fn holds_plain(tree: &mut Tree, p: &mut Plain<'_>, depth: u32) -> Option<()> {
         }
     })?;
     // An empty object is not held: it has no column below it.
-    (position > 0).then_some(())
+    (members > 0).then_some(())
 }
