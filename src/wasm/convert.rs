@@ -8,7 +8,9 @@ use wasm_bindgen::prelude::*;
 
 use super::{fail, read_required, to_js, Error, Input, Result};
 use crate::convert::write::HecOptions;
-use crate::convert::{gzip, Format, Item, ReadError, ReadOptions, Reader, WriteOptions, Writer};
+use crate::convert::{
+    gzip, ColumnSet, Format, Item, ReadError, ReadOptions, Reader, WriteOptions, Writer,
+};
 
 /// Bytes of the input looked at to detect its format.
 const DETECT_BYTES: usize = 256 * 1024;
@@ -154,6 +156,12 @@ impl ConvertStream {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
     ) -> Result<ConvertStream> {
+        ConvertStream::open(options, None)
+    }
+
+    /// With `whole`, the whole input: a CSV whose columns are not chosen then gets a column
+    /// for every field of every event (a first pass over it).
+    fn open(options: JsValue, whole: Option<&Input>) -> Result<ConvertStream> {
         // `onError` is a function: JSON.stringify leaves it out of what serde reads.
         let mut on_error = None;
         if options.is_object() {
@@ -171,10 +179,16 @@ impl ConvertStream {
             keep_raw: false,
             ..ReadOptions::default()
         };
-        let reader = match &opts.from {
-            Some(name) => Reader::new(format(name, "from")?, read).map_err(|e| record_error(&e))?,
-            None => Reader::detecting(None, read),
+        let from = opts
+            .from
+            .as_deref()
+            .map(|n| format(n, "from"))
+            .transpose()?;
+        let new_reader = || match from {
+            Some(f) => Reader::new(f, read.clone()).map_err(|e| record_error(&e)),
+            None => Ok(Reader::detecting(None, read.clone())),
         };
+        let reader = new_reader()?;
         let mut write = WriteOptions {
             columns: opts.columns,
             ..WriteOptions::default()
@@ -204,6 +218,16 @@ impl ConvertStream {
                 index: hec.index,
                 fields,
             };
+        }
+        if let Some(input) = whole.filter(|_| write.wants_column_scan(to)) {
+            let (mut first, mut items, mut set) = (new_reader()?, Vec::new(), ColumnSet::new());
+            input.pieces(|piece| {
+                first.push(piece, &mut items);
+                set.add_items(items.drain(..));
+            });
+            first.finish(&mut items);
+            set.add_items(items.drain(..));
+            write.columns = Some(set.finish());
         }
         let out = if opts.gzip {
             Out::Gzip(gzip::encoder(Vec::new()))
@@ -265,7 +289,7 @@ pub fn convert(
     #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
 ) -> Result<JsValue> {
     let input = Input::from_js(&input, "convert input")?;
-    let mut stream = ConvertStream::new(options)?;
+    let mut stream = ConvertStream::open(options, Some(&input))?;
     let gzip = matches!(stream.writer.get_mut(), Out::Gzip(_));
     let mut out = Vec::new();
     let mut failed = Ok(());
