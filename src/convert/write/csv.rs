@@ -12,8 +12,8 @@
 //! Columns: a caller's projection is written as given, nothing added. Otherwise the fixed
 //! columns of formats.md come first, then one column per unknown field (its dotted leaf
 //! path), and no field is dropped:
-//! - with the whole input at hand, [`ColumnScan`](crate::convert::ColumnScan) reads it once
-//!   to find every unknown field of every event, in first-seen order;
+//! - with the whole input at hand, a first pass ([`crate::convert::scan`]) finds every
+//!   unknown field of every event, in first-seen order;
 //! - a stream takes the unknown fields of its **first** event and ends the header with the
 //!   rest column [`REST_COLUMN`]: what of an event no other column holds (a field that
 //!   first appears later), as compact JSON of a partial event (`{"ticket":{"id":"T-1"}}`),
