@@ -7,6 +7,8 @@
 //!   [`Records`] iterates over an `io::Read`; [`read_all`] reads a slice.
 //! - [`Writer`]: one event at a time into any `io::Write`, for every format.
 //! - [`Converter`]: reader + predicate + writer, with a fast path for NDJSON input.
+//! - [`ColumnScan`], [`ColumnSet`]: the first pass of a whole-input CSV conversion (every
+//!   field a column).
 //! - [`batch`]: request bodies within byte/event limits, stream-file names.
 //!
 //! Reading is push-based so that the same code serves a file, a JavaScript stream of
@@ -36,12 +38,14 @@ pub mod node;
 pub mod output;
 pub mod pipeline;
 pub mod read;
+pub mod scan;
 pub mod write;
 
 pub use batch::{stream_file_name, Batcher};
 pub use output::Output;
 pub use pipeline::Converter;
 pub use read::{read_all, Reader, Records};
+pub use scan::{ColumnScan, ColumnSet};
 pub use write::{write_all, HecOptions, WriteOptions, Writer};
 
 /// The formats trailsift reads and writes.
