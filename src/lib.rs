@@ -22,6 +22,7 @@ pub mod codes;
 pub mod convert;
 pub mod event;
 pub mod filter;
+pub mod format;
 pub mod input;
 pub mod log;
 mod plain;
