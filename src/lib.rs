@@ -2,7 +2,8 @@
 //!
 //! The same core runs natively (library and CLI), as an npm package (feature `wasm`),
 //! in a web page and in a Cloudflare Worker (feature `worker`). The core modules
-//! (`event`, `schema`, `filter`, `convert`) know nothing of JavaScript or Workers.
+//! (`event`, `schema`, `filter`, `convert`, `transform`) know nothing of JavaScript or
+//! Workers.
 //!
 //! ```
 //! use trailsift::AuditEvent;
@@ -22,6 +23,7 @@ pub mod filter;
 mod plain;
 pub mod sample;
 pub mod schema;
+pub mod transform;
 
 #[cfg(feature = "worker")]
 pub mod edge;

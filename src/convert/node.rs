@@ -104,6 +104,25 @@ impl<'a> Node<'a> {
     }
 }
 
+/// A node borrowing the strings of a `Value` (for work done on nodes, such as
+/// transforms, on events held as values).
+impl<'a> From<&'a Value> for Node<'a> {
+    fn from(v: &'a Value) -> Node<'a> {
+        match v {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) => Node::Number(n.clone()),
+            Value::String(s) => Node::String(Cow::Borrowed(s)),
+            Value::Array(items) => Node::Array(items.iter().map(Node::from).collect()),
+            Value::Object(map) => Node::Object(
+                map.iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Node::from(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// The hand-written parser of [`Node::parse`]: gives up (`None`) on anything it does not
 /// read exactly as serde_json does.
 fn parse_plain(text: &str) -> Option<Node<'_>> {
@@ -365,6 +384,7 @@ mod tests {
             let value: Value = serde_json::from_str(text).unwrap();
             assert_eq!(serde_json::to_string(&node).unwrap(), value.to_string());
             assert_eq!(node.to_value(), value);
+            assert_eq!(Node::from(&value), node);
         }
         let node = Node::parse(r#"{"a":{"b":"c"}}"#).unwrap();
         assert_eq!(node.get_path("a.b").and_then(Node::as_str), Some("c"));

@@ -40,6 +40,7 @@ mod structured;
 use serde::Serialize;
 use serde_json::Value;
 
+pub(crate) use compile::regex;
 pub use error::FilterError;
 pub use ir::{Ir, Literal, Op, Preset};
 
