@@ -9,10 +9,12 @@
 //! set and no key is given, so no event ever passes with its values in clear. The
 //! [`BoundTransform`] applies to events the caller already holds, without re-parsing
 //! them: a `serde_json::Value` ([`BoundTransform::apply`]) or the conversion's borrowed
-//! [`Node`] ([`BoundTransform::apply_node`]).
+//! [`Node`] ([`BoundTransform::apply_node`]). Every writer applies it when
+//! [`WriteOptions::transform`](crate::convert::WriteOptions::transform) is set.
 //!
 //! ```
 //! use serde_json::json;
+//! use trailsift::convert::{Format, WriteOptions, Writer};
 //! use trailsift::transform::Transform;
 //!
 //! let transform = Transform::from_json(r#"{
@@ -34,6 +36,12 @@
 //! assert!(out.get("auditModule").is_none());
 //! let email = out["auditEventAuthor"]["principal"]["email"].as_str().unwrap();
 //! assert!(email.starts_with("ps_") && email.len() == 35);
+//!
+//! // The same through a writer, as every adapter does it:
+//! let opts = WriteOptions { transform: Some(transform.clone()), ..WriteOptions::default() };
+//! let mut w = Writer::new(Format::Ndjson, opts, Vec::new());
+//! w.write(&event).unwrap();
+//! assert_eq!(w.finish().unwrap(), format!("{out}\n").into_bytes());
 //!
 //! // What a destination shows of it (never the key):
 //! assert_eq!(transform.transform().to_json(),

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::node::Node;
 use super::Format;
+use crate::transform::BoundTransform;
 
 pub mod csv;
 pub mod json;
@@ -31,6 +32,9 @@ pub struct WriteOptions {
     pub csv_header: bool,
     /// Splunk HEC envelope options.
     pub hec: HecOptions,
+    /// The transform (formats.md §4) every event goes through before it is written; the
+    /// events it samples out are not written (nor counted).
+    pub transform: Option<BoundTransform>,
 }
 
 impl Default for WriteOptions {
@@ -40,6 +44,7 @@ impl Default for WriteOptions {
             csv_safety: true,
             csv_header: true,
             hec: HecOptions::default(),
+            transform: None,
         }
     }
 }
@@ -68,6 +73,7 @@ enum Inner {
 pub struct Writer<W: Write> {
     out: W,
     inner: Inner,
+    transform: Option<BoundTransform>,
     count: u64,
     /// One event's JSON text, written to `out` in one call.
     scratch: Vec<u8>,
@@ -93,6 +99,7 @@ impl<W: Write> Writer<W> {
         Writer {
             out,
             inner,
+            transform: opts.transform,
             count: 0,
             scratch: Vec::new(),
         }
@@ -100,6 +107,29 @@ impl<W: Write> Writer<W> {
 
     /// Writes one event (a JSON object).
     pub fn write(&mut self, event: &Value) -> io::Result<()> {
+        match self.transform.clone() {
+            Some(t) => self.write_transformed(&t, Node::from(event)),
+            None => self.put(event),
+        }
+    }
+
+    /// Writes one event given as a borrowed [`Node`]: the same bytes as
+    /// [`write`](Writer::write) of its `Value`, faster for JSON, NDJSON and CSV.
+    pub fn write_node(&mut self, event: &Node) -> io::Result<()> {
+        match self.transform.clone() {
+            Some(t) => self.write_transformed(&t, event.clone()),
+            None => self.put_node(event),
+        }
+    }
+
+    fn write_transformed(&mut self, t: &BoundTransform, mut event: Node) -> io::Result<()> {
+        if t.apply_node(&mut event) {
+            self.put_node(&event)?;
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, event: &Value) -> io::Result<()> {
         let out = &mut self.out;
         match &mut self.inner {
             Inner::Json(w) => w.write(out, event)?,
@@ -113,9 +143,7 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    /// Writes one event given as a borrowed [`Node`]: the same bytes as
-    /// [`write`](Writer::write) of its `Value`, faster for JSON, NDJSON and CSV.
-    pub fn write_node(&mut self, event: &Node) -> io::Result<()> {
+    fn put_node(&mut self, event: &Node) -> io::Result<()> {
         let out = &mut self.out;
         match &mut self.inner {
             Inner::Json(w) => {
@@ -130,7 +158,7 @@ impl<W: Write> Writer<W> {
                 out.write_all(&self.scratch)?;
             }
             Inner::Csv(w) => w.write_node(out, event)?,
-            _ => return self.write(&event.to_value()),
+            _ => return self.put(&event.to_value()),
         }
         self.count += 1;
         Ok(())
