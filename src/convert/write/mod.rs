@@ -122,6 +122,15 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// Like [`write_node`](Writer::write_node) for a node the caller is done with: a
+    /// transform then works on it in place rather than on a copy.
+    pub fn write_owned_node(&mut self, event: Node) -> io::Result<()> {
+        match self.transform.clone() {
+            Some(t) => self.write_transformed(&t, event),
+            None => self.put_node(&event),
+        }
+    }
+
     fn write_transformed(&mut self, t: &BoundTransform, mut event: Node) -> io::Result<()> {
         if t.apply_node(&mut event) {
             self.put_node(&event)?;
