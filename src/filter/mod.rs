@@ -43,6 +43,7 @@ use serde_json::Value;
 pub(crate) use compile::regex;
 pub use error::FilterError;
 pub use ir::{Ir, Literal, Op, Preset};
+pub(crate) use precheck::{rarest, text_hit};
 
 /// Longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 256 * 1024;

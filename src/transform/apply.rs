@@ -157,6 +157,9 @@ fn redact_strings(node: &mut Node, patterns: &[Pattern]) {
     match node {
         Node::String(s) => {
             for p in patterns {
+                if crate::filter::text_hit(s.as_bytes(), 0, &p.literal, p.anchor).is_none() {
+                    continue;
+                }
                 if let Some(redacted) = redact_matches(&p.regex, s) {
                     *s = Cow::Owned(redacted);
                 }

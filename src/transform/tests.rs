@@ -470,3 +470,40 @@ fn limits_have_their_codes() {
         (error::BAD_REGEX, "redactPatterns")
     );
 }
+
+#[test]
+fn literal_prefixes_are_read_only_when_certain() {
+    let lit = |p: &str| String::from_utf8(compile::literal_prefix(p)).unwrap();
+    assert_eq!(lit("(?i)bearer [a-z0-9._~+/-]+=*"), "bearer ");
+    assert_eq!(lit("Password=\\S+"), "password=");
+    assert_eq!(lit("token\\.value"), "token.value");
+    assert_eq!(lit("ab?c"), "a");
+    assert_eq!(lit("ab*"), "a");
+    assert_eq!(lit("ab{0,2}"), "a");
+    assert_eq!(lit("ab+"), "ab");
+    assert_eq!(lit("(?ms)key: "), "key: ");
+    assert_eq!(lit("a\\<b"), "a");
+    for none in [
+        "a|b", "(?x)a b", "(?i:ab)", "^ab", "[ab]c", "\\bab", "(ab)", ".ab", "(?i",
+    ] {
+        assert_eq!(lit(none), "", "{none}");
+    }
+}
+
+proptest::proptest! {
+    /// The literal pre-check only skips strings the regex cannot match.
+    #[test]
+    fn literal_prefix_never_skips_a_match(
+        pattern in proptest::sample::select(vec![
+            "(?i)bearer [a-z0-9._~+/-]+=*", "Ab+c", "ab?c", "a\\.b", "(?s)x.y", "(?U)ab*",
+            "key=\\d+", "a{2}b", "(?m)ab$", "ab\\b", "AB", "(?i)AB", "a-b:c",
+        ]),
+        text in "[aAbBcCxyk.=\\-:19\n eyr]{0,16}",
+    ) {
+        let regex = crate::filter::regex(pattern).unwrap();
+        let literal = compile::literal_prefix(pattern);
+        if regex.is_match(&text) {
+            proptest::prop_assert!(crate::filter::text_hit(text.as_bytes(), 0, &literal, 0).is_some());
+        }
+    }
+}
