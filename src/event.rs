@@ -41,17 +41,19 @@ impl AuditEvent {
 
     /// Parses and validates one event from JSON text.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Vec<Violation>> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            vec![Violation::new(
-                "",
-                "bad_json",
-                format!(
-                    "invalid JSON at line {} column {}: {e}",
-                    e.line(),
-                    e.column()
-                ),
-            )]
-        })?;
+        let value: Value = crate::plain::utf8(bytes)
+            .and_then(serde_json::from_str)
+            .map_err(|e| {
+                vec![Violation::new(
+                    "",
+                    "bad_json",
+                    format!(
+                        "invalid JSON at line {} column {}: {e}",
+                        e.line(),
+                        e.column()
+                    ),
+                )]
+            })?;
         Self::from_value(value)
     }
 

@@ -142,7 +142,7 @@ pub fn check_json(bytes: &[u8], options: &Options) -> Result<Checked, serde_json
     if fast::is_valid(bytes, options, &mut checked.warnings) {
         return Ok(checked);
     }
-    let value: Value = serde_json::from_slice(bytes)?;
+    let value: Value = serde_json::from_str(crate::plain::utf8(bytes)?)?;
     Ok(check_value(&value, options))
 }
 
