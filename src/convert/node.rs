@@ -86,7 +86,13 @@ impl<'a> Node<'a> {
             Node::Bool(b) => Value::Bool(*b),
             Node::Number(n) => Value::Number(n.clone()),
             Node::String(s) => Value::String(s.to_string()),
-            Node::Array(items) => Value::Array(items.iter().map(Node::to_value).collect()),
+            Node::Array(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(item.to_value());
+                }
+                Value::Array(values)
+            }
             Node::Object(members) => {
                 let mut map = Map::new();
                 for (k, v) in members {
@@ -105,7 +111,8 @@ impl<'a> Node<'a> {
 }
 
 /// A node borrowing the strings of a `Value` (for work done on nodes, such as
-/// transforms, on events held as values).
+/// transforms, on events held as values). Here and in `to_value`, loops rather than
+/// `collect`: each `collect` is its own copy of std's collecting code in the npm package.
 impl<'a> From<&'a Value> for Node<'a> {
     fn from(v: &'a Value) -> Node<'a> {
         match v {
@@ -113,12 +120,20 @@ impl<'a> From<&'a Value> for Node<'a> {
             Value::Bool(b) => Node::Bool(*b),
             Value::Number(n) => Node::Number(n.clone()),
             Value::String(s) => Node::String(Cow::Borrowed(s)),
-            Value::Array(items) => Node::Array(items.iter().map(Node::from).collect()),
-            Value::Object(map) => Node::Object(
-                map.iter()
-                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Node::from(v)))
-                    .collect(),
-            ),
+            Value::Array(items) => {
+                let mut nodes = Vec::with_capacity(items.len());
+                for item in items {
+                    nodes.push(Node::from(item));
+                }
+                Node::Array(nodes)
+            }
+            Value::Object(map) => {
+                let mut members = Vec::with_capacity(map.len());
+                for (k, v) in map {
+                    members.push((Cow::Borrowed(k.as_str()), Node::from(v)));
+                }
+                Node::Object(members)
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::compile::{Pattern, Program, TimeFormat, Tree, TruncateIp};
+use super::compile::{Path, Pattern, Program, TimeFormat, Tree, TruncateIp};
 use crate::convert::node::Node;
 use crate::event::{format_time_ms, parse_time, parse_time_value};
 
@@ -26,10 +26,10 @@ pub(super) fn apply(p: &Program, key: Option<&Hmac<Sha256>>, event: &mut Node<'_
     }
     if let Node::Object(members) = event {
         if let Some(tree) = &p.include {
-            keep_only(tree, members);
+            project(tree, members, true);
         }
         if let Some(tree) = &p.exclude {
-            remove(tree, members);
+            project(tree, members, false);
         }
     }
     for path in p.redact.iter() {
@@ -47,15 +47,16 @@ pub(super) fn apply(p: &Program, key: Option<&Hmac<Sha256>>, event: &mut Node<'_
             }
         }
     }
-    if p.truncate_ip != TruncateIp::default() {
-        if let Some(Node::String(ip)) = at_mut(event, &["auditHttpRequestInfo", "clientIP"]) {
+    if p.truncate_ip.v4.is_some() || p.truncate_ip.v6.is_some() {
+        let ip = member_mut(event, "auditHttpRequestInfo").and_then(|v| member_mut(v, "clientIP"));
+        if let Some(Node::String(ip)) = ip {
             if let Some(short) = ip.parse().ok().and_then(|a| truncate(a, p.truncate_ip)) {
                 *ip = Cow::Owned(short.to_string());
             }
         }
     }
     if let Some(format) = p.time_format {
-        if let Some(time) = at_mut(event, &["auditEventTime"]) {
+        if let Some(time) = member_mut(event, "auditEventTime") {
             let ms = match time {
                 Node::String(s) => parse_time(s).ok(),
                 Node::Number(n) => parse_time_value(&Value::Number(n.clone())).ok(),
@@ -80,9 +81,9 @@ fn sample_point(event: &Node) -> u64 {
         Some(other) => Sha256::digest(compact(other)),
         None => Sha256::digest(b""),
     };
-    let mut head = [0u8; 8];
-    head.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(head)
+    digest
+        .first_chunk()
+        .map_or(0, |head| u64::from_be_bytes(*head))
 }
 
 /// `"ps_"` and the lowercase hex of the first 16 bytes of HMAC-SHA256(key, value), the
@@ -104,50 +105,39 @@ fn pseudonym(key: &Hmac<Sha256>, value: &Node) -> String {
     out
 }
 
+/// Compact JSON text of a value that is not a string (rare): through a `Value`, whose
+/// writer every build has, so that builds without node writers (the npm package) need
+/// none for this.
 fn compact(v: &Node) -> Vec<u8> {
-    let mut out = Vec::new();
-    v.write_json(&mut out);
-    out
+    v.to_value().to_string().into_bytes()
+}
+
+/// The member `key` of an object.
+fn member_mut<'n, 'a>(node: &'n mut Node<'a>, key: &str) -> Option<&'n mut Node<'a>> {
+    match node {
+        Node::Object(members) => members.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+        _ => None,
+    }
 }
 
 /// The value at `path`, going through objects only.
-fn at_mut<'n, 'a, S: AsRef<str>>(node: &'n mut Node<'a>, path: &[S]) -> Option<&'n mut Node<'a>> {
-    path.iter().try_fold(node, |n, key| match n {
-        Node::Object(members) => members
-            .iter_mut()
-            .find(|(k, _)| k.as_ref() == key.as_ref())
-            .map(|(_, v)| v),
-        _ => None,
-    })
+fn at_mut<'n, 'a>(node: &'n mut Node<'a>, path: &Path) -> Option<&'n mut Node<'a>> {
+    path.iter().try_fold(node, |n, key| member_mut(n, key))
 }
 
-/// `include`: keeps the members the tree names, whole or (objects) in part; an object
-/// kept in part that ends up empty goes.
-fn keep_only(tree: &Tree, members: &mut Members) {
+/// `include` (`keep`): keeps the members the tree names, whole or (objects) in part; an
+/// object kept in part that ends up empty goes. `exclude`: removes the members the tree
+/// names; an object that this empties goes (one already empty stays).
+fn project(tree: &Tree, members: &mut Members, keep: bool) {
     members.retain_mut(|(k, v)| match tree.child(k) {
-        None => false,
-        Some(t) if t.whole => true,
+        None => !keep,
+        Some(t) if t.whole => keep,
         Some(t) => match v {
-            Node::Object(inner) => {
-                keep_only(t, inner);
+            Node::Object(inner) if keep || !inner.is_empty() => {
+                project(t, inner, keep);
                 !inner.is_empty()
             }
-            _ => false,
-        },
-    });
-}
-
-/// `exclude`: removes the members the tree names; an object that this empties goes.
-fn remove(tree: &Tree, members: &mut Members) {
-    members.retain_mut(|(k, v)| match tree.child(k) {
-        None => true,
-        Some(t) if t.whole => false,
-        Some(t) => match v {
-            Node::Object(inner) if !inner.is_empty() => {
-                remove(t, inner);
-                !inner.is_empty()
-            }
-            _ => true,
+            _ => !keep,
         },
     });
 }
@@ -178,11 +168,20 @@ fn redact_strings(node: &mut Node, patterns: &[Pattern]) {
 /// with markers.
 fn redact_matches(regex: &regex_lite::Regex, text: &str) -> Option<String> {
     let mut out = String::new();
-    let mut last = 0;
-    for m in regex.find_iter(text).filter(|m| !m.is_empty()) {
+    let (mut last, mut from) = (0, 0);
+    // `find_at` rather than `find_iter`: the same matches without the iterator's own
+    // handling of empty ones (smaller in the npm package).
+    while let Some(m) = regex.find_at(text, from) {
+        if m.is_empty() {
+            match text.get(m.end()..).and_then(|rest| rest.chars().next()) {
+                Some(c) => from = m.end() + c.len_utf8(),
+                None => break,
+            }
+            continue;
+        }
         out.push_str(text.get(last..m.start())?);
         out.push_str(REDACTED);
-        last = m.end();
+        (last, from) = (m.end(), m.end());
     }
     if out.is_empty() {
         return None;

@@ -164,85 +164,177 @@ pub(super) struct Program {
     pub time_format: Option<TimeFormat>,
 }
 
-/// Reads and checks a transform given as JSON.
+/// Reads and checks a transform given as JSON; the first fault, in the transform's key
+/// order, is the error.
 pub(super) fn spec(value: &Value) -> Result<(Spec, Program), TransformError> {
-    let Value::Object(map) = value else {
-        return Err(TransformError::new(
-            error::WRONG_TYPE,
-            "",
-            format!(
-                "a transform is a JSON object, found {}",
-                crate::event::json_kind(value)
-            ),
-        ));
-    };
+    let map = value
+        .as_object()
+        .ok_or_else(|| wrong_type("", None, "a JSON object", value))?;
     let mut spec = Spec::default();
     let mut program = Program::default();
     for (key, value) in map {
-        match key.as_str() {
-            "include" => {
-                let (texts, paths) = paths(key, value, false)?;
-                let mut tree = Tree::default();
-                for required in REQUIRED {
-                    tree.insert(&[required.into()]);
-                }
-                for path in &paths {
-                    tree.insert(path);
-                }
-                program.include = Some(tree);
-                spec.include = Some(texts);
-            }
-            "exclude" => {
-                let (texts, paths) = paths(key, value, true)?;
-                let mut tree = Tree::default();
-                for path in &paths {
-                    tree.insert(path);
-                }
-                program.exclude = Some(tree);
-                spec.exclude = Some(texts);
-            }
-            "redact" => {
-                let (texts, paths) = paths(key, value, false)?;
-                program.redact = paths;
-                spec.redact = Some(texts);
-            }
-            "pseudonymize" => {
-                let (texts, paths) = paths(key, value, false)?;
-                program.pseudonymize = paths;
-                spec.pseudonymize = Some(texts);
+        let key = key.as_str();
+        match key {
+            "include" | "exclude" | "redact" | "pseudonymize" => {
+                let (texts, paths) = paths(key, value)?;
+                let tree = || {
+                    let mut tree = Tree::default();
+                    if key == "include" {
+                        for required in REQUIRED {
+                            tree.insert(&[required.into()]);
+                        }
+                    }
+                    for path in &paths {
+                        tree.insert(path);
+                    }
+                    tree
+                };
+                let slot = match key {
+                    "include" => {
+                        program.include = Some(tree());
+                        &mut spec.include
+                    }
+                    "exclude" => {
+                        program.exclude = Some(tree());
+                        &mut spec.exclude
+                    }
+                    "redact" => {
+                        program.redact = paths;
+                        &mut spec.redact
+                    }
+                    _ => {
+                        program.pseudonymize = paths;
+                        &mut spec.pseudonymize
+                    }
+                };
+                *slot = Some(texts);
             }
             "redactPatterns" => {
-                let (texts, patterns) = patterns(key, value)?;
-                program.patterns = patterns;
-                spec.redact_patterns = Some(texts);
+                let texts = strings(key, value, MAX_PATTERNS, MAX_PATTERN_BYTES)?;
+                for (i, text) in texts.iter().enumerate() {
+                    let regex = crate::filter::regex(text).map_err(|e| {
+                        fault(error::BAD_REGEX, key, Some(i), format_args!(" {text:?}: {}", e.message))
+                            .at_pattern(text)
+                    })?;
+                    let literal = literal_prefix(text);
+                    program.patterns.push(Pattern {
+                        regex,
+                        anchor: crate::filter::rarest(&literal),
+                        literal,
+                    });
+                }
+                spec.redact_patterns = Some(texts.into_iter().map(String::from).collect());
             }
             "truncateIp" => {
-                let t = truncate_ip(value)?;
+                let families = value
+                    .as_object()
+                    .ok_or_else(|| wrong_type(key, None, "an object like {\"v4\": 24, \"v6\": 48}", value))?;
+                let mut t = TruncateIp::default();
+                for (family, bits) in families {
+                    let (slot, max) = match family.as_str() {
+                        "v4" => (&mut t.v4, 32),
+                        "v6" => (&mut t.v6, 128),
+                        _ => {
+                            return Err(unknown_key(
+                                &format!("truncateIp.{family}"),
+                                "truncateIp",
+                                "v4, v6",
+                            ))
+                        }
+                    };
+                    *slot = Some(prefix(&format!("truncateIp.{family}"), bits, max)?);
+                }
                 program.truncate_ip = t;
                 spec.truncate_ip = Some(t);
             }
             "sample" => {
-                let s = sample(value)?;
+                let s = value
+                    .as_f64()
+                    .ok_or_else(|| wrong_type(key, None, "a number in (0, 1]", value))?;
+                if !(s > 0.0 && s <= 1.0) {
+                    return Err(out_of_range(key, value, "greater than 0 and at most 1"));
+                }
                 // Keep when h < s × 2^64 for the integer h, that is when h < ⌈s × 2^64⌉;
                 // s × 2^64 is exact (a power of two) and, below 1, less than 2^64.
-                program.sample_below = (s < 1.0).then(|| (s * 18_446_744_073_709_551_616.0).ceil() as u64);
+                program.sample_below =
+                    (s < 1.0).then(|| (s * 18_446_744_073_709_551_616.0).ceil() as u64);
                 spec.sample = Some(s);
             }
             "timeFormat" => {
-                let f = time_format(value)?;
-                program.time_format = Some(f);
-                spec.time_format = Some(f);
+                let format = match value.as_str() {
+                    Some("epoch_ms") => TimeFormat::EpochMs,
+                    Some("rfc3339") => TimeFormat::Rfc3339,
+                    Some(other) => {
+                        return Err(fault(
+                            error::BAD_VALUE,
+                            key,
+                            None,
+                            format_args!(" is {other:?}; it must be \"epoch_ms\" or \"rfc3339\""),
+                        ))
+                    }
+                    None => return Err(wrong_type(key, None, "\"epoch_ms\" or \"rfc3339\"", value)),
+                };
+                program.time_format = Some(format);
+                spec.time_format = Some(format);
             }
             _ => {
-                return Err(TransformError::new(
-                    error::UNKNOWN_KEY,
+                return Err(unknown_key(
                     key,
-                    format!("unknown key {key:?} in the transform (known: include, exclude, redact, redactPatterns, pseudonymize, truncateIp, sample, timeFormat)"),
+                    "the transform",
+                    "include, exclude, redact, redactPatterns, pseudonymize, truncateIp, sample, timeFormat",
                 ))
             }
         }
     }
     Ok((spec, program))
+}
+
+/// An error about `key` (entry `index` of its list): the message is the key (and entry),
+/// then `detail`.
+fn fault(
+    code: &'static str,
+    key: &str,
+    index: Option<usize>,
+    detail: std::fmt::Arguments,
+) -> TransformError {
+    let message = match index {
+        Some(i) => format!("\"{key}\"[{i}]{detail}"),
+        None if key.is_empty() => format!("the transform{detail}"),
+        None => format!("\"{key}\"{detail}"),
+    };
+    let e = TransformError::new(code, key, message);
+    match index {
+        Some(i) => e.with_index(i),
+        None => e,
+    }
+}
+
+fn wrong_type(key: &str, index: Option<usize>, expected: &str, found: &Value) -> TransformError {
+    let found = crate::event::json_kind(found);
+    fault(
+        error::WRONG_TYPE,
+        key,
+        index,
+        format_args!(" must be {expected}, found {found}"),
+    )
+}
+
+fn unknown_key(key: &str, of: &str, known: &str) -> TransformError {
+    fault(
+        error::UNKNOWN_KEY,
+        key,
+        None,
+        format_args!(" is not a key of {of} (known: {known})"),
+    )
+}
+
+fn out_of_range(key: &str, value: &Value, range: &str) -> TransformError {
+    fault(
+        error::OUT_OF_RANGE,
+        key,
+        None,
+        format_args!(" is {value}; it must be {range}"),
+    )
 }
 
 /// The entries of a list of strings, within `max` entries of at most `max_bytes` each.
@@ -251,228 +343,96 @@ fn strings<'v>(
     value: &'v Value,
     max: usize,
     max_bytes: usize,
-    what: &str,
 ) -> Result<Vec<&'v str>, TransformError> {
-    let Value::Array(items) = value else {
-        return Err(TransformError::new(
-            error::WRONG_TYPE,
-            key,
-            format!(
-                "{key:?} is a list of {what}s, found {}",
-                crate::event::json_kind(value)
-            ),
-        ));
-    };
+    let items = value
+        .as_array()
+        .ok_or_else(|| wrong_type(key, None, "a list of strings", value))?;
     if items.len() > max {
-        return Err(TransformError::new(
+        let n = items.len();
+        return Err(fault(
             error::TOO_MANY,
             key,
-            format!(
-                "{key:?} has {} entries; at most {max} are allowed",
-                items.len()
-            ),
+            None,
+            format_args!(" has {n} entries; at most {max} are allowed"),
         ));
     }
     let mut texts = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let Value::String(text) = item else {
-            return Err(TransformError::new(
-                error::WRONG_TYPE,
-                key,
-                format!(
-                    "{key:?}[{i}] must be a {what} (a string), found {}",
-                    crate::event::json_kind(item)
-                ),
-            )
-            .with_index(i));
-        };
+        let text = item
+            .as_str()
+            .ok_or_else(|| wrong_type(key, Some(i), "a string", item))?;
         if text.len() > max_bytes {
-            let e = TransformError::new(
+            let n = text.len();
+            let e = fault(
                 error::TOO_LONG,
                 key,
-                format!(
-                    "{key:?}[{i}] is {} bytes long; at most {max_bytes} are allowed",
-                    text.len()
-                ),
+                Some(i),
+                format_args!(" is {n} bytes long; at most {max_bytes} are allowed"),
             );
-            return Err(if what == "path" {
-                e.at_path(i, text)
+            return Err(if key == "redactPatterns" {
+                e.at_pattern(text)
             } else {
-                e.at_pattern(i, text)
+                e.at_path(text)
             });
         }
-        texts.push(text.as_str());
+        texts.push(text);
     }
     Ok(texts)
 }
 
 /// A list of dotted paths: their texts in canonical order (sorted, without duplicates)
-/// and their segments sorted, the order they apply in whatever order they were given
-/// (so a transform and its canonical JSON do the same: a path comes before the paths
-/// inside it, which then find the string `pseudonymize` left and are left alone).
-/// `exclude` may not name the required fields.
-fn paths(
-    key: &str,
-    value: &Value,
-    exclude: bool,
-) -> Result<(Vec<String>, Vec<Path>), TransformError> {
-    let mut texts = strings(key, value, MAX_PATHS, MAX_PATH_BYTES, "path")?;
-    let mut paths = Vec::with_capacity(texts.len());
-    for (i, text) in texts.iter().enumerate() {
-        let path: Path = text.split('.').map(Box::from).collect();
-        if path.iter().any(|segment| segment.is_empty()) {
-            return Err(TransformError::new(
+/// and their segments, in the same order, which is the order they apply in whatever
+/// order they were given (so a transform and its canonical JSON do the same: a path
+/// comes before the paths inside it, which then find the string `pseudonymize` left and
+/// are left alone). `exclude` may not name the required fields.
+fn paths(key: &str, value: &Value) -> Result<(Vec<String>, Vec<Path>), TransformError> {
+    let texts = strings(key, value, MAX_PATHS, MAX_PATH_BYTES)?;
+    let mut sorted: Vec<&str> = Vec::with_capacity(texts.len());
+    for (i, text) in texts.into_iter().enumerate() {
+        let (code, why) = if text.split('.').any(str::is_empty) {
+            (
                 error::BAD_PATH,
-                key,
-                format!("{key:?}[{i}] {text:?} is not a dotted path: every segment between dots must be non-empty"),
+                "is not a dotted path: no segment between dots may be empty",
             )
-            .at_path(i, text));
-        }
-        if exclude
-            && path
-                .first()
-                .is_some_and(|head| REQUIRED.contains(&head.as_ref()))
+        } else if key == "exclude" && REQUIRED.contains(&text.split('.').next().unwrap_or_default())
         {
-            return Err(TransformError::new(
+            (
                 error::REQUIRED_FIELD,
-                key,
-                format!("\"exclude\"[{i}] {text:?}: auditEventId and auditEventTime are always kept and cannot be excluded"),
+                "cannot be excluded: every event keeps auditEventId and auditEventTime",
             )
-            .at_path(i, text));
-        }
-        paths.push(path);
-    }
-    texts.sort_unstable();
-    texts.dedup();
-    paths.sort_unstable();
-    paths.dedup();
-    Ok((texts.into_iter().map(String::from).collect(), paths))
-}
-
-/// The regexes of `redactPatterns`, in their order.
-fn patterns(key: &str, value: &Value) -> Result<(Vec<String>, Vec<Pattern>), TransformError> {
-    let texts = strings(key, value, MAX_PATTERNS, MAX_PATTERN_BYTES, "pattern")?;
-    let mut patterns = Vec::with_capacity(texts.len());
-    for (i, text) in texts.iter().enumerate() {
-        let regex = crate::filter::regex(text).map_err(|e| {
-            TransformError::new(
-                error::BAD_REGEX,
-                key,
-                format!("{key:?}[{i}] {text:?}: {}", e.message),
-            )
-            .at_pattern(i, text)
-        })?;
-        let literal = literal_prefix(text);
-        patterns.push(Pattern {
-            regex,
-            anchor: crate::filter::rarest(&literal),
-            literal,
-        });
-    }
-    Ok((texts.into_iter().map(String::from).collect(), patterns))
-}
-
-fn truncate_ip(value: &Value) -> Result<TruncateIp, TransformError> {
-    let Value::Object(map) = value else {
-        return Err(TransformError::new(
-            error::WRONG_TYPE,
-            "truncateIp",
-            format!(
-                "\"truncateIp\" is an object like {{\"v4\": 24, \"v6\": 48}}, found {}",
-                crate::event::json_kind(value)
-            ),
-        ));
-    };
-    let mut t = TruncateIp::default();
-    for (family, bits) in map {
-        let (slot, max) = match family.as_str() {
-            "v4" => (&mut t.v4, 32),
-            "v6" => (&mut t.v6, 128),
-            _ => {
-                return Err(TransformError::new(
-                    error::UNKNOWN_KEY,
-                    &format!("truncateIp.{family}"),
-                    format!("unknown key {family:?} in \"truncateIp\" (known: v4, v6)"),
-                ))
+        } else {
+            // Kept sorted as they come (lists are short; a sort costs kilobytes of wasm).
+            if let Err(at) = sorted.binary_search(&text) {
+                sorted.insert(at, text);
             }
+            continue;
         };
-        *slot = Some(prefix(family, bits, max)?);
+        return Err(fault(code, key, Some(i), format_args!(" {text:?} {why}")).at_path(text));
     }
-    Ok(t)
+    let paths = sorted
+        .iter()
+        .map(|text| text.split('.').map(Box::from).collect())
+        .collect();
+    Ok((sorted.into_iter().map(String::from).collect(), paths))
 }
 
 /// A prefix length in bits, `0..=max`.
-fn prefix(family: &str, bits: &Value, max: u8) -> Result<u8, TransformError> {
-    let key = format!("truncateIp.{family}");
-    let n = match bits {
-        Value::Number(n) if n.is_i64() || n.is_u64() => n.as_i64(),
-        _ => {
-            return Err(TransformError::new(
-                error::WRONG_TYPE,
-                &key,
-                format!(
-                    "{key:?} is a number of bits (an integer), found {}",
-                    describe(bits)
-                ),
-            ))
-        }
-    };
-    match n.and_then(|n| u8::try_from(n).ok()).filter(|n| *n <= max) {
-        Some(n) => Ok(n),
-        None => Err(TransformError::new(
-            error::OUT_OF_RANGE,
-            &key,
-            format!("{key:?} is {bits}; it must be from 0 to {max} bits"),
-        )),
+fn prefix(key: &str, bits: &Value, max: u8) -> Result<u8, TransformError> {
+    if !(bits.is_i64() || bits.is_u64()) {
+        return Err(wrong_type(key, None, "a number of bits (an integer)", bits));
     }
-}
-
-fn sample(value: &Value) -> Result<f64, TransformError> {
-    let Some(s) = value.as_f64() else {
-        return Err(TransformError::new(
-            error::WRONG_TYPE,
-            "sample",
-            format!(
-                "\"sample\" is a number in (0, 1], found {}",
-                crate::event::json_kind(value)
-            ),
-        ));
-    };
-    if s > 0.0 && s <= 1.0 {
-        Ok(s)
-    } else {
-        Err(TransformError::new(
-            error::OUT_OF_RANGE,
-            "sample",
-            format!("\"sample\" is {value}; it must be greater than 0 and at most 1"),
-        ))
-    }
-}
-
-fn time_format(value: &Value) -> Result<TimeFormat, TransformError> {
-    match value.as_str() {
-        Some("epoch_ms") => Ok(TimeFormat::EpochMs),
-        Some("rfc3339") => Ok(TimeFormat::Rfc3339),
-        Some(other) => Err(TransformError::new(
-            error::BAD_VALUE,
-            "timeFormat",
-            format!("\"timeFormat\" is {other:?}; it must be \"epoch_ms\" or \"rfc3339\""),
-        )),
-        None => Err(TransformError::new(
-            error::WRONG_TYPE,
-            "timeFormat",
-            format!(
-                "\"timeFormat\" is \"epoch_ms\" or \"rfc3339\", found {}",
-                crate::event::json_kind(value)
-            ),
-        )),
-    }
-}
-
-/// A value for a message: its kind, and its text when it is a number.
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Number(n) => format!("{n}"),
-        _ => crate::event::json_kind(v).to_string(),
-    }
+    bits.as_u64()
+        .and_then(|n| u8::try_from(n).ok())
+        .filter(|n| *n <= max)
+        .ok_or_else(|| {
+            out_of_range(
+                key,
+                bits,
+                if max == 32 {
+                    "from 0 to 32"
+                } else {
+                    "from 0 to 128"
+                },
+            )
+        })
 }

@@ -85,16 +85,16 @@ impl TransformError {
         self
     }
 
-    /// The error names entry `index` of a list of paths.
-    pub(super) fn at_path(mut self, index: usize, path: &str) -> Self {
+    /// The entry at fault is this path.
+    pub(super) fn at_path(mut self, path: &str) -> Self {
         self.path = Some(path.to_string());
-        self.with_index(index)
+        self
     }
 
-    /// The error names entry `index` of `redactPatterns`.
-    pub(super) fn at_pattern(mut self, index: usize, pattern: &str) -> Self {
+    /// The entry at fault is this pattern of `redactPatterns`.
+    pub(super) fn at_pattern(mut self, pattern: &str) -> Self {
         self.pattern = Some(pattern.to_string());
-        self.with_index(index)
+        self
     }
 }
 

@@ -102,11 +102,7 @@ impl Transform {
             TransformError::new(
                 error::BAD_JSON,
                 "",
-                format!(
-                    "the transform is not valid JSON (line {} column {}): {e}",
-                    e.line(),
-                    e.column()
-                ),
+                format!("the transform is not valid JSON: {e}"),
             )
         })?;
         Transform::from_value(&value)
