@@ -9,7 +9,7 @@ mod common;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use trailsift::convert::{Converter, Format, ReadOptions, WriteOptions, Writer};
+use trailsift::convert::{Converter, Format, ReadOptions, Reader, WriteOptions, Writer};
 use trailsift::sample::{self, SampleOptions};
 use trailsift::transform::Transform;
 
@@ -49,7 +49,9 @@ impl Write for Count {
     }
 }
 
-fn convert(input: &[u8], transform: Option<&str>) -> usize {
+/// NDJSON → NDJSON with `transform`: by the converter (nodes), or (`values`) by the
+/// reader's values written one by one, the path of the npm package's `convert` today.
+fn convert(input: &[u8], transform: Option<&str>, values: bool) -> usize {
     let transform = transform.map(|t| {
         Transform::from_json(t)
             .expect("transform")
@@ -60,7 +62,26 @@ fn convert(input: &[u8], transform: Option<&str>) -> usize {
         transform,
         ..WriteOptions::default()
     };
-    let writer = Writer::new(Format::Ndjson, opts, Count(0));
+    let mut writer = Writer::new(Format::Ndjson, opts, Count(0));
+    if values {
+        let mut reader = Reader::new(Format::Ndjson, ReadOptions::default()).expect("readable");
+        let mut items = Vec::new();
+        for chunk in input.chunks(1 << 20) {
+            reader.push(chunk, &mut items);
+            for item in items.drain(..) {
+                writer
+                    .write(&item.expect("valid").value)
+                    .expect("in memory");
+            }
+        }
+        reader.finish(&mut items);
+        for item in items.drain(..) {
+            writer
+                .write(&item.expect("valid").value)
+                .expect("in memory");
+        }
+        return writer.finish().expect("in memory").0;
+    }
     let mut conv = Converter::new(Some(Format::Ndjson), None, ReadOptions::default(), writer)
         .expect("NDJSON is readable");
     let mut errors = Vec::new();
@@ -70,6 +91,34 @@ fn convert(input: &[u8], transform: Option<&str>) -> usize {
     let out = conv.finish(&mut errors).expect("in memory");
     assert!(errors.is_empty());
     out.0
+}
+
+/// Runs the cases in rounds and prints their table.
+fn table(input: &[u8], cases: &[(&str, Option<&str>)], values: bool) {
+    println!("| transform | MB/s | CPU ms | wall ms | × no transform | output MB |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    // Runs take turns (each round runs every case once) so that a change of load on the
+    // shared machine touches every case alike; each case keeps its best round.
+    let mut best = vec![(Duration::MAX, Duration::MAX, 0); cases.len()];
+    for _ in 0..RUNS {
+        for ((_, transform), slot) in cases.iter().zip(best.iter_mut()) {
+            let mut out = 0;
+            let (wall, cpu) = common::time(|| out = convert(input, *transform, values));
+            *slot = (slot.0.min(wall), slot.1.min(cpu), out);
+        }
+    }
+    let base = best.first().map_or(1e-9, |b| b.1.as_secs_f64());
+    for ((name, _), (wall, cpu, out)) in cases.iter().zip(best) {
+        let secs = cpu.as_secs_f64().max(1e-9);
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.0} | {:.2} | {:.1} |",
+            input.len() as f64 / secs / 1e6,
+            secs * 1e3,
+            wall.as_secs_f64() * 1e3,
+            secs / base,
+            out as f64 / 1e6
+        );
+    }
 }
 
 fn main() {
@@ -85,8 +134,6 @@ fn main() {
         input.len() as f64 / 1e6
     );
     println!();
-    println!("| transform | MB/s | CPU ms | wall ms | × no transform | output MB |");
-    println!("|---|---:|---:|---:|---:|---:|");
     let cases: [(&str, Option<&str>); 15] = [
         ("none", None),
         ("`{}` (empty transform)", Some("{}")),
@@ -141,26 +188,13 @@ fn main() {
         ),
         ("every key, no sampling, all fields kept", Some(EVERYTHING)),
     ];
-    // Runs take turns (each round runs every case once) so that a change of load on the
-    // shared machine touches every case alike; each case keeps its best round.
-    let mut best = vec![(Duration::MAX, Duration::MAX, 0); cases.len()];
-    for _ in 0..RUNS {
-        for ((_, transform), slot) in cases.iter().zip(best.iter_mut()) {
-            let mut out = 0;
-            let (wall, cpu) = common::time(|| out = convert(&input, *transform));
-            *slot = (slot.0.min(wall), slot.1.min(cpu), out);
-        }
-    }
-    let base = best.first().map_or(1e-9, |b| b.1.as_secs_f64());
-    for ((name, _), (wall, cpu, out)) in cases.iter().zip(best) {
-        let secs = cpu.as_secs_f64().max(1e-9);
-        println!(
-            "| {name} | {:.0} | {:.0} | {:.0} | {:.2} | {:.1} |",
-            input.len() as f64 / secs / 1e6,
-            secs * 1e3,
-            wall.as_secs_f64() * 1e3,
-            secs / base,
-            out as f64 / 1e6
-        );
-    }
+    table(&input, &cases, false);
+    println!();
+    println!(
+        "The same input read as values (`Reader`) and written one by one (`Writer::write`), \
+         the path of the npm package's `convert` today:"
+    );
+    println!();
+    let value_cases = [cases[0], cases[cases.len() - 2], cases[cases.len() - 1]];
+    table(&input, &value_cases, true);
 }
