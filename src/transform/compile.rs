@@ -44,7 +44,7 @@ pub(super) struct TruncateIp {
 
 /// How `timeFormat` writes `auditEventTime`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum TimeFormat {
+pub(super) enum TimeFormat {
     /// Epoch milliseconds, a JSON number.
     #[serde(rename = "epoch_ms")]
     EpochMs,

@@ -63,7 +63,6 @@ use sha2::Sha256;
 use crate::convert::node::Node;
 
 pub use apply::REDACTED;
-pub use compile::TimeFormat;
 pub use error::{TransformError, CODES};
 
 /// Longest transform text accepted by [`Transform::from_json`], in bytes.
