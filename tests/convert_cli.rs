@@ -179,7 +179,13 @@ fn the_cli_converts_as_the_core_converter_does() {
         // From a file, CSV gets the columns of a first pass.
         let mut write_opts = WriteOptions::default();
         if write_opts.wants_column_scan(to) {
-            let mut scan = ColumnScan::new(Some(Format::Ndjson), None, opts.clone()).unwrap();
+            let mut scan = ColumnScan::new(
+                Some(Format::Ndjson),
+                None,
+                opts.clone(),
+                &WriteOptions::default(),
+            )
+            .unwrap();
             scan.push(&input);
             write_opts.columns = Some(scan.finish());
         }
