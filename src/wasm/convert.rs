@@ -222,11 +222,15 @@ impl ConvertStream {
             };
         }
         write.transform = match &opts.transform {
-            Some(text) => Some(
-                Transform::from_json(text.get())
-                    .and_then(|t| t.bind(key.as_deref()))
-                    .map_err(transform_error)?,
-            ),
+            Some(raw) => {
+                // An object, or its JSON text as a string.
+                let text = match serde_json::from_str::<String>(raw.get()) {
+                    Ok(text) => text,
+                    Err(_) => raw.get().to_string(),
+                };
+                let bound = Transform::from_json(&text).and_then(|t| t.bind(key.as_deref()));
+                Some(bound.map_err(transform_error)?)
+            }
             None if key.is_some() => {
                 return fail("bad_option", "pseudonymizeKey needs a transform");
             }

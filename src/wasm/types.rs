@@ -178,8 +178,9 @@ export interface ConvertOptions {
   /** Called with every bad record that is skipped. */
   onError?: (error: RecordError) => void;
   /** Shape each event before it is written (formats.md §4); a bad transform throws a
-   * `TrailsiftError` with its code and `details` naming the key, entry, path or pattern. */
-  transform?: TransformSpec;
+   * `TrailsiftError` with its code and `key` (and `index`, `path` or `pattern`). An
+   * object, or its JSON text. */
+  transform?: TransformSpec | string;
   /** The key of the transform's `pseudonymize` (a string is taken as its UTF-8 bytes).
    * Required when `pseudonymize` is set: without it the transform is refused
    * (`missing_key`), never passed through. */
