@@ -723,7 +723,10 @@ mod csv_reading {
         };
         let items = read_all(Some(Format::Csv), None, b"auditEventId\na\n", opts);
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0].as_ref().unwrap().value, json!({"auditEventId": "a"}));
+        assert_eq!(
+            items[0].as_ref().unwrap().value,
+            json!({"auditEventId": "a"})
+        );
     }
 
     #[test]
