@@ -6,12 +6,12 @@ usage: scripts/fuzz-seeds.py   (from anywhere; rewrites the generated seeds in p
 Most targets read four choice bytes before their data (fuzz/checks/input.rs): the format
 (low 3 bits: detect, json, ndjson, csv, splunk_hec, sumo; bits 3-4: a file name hint; top
 bit: gzip the data), the limits, and two bytes that seed the chunking. Each fixture is
-written with a few such heads. The `parse` seeds are the fuzzer's own finds and are kept.
+written with a few such heads. The `parse` seeds (the fuzzer's own finds) and the
+`regress-*` seeds (inputs that found a bug) are kept.
 """
 import glob
 import os
 import re
-import shutil
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 fixtures = os.path.join(root, "tests", "fixtures")
@@ -48,8 +48,11 @@ def header_values(key):
     return out
 
 
+# Inputs the fuzzers found (`regress-*`, one per fixed bug) stay; the rest is rewritten.
 for target in ["filter_structured", "filter_logpush", "read", "validate", "convert", "ingest", "verify", "time"]:
-    shutil.rmtree(os.path.join(seeds, target), ignore_errors=True)
+    for path in glob.glob(os.path.join(seeds, target, "*")):
+        if not os.path.basename(path).startswith("regress-"):
+            os.remove(path)
 
 for name, json in header_values("structured"):
     write("filter_structured", name, json.encode())

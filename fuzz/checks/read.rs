@@ -12,7 +12,13 @@ pub fn check(input: &[u8]) {
     let body = input.body();
     let (format, name, opts) = (input.read_format(), input.name(), input.read_options());
     let whole = read(format, name, &opts, &[&body]);
-    for chunks in [bytewise(&body), input.chunks(&body)] {
+    let mut chunkings = vec![input.chunks(&body)];
+    // A boundary after every byte; slow on long inputs, where the seeded chunkings can
+    // bring single bytes too.
+    if body.len() <= 1024 {
+        chunkings.push(bytewise(&body));
+    }
+    for chunks in chunkings {
         let chunked = read(format, name, &opts, &chunks);
         assert_eq!(chunked, whole, "chunks {:?}", sizes(&chunks));
     }
