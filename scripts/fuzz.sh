@@ -3,7 +3,8 @@
 # prints the executions per target; a crash leaves its input in fuzz/artifacts/<target>/.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   (SECONDS per target, default 180; FUZZ_SECONDS
 #                                           also works; default targets: all of them)
-# The fuzzer grows fuzz/corpus/<target> (ignored by git) from the checked-in fuzz/seeds/<target>.
+# The fuzzer grows fuzz/corpus/<target> (ignored by git) from the checked-in fuzz/seeds/<target>;
+# with FUZZ_FRESH=1 it starts from the seeds alone and keeps nothing (make fuzz-smoke).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-${FUZZ_SECONDS:-180}}"
@@ -37,15 +38,19 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 failed=()
 printf '%-18s %12s %10s %8s\n' target executions 'exec/s' corpus
+corpora=fuzz/corpus
+if [ "${FUZZ_FRESH:-0}" = 1 ]; then
+  corpora="$logs/corpus"
+fi
 for t in "${targets[@]}"; do
-  mkdir -p "fuzz/corpus/$t"
+  mkdir -p "$corpora/$t"
   status=0
-  cargo +nightly fuzz run "${flags[@]}" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+  cargo +nightly fuzz run "${flags[@]}" "$t" "$corpora/$t" "fuzz/seeds/$t" -- \
     -max_total_time="$seconds" -max_len="$(max_len "$t")" -print_final_stats=1 \
     >"$logs/$t" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$t")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$logs/$t")
-  corpus=$(find "fuzz/corpus/$t" -type f | wc -l)
+  corpus=$(find "$corpora/$t" -type f | wc -l)
   printf '%-18s %12s %10s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "$corpus"
   if [ "$status" -ne 0 ]; then
     failed+=("$t")
