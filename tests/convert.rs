@@ -1089,7 +1089,13 @@ mod csv_keeps_every_field {
                 write_all(Format::Json, WriteOptions::default(), &events).unwrap(),
             ),
         ] {
-            let mut scan = ColumnScan::new(format, None, ReadOptions::default()).unwrap();
+            let mut scan = ColumnScan::new(
+                format,
+                None,
+                ReadOptions::default(),
+                &WriteOptions::default(),
+            )
+            .unwrap();
             for chunk in bytes.chunks(7) {
                 scan.push(chunk);
             }

@@ -149,7 +149,7 @@ pub fn check_json(bytes: &[u8], options: &Options) -> Result<Checked, serde_json
     if fast::check(bytes, options, &mut checked.warnings).is_some() {
         return Ok(checked);
     }
-    let value: Value = serde_json::from_slice(bytes)?;
+    let value: Value = serde_json::from_str(crate::plain::utf8(bytes)?)?;
     Ok(check_value(&value, options))
 }
 
