@@ -10,6 +10,7 @@ written with a few such heads. The `parse` seeds (the fuzzer's own finds) and th
 `regress-*` seeds (inputs that found a bug) are kept.
 """
 import glob
+import json
 import os
 import re
 
@@ -49,16 +50,16 @@ def header_values(key):
 
 
 # Inputs the fuzzers found (`regress-*`, one per fixed bug) stay; the rest is rewritten.
-for target in ["filter_structured", "filter_logpush", "read", "validate", "convert", "ingest", "verify", "time"]:
+for target in ["filter_structured", "filter_logpush", "read", "validate", "convert", "ingest", "verify", "time", "transform"]:
     for path in glob.glob(os.path.join(seeds, target, "*")):
         if not os.path.basename(path).startswith("regress-"):
             os.remove(path)
 
-for name, json in header_values("structured"):
-    write("filter_structured", name, json.encode())
+for name, text in header_values("structured"):
+    write("filter_structured", name, text.encode())
 for key in ["logpush", "export"]:
-    for name, json in header_values(key):
-        write("filter_logpush", f"{name}.{key}", json.encode())
+    for name, text in header_values(key):
+        write("filter_logpush", f"{name}.{key}", text.encode())
 
 # The readable fixtures and their formats.
 data = [
@@ -116,3 +117,17 @@ write("verify", "object-flip", b"\x03" + bytes([0xC0, 0x10, 0x01]))
 write("verify", "object-delete", b"\x03" + bytes([0x80, 0x05, 0, 0x80, 0x05, 0]))
 write("verify", "proof-replace", b"\x04" + bytes([0x00, 0x20, ord("A")]))
 write("verify", "checkpoint-flip", b"\x04" + bytes([0xC0, 0x0A, 0x04]))
+
+# Transforms: each case's transform on one line, then its input (the shared one by default).
+shared = fixture("transform/input.ndjson")
+for case in sorted(glob.glob(os.path.join(fixtures, "transform", "*", "transform.json"))):
+    folder = os.path.dirname(case)
+    with open(case, "rb") as f:
+        text = f.read()
+    try:
+        text = json.dumps(json.loads(text), separators=(",", ":")).encode()
+    except ValueError:
+        text = text.replace(b"\n", b" ")
+    own = os.path.join(folder, "input.ndjson")
+    body = open(own, "rb").read() if os.path.exists(own) else shared
+    write("transform", os.path.basename(folder), head(0) + text + b"\n" + body)

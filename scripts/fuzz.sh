@@ -11,7 +11,7 @@ seconds="${1:-${FUZZ_SECONDS:-180}}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(parse filter_structured filter_logpush read validate convert ingest verify time)
+  targets=(parse filter_structured filter_logpush read validate convert ingest verify time transform)
 fi
 if ! rustup toolchain list | grep -q '^nightly'; then
   rustup toolchain install nightly --profile minimal
@@ -29,7 +29,7 @@ cargo +nightly fuzz build "${flags[@]}"
 max_len() {
   case "$1" in
     time) echo 256 ;;
-    read | validate | convert | ingest) echo 8192 ;;
+    read | validate | convert | ingest | transform) echo 8192 ;;
     *) echo 4096 ;;
   esac
 }

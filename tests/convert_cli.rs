@@ -502,9 +502,19 @@ fn transform_options_give_the_golden_bytes() {
     }
     let bad = dir.join("error_bad_regex/transform.json");
     let (code, _, err) = trailsift(
-        &["convert", "--to", "ndjson", "--transform", bad.to_str().unwrap(), input.to_str().unwrap()],
+        &[
+            "convert",
+            "--to",
+            "ndjson",
+            "--transform",
+            bad.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
         b"",
     );
     assert_eq!(code, 2);
-    assert!(err.contains("[bad_regex]") && err.contains("redactPatterns"), "{err}");
+    assert!(
+        err.contains("[bad_regex]") && err.contains("redactPatterns"),
+        "{err}"
+    );
 }

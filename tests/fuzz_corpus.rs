@@ -66,3 +66,8 @@ fn verify() {
 fn time() {
     replay("time", checks::time::check);
 }
+
+#[test]
+fn transform() {
+    replay("transform", checks::transform::check);
+}

@@ -71,7 +71,8 @@ pub fn check(input: &[u8]) {
     }
 
     // A whole input's CSV: a column for every field, found from the bytes as from the values.
-    let mut scan = ColumnScan::new(format, name, opts).expect("a readable format");
+    let mut scan =
+        ColumnScan::new(format, name, opts, &WriteOptions::default()).expect("a readable format");
     for chunk in input.chunks(&body) {
         scan.push(chunk);
     }

@@ -12,5 +12,6 @@ pub mod ingest;
 pub mod input;
 pub mod read;
 pub mod time;
+pub mod transform;
 pub mod validate;
 pub mod verify;
