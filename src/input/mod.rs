@@ -228,10 +228,14 @@ fn take_within(
 /// for more bytes (never once `complete`, unless the content is only whitespace and there
 /// is no hint).
 pub fn detect(content: &[u8], complete: bool, hint: Option<Format>) -> Option<Format> {
-    match Format::detect(content, complete) {
+    // Only the first SNIFF_LIMIT bytes are looked at, so that the answer does not depend on
+    // how much of a long first line a chunk happened to bring.
+    let beyond = content.len() > SNIFF_LIMIT;
+    let head = content.get(..SNIFF_LIMIT).unwrap_or(content);
+    match Format::detect(head, complete && !beyond) {
         Some(f) => Some(f),
+        None if beyond => Some(hint.unwrap_or(Format::Json)),
         None if complete => hint,
-        None if content.len() > SNIFF_LIMIT => Some(hint.unwrap_or(Format::Json)),
         None => None,
     }
 }

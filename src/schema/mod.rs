@@ -22,7 +22,7 @@ use crate::event::{field, json_kind};
 use crate::time::{parse_time_value, TimeError};
 
 pub use report::{BatchValidator, Rejected, Report, Warning};
-pub use validator::{Accepted, Seen, Validator};
+pub use validator::{ingest, Accepted, BodyFault, IngestLimits, Ingested, Seen, Validator};
 
 /// One problem with an event: where (JSON path), what (stable code) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
