@@ -610,6 +610,25 @@ auditAction,auditHttpRequestInfo.requestMethod,auditHttpRequestInfo.clientIP,aud
     }
 
     #[test]
+    fn the_open_batch_reports_what_closing_it_would_give() {
+        for format in [Format::Json, Format::Ndjson, Format::SplunkHec] {
+            let limits = BatchLimits {
+                max_bytes: 100_000,
+                max_events: 100,
+            };
+            let mut b = Batcher::new(format, WriteOptions::default(), limits);
+            assert_eq!((b.open_events(), b.open_bytes()), (0, 0));
+            for i in 0..3 {
+                assert!(b.push(&ev(&format!("e{i}"), i)).unwrap().is_none());
+            }
+            let (events, bytes) = (b.open_events(), b.open_bytes());
+            let batch = b.finish().unwrap().unwrap();
+            assert_eq!((events, bytes), (batch.count, batch.body.len()), "{format}");
+            assert_eq!((b.open_events(), b.open_bytes()), (0, 0));
+        }
+    }
+
+    #[test]
     fn an_event_larger_than_the_byte_limit_goes_alone() {
         let big = json!({"auditEventId": "big", "auditEventTime": 5, "pad": "x".repeat(3000)});
         let limits = BatchLimits {

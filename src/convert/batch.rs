@@ -139,6 +139,19 @@ impl Batcher {
         Ok(done)
     }
 
+    /// Events in the batch not yet closed.
+    pub fn open_events(&self) -> usize {
+        self.count
+    }
+
+    /// Bytes of the batch not yet closed, as it would be closed now.
+    pub fn open_bytes(&self) -> usize {
+        match self.count {
+            0 => 0,
+            _ => self.writer.get_ref().len() + self.closing(),
+        }
+    }
+
     /// Closes the last batch, if it has events.
     pub fn finish(&mut self) -> io::Result<Option<Batch>> {
         self.take()

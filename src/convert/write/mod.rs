@@ -159,6 +159,11 @@ impl<W: Write> Writer<W> {
         &mut self.out
     }
 
+    /// The output, to look at what was written so far.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// CSV: the columns, once known.
     pub fn csv_columns(&self) -> Option<&[String]> {
         match &self.inner {
