@@ -252,20 +252,43 @@ pub fn event(sql: &SqlStorage, req: &EventRequest) -> ApiResult<Vec<u8>> {
     Err(ApiError::not_found("event"))
 }
 
-/// Deletes the events older than `cutoff` (epoch milliseconds), in bounded statements.
-pub fn apply_retention(sql: &SqlStorage, cutoff: i64) {
-    loop {
-        let deleted = sql
-            .exec(
-                &format!("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ? LIMIT {DELETE_CHUNK})"),
-                vec![SqlStorageValue::Integer(cutoff)],
-            )
-            .map(|c| c.rows_written())
-            .unwrap_or(0);
-        if deleted < DELETE_CHUNK {
-            break;
+/// Deletes the events older than `cutoff` (epoch milliseconds), in bounded statements,
+/// but none whose sequence number is in a range of `keep` (inclusive bounds).
+pub fn apply_retention(sql: &SqlStorage, cutoff: i64, keep: &[(i64, i64)]) {
+    for (above, below) in gaps(keep) {
+        loop {
+            let deleted = sql
+                .exec(
+                    &format!("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ? AND seq > ? AND seq < ? LIMIT {DELETE_CHUNK})"),
+                    vec![
+                        SqlStorageValue::Integer(cutoff),
+                        SqlStorageValue::Integer(above),
+                        SqlStorageValue::Integer(below),
+                    ],
+                )
+                .map(|c| c.rows_written())
+                .unwrap_or(0);
+            if deleted < DELETE_CHUNK {
+                break;
+            }
         }
     }
+}
+
+/// The open intervals `(above, below)` of sequence numbers outside the ranges of `keep`.
+fn gaps(keep: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut ranges = keep.to_vec();
+    ranges.sort_unstable();
+    let mut gaps = Vec::new();
+    let mut above = i64::MIN;
+    for (from, through) in ranges {
+        if from > above.saturating_add(1) {
+            gaps.push((above, from));
+        }
+        above = above.max(through);
+    }
+    gaps.push((above, i64::MAX));
+    gaps
 }
 
 #[cfg(test)]
@@ -290,6 +313,15 @@ mod tests {
         assert_eq!(page.next, Some((1_700_000_000_000, 7)));
         let empty: Page = serde_json::from_slice(&PageWriter::new().finish(None)).unwrap();
         assert!(empty.events.is_empty() && empty.next.is_none());
+    }
+
+    #[test]
+    fn retention_deletes_only_between_the_kept_ranges() {
+        assert_eq!(gaps(&[]), [(i64::MIN, i64::MAX)]);
+        assert_eq!(
+            gaps(&[(10, 20), (5, 12), (30, 30), (31, 40)]),
+            [(i64::MIN, 5), (20, 30), (40, i64::MAX)]
+        );
     }
 
     #[test]
