@@ -55,8 +55,10 @@ pub async fn handle(
     };
     let reader =
         Reader::new(format, opts).map_err(|e| ApiError::bad_request("bad_request", e.message))?;
+    // The answer carries vocabulary warnings beside the rejections (formats.md section 1).
     let options = schema::Options {
         account: Some(caller.account.clone()),
+        vocabulary: true,
         ..schema::Options::default()
     };
     let mut validator = Validator::new(reader, options);
