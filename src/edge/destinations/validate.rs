@@ -668,8 +668,8 @@ fn number(
     }
 }
 
-fn settings<'a>(
-    value: Option<&'a Value>,
+fn settings(
+    value: Option<&Value>,
     path: &str,
     keys: &[&str],
 ) -> ApiResult<Map<String, Value>> {

@@ -62,7 +62,8 @@ pub enum StoreRequest {
     Event(events::EventRequest),
     Stats(stats::StatsRequest),
     Filters(filters::FilterRequest),
-    Destinations(destinations::DestinationRequest),
+    /// Boxed: a destination's definition is much larger than the other messages.
+    Destinations(Box<destinations::DestinationRequest>),
 }
 
 /// Sends `request` to the account's object and reads its answer as `R`, the reply its
@@ -187,7 +188,7 @@ impl AccountStore {
             StoreRequest::Stats(stats) => encode(&stats::count(&self.sql()?, &stats)?),
             StoreRequest::Filters(request) => filters::handle(&self.sql()?, request),
             StoreRequest::Destinations(request) => {
-                let answer = destinations::handle(&self.ctx(self.sql()?), request).await;
+                let answer = destinations::handle(&self.ctx(self.sql()?), *request).await;
                 self.alarm_earlier().await;
                 answer
             }
