@@ -34,6 +34,7 @@ lint:
 
 test-rust:
 	$(CARGO) test --features cli
+	$(CARGO) test --features wasm --lib wasm::
 
 check-wasm:
 	$(CARGO) check --target wasm32-unknown-unknown --lib

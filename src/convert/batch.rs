@@ -76,7 +76,7 @@ impl Batch {
 /// let mut b = Batcher::new(Format::Ndjson, WriteOptions::default(), limits);
 /// let mut batches = Vec::new();
 /// for i in 0..5 {
-///     batches.extend(b.push(&json!({field::ID: i, field::TIME: 1000 + i})).unwrap());
+///     batches.extend(b.push(&json!({"auditEventId": i, "auditEventTime": 1000 + i})).unwrap());
 /// }
 /// batches.extend(b.finish().unwrap());
 /// assert_eq!(batches.iter().map(|b| b.count).collect::<Vec<_>>(), [2, 2, 1]);

@@ -68,9 +68,6 @@ pub const TOO_MANY_DESTINATIONS: &str = "too_many_destinations";
 /// Destination credentials cannot be sealed or opened: `CREDENTIALS_KEY` is missing,
 /// malformed or not the key they were sealed with (503).
 pub const CREDENTIALS_UNAVAILABLE: &str = "credentials_unavailable";
-/// Not an answer's code but an ingest rejection's: the event's
-/// `auditResourceScope.accountIdentifier` is not the token's account.
-pub const WRONG_ACCOUNT: &str = "wrong_account";
 
 /// Every code above.
 pub const CODES: &[&str] = &[
@@ -95,7 +92,6 @@ pub const CODES: &[&str] = &[
     BAD_RANGE,
     RANGE_TOO_LONG,
     BAD_CURSOR,
-    WRONG_ACCOUNT,
     BAD_DESTINATION,
     UNKNOWN_DESTINATION_TYPE,
     BAD_DESTINATION_URL,
@@ -109,21 +105,10 @@ pub const CODES: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
 
     #[test]
     fn codes_are_unique_snake_case() {
-        let mut seen = HashSet::new();
-        for code in CODES {
-            assert!(seen.insert(*code), "duplicate code {code}");
-            assert!(
-                !code.is_empty()
-                    && code
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                "{code} is not snake_case"
-            );
-        }
+        crate::codes::check("the Worker (edge::codes)", CODES);
     }
 
     /// Codes written as literals (ingest still writes its own) must be registered too.

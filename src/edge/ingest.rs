@@ -55,7 +55,7 @@ pub async fn handle(
     };
     let reader =
         Reader::new(format, opts).map_err(|e| ApiError::bad_request("bad_request", e.message))?;
-    // The answer carries vocabulary warnings beside the rejections (formats.md section 1).
+    // Values outside the known vocabulary are stored, with warnings.
     let options = schema::Options {
         account: Some(caller.account.clone()),
         vocabulary: true,

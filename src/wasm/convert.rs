@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use super::{fail, read_required, to_js, Error, Input, Result};
 use crate::convert::write::HecOptions;
 use crate::convert::{
-    Converter, Format, Output, ReadError, ReadOptions, Reader, WriteOptions, Writer,
+    ColumnScan, Converter, Format, Output, ReadError, ReadOptions, Reader, WriteOptions, Writer,
 };
 
 /// Bytes of the input looked at to detect its format.
@@ -120,6 +120,12 @@ impl ConvertStream {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
     ) -> Result<ConvertStream> {
+        ConvertStream::open(options, None)
+    }
+
+    /// With `whole`, the whole input: a CSV whose columns are not chosen then gets a column
+    /// for every field of every event (a first pass over it).
+    fn open(options: JsValue, whole: Option<&Input>) -> Result<ConvertStream> {
         // `onError` is a function: JSON.stringify leaves it out of what serde reads.
         let mut on_error = None;
         if options.is_object() {
@@ -171,6 +177,12 @@ impl ConvertStream {
                 index: hec.index,
                 fields,
             };
+        }
+        if let Some(input) = whole.filter(|_| write.wants_column_scan(to)) {
+            let mut scan =
+                ColumnScan::new(from, None, read.clone()).map_err(|e| record_error(&e))?;
+            input.pieces(|piece| scan.push(piece));
+            write.columns = Some(scan.finish());
         }
         let writer = Writer::new(to, write, Output::new(Vec::new(), opts.gzip));
         let converter = Converter::new(from, None, read, writer)
@@ -235,7 +247,7 @@ pub fn convert(
     #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
 ) -> Result<JsValue> {
     let input = Input::from_js(&input, "convert input")?;
-    let mut stream = ConvertStream::new(options)?;
+    let mut stream = ConvertStream::open(options, Some(&input))?;
     let gzip = matches!(stream.converter.writer_mut().get_mut(), Output::Gzip(_));
     let mut out = Vec::new();
     let mut failed = Ok(());

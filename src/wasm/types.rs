@@ -162,7 +162,10 @@ export interface ConvertOptions {
   from?: Exclude<Format, 'ocsf'>;
   /** Output format. */
   to: Format;
-  /** CSV only: the columns (dotted paths) and their order. */
+  /** CSV only: the columns (dotted paths) and their order, written as given (a projection).
+   * Without them no field is dropped: `convert` gives every field of every event a column;
+   * `createConvertStream` takes the first event's and ends with the column `(rest)`, the
+   * JSON of what no other column holds (reading the CSV merges it back). */
   columns?: string[];
   /** CSV only: prefix cells that a spreadsheet would run as a formula with `'`. Default true. */
   csvSafety?: boolean;

@@ -15,14 +15,16 @@ pub mod ocsf;
 pub mod splunk_hec;
 pub mod sumo;
 
-pub use self::csv::{cell_text, extra_columns, CsvWriter, FIXED_COLUMNS};
+pub use self::csv::{cell_text, stream_columns, CsvWriter, FIXED_COLUMNS, REST_COLUMN};
 pub use self::splunk_hec::HecOptions;
 
 /// Choices of the writers; each format reads the ones it knows.
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
-    /// CSV: the columns and their order (dotted paths). `None`: the fixed columns of
-    /// formats.md, then the unknown fields of the first event written (see [`CsvWriter`]).
+    /// CSV: the columns and their order (dotted paths), written as given: a projection,
+    /// or the columns of a [`ColumnScan`](crate::convert::ColumnScan). `None`: the fixed
+    /// columns of formats.md, the unknown fields of the first event written, and the rest
+    /// column [`REST_COLUMN`] for the fields of later events (see [`CsvWriter`]).
     pub columns: Option<Vec<String>>,
     /// CSV: prefix `'` to cells that begin with `=`, `+`, `-`, `@`, tab or carriage
     /// return. Default on.
@@ -31,6 +33,15 @@ pub struct WriteOptions {
     pub csv_header: bool,
     /// Splunk HEC envelope options.
     pub hec: HecOptions,
+}
+
+impl WriteOptions {
+    /// Whether writing `to` with these options wants the columns of a first pass over the
+    /// whole input ([`ColumnScan`](crate::convert::ColumnScan)): CSV whose columns the
+    /// caller did not choose. Without one, a CSV ends with the rest column.
+    pub fn wants_column_scan(&self, to: Format) -> bool {
+        to == Format::Csv && self.columns.is_none()
+    }
 }
 
 impl Default for WriteOptions {
@@ -51,6 +62,8 @@ enum Inner {
     SplunkHec(HecOptions),
     Sumo,
     Ocsf,
+    /// The first pass of a [`ColumnScan`](crate::convert::ColumnScan): writes nothing.
+    Columns(Box<csv::Layout>),
 }
 
 /// Writes events in one format, one at a time, without holding them.
@@ -98,6 +111,37 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// A writer that writes nothing and finds the CSV columns of the events it is given
+    /// (see [`scanned_columns`](Writer::scanned_columns)).
+    pub(crate) fn column_finder(out: W) -> Self {
+        Writer {
+            out,
+            inner: Inner::Columns(Box::new(csv::Layout::new())),
+            count: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The columns a [`column_finder`](Writer::column_finder) found.
+    pub(crate) fn scanned_columns(&mut self) -> Option<Vec<String>> {
+        match std::mem::replace(&mut self.inner, Inner::Ndjson) {
+            Inner::Columns(layout) => Some(layout.columns(false)),
+            inner => {
+                self.inner = inner;
+                None
+            }
+        }
+    }
+
+    /// Whether the writer has nothing to do for the event in `text` (its JSON): a column
+    /// finder whose columns hold it already. The converter then passes over it unparsed.
+    pub(crate) fn passes_over(&mut self, text: &str) -> bool {
+        match &mut self.inner {
+            Inner::Columns(layout) => layout.holds_text(text),
+            _ => false,
+        }
+    }
+
     /// Writes one event (a JSON object).
     pub fn write(&mut self, event: &Value) -> io::Result<()> {
         let out = &mut self.out;
@@ -108,6 +152,7 @@ impl<W: Write> Writer<W> {
             Inner::SplunkHec(opts) => splunk_hec::write(out, event, opts)?,
             Inner::Sumo => sumo::write(out, event)?,
             Inner::Ocsf => ocsf::write(out, event)?,
+            Inner::Columns(layout) => layout.add(event),
         }
         self.count += 1;
         Ok(())
@@ -130,6 +175,7 @@ impl<W: Write> Writer<W> {
                 out.write_all(&self.scratch)?;
             }
             Inner::Csv(w) => w.write_node(out, event)?,
+            Inner::Columns(layout) => layout.add(event),
             _ => return self.write(&event.to_value()),
         }
         self.count += 1;

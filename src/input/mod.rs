@@ -31,8 +31,10 @@
 
 use std::fmt;
 
-use crate::convert::gzip::{GzipDecoder, GzipError};
-use crate::convert::Format;
+pub mod gzip;
+
+use crate::format::{is_gzip, Format};
+use gzip::{GzipDecoder, GzipError};
 
 /// The longest line the filters read by default: far above any event (the schema's limit
 /// is 1 MiB), small enough to bound the memory a stream holds.
@@ -52,6 +54,9 @@ pub enum InputError {
     /// The decoded input is larger than the limit.
     TooLarge { limit: u64 },
 }
+
+/// Every code of [`InputError::code`].
+pub const CODES: &[&str] = &["bad_gzip", "truncated", "too_large"];
 
 impl InputError {
     /// The stable code: `bad_gzip`, `truncated` or `too_large`.
@@ -154,7 +159,7 @@ impl Decoder {
     }
 
     fn decide(&mut self, first: &[u8]) {
-        self.stage = if crate::convert::is_gzip(first) {
+        self.stage = if is_gzip(first) {
             Stage::Gzip(Box::default())
         } else {
             Stage::Plain
