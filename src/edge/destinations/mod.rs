@@ -27,7 +27,12 @@ async fn call<R: DeserializeOwned>(
     op: DestinationRequest,
 ) -> ApiResult<R> {
     caller.require("admin")?;
-    store::call(env, &caller.account, &StoreRequest::Destinations(Box::new(op))).await
+    store::call(
+        env,
+        &caller.account,
+        &StoreRequest::Destinations(Box::new(op)),
+    )
+    .await
 }
 
 fn rules(config: &Config) -> Rules {

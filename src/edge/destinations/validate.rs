@@ -668,11 +668,7 @@ fn number(
     }
 }
 
-fn settings(
-    value: Option<&Value>,
-    path: &str,
-    keys: &[&str],
-) -> ApiResult<Map<String, Value>> {
+fn settings(value: Option<&Value>, path: &str, keys: &[&str]) -> ApiResult<Map<String, Value>> {
     match value {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) => {
