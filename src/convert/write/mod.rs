@@ -182,6 +182,24 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Writes one event given as its JSON text on one line (a JSON object, as validated
+    /// input keeps it): JSON and NDJSON copy the text as it is, the other formats read it
+    /// first. The same bytes as [`write`](Writer::write) of its `Value` when the text is
+    /// compact.
+    pub fn write_raw(&mut self, json: &[u8]) -> io::Result<()> {
+        let out = &mut self.out;
+        match &mut self.inner {
+            Inner::Json(w) => w.write_raw(out, json)?,
+            Inner::Ndjson => {
+                out.write_all(json)?;
+                out.write_all(b"\n")?;
+            }
+            _ => return self.write(&serde_json::from_slice::<Value>(json)?),
+        }
+        self.count += 1;
+        Ok(())
+    }
+
     /// Writes what ends the output (`]` of a JSON array, the header of an empty CSV),
     /// flushes and gives the output back.
     pub fn finish(mut self) -> io::Result<W> {

@@ -24,7 +24,7 @@ use crate::convert::batch::{Batch, BatchLimits, Batcher};
 use crate::convert::{HecOptions, WriteOptions, Writer};
 use crate::edge::error::{ApiError, ApiResult};
 use crate::edge::now_ms;
-use crate::edge::store::events::{keeps, scan_filter};
+use crate::edge::store::events::{keeps, scan_filter, Chunk};
 use crate::edge::store::sql::{self, int, text};
 use crate::edge::store::transaction;
 
@@ -270,11 +270,6 @@ pub fn write_options(target: &Target) -> WriteOptions {
     opts
 }
 
-/// An event as stored, ready to write: `None` when it is not readable JSON.
-fn prepare(body: &str) -> Option<Value> {
-    serde_json::from_str(body).ok()
-}
-
 /// Reads the events after the cursor until a batch closes (by its limits or its span) or
 /// none are left, and decides: a batch, a skip, or wait.
 fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<Cut> {
@@ -318,36 +313,27 @@ fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<
         })
     };
     'scan: loop {
-        let mut read = 0i64;
-        for r in sql::rows(
-            sql,
-            "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-            vec![
-                SqlStorageValue::Integer(after),
-                SqlStorageValue::Integer(SCAN_CHUNK),
-            ],
-        )? {
-            let mut c = r?.into_iter();
-            let seq = int(c.next());
-            let body = text(c.next()).unwrap_or_default();
-            read += 1;
+        let chunk = Chunk::read(sql, after, i64::MAX, SCAN_CHUNK)?;
+        let rows = chunk.rows();
+        for &(seq, time, body) in &rows {
             scanned += 1;
-            if keeps(filter.as_ref(), &body, now) {
-                if let Some(event) = prepare(&body) {
-                    let closed = batcher.push(&event).map_err(render_error)?;
-                    if let Some(batch) = closed {
-                        return Ok(make(batch, first, last, seq - 1));
-                    }
-                    first.get_or_insert(seq);
-                    last = seq;
+            if keeps(filter.as_ref(), body, now) {
+                // Stored events are validated JSON on one line: written as they are.
+                let closed = batcher
+                    .push_raw(body.as_bytes(), Some(time))
+                    .map_err(render_error)?;
+                if let Some(batch) = closed {
+                    return Ok(make(batch, first, last, seq - 1));
                 }
+                first.get_or_insert(seq);
+                last = seq;
             }
             after = seq;
             if scanned >= MAX_BATCH_SPAN {
                 break 'scan;
             }
         }
-        if read < SCAN_CHUNK {
+        if (rows.len() as i64) < SCAN_CHUNK {
             break;
         }
     }
@@ -430,28 +416,16 @@ fn render(sql: &SqlStorage, target: &Target, batch: &BatchRow) -> ApiResult<Vec<
     );
     let mut after = batch.from_seq - 1;
     loop {
-        let mut read = 0i64;
-        for r in sql::rows(
-            sql,
-            "SELECT seq, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-            vec![
-                SqlStorageValue::Integer(after),
-                SqlStorageValue::Integer(batch.through_seq),
-                SqlStorageValue::Integer(SCAN_CHUNK),
-            ],
-        )? {
-            let mut c = r?.into_iter();
-            after = int(c.next());
-            read += 1;
-            let body = text(c.next()).unwrap_or_default();
+        let chunk = Chunk::read(sql, after, batch.through_seq, SCAN_CHUNK)?;
+        let rows = chunk.rows();
+        for &(seq, _, body) in &rows {
+            after = seq;
             // Relative times of the filter resolve as they did when the batch was cut.
-            if keeps(filter.as_ref(), &body, batch.cut_at) {
-                if let Some(event) = prepare(&body) {
-                    writer.write(&event).map_err(render_error)?;
-                }
+            if keeps(filter.as_ref(), body, batch.cut_at) {
+                writer.write_raw(body.as_bytes()).map_err(render_error)?;
             }
         }
-        if read < SCAN_CHUNK {
+        if (rows.len() as i64) < SCAN_CHUNK {
             break;
         }
     }

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use worker::{SqlStorage, SqlStorageValue};
 
 use super::encode;
-use super::events::{keeps, scan_filter};
+use super::events::{keeps, scan_filter, Chunk};
 use super::sql::{self, int, text};
 use crate::edge::codes;
 use crate::edge::config::Config;
@@ -986,24 +986,16 @@ fn pending_events(sql: &SqlStorage, row: &Row, now: i64) -> ApiResult<i64> {
     let mut looked = 0i64;
     if filter.is_some() {
         while looked < PENDING_COUNT_BUDGET {
-            let mut read = 0i64;
-            for r in sql::rows(
-                sql,
-                "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                vec![
-                    SqlStorageValue::Integer(after),
-                    SqlStorageValue::Integer(SCAN_CHUNK),
-                ],
-            )? {
-                let mut c = r?.into_iter();
-                after = int(c.next());
-                read += 1;
-                if text(c.next()).is_some_and(|b| keeps(filter.as_ref(), &b, now)) {
+            let chunk = Chunk::read(sql, after, i64::MAX, SCAN_CHUNK)?;
+            let rows = chunk.rows();
+            for &(seq, _, body) in &rows {
+                after = seq;
+                if keeps(filter.as_ref(), body, now) {
                     count += 1;
                 }
             }
-            looked += read;
-            if read < SCAN_CHUNK {
+            looked += rows.len() as i64;
+            if (rows.len() as i64) < SCAN_CHUNK {
                 return Ok(count);
             }
         }
