@@ -370,7 +370,7 @@ fn check_url(field: &str, text: &str, rules: Rules) -> ApiResult<String> {
             "`{field}` holds user info; URLs with user info are not accepted (put secrets in `credentials`)"
         )));
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(bad_url(format!("`{field}` has no host")));
     }
     match url.scheme() {

@@ -257,7 +257,7 @@ impl AccountStore {
         let Ok(due) = alarm::next_due(&sql, &self.config, now_ms()) else {
             return;
         };
-        if self.alarm_at.get().map_or(true, |at| due < at) {
+        if self.alarm_at.get().is_none_or(|at| due < at) {
             self.rearm().await;
         }
     }

@@ -191,9 +191,8 @@ async fn step(ctx: &Ctx<'_>, id: &str, now: i64) -> ApiResult<bool> {
             Ok(true)
         }
         Cut::Batch(cut) => {
-            let body = cut.body.clone();
             let batch = insert(sql, &row, &cut)?;
-            attempt(ctx, &row, batch, Some(body)).await?;
+            attempt(ctx, &row, batch, Some(cut.batch.body)).await?;
             Ok(true)
         }
     }
@@ -240,7 +239,7 @@ enum Cut {
     Skip {
         through: i64,
     },
-    Batch(NewBatch),
+    Batch(Box<NewBatch>),
 }
 
 struct NewBatch {
@@ -248,7 +247,6 @@ struct NewBatch {
     first: i64,
     last: i64,
     batch: Batch,
-    body: Vec<u8>,
     name: String,
     render: Render,
     now: i64,
@@ -301,16 +299,15 @@ fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<
             }
             _ => format!("{}:{first}-{last}", row.id),
         };
-        Cut::Batch(NewBatch {
+        Cut::Batch(Box::new(NewBatch {
             through,
             first,
             last,
-            body: batch.body.clone(),
             batch,
             name,
             render: render.clone(),
             now,
-        })
+        }))
     };
     'scan: loop {
         let chunk = Chunk::read(sql, after, i64::MAX, SCAN_CHUNK)?;
@@ -343,7 +340,7 @@ fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<
     let interval_ms = i64::try_from(def.batch.interval_seconds)
         .unwrap_or(i64::MAX)
         .saturating_mul(1000);
-    let interval_due = oldest.map_or(true, |t| t.saturating_add(interval_ms) <= now);
+    let interval_due = oldest.is_none_or(|t| t.saturating_add(interval_ms) <= now);
     let flush = row.scan.flush_seq.is_some_and(|f| f > row.cursor);
     if !(full || scanned >= MAX_BATCH_SPAN || interval_due || flush) {
         return Ok(Cut::Wait {
@@ -384,7 +381,7 @@ fn insert(sql: &SqlStorage, row: &Row, cut: &NewBatch) -> ApiResult<BatchRow> {
             SqlStorageValue::Integer(cut.first),
             SqlStorageValue::Integer(cut.last),
             SqlStorageValue::Integer(cut.batch.count as i64),
-            SqlStorageValue::Integer(cut.body.len() as i64),
+            SqlStorageValue::Integer(cut.batch.body.len() as i64),
             SqlStorageValue::String(cut.name.clone()),
             SqlStorageValue::String(render),
             SqlStorageValue::Integer(cut.now),
