@@ -240,6 +240,18 @@ test('startAfterSeq 0 sends the whole stored trail', async () => {
   await deactivate(made.json.id);
 });
 
+test('an event near the size limit goes through alone', async () => {
+  const hook = await webhook();
+  const id = await A.activeDestination({ name: 'Big', ...webhookDestination(hook), batch: { maxBytes: 100_000, intervalSeconds: 1 } });
+  const evs = events('acct_a', 8000, 4, (i) => (i === 8001 ? pad(900)(i) : {}));
+  await A.ingest(evs);
+  await until('the four events', () => hook.events.length >= 4);
+  assert.deepEqual(sorted(ids(hook.events)), sorted(ids(evs)));
+  const big = hook.batches.find((b) => b.events.some((e) => e.auditEventId === 'acct_a-ev-8001'));
+  assert.equal(big.events.length, 1, 'alone in its batch');
+  await deactivate(id);
+});
+
 test('no credential in any answer or in the wrangler log', () => {
   const secrets = [S3_SECRET, HEC_TOKEN, HOOK_SECRET, 'wrong'].filter((s) => s.length > 8);
   for (const text of answers) for (const s of secrets) assert.ok(!text.includes(s), text.slice(0, 200));

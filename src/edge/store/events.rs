@@ -246,15 +246,24 @@ pub struct Chunk {
     text: String,
 }
 
+/// Body characters a chunk holds before its last event: SQLite's strings are limited (2 MB
+/// on Cloudflare), a character takes up to 4 bytes and one event is at most
+/// `MAX_EVENT_BYTES` (1 MB by default).
+const CHUNK_CHARS: i64 = 256 * 1024;
+
 impl Chunk {
-    /// The events after `after` and up to `through`, at most `limit`.
+    /// The events after `after` and up to `through`: at most `limit`, and no more once
+    /// [`CHUNK_CHARS`] of bodies are reached. Empty only when no event is left.
     pub fn read(sql: &SqlStorage, after: i64, through: i64, limit: i64) -> ApiResult<Chunk> {
         let stmt = "SELECT group_concat(seq || char(9) || time || char(9) || body, char(10)) FROM
-            (SELECT seq, time, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?)";
+            (SELECT seq, time, body, SUM(LENGTH(body)) OVER (ORDER BY seq) - LENGTH(body) AS before
+             FROM (SELECT seq, time, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?))
+            WHERE before < ?";
         let binds = vec![
             SqlStorageValue::Integer(after),
             SqlStorageValue::Integer(through),
             SqlStorageValue::Integer(limit),
+            SqlStorageValue::Integer(CHUNK_CHARS),
         ];
         let text = match sql::rows(sql, stmt, binds)?.next() {
             Some(row) => text(row?.into_iter().next()).unwrap_or_default(),

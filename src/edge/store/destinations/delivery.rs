@@ -330,7 +330,7 @@ fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<
                 break 'scan;
             }
         }
-        if (rows.len() as i64) < SCAN_CHUNK {
+        if rows.is_empty() {
             break;
         }
     }
@@ -422,7 +422,7 @@ fn render(sql: &SqlStorage, target: &Target, batch: &BatchRow) -> ApiResult<Vec<
                 writer.write_raw(body.as_bytes()).map_err(render_error)?;
             }
         }
-        if (rows.len() as i64) < SCAN_CHUNK {
+        if rows.is_empty() {
             break;
         }
     }

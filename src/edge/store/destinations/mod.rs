@@ -994,10 +994,10 @@ fn pending_events(sql: &SqlStorage, row: &Row, now: i64) -> ApiResult<i64> {
                     count += 1;
                 }
             }
-            looked += rows.len() as i64;
-            if (rows.len() as i64) < SCAN_CHUNK {
+            if rows.is_empty() {
                 return Ok(count);
             }
+            looked += rows.len() as i64;
         }
     }
     let rest = sql::rows(
