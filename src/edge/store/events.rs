@@ -249,12 +249,19 @@ pub struct Chunk {
 /// Body characters a chunk holds before its last event: SQLite's strings are limited (2 MB
 /// on Cloudflare), a character takes up to 4 bytes and one event is at most
 /// `MAX_EVENT_BYTES` (1 MB by default).
-const CHUNK_CHARS: i64 = 256 * 1024;
+pub const CHUNK_CHARS: i64 = 256 * 1024;
 
 impl Chunk {
     /// The events after `after` and up to `through`: at most `limit`, and no more once
-    /// [`CHUNK_CHARS`] of bodies are reached. Empty only when no event is left.
-    pub fn read(sql: &SqlStorage, after: i64, through: i64, limit: i64) -> ApiResult<Chunk> {
+    /// `max_chars` (at most [`CHUNK_CHARS`]) characters of bodies are reached. Empty only
+    /// when no event is left.
+    pub fn read(
+        sql: &SqlStorage,
+        after: i64,
+        through: i64,
+        limit: i64,
+        max_chars: i64,
+    ) -> ApiResult<Chunk> {
         let stmt = "SELECT group_concat(seq || char(9) || time || char(9) || body, char(10)) FROM
             (SELECT seq, time, body, SUM(LENGTH(body)) OVER (ORDER BY seq) - LENGTH(body) AS before
              FROM (SELECT seq, time, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?))
@@ -263,7 +270,7 @@ impl Chunk {
             SqlStorageValue::Integer(after),
             SqlStorageValue::Integer(through),
             SqlStorageValue::Integer(limit),
-            SqlStorageValue::Integer(CHUNK_CHARS),
+            SqlStorageValue::Integer(max_chars.clamp(1, CHUNK_CHARS)),
         ];
         let text = match sql::rows(sql, stmt, binds)?.next() {
             Some(row) => text(row?.into_iter().next()).unwrap_or_default(),

@@ -112,6 +112,8 @@ pub struct AccountStore {
     delivering: Cell<bool>,
     /// OAuth tokens of GCS destinations, by destination id, with their expiry.
     tokens: RefCell<HashMap<String, (String, i64)>>,
+    /// Destination credentials opened for sending, by destination id.
+    opened: RefCell<HashMap<String, (String, destinations::Credentials)>>,
     /// The account's request budget (in memory: the object sees every request of its
     /// account; a restarted object starts with a full bucket).
     limiter: RefCell<TokenBucket>,
@@ -126,6 +128,7 @@ impl DurableObject for AccountStore {
             alarm_at: Cell::new(None),
             delivering: Cell::new(false),
             tokens: RefCell::new(HashMap::new()),
+            opened: RefCell::new(HashMap::new()),
             limiter: RefCell::new(TokenBucket::new()),
         }
     }
@@ -201,6 +204,7 @@ impl AccountStore {
             storage: self.state.storage(),
             config: &self.config,
             tokens: &self.tokens,
+            opened: &self.opened,
         }
     }
 
@@ -251,6 +255,10 @@ impl AccountStore {
     /// Brings the alarm forward when something is due before it (a commit, a changed
     /// destination).
     async fn alarm_earlier(&self) {
+        if self.alarm_at.get().is_some_and(|at| at <= now_ms()) {
+            // Due already (or running): nothing can come before it.
+            return;
+        }
         let Ok(sql) = self.sql() else {
             return;
         };

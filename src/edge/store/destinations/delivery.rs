@@ -18,13 +18,14 @@ use worker::{SqlStorage, SqlStorageValue};
 use super::connectors::{self, Failure, Outgoing, Sender, Stage};
 use super::{
     crypto, cut_due, filter_source, last_seq, load, oldest_pending, prune_commits, rows,
-    BodyFormat, Compression, Ctx, ErrorRecord, Row, Status, Target, MAX_BATCH_SPAN, SCAN_CHUNK,
+    BodyFormat, Compression, Credentials, Ctx, ErrorRecord, Row, Status, Target, MAX_BATCH_SPAN,
+    SCAN_CHUNK,
 };
 use crate::convert::batch::{Batch, BatchLimits, Batcher};
 use crate::convert::{HecOptions, WriteOptions, Writer};
 use crate::edge::error::{ApiError, ApiResult};
 use crate::edge::now_ms;
-use crate::edge::store::events::{keeps, scan_filter, Chunk};
+use crate::edge::store::events::{keeps, scan_filter, Chunk, CHUNK_CHARS};
 use crate::edge::store::sql::{self, int, text};
 use crate::edge::store::transaction;
 
@@ -164,7 +165,7 @@ async fn step(ctx: &Ctx<'_>, id: &str, now: i64) -> ApiResult<bool> {
     if cut_due(&row.scan, &row.definition.batch, last, oldest, now) > now {
         return Ok(false);
     }
-    match cut(sql, &row, oldest, now)? {
+    match cut(sql, &row, oldest, now).await? {
         Cut::Wait {
             through,
             events,
@@ -187,12 +188,20 @@ async fn step(ctx: &Ctx<'_>, id: &str, now: i64) -> ApiResult<bool> {
         Cut::Skip { through } => {
             let id = id.to_string();
             let sql = sql.clone();
-            transaction(&ctx.storage, move || advance(&sql, &id, through))?;
+            let cursor = row.cursor;
+            transaction(&ctx.storage, move || {
+                // The scan yielded: the cursor may have moved meanwhile.
+                if load(&sql, &id)?.cursor == cursor {
+                    advance(&sql, &id, through)?;
+                }
+                Ok(())
+            })?;
             Ok(true)
         }
         Cut::Batch(cut) => {
-            let batch = insert(sql, &row, &cut)?;
-            attempt(ctx, &row, batch, Some(cut.batch.body)).await?;
+            if let Some(batch) = insert(sql, &row, &cut)? {
+                attempt(ctx, &row, batch, Some(cut.batch.body)).await?;
+            }
             Ok(true)
         }
     }
@@ -268,9 +277,15 @@ pub fn write_options(target: &Target) -> WriteOptions {
     opts
 }
 
+/// Lets requests waiting for the object run (a cut reads and writes for a while).
+async fn yield_now() {
+    worker::Delay::from(std::time::Duration::ZERO).await;
+}
+
 /// Reads the events after the cursor until a batch closes (by its limits or its span) or
-/// none are left, and decides: a batch, a skip, or wait.
-fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<Cut> {
+/// none are left, and decides: a batch, a skip, or wait. Between chunks it lets waiting
+/// requests (commits) run.
+async fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<Cut> {
     let def = &row.definition;
     let filter = scan_filter(&filter_source(&def.filter))?;
     let limits = BatchLimits {
@@ -310,7 +325,18 @@ fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<
         }))
     };
     'scan: loop {
-        let chunk = Chunk::read(sql, after, i64::MAX, SCAN_CHUNK)?;
+        // What the open batch can still take, and one event more to see it close.
+        let room_events = def
+            .batch
+            .max_events
+            .saturating_sub(batcher.open_events() as u64);
+        let room_bytes = def
+            .batch
+            .max_bytes
+            .saturating_sub(batcher.open_bytes() as u64);
+        let limit = i64::try_from(room_events.saturating_add(1)).unwrap_or(SCAN_CHUNK);
+        let chars = i64::try_from(room_bytes.saturating_add(1)).unwrap_or(CHUNK_CHARS);
+        let chunk = Chunk::read(sql, after, i64::MAX, limit.min(SCAN_CHUNK), chars)?;
         let rows = chunk.rows();
         for &(seq, time, body) in &rows {
             scanned += 1;
@@ -333,6 +359,7 @@ fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<
         if rows.is_empty() {
             break;
         }
+        yield_now().await;
     }
     let events = batcher.open_events();
     let bytes = batcher.open_bytes();
@@ -363,16 +390,18 @@ fn render_error(e: std::io::Error) -> ApiError {
     ApiError::storage(format!("rendering a batch: {e}"))
 }
 
-/// Records a cut batch as the destination's batch in flight.
-fn insert(sql: &SqlStorage, row: &Row, cut: &NewBatch) -> ApiResult<BatchRow> {
+/// Records a cut batch as the destination's batch in flight, unless the destination
+/// changed while the batch was cut (deleted, paused, or its cursor moved).
+fn insert(sql: &SqlStorage, row: &Row, cut: &NewBatch) -> ApiResult<Option<BatchRow>> {
     let id = format!("{}-{}", cut.first, cut.last);
     let render =
         serde_json::to_string(&cut.render).map_err(|e| ApiError::storage(e.to_string()))?;
-    sql::exec(
+    let written = sql::exec(
         sql,
         "INSERT OR REPLACE INTO destination_batches
             (destination, id, state, from_seq, through_seq, first_seq, last_seq, events, bytes, name, render, cut_at, next_attempt_at)
-         VALUES (?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         SELECT ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+         WHERE EXISTS (SELECT 1 FROM destinations WHERE id = ? AND cursor = ? AND status = 'active')",
         vec![
             SqlStorageValue::String(row.id.clone()),
             SqlStorageValue::String(id.clone()),
@@ -386,9 +415,15 @@ fn insert(sql: &SqlStorage, row: &Row, cut: &NewBatch) -> ApiResult<BatchRow> {
             SqlStorageValue::String(render),
             SqlStorageValue::Integer(cut.now),
             SqlStorageValue::Integer(cut.now),
+            SqlStorageValue::String(row.id.clone()),
+            SqlStorageValue::Integer(row.cursor),
         ],
-    )?;
-    Ok(BatchRow {
+    )?
+    .rows_written();
+    if written == 0 {
+        return Ok(None);
+    }
+    Ok(Some(BatchRow {
         id,
         state: "sending".into(),
         from_seq: row.cursor + 1,
@@ -400,7 +435,7 @@ fn insert(sql: &SqlStorage, row: &Row, cut: &NewBatch) -> ApiResult<BatchRow> {
         attempts: 0,
         parts_done: 0,
         next_attempt_at: Some(cut.now),
-    })
+    }))
 }
 
 /// Renders a batch again from its range, as it was when cut.
@@ -413,7 +448,7 @@ fn render(sql: &SqlStorage, target: &Target, batch: &BatchRow) -> ApiResult<Vec<
     );
     let mut after = batch.from_seq - 1;
     loop {
-        let chunk = Chunk::read(sql, after, batch.through_seq, SCAN_CHUNK)?;
+        let chunk = Chunk::read(sql, after, batch.through_seq, SCAN_CHUNK, CHUNK_CHARS)?;
         let rows = chunk.rows();
         for &(seq, _, body) in &rows {
             after = seq;
@@ -429,6 +464,21 @@ fn render(sql: &SqlStorage, target: &Target, batch: &BatchRow) -> ApiResult<Vec<
     writer.finish().map_err(render_error)
 }
 
+/// A destination's credentials, opened once per sealed text.
+async fn opened(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Credentials> {
+    if let Some((sealed, credentials)) = ctx.opened.borrow().get(&row.id) {
+        if *sealed == row.credentials {
+            return Ok(credentials.clone());
+        }
+    }
+    let credentials = crypto::open(ctx.config, &row.id, &row.credentials).await?;
+    ctx.opened.borrow_mut().insert(
+        row.id.clone(),
+        (row.credentials.clone(), credentials.clone()),
+    );
+    Ok(credentials)
+}
+
 /// Sends a batch once and records the outcome.
 async fn attempt(
     ctx: &Ctx<'_>,
@@ -437,7 +487,7 @@ async fn attempt(
     body: Option<Vec<u8>>,
 ) -> ApiResult<()> {
     let now = now_ms();
-    let credentials = match crypto::open(ctx.config, &row.id, &row.credentials).await {
+    let credentials = match opened(ctx, row).await {
         Ok(c) => c,
         Err(e) => {
             let failure = Failure::new(Stage::Auth, true, e.message);

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use worker::{SqlStorage, SqlStorageValue};
 
 use super::encode;
-use super::events::{keeps, scan_filter, Chunk};
+use super::events::{keeps, scan_filter, Chunk, CHUNK_CHARS};
 use super::sql::{self, int, text};
 use crate::edge::codes;
 use crate::edge::config::Config;
@@ -520,6 +520,9 @@ pub struct Ctx<'a> {
     pub config: &'a Config,
     /// OAuth tokens of GCS destinations by destination id, with their expiry.
     pub tokens: &'a RefCell<HashMap<String, (String, i64)>>,
+    /// Credentials opened for sending, by destination id, with the sealed text they came
+    /// from (a change of credentials seals a new text).
+    pub opened: &'a RefCell<HashMap<String, (String, Credentials)>>,
 }
 
 pub async fn handle(ctx: &Ctx<'_>, request: DestinationRequest) -> ApiResult<Vec<u8>> {
@@ -583,6 +586,7 @@ pub async fn handle(ctx: &Ctx<'_>, request: DestinationRequest) -> ApiResult<Vec
             )?;
             sql::exec(sql, "DELETE FROM destinations WHERE id = ?", binds())?;
             ctx.tokens.borrow_mut().remove(&id);
+            ctx.opened.borrow_mut().remove(&id);
             encode(&Deleted { deleted: id })
         }
         DestinationRequest::Status { id } => encode(&status(sql, &load(sql, &id)?, now_ms())?),
@@ -986,7 +990,7 @@ fn pending_events(sql: &SqlStorage, row: &Row, now: i64) -> ApiResult<i64> {
     let mut looked = 0i64;
     if filter.is_some() {
         while looked < PENDING_COUNT_BUDGET {
-            let chunk = Chunk::read(sql, after, i64::MAX, SCAN_CHUNK)?;
+            let chunk = Chunk::read(sql, after, i64::MAX, SCAN_CHUNK, CHUNK_CHARS)?;
             let rows = chunk.rows();
             for &(seq, _, body) in &rows {
                 after = seq;
