@@ -59,7 +59,8 @@ pub const UNKNOWN_DESTINATION_TYPE: &str = "unknown_destination_type";
 pub const BAD_DESTINATION_URL: &str = "bad_destination_url";
 /// A plain `http` destination URL while `ALLOW_HTTP_DESTINATIONS` is not `true`.
 pub const HTTP_NOT_ALLOWED: &str = "http_not_allowed";
-/// A destination's `transform` that is not valid (formats.md section 4).
+/// A `transform` (of an export or a destination) that is not valid (formats.md section 4);
+/// the details carry its own code and the key at fault.
 pub const BAD_TRANSFORM: &str = "bad_transform";
 /// Deleting a destination that is active (409): deactivate it first.
 pub const DESTINATION_ACTIVE: &str = "destination_active";

@@ -137,6 +137,46 @@ test('every field is checked, with an error naming it', async () => {
   assert.equal(notJson.json.error.code, 'bad_json');
 });
 
+const PS_KEY = newSecret();
+
+test('a transform is compiled when the destination is made; its key is a write-only credential', async () => {
+  for (const [transform, code, key] of [
+    [{ inclde: [] }, 'unknown_key', 'inclde'],
+    [{ redactPatterns: ['(unclosed'] }, 'bad_regex', 'redactPatterns'],
+    [{ exclude: ['auditEventId'] }, 'required_field', 'exclude'],
+    [{ sample: 2 }, 'out_of_range', 'sample'],
+  ]) {
+    const r = await A.create(s3Body({ transform }));
+    check('POST', '/v1/destinations', r);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error.code, 'bad_transform', r.text);
+    assert.equal(r.json.error.details.code, code, r.text);
+    assert.equal(r.json.error.details.key, key, r.text);
+    assert.equal(r.json.error.details.field, 'transform', r.text);
+  }
+  const pseudonymize = { pseudonymize: ['auditEventAuthor.principal.email', 'auditEventAuthor.principal.email'] };
+  const noKey = await A.create(s3Body({ transform: pseudonymize }));
+  assert.equal(noKey.status, 400, noKey.text);
+  assert.equal(noKey.json.error.details.code, 'missing_key');
+  assert.equal(noKey.json.error.details.field, 'credentials.pseudonymizeKey');
+  const credentials = { accessKeyId: s3.accessKey, secretAccessKey: S3_SECRET, pseudonymizeKey: PS_KEY };
+  const made = await A.create(s3Body({ name: 'Pseudonymised', transform: pseudonymize, credentials }));
+  check('POST', '/v1/destinations', made);
+  assert.equal(made.status, 201, made.text);
+  // the canonical transform shows; the key does not, only its name
+  assert.deepEqual(made.json.transform, { pseudonymize: ['auditEventAuthor.principal.email'] });
+  assert.ok(made.json.credentialKeys.includes('pseudonymizeKey'));
+  const got = await A.get(made.json.id);
+  assert.deepEqual(got.json.transform, made.json.transform);
+  assert.ok(!got.text.includes(PS_KEY));
+  // a PATCH that keeps the credentials keeps the key; new credentials without it lose it
+  assert.equal((await A.patch(made.json.id, { transform: { ...pseudonymize, sample: 0.5 } })).status, 200);
+  const lost = await A.patch(made.json.id, { credentials: { accessKeyId: s3.accessKey, secretAccessKey: S3_SECRET } });
+  assert.equal(lost.status, 400, lost.text);
+  assert.equal(lost.json.error.details.code, 'missing_key');
+  assert.equal((await A.delete(made.json.id)).status, 200);
+});
+
 test('admin scope only; another account sees nothing', async () => {
   const made = await A.create(s3Body({ name: 'Scoped' }));
   assert.equal(made.status, 201, made.text);
@@ -213,7 +253,7 @@ test('the connection test names the stage that failed', async () => {
 });
 
 test('credentials appear in no answer and no log line', async () => {
-  const secrets = [S3_SECRET, HOOK_SECRET, 'not-the-secret'];
+  const secrets = [S3_SECRET, HOOK_SECRET, PS_KEY, 'not-the-secret'];
   assert.ok(answers.length > 40);
   for (const text of answers) {
     for (const s of secrets) assert.ok(!text.includes(s), `an answer holds a credential: ${text.slice(0, 300)}`);

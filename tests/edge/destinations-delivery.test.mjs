@@ -3,6 +3,7 @@
 // Splunk HEC, Sumo Logic and webhooks; filters, pause and resume, flush.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { startWorker, makeTokens } from './harness.mjs';
 import { api, answers, until, events, repeated } from './destinations.mjs';
 import { startS3, startGcs, startHec, startSumo, startWebhook, newSecret, MAX_BODY } from './receivers.mjs';
@@ -183,6 +184,28 @@ test('webhook: signed batches with their batch key; two filters get exactly thei
   assert.ok(hookA.batches.every((x) => x.gzip));
   assert.ok(hookB.requests.every((r) => r.headers['content-type'] === 'application/x-ndjson'));
   await deactivate(a, b);
+});
+
+test('a destination delivers its events transformed, the pseudonyms from its write-only key', async () => {
+  const hook = await webhook();
+  const key = newSecret();
+  const pseudonym = (v) => `ps_${createHmac('sha256', key).update(v).digest('hex').slice(0, 32)}`;
+  const transform = { exclude: ['auditEventMetadata'], pseudonymize: ['auditEventAuthor.principal.email'], truncateIp: { v4: 24 } };
+  const id = await A.activeDestination({ name: 'Transformed', ...webhookDestination(hook),
+    credentials: { secret: HOOK_SECRET, pseudonymizeKey: key }, transform, format: 'ndjson' });
+  const evs = events('acct_a', 9000, 30);
+  await A.ingest(evs);
+  await until('30 transformed events', () => hook.events.length >= evs.length);
+  const byId = new Map(hook.events.map((e) => [e.auditEventId, e]));
+  assert.equal(byId.size, evs.length);
+  for (const e of evs) {
+    const got = byId.get(e.auditEventId);
+    assert.ok(!('auditEventMetadata' in got), e.auditEventId);
+    assert.equal(got.auditEventAuthor.principal.email, pseudonym(e.auditEventAuthor.principal.email));
+    assert.equal(got.auditHttpRequestInfo.clientIP, e.auditHttpRequestInfo.clientIP.replace(/\.\d+$/, '.0'));
+    assert.equal(got.auditAction, e.auditAction);
+  }
+  await deactivate(id);
 });
 
 test('pause, ingest, resume: exactly the events after the cursor, none twice', async () => {

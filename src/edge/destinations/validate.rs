@@ -12,6 +12,7 @@ use crate::edge::store::destinations::{
     GcsConfig, HecConfig, Kind, RetrySettings, S3Config, ServiceAccountKey, Status, SumoConfig,
     Target, WebhookConfig,
 };
+use crate::transform::{Transform, TransformError};
 
 /// The default GCS endpoint.
 pub const GCS_ENDPOINT: &str = "https://storage.googleapis.com";
@@ -52,7 +53,7 @@ pub fn new_destination(body: &Value, rules: Rules) -> ApiResult<Checked> {
     let obj = body
         .as_object()
         .ok_or_else(|| bad("", "a destination must be a JSON object"))?;
-    check(obj, rules, true)
+    check(obj, rules, None)
 }
 
 /// The destination `current` becomes with a `PATCH` body: top-level fields replace
@@ -107,7 +108,7 @@ pub fn patched(current: &Destination, body: &Value, rules: Rules) -> ApiResult<C
             }
         }
     }
-    check(&merged, rules, false)
+    check(&merged, rules, Some(current))
 }
 
 const TOP_LEVEL: &[&str] = &[
@@ -128,7 +129,14 @@ const TOP_LEVEL: &[&str] = &[
     "startAfterSeq",
 ];
 
-fn check(obj: &Map<String, Value>, rules: Rules, creating: bool) -> ApiResult<Checked> {
+/// Checks a destination's definition; `current` is the destination a `PATCH` changes
+/// (`None` when creating).
+fn check(
+    obj: &Map<String, Value>,
+    rules: Rules,
+    current: Option<&Destination>,
+) -> ApiResult<Checked> {
+    let creating = current.is_none();
     let top = Fields::new(obj, "");
     top.only(TOP_LEVEL, READ_ONLY)?;
     let name = top
@@ -201,15 +209,18 @@ fn check(obj: &Map<String, Value>, rules: Rules, creating: bool) -> ApiResult<Ch
     }
     let transform = match obj.get("transform") {
         None | Some(Value::Null) => None,
-        Some(t @ Value::Object(_)) => Some(t.clone()),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                codes::BAD_TRANSFORM,
-                "`transform` must be an object (formats.md section 4) or null",
-            )
-            .with_details(json!({"field": "transform"})))
-        }
+        Some(t) => Some(Transform::from_value(t).map_err(|e| transform_error(e, "transform"))?),
     };
+    // A pseudonymising transform needs its key now, not at the first delivery.
+    let has_key = match (&credentials, current) {
+        (Some(c), _) => c.pseudonymize_key.is_some(),
+        (None, Some(d)) => d.credential_keys.iter().any(|k| k == "pseudonymizeKey"),
+        (None, None) => false,
+    };
+    if let Some(Err(e)) = transform.clone().filter(|_| !has_key).map(|t| t.bind(None)) {
+        return Err(transform_error(e, "credentials.pseudonymizeKey"));
+    }
+    let transform = transform.map(|t| t.to_value());
     let status =
         match (top.string("status")?.as_deref(), creating) {
             (None, _) | (Some("inactive"), _) => Status::Inactive,
@@ -249,6 +260,15 @@ fn check(obj: &Map<String, Value>, rules: Rules, creating: bool) -> ApiResult<Ch
         status,
         start_after_seq,
     })
+}
+
+/// `400 bad_transform` with the transform's own error and the field at fault.
+fn transform_error(e: TransformError, field: &str) -> ApiError {
+    let mut api = ApiError::from(e);
+    if let Value::Object(d) = api.details.as_mut() {
+        d.insert("field".into(), json!(field));
+    }
+    api
 }
 
 const ID_ERROR: &str = "`id` must be 1-64 characters of letters, digits, `-`, `_` or `.`";

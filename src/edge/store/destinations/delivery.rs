@@ -28,6 +28,7 @@ use crate::edge::now_ms;
 use crate::edge::store::events::{keeps, scan_filter, Chunk, CHUNK_CHARS};
 use crate::edge::store::sql::{self, int, text};
 use crate::edge::store::transaction;
+use crate::transform::Transform;
 
 /// Steps per destination in one alarm run.
 pub const SENDS_PER_RUN: usize = 8;
@@ -165,7 +166,7 @@ async fn step(ctx: &Ctx<'_>, id: &str, now: i64) -> ApiResult<bool> {
     if cut_due(&row.scan, &row.definition.batch, last, oldest, now) > now {
         return Ok(false);
     }
-    match cut(sql, &row, oldest, now).await? {
+    match cut(ctx, &row, oldest, now).await? {
         Cut::Wait {
             through,
             events,
@@ -261,9 +262,19 @@ struct NewBatch {
     now: i64,
 }
 
-/// The writer options of a destination's format (Splunk's envelope from its config).
-pub fn write_options(target: &Target) -> WriteOptions {
+/// The writer options of a destination's format (Splunk's envelope from its config) and
+/// its transform, bound to the key of its credentials.
+pub fn write_options(
+    target: &Target,
+    transform: Option<&Value>,
+    credentials: Option<&Credentials>,
+) -> ApiResult<WriteOptions> {
     let mut opts = WriteOptions::default();
+    if let Some(spec) = transform {
+        let key = credentials.and_then(|c| c.pseudonymize_key.as_deref());
+        let bound = Transform::from_value(spec).and_then(|t| t.bind(key.map(str::as_bytes)))?;
+        opts.transform = Some(bound);
+    }
     if let Target::SplunkHec(c) = target {
         let defaults = HecOptions::default();
         opts.hec = HecOptions {
@@ -274,7 +285,7 @@ pub fn write_options(target: &Target) -> WriteOptions {
             fields: defaults.fields,
         };
     }
-    opts
+    Ok(opts)
 }
 
 /// Lets requests waiting for the object run (a cut reads and writes for a while).
@@ -285,14 +296,20 @@ async fn yield_now() {
 /// Reads the events after the cursor until a batch closes (by its limits or its span) or
 /// none are left, and decides: a batch, a skip, or wait. Between chunks it lets waiting
 /// requests (commits) run.
-async fn cut(sql: &SqlStorage, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<Cut> {
+async fn cut(ctx: &Ctx<'_>, row: &Row, oldest: Option<i64>, now: i64) -> ApiResult<Cut> {
+    let sql = &ctx.sql;
     let def = &row.definition;
+    let credentials = match def.transform {
+        Some(_) => Some(opened(ctx, row).await?),
+        None => None,
+    };
+    let opts = write_options(&def.target, def.transform.as_ref(), credentials.as_ref())?;
     let filter = scan_filter(&filter_source(&def.filter))?;
     let limits = BatchLimits {
         max_bytes: usize::try_from(def.batch.max_bytes).unwrap_or(usize::MAX),
         max_events: usize::try_from(def.batch.max_events).unwrap_or(usize::MAX),
     };
-    let mut batcher = Batcher::new(def.format.format(), write_options(&def.target), limits);
+    let mut batcher = Batcher::new(def.format.format(), opts, limits);
     let render = Render {
         filter: def.filter.clone(),
         transform: def.transform.clone(),
@@ -439,13 +456,15 @@ fn insert(sql: &SqlStorage, row: &Row, cut: &NewBatch) -> ApiResult<Option<Batch
 }
 
 /// Renders a batch again from its range, as it was when cut.
-fn render(sql: &SqlStorage, target: &Target, batch: &BatchRow) -> ApiResult<Vec<u8>> {
+fn render(
+    sql: &SqlStorage,
+    target: &Target,
+    credentials: &Credentials,
+    batch: &BatchRow,
+) -> ApiResult<Vec<u8>> {
     let filter = scan_filter(&filter_source(&batch.render.filter))?;
-    let mut writer = Writer::new(
-        batch.render.format.format(),
-        write_options(target),
-        Vec::new(),
-    );
+    let opts = write_options(target, batch.render.transform.as_ref(), Some(credentials))?;
+    let mut writer = Writer::new(batch.render.format.format(), opts, Vec::new());
     let mut after = batch.from_seq - 1;
     loop {
         let chunk = Chunk::read(sql, after, batch.through_seq, SCAN_CHUNK, CHUNK_CHARS)?;
@@ -496,7 +515,7 @@ async fn attempt(
     };
     let body = match body {
         Some(body) => body,
-        None => render(&ctx.sql, &row.definition.target, &batch)?,
+        None => render(&ctx.sql, &row.definition.target, &credentials, &batch)?,
     };
     let sender = Sender::new(ctx, row, &credentials, now);
     let key = format!("{}:{}", row.id, batch.id);
@@ -707,10 +726,32 @@ mod tests {
             sourcetype: None,
             host: Some("edge".into()),
         });
-        let opts = write_options(&target);
+        let opts = write_options(&target, None, None).unwrap();
         assert_eq!(opts.hec.index.as_deref(), Some("audit"));
         assert_eq!(opts.hec.host.as_deref(), Some("edge"));
         assert_eq!(opts.hec.sourcetype.as_deref(), Some("harness:audit"));
         assert_eq!(opts.hec.fields.len(), 3);
+    }
+
+    #[test]
+    fn a_destination_transform_is_bound_to_its_credential_key() {
+        let target = Target::Webhook(super::super::WebhookConfig {
+            url: "https://hooks.example/audit".into(),
+        });
+        let spec = serde_json::json!({"pseudonymize": ["auditEventAuthor.principal.email"]});
+        let missing = write_options(&target, Some(&spec), Some(&Credentials::default()));
+        assert_eq!(missing.err().map(|e| e.code), Some("bad_transform".into()));
+        let credentials = Credentials {
+            pseudonymize_key: Some("k".into()),
+            ..Credentials::default()
+        };
+        let opts = write_options(&target, Some(&spec), Some(&credentials)).unwrap();
+        let mut writer = Writer::new(crate::convert::Format::Ndjson, opts, Vec::new());
+        let event =
+            br#"{"auditEventId":"e1","auditEventAuthor":{"principal":{"email":"a@example.com"}}}"#;
+        writer.write_raw(event).unwrap();
+        let out = String::from_utf8(writer.finish().unwrap()).unwrap();
+        assert!(out.contains("\"email\":\"ps_"), "{out}");
+        assert!(!out.contains("a@example.com"), "{out}");
     }
 }
