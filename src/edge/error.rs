@@ -76,6 +76,17 @@ impl ApiError {
         .with_details(json!({"retryAfterSeconds": retry_after_seconds}))
     }
 
+    /// `method` is not one of those `allow` lists for `path` (RFC 9110: `405` carries an
+    /// `Allow` header, set from `details.allow`).
+    pub fn method_not_allowed(method: &str, path: &str, allow: &str) -> Self {
+        Self::new(
+            405,
+            codes::METHOD_NOT_ALLOWED,
+            format!("{method} is not allowed on {path} (allowed: {allow})"),
+        )
+        .with_details(json!({"allow": allow}))
+    }
+
     pub fn storage(message: impl Into<String>) -> Self {
         Self::new(503, codes::STORAGE_UNAVAILABLE, message)
     }
@@ -113,16 +124,18 @@ impl ApiError {
 
     /// The HTTP response for this error. Never fails: a response that cannot be built
     /// falls back to a plain-text one.
-    /// A `429` also carries `Retry-After` (from `details.retryAfterSeconds`).
+    /// A `429` also carries `Retry-After` (from `details.retryAfterSeconds`), a `405`
+    /// `Allow` (from `details.allow`).
     pub fn into_response(self) -> Response {
         let resp = json_response(self.status, &self.body());
-        match self.retry_after() {
-            Some(secs) => {
-                let _ = resp.headers().set("retry-after", &secs.to_string());
-                resp
-            }
-            None => resp,
+        if let Some(secs) = self.retry_after() {
+            let _ = resp.headers().set("retry-after", &secs.to_string());
         }
+        let allow = self.details.get("allow").and_then(Value::as_str);
+        if let Some(allow) = allow.filter(|_| self.status == 405) {
+            let _ = resp.headers().set("allow", allow);
+        }
+        resp
     }
 
     /// Seconds to wait before retrying, for a `429`.

@@ -104,7 +104,8 @@ fn new_filter(body: &Value) -> ApiResult<(Option<String>, Definition)> {
     Ok((id, definition))
 }
 
-/// The changes of a `PUT` body to filter `id`; what it leaves out stays as it is.
+/// The new definition of filter `id` from a `PUT` body: a whole definition, as for a new
+/// filter (`name` and `query` or `structured`); a `visibility` it leaves out stays as it is.
 fn patch(body: &Value, id: &str) -> ApiResult<Patch> {
     if let Some(given) = body.get("id") {
         if given.as_str() != Some(id) {
@@ -113,9 +114,9 @@ fn patch(body: &Value, id: &str) -> ApiResult<Patch> {
     }
     let obj = object(body)?;
     Ok(Patch {
-        name: name(obj)?,
+        name: Some(name(obj)?.ok_or_else(|| bad(NAME_ERROR))?),
         visibility: visibility(obj)?,
-        filter: filter(obj)?,
+        filter: Some(filter(obj)?.ok_or_else(|| bad(FILTER_ERROR))?),
     })
 }
 
@@ -230,27 +231,39 @@ mod tests {
     }
 
     #[test]
-    fn a_patch_changes_only_what_it_gives() {
-        assert_eq!(patch(&json!({}), "f").unwrap(), Patch::default());
+    fn a_put_gives_the_whole_definition() {
+        assert!(message(patch(&json!({}), "f")).ends_with(NAME_ERROR));
+        assert!(message(patch(&json!({"id": "f", "name": "renamed"}), "f")).ends_with(FILTER_ERROR));
+        assert!(message(patch(&json!({"query": ""}), "f")).ends_with(NAME_ERROR));
         assert_eq!(
-            patch(&json!({"id": "f", "name": "renamed"}), "f").unwrap(),
+            patch(&json!({"id": "f", "name": "renamed", "query": ""}), "f").unwrap(),
             Patch {
                 name: Some("renamed".into()),
-                ..Patch::default()
+                visibility: None,
+                filter: Some(FilterSource::Query(String::new())),
             }
         );
         // A null structured beside a query is no structured filter; alone it is an error.
         assert_eq!(
-            patch(&json!({"query": "", "structured": null}), "f")
+            patch(&json!({"name": "n", "query": "", "structured": null}), "f")
                 .unwrap()
                 .filter,
             Some(FilterSource::Query(String::new()))
         );
-        assert!(message(patch(&json!({"structured": null}), "f")).contains("`structured`"));
-        assert!(message(patch(&json!({"query": "", "structured": {}}), "f")).contains("not both"));
+        let named = |extra: serde_json::Value| {
+            let mut body = json!({"name": "n"});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            patch(&body, "f")
+        };
+        assert!(message(named(json!({"structured": null}))).contains("`structured`"));
+        assert!(message(named(json!({"query": "", "structured": {}}))).contains("not both"));
         assert!(message(patch(&json!({"id": "g"}), "f")).contains("cannot be changed"));
         assert!(message(patch(&json!({"name": null}), "f")).ends_with(NAME_ERROR));
-        let bad_form = patch(&json!({"structured": {"colours": ["red"]}}), "f").unwrap_err();
+        let bad_form = named(json!({"structured": {"colours": ["red"]}})).unwrap_err();
         assert_eq!(bad_form.code, codes::BAD_FILTER);
+        let bad_query = named(json!({"query": "acton:create"})).unwrap_err();
+        assert_eq!(bad_query.code, codes::BAD_FILTER);
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use super::auth::Caller;
+use super::codes;
 use super::config::Config;
 use super::error::{json_response, ApiError, ApiResult};
 use super::store::events::{Commit, Committed, Row};
@@ -24,9 +25,19 @@ pub async fn handle(
     let url = req
         .url()
         .map_err(|_| ApiError::bad_request("bad_request", "bad URL"))?;
-    let atomic = url
-        .query_pairs()
-        .any(|(k, v)| k == "atomic" && (v == "true" || v == "1"));
+    let mut atomic = false;
+    for (k, v) in url.query_pairs().filter(|(k, _)| k == "atomic") {
+        atomic = match v.as_ref() {
+            "true" | "1" => true,
+            "false" | "0" | "" => false,
+            other => {
+                return Err(ApiError::bad_request(
+                    codes::BAD_PARAMETER,
+                    format!("`{k}` must be true or false (got `{other}`)"),
+                ))
+            }
+        };
+    }
     let media = media_type(req)?;
     let marked_gzip = req
         .headers()

@@ -45,6 +45,14 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
         .trim_end_matches('/')
         .split('/')
         .collect();
+    // workers-rs reads a method it does not know (`QUERY`) as GET: refuse it instead.
+    let raw = req.inner().method();
+    if !raw.eq_ignore_ascii_case(method.as_ref()) {
+        return Err(match allowed(&segments) {
+            Some(allow) => ApiError::method_not_allowed(&raw, &path, allow),
+            None => ApiError::not_found("endpoint"),
+        });
+    }
     match (method.clone(), segments.as_slice()) {
         (Method::Get, ["v1", "health"]) => Ok(json_response(
             200,
@@ -105,25 +113,34 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
                 (Method::Delete, ["v1", "destinations", id, "dead-letters", batch]) => {
                     destinations::discard(env, &caller, id, batch).await
                 }
-                (_, ["v1", "events"])
-                | (_, ["v1", "events", "query"])
-                | (_, ["v1", "events", _])
-                | (_, ["v1", "stats"])
-                | (_, ["v1", "filters"])
-                | (_, ["v1", "filters", _])
-                | (_, ["v1", "destinations"])
-                | (_, ["v1", "destinations", _])
-                | (_, ["v1", "destinations", _, "test" | "flush" | "status" | "replay"])
-                | (_, ["v1", "destinations", _, "dead-letters", _]) => Err(ApiError::new(
-                    405,
-                    codes::METHOD_NOT_ALLOWED,
-                    format!("{} is not allowed on {path}", req.method()),
-                )),
-                _ => Err(ApiError::not_found("endpoint")),
+                (method, segs) => Err(match allowed(segs) {
+                    Some(allow) => ApiError::method_not_allowed(method.as_ref(), &path, allow),
+                    None => ApiError::not_found("endpoint"),
+                }),
             }
         }
         _ => Err(ApiError::not_found("page")),
     }
+}
+
+/// The methods a `/v1` path allows, for `405` answers and their `Allow` header; `None` for
+/// a path that is not an endpoint.
+fn allowed(segs: &[&str]) -> Option<&'static str> {
+    Some(match segs {
+        ["v1", "health" | "openapi.json"] => "GET",
+        ["v1", "events"] => "GET, POST",
+        ["v1", "events", "query"] => "POST",
+        ["v1", "events", _] => "GET",
+        ["v1", "stats"] => "GET",
+        ["v1", "filters"] => "GET, POST",
+        ["v1", "filters", _] => "GET, PUT, DELETE",
+        ["v1", "destinations"] => "GET, POST",
+        ["v1", "destinations", _] => "GET, PATCH, DELETE",
+        ["v1", "destinations", _, "test" | "flush" | "replay"] => "POST",
+        ["v1", "destinations", _, "status"] => "GET",
+        ["v1", "destinations", _, "dead-letters", _] => "DELETE",
+        _ => return None,
+    })
 }
 
 /// Counts one request against the caller's account limit, in the account's store (which

@@ -199,7 +199,7 @@ fn build_query(
     let limit = match params.get("limit").filter(|s| !s.is_empty()) {
         None => None,
         Some(l) => match l.parse::<usize>() {
-            Ok(n) if n >= 1 => Some(n.min(MAX_LIMIT)),
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
             _ => {
                 return Err(ApiError::bad_request(
                     codes::BAD_PARAMETER,
@@ -256,7 +256,10 @@ pub async fn events_post(req: &mut Request, env: &Env, caller: &Caller) -> ApiRe
         .await
         .map_err(|e| ApiError::bad_request(codes::BAD_BODY, e.to_string()))?;
     let structured: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-        json!({})
+        return Err(ApiError::bad_request(
+            codes::BAD_BODY,
+            "the body must be a structured filter (a JSON object; `{}` selects every event)",
+        ));
     } else {
         serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::bad_request(codes::BAD_JSON, format!("the body is not valid JSON: {e}"))

@@ -392,6 +392,34 @@ test('exports take a transform= (formats.md section 4); a bad one is a 400 with 
   }
 });
 
+test('conformance: the contract failures schemathesis found are 400 and 405 with Allow', async () => {
+  const limit = await get(T.aRead, '/v1/events?limit=10001');
+  assert.equal(limit.status, 400, limit.text);
+  assert.equal(limit.json.error.code, 'bad_parameter');
+  assert.equal((await get(T.aRead, '/v1/events?limit=10000')).status, 200);
+  for (const v of ['null', 'yes', 'TRUE ']) {
+    const r = await post(T.aAll, JSON.stringify(event('acct_a', 30_000)), 'application/json', {}, `?atomic=${encodeURIComponent(v)}`);
+    assert.equal(r.status, 400, `atomic=${v}: ${r.text}`);
+    assert.equal(r.json.error.code, 'bad_parameter');
+  }
+  const noBody = await call(`${U}/v1/events/query`, T.aRead, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  assert.equal(noBody.status, 400, noBody.text);
+  assert.equal(noBody.json.error.code, 'bad_body');
+  for (const [method, path, allow] of [
+    ['QUERY', '/v1/events', 'GET, POST'],
+    ['PUT', '/v1/events', 'GET, POST'],
+    ['DELETE', '/v1/stats', 'GET'],
+    ['GET', '/v1/destinations/x/test', 'POST'],
+    ['PATCH', '/v1/filters/x', 'GET, PUT, DELETE'],
+  ]) {
+    const r = await fetch(`${U}${path}`, { method, headers: { authorization: `Bearer ${T.aAll}` } });
+    assert.equal(r.status, 405, `${method} ${path}`);
+    assert.equal(r.headers.get('allow'), allow, `${method} ${path}`);
+    assert.equal((await r.json()).error.code, 'method_not_allowed');
+  }
+  assert.equal((await fetch(`${U}/v1/nothing`, { method: 'QUERY', headers: { authorization: `Bearer ${T.aAll}` } })).status, 404);
+});
+
 test('every filter syntax selects the right events', async () => {
   const now = Date.now();
   const base = (id, over) => ({
@@ -526,10 +554,16 @@ test('saved filters: private to the owner, account-wide to every reader, admin t
   assert.equal((await get(T.bAll, '/v1/filters/shared-1')).status, 404);
   assert.deepEqual((await get(T.bAll, '/v1/filters')).json.filters, []);
   // dave cannot change bob's shared filter; alice (admin) can
-  r = await call(`${U}/v1/filters/shared-1`, T.aRead2, { method: 'PUT', body: JSON.stringify({ name: 'renamed' }) });
+  r = await call(`${U}/v1/filters/shared-1`, T.aRead2, { method: 'PUT', body: JSON.stringify({ name: 'renamed', query: '' }) });
   assert.equal(r.status, 403);
-  r = await call(`${U}/v1/filters/shared-1`, T.aAll, { method: 'PUT', body: JSON.stringify({ name: 'renamed' }) });
+  // PUT replaces the definition: a body without the name or the filter is a 400
+  for (const body of [{ name: 'renamed' }, { query: 'action:CREATE' }, { name: 'x', query: 'acton:create' }]) {
+    r = await call(`${U}/v1/filters/shared-1`, T.aAll, { method: 'PUT', body: JSON.stringify(body) });
+    assert.equal(r.status, 400, JSON.stringify(body));
+  }
+  r = await call(`${U}/v1/filters/shared-1`, T.aAll, { method: 'PUT', body: JSON.stringify({ name: 'renamed', query: 'action:CREATE' }) });
   assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.visibility, 'account', 'a PUT without visibility keeps it');
   assert.equal(r.json.name, 'renamed');
   assert.equal(r.json.owner, 'bob');
   // alice cannot see bob's private filter even as admin
