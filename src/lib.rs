@@ -25,6 +25,7 @@ pub mod filter;
 pub mod input;
 pub mod log;
 mod plain;
+mod quotes;
 pub mod sample;
 pub mod schema;
 pub mod time;

@@ -48,7 +48,17 @@ impl<'a> Plain<'a> {
 
     /// JSON text as bytes (see [`Plain`] for why they need not be checked first).
     pub(crate) fn bytes(bytes: &'a [u8]) -> Plain<'a> {
-        Plain { bytes, pos: 0 }
+        Plain::at(bytes, 0)
+    }
+
+    /// JSON text as bytes, read from `pos` on.
+    pub(crate) fn at(bytes: &'a [u8], pos: usize) -> Plain<'a> {
+        Plain { bytes, pos }
+    }
+
+    /// Where the reader is.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
     }
 
     /// The next byte after whitespace.
