@@ -256,6 +256,31 @@ mod detection {
         assert_eq!(err.code, ErrorCode::Unsupported);
     }
 
+    /// Found by the `read` fuzz target on its seed of validate/limits.ndjson.gz (format
+    /// detected): content whose first line is longer than the sniff limit was NDJSON when
+    /// one chunk brought the whole line and JSON when the chunks were small, so the same
+    /// bytes gave different records and errors ("line longer than" or "record larger
+    /// than"). Only the first `SNIFF_LIMIT` bytes decide now.
+    #[test]
+    fn a_first_line_past_the_sniff_limit_is_detected_the_same_in_any_chunks() {
+        let long = "x".repeat(trailsift::input::SNIFF_LIMIT);
+        let input = format!("{{\"auditEventId\":\"{long}\"}}\n{{\"auditEventId\":\"b\"}}\n");
+        let mut formats = Vec::new();
+        let mut results = Vec::new();
+        for size in [input.len(), 1000, 7] {
+            let mut reader = Reader::detecting(None, ReadOptions::default());
+            let mut out = Vec::new();
+            for chunk in input.as_bytes().chunks(size) {
+                reader.push(chunk, &mut out);
+            }
+            reader.finish(&mut out);
+            formats.push(reader.format());
+            results.push(out);
+        }
+        assert_eq!(formats, [Some(Format::Json); 3]);
+        assert!(results.iter().all(|r| r == &results[0]), "{results:?}");
+    }
+
     #[test]
     fn envelopes_unwrap() {
         let hec = b"{\"time\":1.5,\"event\":{\"id\":\"a\"}}\n{\"time\":2,\"event\":{\"id\":\"b\"}}";
@@ -687,6 +712,23 @@ mod csv_reading {
         assert!(ok.len() > 70, "{}", ok.len());
     }
 
+    /// Found by the `convert` fuzz target reading its CSV output back with no limit on
+    /// the record size: `max_record_bytes + 1` overflowed, a panic in a debug build and, in
+    /// a release build, a limit of 0 that made every row `too_large`.
+    #[test]
+    fn the_largest_record_limit_reads_rows() {
+        let opts = ReadOptions {
+            max_record_bytes: usize::MAX,
+            ..ReadOptions::default()
+        };
+        let items = read_all(Some(Format::Csv), None, b"auditEventId\na\n", opts);
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            items[0].as_ref().unwrap().value,
+            json!({"auditEventId": "a"})
+        );
+    }
+
     #[test]
     fn bad_rows() {
         let input = b"auditEventId,auditAction\na,b,c\n\xff,x\nok,CREATE";
@@ -1047,7 +1089,13 @@ mod csv_keeps_every_field {
                 write_all(Format::Json, WriteOptions::default(), &events).unwrap(),
             ),
         ] {
-            let mut scan = ColumnScan::new(format, None, ReadOptions::default()).unwrap();
+            let mut scan = ColumnScan::new(
+                format,
+                None,
+                ReadOptions::default(),
+                &WriteOptions::default(),
+            )
+            .unwrap();
             for chunk in bytes.chunks(7) {
                 scan.push(chunk);
             }

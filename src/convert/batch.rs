@@ -121,7 +121,12 @@ impl Batcher {
             done = self.take()?;
         }
         let before = self.writer.get_mut().len();
+        let written = self.writer.count();
         self.writer.write(event)?;
+        if self.writer.count() == written {
+            // Sampled out by the transform: not in this batch.
+            return Ok(done);
+        }
         if self.count > 0 && self.writer.get_mut().len() + self.closing() > self.limits.max_bytes {
             // Too big with this event: close the batch without it, start the next with it.
             self.writer.get_mut().truncate(before);

@@ -118,21 +118,23 @@ pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool,
 
 /// The answer for a line, parsed (no pre-check).
 fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-    if let Some(answer) = plain_matches(program, line, now_ms) {
-        return Ok(answer);
-    }
     let bad = |e: serde_json::Error| {
         FilterError::new(
             error::BAD_JSON,
             format!("invalid JSON at column {}: {e}", e.column()),
         )
     };
+    // The plain reader checks UTF-8 itself, only in strings that are not ASCII.
+    if let Some(answer) = plain_matches(program, line, now_ms) {
+        return Ok(answer);
+    }
+    let text = crate::plain::utf8(line).map_err(bad)?;
     if program.text {
-        let v: Value = serde_json::from_slice(line).map_err(bad)?;
+        let v: Value = serde_json::from_str(text).map_err(bad)?;
         return Ok(program.eval_value(&v, now_ms));
     }
     with_slots(program.slots.len(), |values| {
-        let mut de = serde_json::Deserializer::from_slice(line);
+        let mut de = serde_json::Deserializer::from_str(text);
         TreeSeed {
             tree: &program.tree,
             out: &mut *values,
