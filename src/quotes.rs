@@ -217,7 +217,7 @@ unsafe fn masks(p: *const u8) -> (u64, u64) {
     let (mut quotes, mut odd) = (0u64, 0u64);
     for (i, &b) in bytes.iter().enumerate() {
         quotes |= u64::from(b == b'"') << i;
-        odd |= u64::from(b == b'\\' || b < 0x20 || b >= 0x80) << i;
+        odd |= u64::from(b == b'\\' || !(0x20..0x80).contains(&b)) << i;
     }
     (quotes, odd)
 }
