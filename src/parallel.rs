@@ -312,3 +312,134 @@ fn hold<'a>(ev: LineEvent, plain: Option<&'a [u8]>, spare: &mut Vec<Vec<u8>>) ->
         LineEvent::TooLong { line, byte } => Held::TooLong { line, byte },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::ops::ControlFlow;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use proptest::prelude::*;
+
+    use super::{map_lines, Piece, Source, IN_FLIGHT_PER_THREAD};
+    use crate::input::{LineEvent, LineReader};
+
+    /// What a piece says, line by line (blocks cut elsewhere say the same).
+    #[derive(Debug, PartialEq)]
+    enum Said {
+        Line(u64, Vec<u8>),
+        TooLong(u64),
+        Broken(u64, String),
+    }
+
+    fn said(piece: &Piece) -> Vec<Said> {
+        match piece {
+            Piece::Lines(LineEvent::Block { bytes, line, .. }) => bytes
+                .split_inclusive(|b| *b == b'\n')
+                .zip(*line..)
+                .map(|(l, n)| Said::Line(n, l.to_vec()))
+                .collect(),
+            Piece::Lines(LineEvent::TooLong { line, .. }) => vec![Said::TooLong(*line)],
+            Piece::Broken { line, error } => vec![Said::Broken(*line, error.to_string())],
+        }
+    }
+
+    /// A stream that gives its bytes in reads of the sizes given, in turn.
+    struct Chunked<'a> {
+        bytes: &'a [u8],
+        sizes: Vec<usize>,
+        turn: usize,
+    }
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let size = self.sizes[self.turn % self.sizes.len()];
+            self.turn += 1;
+            let n = size.min(buf.len()).min(self.bytes.len());
+            let (head, rest) = self.bytes.split_at(n);
+            buf[..n].copy_from_slice(head);
+            self.bytes = rest;
+            Ok(n)
+        }
+    }
+
+    /// Runs `map_lines` and gives what was emitted; checks that each result came with its
+    /// own piece and that no more results were held at once than the bound.
+    fn run(source: Source, threads: usize) -> Vec<Said> {
+        let alive = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let work = |piece: &Piece| {
+            let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            said(piece)
+        };
+        let mut out = Vec::new();
+        let lines = LineReader::new(u64::MAX, 100);
+        map_lines(source, lines, threads, &work, &mut |piece, result| {
+            alive.fetch_sub(1, Ordering::SeqCst);
+            assert_eq!(
+                said(&piece),
+                result,
+                "a result handed on with another piece"
+            );
+            out.extend(result);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let bound = if threads <= 1 {
+            1
+        } else {
+            threads * IN_FLIGHT_PER_THREAD
+        };
+        assert!(most.into_inner() <= bound, "more results held than {bound}");
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any number of threads and any chunking of a stream hand on the same lines,
+        /// lines too long, and breaks of a gzip stream, in input order.
+        #[test]
+        fn the_same_pieces_for_any_threads_and_chunking(
+            lines in prop::collection::vec("[ab\r{}]{0,150}", 0..400),
+            final_newline: bool,
+            gzip: bool,
+            cut: bool,
+            threads in 2usize..5,
+            sizes in prop::collection::vec(1usize..3000, 1..8),
+        ) {
+            let mut input = lines.join("\n").into_bytes();
+            if final_newline {
+                input.push(b'\n');
+            }
+            if gzip {
+                input = crate::convert::gzip::compress(&input);
+                if cut {
+                    input.truncate(input.len() * 2 / 3);
+                }
+            }
+            let one = run(Source::Bytes(&input), 1);
+            prop_assert_eq!(&run(Source::Bytes(&input), threads), &one);
+            let mut stream = Chunked { bytes: &input, sizes: sizes.clone(), turn: 0 };
+            prop_assert_eq!(&run(Source::Read(&mut stream), threads), &one);
+            let mut stream = Chunked { bytes: &input, sizes, turn: 0 };
+            prop_assert_eq!(&run(Source::Read(&mut stream), 1), &one);
+        }
+
+        /// Stopping hands on nothing more.
+        #[test]
+        fn emit_can_stop(lines in prop::collection::vec("[ab]{0,20}", 1..200), threads in 1usize..4) {
+            let input = lines.join("\n").into_bytes();
+            let mut sizes = Chunked { bytes: &input, sizes: vec![7], turn: 0 };
+            let mut calls = 0;
+            let lines = LineReader::new(u64::MAX, 100);
+            map_lines(Source::Read(&mut sizes), lines, threads, &|_: &Piece| (), &mut |_, ()| {
+                calls += 1;
+                ControlFlow::Break(())
+            })
+            .unwrap();
+            prop_assert_eq!(calls, 1);
+        }
+    }
+}

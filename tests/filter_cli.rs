@@ -299,3 +299,39 @@ fn any_number_of_threads_gives_the_same_output_and_errors() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every NDJSON fixture, plain or gzip, from a file and from stdin: the same bytes, bad
+/// lines and exit code with one thread and with two.
+#[test]
+fn fixtures_filter_the_same_with_one_thread_and_two() {
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures"
+    ))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.to_string_lossy().into_owned();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if name.ends_with(".ndjson") || name.ends_with(".ndjson.gz") {
+                files.push(name);
+            }
+        }
+    }
+    assert!(files.len() > 10, "fixtures found: {files:?}");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for query in ["", "-is:login", "action:create,update -is:system"] {
+            let run = |threads: &str, file: &str| {
+                let args = ["filter", "--threads", threads, "-q", query, file];
+                trailsift(&args, if file == "-" { &bytes } else { b"" })
+            };
+            let one = run("1", file);
+            for (threads, from) in [("2", file.as_str()), ("2", "-")] {
+                assert_eq!(run(threads, from), one, "{file} {query:?} {threads} {from}");
+            }
+        }
+    }
+}
