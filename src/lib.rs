@@ -2,8 +2,8 @@
 //!
 //! The same core runs natively (library and CLI), as an npm package (feature `wasm`),
 //! in a web page and in a Cloudflare Worker (feature `worker`). The core modules
-//! (`event`, `time`, `input`, `schema`, `filter`, `convert`, `transform`, `log`) know
-//! nothing of JavaScript or Workers.
+//! (`event`, `time`, `input`, `schema`, `filter`, `convert`, `transform`, `log`, and
+//! natively `parallel`) know nothing of JavaScript or Workers.
 //!
 //! ```
 //! use trailsift::filter::Filter;
@@ -25,7 +25,10 @@ pub mod filter;
 pub mod format;
 pub mod input;
 pub mod log;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod parallel;
 mod plain;
+mod quotes;
 pub mod sample;
 pub mod schema;
 pub mod time;

@@ -4,9 +4,9 @@
 //! "Plain" JSON is what audit producers write almost always: strings without escapes,
 //! integers of up to 18 digits, shallow nesting. The reader reads exactly that, borrowing
 //! strings from the text, and gives up (`None`) on anything else (an escape, a control
-//! character, a fraction, deep nesting, a syntax error). Callers then read the text with
-//! serde_json, so answers and error messages are always serde_json's; the reader only
-//! answers where serde_json would answer the same.
+//! character, a fraction, deep nesting, a syntax error, bytes that are not UTF-8). Callers
+//! then read the text with serde_json, so answers and error messages are always
+//! serde_json's; the reader only answers where serde_json would answer the same.
 
 use serde_json::Number;
 
@@ -31,9 +31,13 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, serde_json::Error> {
 /// Deepest nesting the reader follows (serde_json's limit is 128).
 pub(crate) const MAX_DEPTH: u32 = 64;
 
-/// A position in JSON text (already known to be UTF-8).
+/// A position in JSON text.
+///
+/// The text need not be known to be UTF-8: every string is checked as it is read (one
+/// search finds its end and any byte that is not ASCII), and outside strings JSON's
+/// grammar admits only ASCII, so whatever the reader accepts is UTF-8.
 pub(crate) struct Plain<'a> {
-    text: &'a str,
+    bytes: &'a [u8],
     pos: usize,
 }
 
@@ -57,17 +61,31 @@ pub(crate) enum Num {
 
 impl<'a> Plain<'a> {
     pub(crate) fn new(text: &'a str) -> Plain<'a> {
-        Plain { text, pos: 0 }
+        Plain::bytes(text.as_bytes())
+    }
+
+    /// JSON text as bytes (see [`Plain`] for why they need not be checked first).
+    pub(crate) fn bytes(bytes: &'a [u8]) -> Plain<'a> {
+        Plain::at(bytes, 0)
+    }
+
+    /// JSON text as bytes, read from `pos` on.
+    pub(crate) fn at(bytes: &'a [u8], pos: usize) -> Plain<'a> {
+        Plain { bytes, pos }
+    }
+
+    /// Where the reader is.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
     }
 
     /// The next byte after whitespace.
     #[inline(always)]
     pub(crate) fn peek(&mut self) -> Option<u8> {
-        let bytes = self.text.as_bytes();
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.pos) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
         }
-        bytes.get(self.pos).copied()
+        self.bytes.get(self.pos).copied()
     }
 
     /// Whether only whitespace is left.
@@ -103,7 +121,7 @@ impl<'a> Plain<'a> {
     pub(crate) fn literal(&mut self, word: &str) -> Option<()> {
         self.peek()?;
         let end = self.pos + word.len();
-        (self.text.get(self.pos..end) == Some(word)).then(|| self.pos = end)
+        (self.bytes.get(self.pos..end) == Some(word.as_bytes())).then(|| self.pos = end)
     }
 
     /// A string without escapes or control characters (after whitespace).
@@ -117,17 +135,31 @@ impl<'a> Plain<'a> {
 
     /// A string (after whitespace) whose escapes, if any, are the two-character ones
     /// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`); `\u` escapes give up.
+    #[inline(always)]
     pub(crate) fn text(&mut self) -> Option<Text<'a>> {
         if self.peek()? != b'"' {
             return None;
         }
-        let bytes = self.text.as_bytes();
         let start = self.pos + 1;
-        let mut end = start;
+        let end = start + plain_len::<true>(self.bytes.get(start..)?)?;
+        if self.bytes.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            // SAFETY: the search stops at the first byte that is not ASCII, so the bytes
+            // up to `end` are ASCII.
+            return Some(Text::Plain(unsafe {
+                std::str::from_utf8_unchecked(self.bytes.get_unchecked(start..end))
+            }));
+        }
+        self.text_rest(start, end)
+    }
+
+    /// The rest of [`Plain::text`] after a byte that is not ASCII or starts an escape.
+    #[inline(never)]
+    fn text_rest(&mut self, start: usize, mut end: usize) -> Option<Text<'a>> {
+        let bytes = self.bytes;
         let mut escapes = 0;
         loop {
-            end += plain_len(bytes.get(end..)?)?;
-            match bytes.get(end)? {
+            match *bytes.get(end)? {
                 b'"' => break,
                 b'\\' => match bytes.get(end + 1)? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
@@ -136,15 +168,18 @@ impl<'a> Plain<'a> {
                     }
                     _ => return None,
                 },
+                // Checked below, with the rest of the string.
+                0x80.. => end += 1,
                 // A control character.
                 _ => return None,
             }
+            end += plain_len::<false>(bytes.get(end..)?)?;
         }
+        // Escapes are ASCII: the text is UTF-8 when its bytes are.
+        let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
         self.pos = end + 1;
         Some(if escapes == 0 {
-            // SAFETY: `start` follows a `"` and `end` is at one; ASCII bytes are character
-            // boundaries of UTF-8 text (a checked slice costs a call per string here).
-            Text::Plain(unsafe { self.text.get_unchecked(start..end) })
+            Text::Plain(text)
         } else {
             Text::Escaped(end - start - escapes)
         })
@@ -153,7 +188,7 @@ impl<'a> Plain<'a> {
     /// A number in JSON's grammar (after whitespace).
     pub(crate) fn number(&mut self) -> Option<Num> {
         self.peek()?;
-        let bytes = self.text.as_bytes();
+        let bytes = self.bytes;
         let digits_from = |at: usize| {
             bytes
                 .get(at..)
@@ -191,13 +226,15 @@ impl<'a> Plain<'a> {
         if int > 300 {
             return None;
         }
-        let text = self.text.get(start..start + int)?;
+        let digits = bytes.get(start..start + int)?;
         self.pos = end;
         // `-0` is the float -0.0 to serde_json.
-        if !integer || int > 18 || (negative && text == "0") {
+        if !integer || int > 18 || (negative && digits == b"0") {
             return Some(Num::Other);
         }
-        let n: u64 = text.parse().ok()?;
+        let n = digits
+            .iter()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
         Some(Num::Int(if negative {
             Number::from(-i64::try_from(n).ok()?)
         } else {
@@ -290,27 +327,14 @@ pub(crate) fn same_key(a: &str, b: &str) -> bool {
     true
 }
 
-/// The length of the plain part of a string's text (up to `"`, `\\` or a control
-/// character), sixteen bytes at a time with WebAssembly SIMD.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+/// The length of the plain part of a string's text: up to `"`, `\\`, a control character
+/// or (when `ASCII`) a byte that is not ASCII; sixteen bytes at a time.
 #[inline(always)]
-fn plain_len(rest: &[u8]) -> Option<usize> {
-    use core::arch::wasm32::{
-        u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_load, v128_or,
-    };
+fn plain_len<const ASCII: bool>(rest: &[u8]) -> Option<usize> {
     let mut at = 0;
     while at + 16 <= rest.len() {
-        // SAFETY: the 16 bytes from `at` are within `rest` (WebAssembly loads need no
-        // alignment).
-        let v = unsafe { v128_load(rest.as_ptr().add(at).cast::<v128>()) };
-        let stop = v128_or(
-            u8x16_lt(v, u8x16_splat(0x20)),
-            v128_or(
-                u8x16_eq(v, u8x16_splat(b'"')),
-                u8x16_eq(v, u8x16_splat(b'\\')),
-            ),
-        );
-        let mask = u8x16_bitmask(stop);
+        // SAFETY: the 16 bytes from `at` are within `rest`.
+        let mask = unsafe { stops16::<ASCII>(rest.as_ptr().add(at)) };
         if mask != 0 {
             return Some(at + mask.trailing_zeros() as usize);
         }
@@ -318,38 +342,99 @@ fn plain_len(rest: &[u8]) -> Option<usize> {
     }
     let len = rest[at..]
         .iter()
-        .position(|&b| STRING_STOP[usize::from(b)])?;
+        .position(|&b| STRING_STOP[usize::from(b)] || (ASCII && b >= 0x80))?;
     Some(at + len)
 }
 
-/// The length of the plain part of a string's text (up to `"`, `\\` or a control
-/// character), eight bytes at a time.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// A bit for each of the 16 bytes at `p` that ends the plain part of a string (bit `i`
+/// for byte `i`; see [`plain_len`]), with SSE2 (part of every x86_64).
+///
+/// # Safety
+/// The 16 bytes from `p` must be readable.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn plain_len(rest: &[u8]) -> Option<usize> {
+unsafe fn stops16<const ASCII: bool>(p: *const u8) -> u32 {
+    use core::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+    let v = _mm_loadu_si128(p.cast());
+    let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+    let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+    let low = if ASCII {
+        // Signed `v < 0x20`: control characters and every byte from 0x80.
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))
+    } else {
+        // Unsigned `v <= 0x1f`: the minimum is `v` itself.
+        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v)
+    };
+    _mm_movemask_epi8(_mm_or_si128(low, _mm_or_si128(quote, backslash))) as u32
+}
+
+/// See the x86_64 `stops16`; with WebAssembly SIMD.
+///
+/// # Safety
+/// The 16 bytes from `p` must be readable.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+unsafe fn stops16<const ASCII: bool>(p: *const u8) -> u32 {
+    use core::arch::wasm32::{
+        i8x16_lt, u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_load, v128_or,
+    };
+    // WebAssembly loads need no alignment.
+    let v = v128_load(p.cast::<v128>());
+    let low = if ASCII {
+        // Signed: control characters and every byte from 0x80.
+        i8x16_lt(v, u8x16_splat(0x20))
+    } else {
+        u8x16_lt(v, u8x16_splat(0x20))
+    };
+    let stop = v128_or(
+        low,
+        v128_or(
+            u8x16_eq(v, u8x16_splat(b'"')),
+            u8x16_eq(v, u8x16_splat(b'\\')),
+        ),
+    );
+    u32::from(u8x16_bitmask(stop))
+}
+
+/// See the x86_64 `stops16`; two 64-bit words at a time elsewhere.
+///
+/// # Safety
+/// The 16 bytes from `p` must be readable.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+#[inline(always)]
+unsafe fn stops16<const ASCII: bool>(p: *const u8) -> u32 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut skipped = 0;
-    for chunk in rest.chunks_exact(8) {
-        let x = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
-        // The high bit of each byte below 0x20, equal to `"` or equal to `\\`. A borrow
-        // can mark bytes after the first such byte as well, never one before it.
+    // The high bit of each byte below 0x20, equal to `"` or `\\`, or (when ASCII) not
+    // ASCII. A borrow can mark bytes after the first such byte as well, never one before
+    // it, so only the lowest bit set is exact.
+    let word = |x: u64| {
         let quote = x ^ (ONES * u64::from(b'"'));
         let backslash = x ^ (ONES * u64::from(b'\\'));
-        let stop = (x.wrapping_sub(ONES * 0x20) & !x)
+        let high = if ASCII { x } else { 0 };
+        ((x.wrapping_sub(ONES * 0x20) & !x)
             | (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash);
-        let stop = stop & HIGH;
-        if stop != 0 {
-            return Some(skipped + stop.trailing_zeros() as usize / 8);
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | high)
+            & HIGH
+    };
+    let lo = word(u64::from_le(p.cast::<u64>().read_unaligned()));
+    let hi = word(u64::from_le(p.add(8).cast::<u64>().read_unaligned()));
+    // One bit per word: the byte of its lowest stop (only the lowest bit is used).
+    let bit = |w: u64| {
+        if w == 0 {
+            0
+        } else {
+            1u32 << (w.trailing_zeros() / 8)
         }
-        skipped += 8;
-    }
-    let tail = rest.get(skipped..)?;
-    let len = tail.iter().position(|&b| STRING_STOP[usize::from(b)])?;
-    Some(skipped + len)
+    };
+    bit(lo) | bit(hi) << 8
 }
 
 /// The bytes that end the plain part of a string: `"`, `\\` and control characters.

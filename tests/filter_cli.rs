@@ -216,3 +216,122 @@ fn a_line_over_the_limit_is_reported_and_skipped() {
     let (_, once, _) = trailsift(&["filter", "--count", "-q", "action:create"], &one);
     assert_eq!(out, once);
 }
+
+/// Input of several blocks (the parallel path cuts 1 MiB ones) with bad lines, a line
+/// over the limit, CRLF endings, blank lines and no final newline.
+fn many_blocks() -> Vec<u8> {
+    let mut input = Vec::new();
+    for i in 0..40_000u32 {
+        let line = match i % 97 {
+            5 => "{\"auditAction\": \"LOGIN\", broken".to_string(),
+            11 => format!("{{\"auditEventMetadata\":{{\"x\":\"{}\"}}}}", "y".repeat(3000)),
+            17 => String::new(),
+            _ => format!(
+                "{{\"auditEventId\":\"e{i}\",\"auditAction\":\"{}\",\"auditEventAuthor\":{{\"principal\":{{\"type\":\"{}\"}}}}}}{}",
+                ["LOGIN", "CREATE", "UPDATE"][i as usize % 3],
+                ["USER", "SYSTEM"][i as usize % 2],
+                if i % 13 == 0 { "\r" } else { "" }
+            ),
+        };
+        input.extend_from_slice(line.as_bytes());
+        input.push(b'\n');
+    }
+    input.pop();
+    input
+}
+
+/// The parallel path gives the output, the bad lines (numbers and messages) and the exit
+/// code of one thread, from a file and from stdin, plain, gzip and cut gzip, with
+/// `--count`, `--explain` and a transform.
+#[test]
+fn any_number_of_threads_gives_the_same_output_and_errors() {
+    let plain = many_blocks();
+    let gz = trailsift::convert::gzip::compress(&plain);
+    let cut = gz[..gz.len() / 2].to_vec();
+    let dir = std::env::temp_dir().join(format!("trailsift-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Sampling and pseudonyms: a transform with a key, dropping some events.
+    let transform =
+        r#"{"sample": 0.5, "pseudonymize": ["auditEventId"], "include": ["auditAction"]}"#;
+    let (sample, key) = (dir.join("t.json"), dir.join("key"));
+    std::fs::write(&sample, transform).unwrap();
+    std::fs::write(&key, "k").unwrap();
+    let (sample, key) = (sample.to_str().unwrap(), key.to_str().unwrap());
+    for (name, bytes) in [
+        ("plain.ndjson", &plain),
+        ("all.ndjson.gz", &gz),
+        ("cut.ndjson.gz", &cut),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let path = path.to_str().unwrap();
+        for (query, more) in [
+            ("-is:login", &[][..]),
+            ("action:create is:system", &[]),
+            ("", &[]),
+            ("-is:login", &["--count"]),
+            ("-is:login", &["--explain"]),
+            (
+                "-is:login",
+                &["--transform", sample, "--pseudonymize-key-file", key],
+            ),
+        ] {
+            if !more.is_empty() && name != "plain.ndjson" {
+                continue;
+            }
+            let run = |threads: &str, file: &str| {
+                let mut args = vec!["filter", "--max-line-bytes", "2000", "--threads", threads];
+                args.extend_from_slice(more);
+                args.extend(["-q", query, file]);
+                trailsift(&args, if file == "-" { bytes } else { b"" })
+            };
+            let one = run("1", path);
+            assert_eq!(one.0, 1, "{name} {query} {more:?}: bad lines exit 1");
+            assert!(one.2.contains("line 12: "), "{name} {query}: {}", one.2);
+            for (threads, file) in [("2", path), ("3", path), ("3", "-")] {
+                assert_eq!(
+                    run(threads, file),
+                    one,
+                    "{name} {query} {more:?} {threads} {file}"
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every NDJSON fixture, plain or gzip, from a file and from stdin: the same bytes, bad
+/// lines and exit code with one thread and with two.
+#[test]
+fn fixtures_filter_the_same_with_one_thread_and_two() {
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures"
+    ))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.to_string_lossy().into_owned();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if name.ends_with(".ndjson") || name.ends_with(".ndjson.gz") {
+                files.push(name);
+            }
+        }
+    }
+    assert!(files.len() > 10, "fixtures found: {files:?}");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for query in ["", "-is:login", "action:create,update -is:system"] {
+            let run = |threads: &str, file: &str| {
+                let args = ["filter", "--threads", threads, "-q", query, file];
+                trailsift(&args, if file == "-" { &bytes } else { b"" })
+            };
+            let one = run("1", file);
+            for (threads, from) in [("2", file.as_str()), ("2", "-")] {
+                assert_eq!(run(threads, from), one, "{file} {query:?} {threads} {from}");
+            }
+        }
+    }
+}

@@ -385,6 +385,82 @@ fn decide_lines_agree(
     Ok(())
 }
 
+/// The raw fast path answers every line as serde_json reads it: on a line that is JSON,
+/// what the `Value` evaluator answers; on one that is not, a `bad_json` error (or `false`
+/// when the pre-check rules the line out unparsed). A line whose only fault is bytes that
+/// are not UTF-8 in strings the filter does not read is read as serde_json passes over
+/// them (as it always was), so it is only held to not being an error where serde_json
+/// would read it. `edits` change an event's JSON text:
+/// bytes put in or taken out (structure, escapes, controls, bytes that are not UTF-8),
+/// a bracket, colon, comma or quote taken out or changed, a member repeated (a duplicate
+/// key), whitespace.
+fn raw_lines_read_as_serde_json(
+    ir: Ir,
+    event: &Value,
+    edits: &[(u8, usize, u8)],
+    now: i64,
+) -> Result<(), TestCaseError> {
+    let f = Filter::from_ir(ir).expect("generated IR compiles");
+    let mut line = serde_json::to_vec(event).unwrap();
+    const BYTES: &[u8] = b"{}[]:,\" \\1-e.tnu\x01\x7f";
+    for &(kind, at, pick) in edits {
+        // One of the bytes that make the structure, chosen by `at`.
+        let structural: Vec<usize> = (0..line.len())
+            .filter(|&i| b"{}[]:,\"".contains(&line[i]))
+            .collect();
+        if kind % 8 >= 6 && !structural.is_empty() {
+            let i = structural[at % structural.len()];
+            if kind % 8 == 6 {
+                line.remove(i);
+            } else {
+                line[i] = b"{}[]:,\""[pick as usize % 7];
+            }
+            continue;
+        }
+        let at = at % (line.len() + 1);
+        match kind % 6 {
+            0 => line.insert(at, BYTES[pick as usize % BYTES.len()]),
+            1 if at < line.len() => {
+                line.remove(at);
+            }
+            // A byte that is not UTF-8 on its own, or half of a two-byte character.
+            2 => line.insert(at, [0xff, 0xc3, 0xa9][pick as usize % 3]),
+            // The first member repeated at the end (a duplicate key).
+            3 => {
+                let text = String::from_utf8_lossy(&line).into_owned();
+                if let (Some(start), Some(end)) = (text.find('{'), text.find(',')) {
+                    if start < end && text.ends_with('}') {
+                        let member = text[start + 1..end].to_string();
+                        line.truncate(line.len() - 1);
+                        line.extend_from_slice(format!(",{member}}}").as_bytes());
+                    }
+                }
+            }
+            _ => line.insert(at, b" \t\r"[pick as usize % 3]),
+        }
+    }
+    let raw = f.matches_line(&line, now);
+    match serde_json::from_slice::<Value>(&line) {
+        Ok(v) => prop_assert_eq!(
+            raw.map_err(|e| e.message),
+            Ok(f.matches(&v, now)),
+            "query {} on {}",
+            f.to_query(),
+            String::from_utf8_lossy(&line)
+        ),
+        Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_err() => {
+            prop_assert!(
+                !matches!(raw, Ok(true)),
+                "query {} matched a line that is not JSON: {}",
+                f.to_query(),
+                String::from_utf8_lossy(&line)
+            )
+        }
+        Err(_) => {}
+    }
+    Ok(())
+}
+
 /// `to_structured` inverts `from_structured`, and gives a form whenever the input used one.
 fn structured_holds(s: &Value) -> Result<(), TestCaseError> {
     let text = s.to_string();
@@ -455,6 +531,16 @@ proptest! {
         now in 0i64..4_102_444_800_000,
     ) {
         decide_lines_agree(ir, &events, &forms, last_ending, now)?;
+    }
+
+    #[test]
+    fn raw_lines_are_read_as_serde_json_reads_them(
+        ir in ir(),
+        event in event(),
+        edits in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 0..4),
+        now in 0i64..4_102_444_800_000,
+    ) {
+        raw_lines_read_as_serde_json(ir, &event, &edits, now)?;
     }
 
     #[test]

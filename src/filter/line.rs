@@ -1,8 +1,8 @@
 //! The raw-bytes fast path: decides on one JSON line, or on each line of a block, reading
 //! only the fields the filter uses (and, for free text, the string values). Before
 //! parsing, a literal pre-check rules out lines that cannot satisfy a required string or
-//! time. Plain JSON is read by
-//! [`crate::plain`]; anything else by serde_json, skipping untouched values with
+//! time. Plain JSON (see [`crate::plain`]) is read here, its strings found by
+//! [`crate::quotes`]; anything else by serde_json, skipping untouched values with
 //! `IgnoredAny` and borrowing strings without escapes.
 
 use std::borrow::Cow;
@@ -17,6 +17,7 @@ use super::eval::{contains_folded, eval, Leaf, Source};
 use super::precheck::next_escape;
 use super::program::{Child, PathTree, Program};
 use crate::plain::{Num, Plain};
+use crate::quotes::Quotes;
 
 impl PathTree {
     /// Clears the slots at or below this tree (entering it again replaces them).
@@ -79,26 +80,29 @@ impl Captured<'_> {
 }
 
 /// The fields read from one line; for programs with free text, also every string value.
-struct Slots<'de> {
-    values: Vec<Option<Captured<'de>>>,
-    strings: Vec<&'de str>,
+struct Slots<'s, 'de> {
+    values: &'s [Option<Captured<'de>>],
+    strings: &'s [&'de str],
 }
 
-impl Slots<'_> {
-    fn new(n: usize) -> Self {
-        Slots {
-            values: (0..n).map(|_| None).collect(),
-            strings: Vec::new(),
-        }
-    }
-}
-
-impl Source for Slots<'_> {
+impl Source for Slots<'_, '_> {
     fn leaf(&self, slot: usize) -> Option<Leaf<'_>> {
         self.values.get(slot)?.as_ref()?.leaf()
     }
     fn has_text(&self, needle: &str) -> bool {
         self.strings.iter().any(|s| contains_folded(s, needle))
+    }
+}
+
+/// Calls `f` with `n` empty slots: on the stack for the filters most people write (a line
+/// is read in well under a microsecond, and an allocation would be a good part of it).
+fn with_slots<'de, R>(n: usize, f: impl FnOnce(&mut [Option<Captured<'de>>]) -> R) -> R {
+    const ON_STACK: usize = 16;
+    if n <= ON_STACK {
+        let mut values: [Option<Captured<'de>>; ON_STACK] = std::array::from_fn(|_| None);
+        f(&mut values[..n])
+    } else {
+        f(&mut (0..n).map(|_| None).collect::<Vec<_>>())
     }
 }
 
@@ -120,146 +124,376 @@ fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterErr
             format!("invalid JSON at column {}: {e}", e.column()),
         )
     };
-    let text = crate::plain::utf8(line).map_err(bad)?;
-    if let Some(answer) = plain_matches(program, text, now_ms) {
+    // The plain reader checks UTF-8 itself, only in strings that are not ASCII.
+    if let Some(answer) = plain_matches(program, line, now_ms) {
         return Ok(answer);
     }
+    let text = crate::plain::utf8(line).map_err(bad)?;
     if program.text {
         let v: Value = serde_json::from_str(text).map_err(bad)?;
         return Ok(program.eval_value(&v, now_ms));
     }
-    let mut slots = Slots::new(program.slots.len());
-    let mut de = serde_json::Deserializer::from_str(text);
-    TreeSeed {
-        tree: &program.tree,
-        out: &mut slots.values,
-    }
-    .deserialize(&mut de)
-    .map_err(bad)?;
-    de.end().map_err(bad)?;
-    Ok(eval(&program.root, &slots, now_ms))
+    with_slots(program.slots.len(), |values| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        TreeSeed {
+            tree: &program.tree,
+            out: &mut *values,
+        }
+        .deserialize(&mut de)
+        .map_err(bad)?;
+        de.end().map_err(bad)?;
+        let slots = Slots {
+            values,
+            strings: &[],
+        };
+        Ok(eval(&program.root, &slots, now_ms))
+    })
 }
 
 /// The answer for a line of plain JSON (see [`crate::plain`]), read without serde_json;
 /// `None` when the line is anything else.
-fn plain_matches(program: &Program, text: &str, now_ms: i64) -> Option<bool> {
-    let mut p = Plain::new(text);
-    let mut slots = Slots::new(program.slots.len());
-    let mut strings = program.text.then(Vec::new);
-    plain_tree(&mut p, &program.tree, &mut slots.values, &mut strings, 0)?;
-    if !p.at_end() {
-        return None;
-    }
-    slots.strings = strings.unwrap_or_default();
-    Some(eval(&program.root, &slots, now_ms))
+fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
+    with_slots(program.slots.len(), |values| {
+        let mut strings = Vec::new();
+        if program.text {
+            plain_fields(line, &program.tree, values, &mut strings)?;
+        } else {
+            plain_fields(line, &program.tree, values, &mut NoStrings)?;
+        }
+        let slots = Slots {
+            values,
+            strings: &strings,
+        };
+        Some(eval(&program.root, &slots, now_ms))
+    })
 }
 
-/// Reads one value, capturing the slots of `tree` when it is an object, and collecting
-/// its string values into `strings` when that is wanted.
-fn plain_tree<'a>(
-    p: &mut Plain<'a>,
-    tree: &PathTree,
+/// Where the string values of a line go as it is read: into a list for free text, or
+/// nowhere. Chosen at compile time, so that reading without free text pays nothing for it.
+trait Strings<'a> {
+    /// Whether strings are kept (and so repeated keys matter: a repeated key replaces the
+    /// earlier value and its strings, which the reader leaves to serde_json).
+    const KEPT: bool;
+    fn push(&mut self, s: &'a str);
+}
+
+/// Free text: every string value.
+impl<'a> Strings<'a> for Vec<&'a str> {
+    const KEPT: bool = true;
+    fn push(&mut self, s: &'a str) {
+        Vec::push(self, s);
+    }
+}
+
+/// No free text.
+struct NoStrings;
+
+impl Strings<'_> for NoStrings {
+    const KEPT: bool = false;
+    fn push(&mut self, _: &str) {}
+}
+
+/// Reads one line of plain JSON (see [`crate::plain`]) to its end, capturing the slots of
+/// `root` and keeping string values in `strings`; `None` when the line is anything else.
+///
+/// A reader that scans each string for its end waits for that search before it can read
+/// on; here the strings' ends come from [`Quotes`] (found 64 bytes at a time, apart from
+/// the reading), and only the bytes between strings are read one by one. The objects the
+/// tree reads are read member by member; every other value is passed over by
+/// [`skip`], one loop that still checks it all.
+fn plain_fields<'a, S: Strings<'a>>(
+    line: &'a [u8],
+    root: &PathTree,
     out: &mut [Option<Captured<'a>>],
-    strings: &mut Option<Vec<&'a str>>,
-    depth: u32,
+    strings: &mut S,
 ) -> Option<()> {
-    tree.clear(out);
-    if p.peek()? != b'{' {
-        return plain_skip(p, strings, depth);
-    }
-    let mut keys = Keys::new(strings.is_some());
-    p.object(depth + 1, |p, key| {
-        keys.add(key)?;
-        match tree.child(key) {
-            None => plain_skip(p, strings, depth + 1),
-            Some(Child {
-                slot: Some(slot),
-                sub: None,
-            }) => {
-                let v = plain_leaf(p, strings, depth + 1)?;
-                *out.get_mut(*slot)? = Some(v);
-                Some(())
-            }
-            Some(Child {
-                slot: None,
-                sub: Some(sub),
-            }) => plain_tree(p, sub, out, strings, depth + 1),
-            // A path both read and descended into: left to serde_json.
-            Some(_) => None,
-        }
-    })
-}
-
-fn plain_leaf<'a>(
-    p: &mut Plain<'a>,
-    strings: &mut Option<Vec<&'a str>>,
-    depth: u32,
-) -> Option<Captured<'a>> {
-    Some(match p.peek()? {
-        b'"' => {
-            let s = p.string()?;
-            if let Some(all) = strings {
-                all.push(s);
-            }
-            Captured::Str(Cow::Borrowed(s))
-        }
-        b'{' | b'[' => {
-            plain_skip(p, strings, depth)?;
-            Captured::Other
-        }
-        b't' => p.literal("true").map(|()| Captured::Bool(true))?,
-        b'f' => p.literal("false").map(|()| Captured::Bool(false))?,
-        b'n' => p.literal("null").map(|()| Captured::Null)?,
-        _ => match p.number()? {
-            Num::Int(n) => Captured::Num(n),
-            Num::Other => return None,
-        },
-    })
-}
-
-/// Skips a value, collecting its string values when `strings` is wanted.
-fn plain_skip<'a>(p: &mut Plain<'a>, strings: &mut Option<Vec<&'a str>>, depth: u32) -> Option<()> {
-    let Some(all) = strings else {
-        return p.skip(depth);
+    let mut r = Reader {
+        line,
+        pos: 0,
+        quotes: Quotes::new(line),
+        strings,
+        keys: Vec::new(),
     };
-    match p.peek()? {
-        b'{' => {
-            let mut keys = Keys::new(true);
-            p.object(depth + 1, |p, key| {
-                keys.add(key)?;
-                plain_skip(p, strings, depth + 1)
-            })
-        }
-        b'[' => p.array(depth + 1, |p| plain_skip(p, strings, depth + 1)),
-        b'"' => {
-            all.push(p.string()?);
-            Some(())
-        }
-        _ => p.skip(depth),
-    }
+    r.value(None, Some(root), out, 0)?;
+    skip_ws(line, &mut r.pos);
+    (r.pos == line.len() && r.quotes.clean()).then_some(())
 }
 
-/// The keys of one object, kept while free text collects strings: a repeated key replaces
-/// the earlier value (and its strings), so the plain reader leaves such objects to serde_json.
-struct Keys<'a> {
-    seen: Option<Vec<&'a str>>,
+/// A line being read by [`plain_fields`].
+struct Reader<'a, 's, S> {
+    line: &'a [u8],
+    /// The first byte not read yet.
+    pos: usize,
+    quotes: Quotes<'a>,
+    strings: &'s mut S,
+    /// The keys of the open objects, for free text (see `Strings::KEPT`).
+    keys: Vec<(u32, &'a str)>,
 }
 
-impl<'a> Keys<'a> {
-    fn new(wanted: bool) -> Self {
-        Keys {
-            seen: wanted.then(Vec::new),
+impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
+    /// Reads a value: captured when `slot` wants it, its slots read with `tree` when it is
+    /// an object (and cleared when it is not).
+    fn value(
+        &mut self,
+        slot: Option<usize>,
+        tree: Option<&PathTree>,
+        out: &mut [Option<Captured<'a>>],
+        depth: u32,
+    ) -> Option<()> {
+        if let Some(tree) = tree {
+            // Entering a tree again replaces what it read; a value that is not an object
+            // clears it.
+            tree.clear(out);
         }
-    }
-
-    fn add(&mut self, key: &'a str) -> Option<()> {
-        if let Some(seen) = &mut self.seen {
-            if seen.contains(&key) {
+        skip_ws(self.line, &mut self.pos);
+        let v = match *self.line.get(self.pos)? {
+            b'{' if tree.is_some() && slot.is_some() => {
+                // A path both read and descended into: left to serde_json.
                 return None;
             }
-            seen.push(key);
+            b'{' if tree.is_some() => return self.object(tree, out, depth + 1),
+            b'"' if slot.is_some() => {
+                let text = read_string(self.line, &mut self.pos, &mut self.quotes)?;
+                self.strings.push(text);
+                Captured::Str(Cow::Borrowed(text))
+            }
+            b't' => self.literal("true", Captured::Bool(true))?,
+            b'f' => self.literal("false", Captured::Bool(false))?,
+            b'n' => self.literal("null", Captured::Null)?,
+            b'-' | b'0'..=b'9' if slot.is_some() => {
+                let mut p = Plain::at(self.line, self.pos);
+                let n = p.number()?;
+                self.pos = p.pos();
+                match n {
+                    Num::Int(n) => Captured::Num(n),
+                    Num::Other => return None,
+                }
+            }
+            _ => {
+                skip(
+                    self.line,
+                    &mut self.pos,
+                    &mut self.quotes,
+                    self.strings,
+                    &mut self.keys,
+                    depth,
+                )?;
+                Captured::Other
+            }
+        };
+        if let Some(s) = slot {
+            *out.get_mut(s)? = Some(v);
         }
         Some(())
+    }
+
+    fn literal(&mut self, word: &str, v: Captured<'a>) -> Option<Captured<'a>> {
+        let end = self.pos + word.len();
+        (self.line.get(self.pos..end)? == word.as_bytes()).then(|| {
+            self.pos = end;
+            v
+        })
+    }
+
+    /// Reads an object (at its `{`), its members' slots with `tree`.
+    fn object(
+        &mut self,
+        tree: Option<&PathTree>,
+        out: &mut [Option<Captured<'a>>],
+        depth: u32,
+    ) -> Option<()> {
+        if depth > crate::plain::MAX_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        skip_ws(self.line, &mut self.pos);
+        if self.line.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            let key = read_key(self.line, &mut self.pos, &mut self.quotes)?;
+            note_key::<S>(&mut self.keys, depth, key)?;
+            match tree.and_then(|t| t.child(key)) {
+                Some(Child { slot, sub }) => self.value(*slot, sub.as_ref(), out, depth)?,
+                None => skip(
+                    self.line,
+                    &mut self.pos,
+                    &mut self.quotes,
+                    self.strings,
+                    &mut self.keys,
+                    depth,
+                )?,
+            }
+            skip_ws(self.line, &mut self.pos);
+            match self.line.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => break,
+                _ => return None,
+            }
+        }
+        self.pos += 1;
+        forget_keys::<S>(&mut self.keys, depth);
+        Some(())
+    }
+}
+
+/// Passes over one value from `pos` on (whitespace first), checking all of it, keeping
+/// its strings and keys for free text (see `Strings::KEPT`). One loop: its place in the
+/// grammar is its place in the code, and its open containers are a count and bits (bit
+/// `d - 1` for an array at depth `d` from here).
+fn skip<'a, S: Strings<'a>>(
+    line: &'a [u8],
+    at: &mut usize,
+    quotes: &mut Quotes<'a>,
+    strings: &mut S,
+    keys: &mut Vec<(u32, &'a str)>,
+    base: u32,
+) -> Option<()> {
+    let mut pos = *at;
+    let (mut depth, mut arrays) = (0u32, 0u64);
+    'value: loop {
+        skip_ws(line, &mut pos);
+        let first = *line.get(pos)?;
+        match first {
+            b'"' => strings.push(read_string(line, &mut pos, quotes)?),
+            b'{' | b'[' => {
+                depth += 1;
+                if base + depth > crate::plain::MAX_DEPTH {
+                    return None;
+                }
+                pos += 1;
+                skip_ws(line, &mut pos);
+                let (object, end) = if first == b'{' {
+                    (true, b'}')
+                } else {
+                    (false, b']')
+                };
+                if line.get(pos) == Some(&end) {
+                    pos += 1;
+                    depth -= 1;
+                } else if object {
+                    let name = read_key(line, &mut pos, quotes)?;
+                    note_key::<S>(keys, base + depth, name)?;
+                    continue 'value;
+                } else {
+                    arrays |= 1 << (depth - 1);
+                    continue 'value;
+                }
+            }
+            b't' | b'f' | b'n' => {
+                let word: &[u8] = match first {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                if line.get(pos..pos + word.len())? != word {
+                    return None;
+                }
+                pos += word.len();
+            }
+            _ => {
+                let mut p = Plain::at(line, pos);
+                p.number()?;
+                pos = p.pos();
+            }
+        }
+        // After a value: close containers, then a comma and the next member or item.
+        loop {
+            if depth == 0 {
+                *at = pos;
+                return Some(());
+            }
+            skip_ws(line, &mut pos);
+            let array = arrays & (1 << (depth - 1)) != 0;
+            match *line.get(pos)? {
+                b',' if array => {
+                    pos += 1;
+                    continue 'value;
+                }
+                b',' => {
+                    pos += 1;
+                    let name = read_key(line, &mut pos, quotes)?;
+                    note_key::<S>(keys, base + depth, name)?;
+                    continue 'value;
+                }
+                b']' if array => arrays &= !(1 << (depth - 1)),
+                b'}' if !array => forget_keys::<S>(keys, base + depth),
+                _ => return None,
+            }
+            pos += 1;
+            depth -= 1;
+        }
+    }
+}
+
+/// Skips JSON's whitespace from `pos` on.
+#[inline(always)]
+fn skip_ws(line: &[u8], pos: &mut usize) {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = line.get(*pos) {
+        *pos += 1;
+    }
+}
+
+/// The string whose opening quote is at `pos`; `pos` moves past it.
+#[inline(always)]
+fn read_string<'a>(line: &'a [u8], pos: &mut usize, quotes: &mut Quotes<'a>) -> Option<&'a str> {
+    if quotes.next_quote()? != *pos {
+        return None;
+    }
+    let close = quotes.next_quote()?;
+    let body = line.get(*pos + 1..close)?;
+    *pos = close + 1;
+    if quotes.ascii() {
+        // SAFETY: `Quotes` saw every byte up to the closing quote, and none was outside
+        // ASCII.
+        Some(unsafe { std::str::from_utf8_unchecked(body) })
+    } else {
+        std::str::from_utf8(body).ok()
+    }
+}
+
+/// A key and its colon, from `pos` on (whitespace first).
+#[inline(always)]
+fn read_key<'a>(line: &'a [u8], pos: &mut usize, quotes: &mut Quotes<'a>) -> Option<&'a str> {
+    skip_ws(line, pos);
+    if line.get(*pos) != Some(&b'"') {
+        return None;
+    }
+    let name = read_string(line, pos, quotes)?;
+    skip_ws(line, pos);
+    if line.get(*pos) != Some(&b':') {
+        return None;
+    }
+    *pos += 1;
+    Some(name)
+}
+
+/// Notes a key of the object at `depth` while free text is read: `None` when the object
+/// already had it (see `Strings::KEPT`).
+#[inline(always)]
+fn note_key<'a, S: Strings<'a>>(
+    keys: &mut Vec<(u32, &'a str)>,
+    depth: u32,
+    name: &'a str,
+) -> Option<()> {
+    if S::KEPT {
+        let mut same_object = keys.iter().rev().take_while(|(d, _)| *d == depth);
+        if same_object.any(|(_, k)| *k == name) {
+            return None;
+        }
+        keys.push((depth, name));
+    }
+    Some(())
+}
+
+/// Forgets the keys of the object at `depth` as it closes (see [`note_key`]).
+#[inline(always)]
+fn forget_keys<'a, S: Strings<'a>>(keys: &mut Vec<(u32, &'a str)>, depth: u32) {
+    if S::KEPT {
+        while keys.last().is_some_and(|(d, _)| *d == depth) {
+            keys.pop();
+        }
     }
 }
 
@@ -297,7 +531,7 @@ pub fn decide_lines(
 /// Walks one JSON value, capturing the slots of `tree` when it is an object.
 struct TreeSeed<'t, 'o, 'de> {
     tree: &'t PathTree,
-    out: &'o mut Vec<Option<Captured<'de>>>,
+    out: &'o mut [Option<Captured<'de>>],
 }
 
 impl<'de> DeserializeSeed<'de> for TreeSeed<'_, '_, 'de> {

@@ -13,10 +13,15 @@ pub fn trailsift(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
         .spawn()
         .expect("run trailsift");
     let mut input = child.stdin.take().expect("stdin is piped");
-    // A command that fails early (a bad query, a usage error) may not read its input.
-    let _ = input.write_all(stdin);
-    drop(input);
-    let out = child.wait_with_output().expect("wait for trailsift");
+    // Written from another thread: a command writes output while it reads a large input,
+    // and would wait for this side to read it. A command that fails early (a bad query, a
+    // usage error) may not read its input.
+    let out = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let _ = input.write_all(stdin);
+        });
+        child.wait_with_output().expect("wait for trailsift")
+    });
     (
         out.status.code().unwrap_or(-1),
         out.stdout,

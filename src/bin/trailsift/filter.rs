@@ -1,15 +1,17 @@
 //! `trailsift filter`: stream the NDJSON lines that match a filter, unchanged.
 
 use std::io::{self, BufWriter, Write};
+use std::ops::{ControlFlow, Range};
 use std::process::ExitCode;
 
 use trailsift::convert::node::Node;
 use trailsift::convert::{Format, WriteOptions, Writer};
 use trailsift::filter::{Filter, FilterError, Ir};
 use trailsift::input::{LineEvent, LineReader};
+use trailsift::parallel::{map_lines, Piece};
 use trailsift::transform::BoundTransform;
 
-use crate::{load_transform, now_ms, open_input, read_chunks, EXIT_BAD_RECORDS, EXIT_USAGE};
+use crate::{load_transform, now_ms, Input, EXIT_BAD_RECORDS, EXIT_USAGE};
 
 /// Bad lines reported one by one before only a count is kept.
 const MAX_PRINTED_ERRORS: u64 = 10;
@@ -51,6 +53,10 @@ pub struct Args {
     /// The key of the transform's `pseudonymize`: the file's bytes, exactly.
     #[arg(long, value_name = "FILE")]
     pseudonymize_key_file: Option<String>,
+    /// Threads that filter the input's blocks [default: the cores available]; the output
+    /// is the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     /// Longest line read, in bytes; a longer line is reported and skipped.
     #[arg(long, default_value_t = trailsift::input::MAX_LINE_BYTES, value_name = "BYTES")]
     max_line_bytes: usize,
@@ -96,7 +102,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let mut input = match open_input(&args.file) {
+    let mut input = match Input::open(&args.file) {
         Ok(input) => input,
         Err(e) => {
             eprintln!("trailsift filter: {e}");
@@ -151,85 +157,107 @@ fn build(args: &Args) -> Result<Filter, String> {
     Filter::from_ir(Ir::and(parts)).map_err(plain)
 }
 
-/// Reads the input in chunks and decides on each block of whole lines at once (the
-/// filter's searches run over the block); returns the number of bad lines.
+/// Cuts the input into blocks of whole lines, decides on each block at once (the filter's
+/// searches run over the block) on every thread asked for, and writes the matching lines
+/// in input order; returns the number of bad lines.
 fn stream(
     filter: &Filter,
     args: &Args,
     now_ms: i64,
     transform: Option<BoundTransform>,
-    input: &mut dyn io::Read,
+    input: &mut Input,
 ) -> io::Result<u64> {
     let stdout = io::stdout();
-    let mut sift = Sift {
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let (mut count, mut bad) = (0u64, 0u64);
+    let mut written = Ok(());
+    let threads = crate::threads(args.threads.map(usize::from));
+    let lines = LineReader::new(u64::MAX, args.max_line_bytes);
+    let sift = Sift {
         filter,
         args,
         now_ms,
-        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
-        transformed: transform.map(|t| {
-            let opts = WriteOptions {
-                transform: Some(t),
-                ..WriteOptions::default()
-            };
-            Writer::new(Format::Ndjson, opts, Vec::new())
-        }),
-        count: 0,
-        bad: 0,
-        written: Ok(()),
+        transform,
     };
-    let mut lines = LineReader::new(u64::MAX, args.max_line_bytes);
-    read_chunks(input, 1 << 20, &mut |chunk| {
-        if let Err(e) = lines.push(chunk, &mut |ev| sift.block(ev)) {
-            sift.bad(lines.position().0, &e.to_string());
-        }
-        std::mem::replace(&mut sift.written, Ok(()))
-    })?;
-    if let Err(e) = lines.finish(&mut |ev| sift.block(ev)) {
-        sift.bad(lines.position().0, &e.to_string());
-    }
-    std::mem::replace(&mut sift.written, Ok(()))?;
+    let work = |piece: &Piece| sift.piece(piece);
+    map_lines(
+        input.source(),
+        lines,
+        threads,
+        &work,
+        &mut |piece, sifted| {
+            for (line, message) in &sifted.bad {
+                bad += 1;
+                if bad <= MAX_PRINTED_ERRORS {
+                    eprintln!("line {line}: {message}");
+                }
+            }
+            count += sifted.count;
+            if !args.count {
+                written = write_lines(&mut out, &piece, sifted);
+            }
+            match written {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(_) => ControlFlow::Break(()),
+            }
+        },
+    )?;
+    written?;
     if args.count {
-        writeln!(sift.out, "{}", sift.count)?;
+        writeln!(out, "{count}")?;
     }
-    sift.out.flush()?;
-    Ok(sift.bad)
+    out.flush()?;
+    Ok(bad)
 }
 
-/// The filter at work on the blocks of one input.
-struct Sift<'a, W: Write> {
+/// The filter and what to make of the lines it keeps; shared by the worker threads.
+struct Sift<'a> {
     filter: &'a Filter,
     args: &'a Args,
     now_ms: i64,
-    out: W,
-    /// With a transform: the NDJSON writer that applies it (drained into `out`).
-    transformed: Option<Writer<Vec<u8>>>,
-    count: u64,
-    bad: u64,
-    /// The first write error (the rest of the input is still read, not written).
-    written: io::Result<()>,
+    /// Shapes each matching event, written as NDJSON rather than the line unchanged.
+    transform: Option<BoundTransform>,
 }
 
-impl<W: Write> Sift<'_, W> {
-    fn bad(&mut self, line: u64, message: &str) {
-        self.bad += 1;
-        if self.bad <= MAX_PRINTED_ERRORS {
-            eprintln!("line {line}: {message}");
+/// What the filter made of one piece of the input.
+struct Sifted {
+    /// The matching events.
+    count: u64,
+    /// The matching lines, written unchanged (their line endings left out).
+    matched: Vec<Range<usize>>,
+    /// Output made here: `--explain`'s JSON lines, or the transformed events; else the
+    /// writer's error.
+    made: io::Result<Vec<u8>>,
+    /// Lines that could not be read: their numbers and why.
+    bad: Vec<(u64, String)>,
+}
+
+impl Default for Sifted {
+    fn default() -> Self {
+        Sifted {
+            count: 0,
+            matched: Vec::new(),
+            made: Ok(Vec::new()),
+            bad: Vec::new(),
         }
     }
+}
 
-    fn write(&mut self, f: impl FnOnce(&mut W) -> io::Result<()>) {
-        if self.written.is_ok() {
-            self.written = f(&mut self.out);
-        }
-    }
-
-    fn block(&mut self, ev: LineEvent) {
-        let (block, first) = match ev {
-            LineEvent::TooLong { line, .. } => {
+impl Sift<'_> {
+    /// Decides on a piece of the input (on a worker thread).
+    fn piece(&self, piece: &Piece) -> Sifted {
+        let mut sifted = Sifted::default();
+        let (block, first) = match piece {
+            Piece::Lines(LineEvent::TooLong { line, .. }) => {
                 let message = format!("longer than {} bytes", self.args.max_line_bytes);
-                return self.bad(line, &message);
+                sifted.bad.push((*line, message));
+                return sifted;
             }
-            LineEvent::Block { bytes, line, .. } => (bytes, line),
+            Piece::Broken { line, error } => {
+                sifted.bad.push((*line, error.to_string()));
+                return sifted;
+            }
+            Piece::Lines(LineEvent::Block { bytes, line, .. }) => (*bytes, *line),
         };
         // The number of the line at a byte of the block, counted only when needed.
         let mut counted = (0usize, first);
@@ -238,7 +266,9 @@ impl<W: Write> Sift<'_, W> {
             counted.0 = at;
             counted.1
         };
+        let (filter, now_ms) = (self.filter, self.now_ms);
         if self.args.explain {
+            let mut made = Vec::new();
             // Every line is explained, matching or not.
             for (start, body) in line_ranges(block) {
                 if body.iter().all(u8::is_ascii_whitespace) {
@@ -246,49 +276,93 @@ impl<W: Write> Sift<'_, W> {
                 }
                 match serde_json::from_slice::<serde_json::Value>(body) {
                     Ok(v) => {
-                        let ex = self.filter.explain(&v, self.now_ms);
+                        let ex = filter.explain(&v, now_ms);
                         let mut obj = serde_json::to_value(&ex).unwrap_or_default();
                         if let Some(m) = obj.as_object_mut() {
                             m.insert("line".into(), line_at(start).into());
                         }
-                        self.write(|out| writeln!(out, "{obj}"));
+                        let _ = writeln!(made, "{obj}");
                     }
-                    Err(e) => self.bad(line_at(start), &format!("invalid JSON: {e}")),
+                    Err(e) => sifted
+                        .bad
+                        .push((line_at(start), format!("invalid JSON: {e}"))),
                 }
             }
-            return;
+            sifted.made = Ok(made);
+            return sifted;
         }
-        let (filter, now_ms, count_only) = (self.filter, self.now_ms, self.args.count);
+        // With a transform, an NDJSON writer of this piece applies it (it keeps no state
+        // from one event to the next, so pieces can be written apart).
+        let mut writer = match &self.transform {
+            Some(t) if !self.args.count => {
+                let opts = WriteOptions {
+                    transform: Some(t.clone()),
+                    ..WriteOptions::default()
+                };
+                Some(Writer::new(Format::Ndjson, opts, Vec::new()))
+            }
+            _ => None,
+        };
+        let mut failed = None;
         filter.decide_lines(block, now_ms, &mut |r, answer| match answer {
-            Ok(true) if count_only => self.count += 1,
-            Ok(true) => {
-                let line = &block[r.clone()];
-                match self.transformed.as_mut() {
-                    None => {
-                        self.count += 1;
-                        self.write(|out| out.write_all(line).and_then(|()| out.write_all(b"\n")));
-                    }
-                    Some(writer) => {
-                        // A line that matched was read as JSON; read it again as a node.
-                        let node = std::str::from_utf8(line)
-                            .map_err(|e| e.to_string())
-                            .and_then(|t| Node::parse(t).map_err(|e| e.to_string()));
-                        match node {
-                            Ok(node) => {
-                                self.count += 1;
-                                let written = writer.write_owned_node(node);
-                                let bytes = std::mem::take(writer.get_mut());
-                                self.write(|out| written.and_then(|()| out.write_all(&bytes)));
+            Ok(true) => match writer.as_mut() {
+                None => {
+                    sifted.count += 1;
+                    sifted.matched.push(r);
+                }
+                Some(writer) => {
+                    // A line that matched was read as JSON; read it again as a node.
+                    let node = std::str::from_utf8(&block[r.clone()])
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| Node::parse(t).map_err(|e| e.to_string()));
+                    match node {
+                        Ok(node) => {
+                            sifted.count += 1;
+                            if failed.is_none() {
+                                failed = writer.write_owned_node(node).err();
                             }
-                            Err(e) => self.bad(line_at(r.start), &e),
                         }
+                        Err(e) => sifted.bad.push((line_at(r.start), e)),
                     }
                 }
-            }
+            },
             Ok(false) => {}
-            Err(e) => self.bad(line_at(r.start), &e.message),
+            Err(e) => sifted.bad.push((line_at(r.start), e.message)),
         });
+        if let Some(writer) = writer {
+            sifted.made = match failed {
+                Some(e) => Err(e),
+                None => writer.finish(),
+            };
+        }
+        sifted
     }
+}
+
+/// Writes what was made of a block, then its matching lines, each with a `\n`; lines
+/// that follow one another in the input go out in one write.
+fn write_lines(out: &mut impl Write, piece: &Piece, sifted: Sifted) -> io::Result<()> {
+    out.write_all(&sifted.made?)?;
+    let Piece::Lines(LineEvent::Block { bytes, .. }) = piece else {
+        return Ok(());
+    };
+    let mut run: Option<Range<usize>> = None;
+    for r in sifted.matched {
+        match &mut run {
+            Some(open) if open.end + 1 == r.start => open.end = r.end,
+            _ => {
+                if let Some(done) = run.replace(r) {
+                    out.write_all(&bytes[done])?;
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+    }
+    if let Some(done) = run {
+        out.write_all(&bytes[done])?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// The lines of a block with their start offsets (line endings left out).

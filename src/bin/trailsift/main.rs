@@ -102,6 +102,48 @@ pub fn open_input(path: &str) -> io::Result<Box<dyn Read>> {
     }
 }
 
+/// An input named on the command line: a regular file mapped into memory (read without a
+/// copy through the kernel, and cut among threads without copies), else a stream.
+///
+/// A mapped file is read as it is while it is read: one that another program truncates
+/// meanwhile can end the process, as with any reader of mapped files.
+pub enum Input {
+    Mapped(memmap2::Mmap),
+    Stream(Box<dyn Read>),
+}
+
+impl Input {
+    /// Opens `path` (`-` is standard input).
+    pub fn open(path: &str) -> io::Result<Input> {
+        if path != "-" {
+            let file = File::open(path)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot open {path}: {e}")))?;
+            if file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0) {
+                // SAFETY: the map is only read, as bytes (see above for a file changed
+                // while it is read).
+                if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+                    return Ok(Input::Mapped(map));
+                }
+            }
+            return Ok(Input::Stream(Box::new(file)));
+        }
+        open_input(path).map(Input::Stream)
+    }
+
+    /// The input for the parallel path.
+    pub fn source(&mut self) -> trailsift::parallel::Source<'_> {
+        match self {
+            Input::Mapped(map) => trailsift::parallel::Source::Bytes(map),
+            Input::Stream(r) => trailsift::parallel::Source::Read(r),
+        }
+    }
+}
+
+/// The number of threads of `--threads`: as given, else the cores available.
+pub fn threads(given: Option<usize>) -> usize {
+    given.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Reads `input` to its end in chunks of `size` bytes, handing each to `f`.
 pub fn read_chunks(
     input: &mut dyn Read,
