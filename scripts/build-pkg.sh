@@ -46,10 +46,11 @@ wasm-pack --log-level warn build --release --target web --no-pack \
 # Rust's wasm32 target emits these proposals by default (and SIMD, asked for above).
 log "wasm-opt -Oz"
 # A fresh instance's memory is zeroed and Rust never uses its first KB. Functions of up to
-# 9 instructions are inlined everywhere: at opt-level "z" LLVM leaves memchr's small SIMD
-# helpers as calls inside its search loops (10-30% faster filters and validation for
-# 1.3 kB gzipped; BENCHMARKS.md, "npm package").
-"$BIN/wasm-opt" -Oz --always-inline-max-function-size=9 --converge --zero-filled-memory --low-memory-unused --strip-producers \
+# 4 instructions are inlined everywhere: at opt-level "z" LLVM leaves memchr's small SIMD
+# helpers as calls inside its search loops. 9 inlined more of them (10-30% faster filters
+# and validation; BENCHMARKS.md, "npm package") but costs 2.3 kB gzipped, which the package
+# no longer has room for within its 250 kB budget.
+"$BIN/wasm-opt" -Oz --always-inline-max-function-size=4 --converge --zero-filled-memory --low-memory-unused --strip-producers \
   --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"

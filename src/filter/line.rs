@@ -155,7 +155,9 @@ fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterErr
 fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
     with_slots(program.slots.len(), |values| {
         let mut strings = Vec::new();
-        if program.text {
+        // In the npm package one reader (keeping strings) serves both: the size budget of
+        // the .wasm over the few per cent that skipping the strings saves.
+        if program.text || cfg!(target_arch = "wasm32") {
             plain_fields(line, &program.tree, values, &mut strings)?;
         } else {
             plain_fields(line, &program.tree, values, &mut NoStrings)?;
