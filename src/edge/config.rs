@@ -5,6 +5,7 @@
 use worker::Env;
 
 use super::auth::{self, TokenEntry};
+use super::store::tail::Limits;
 use crate::time::DAY_MS;
 
 /// Limits of one ingest request.
@@ -29,6 +30,9 @@ pub struct Config {
     pub retention_interval_ms: i64,
     /// Requests per minute per account (`RATE_LIMIT_REQUESTS_PER_MINUTE`); 0 disables.
     pub rate_limit_per_minute: u64,
+    /// Live-tail subscribers: events one may have waiting (`TAIL_BUFFER_EVENTS`) and,
+    /// for a WebSocket, events a second beyond those (`TAIL_EVENTS_PER_SECOND`).
+    pub tail: Limits,
 }
 
 /// The rate limit when its variable is unset or unreadable.
@@ -63,6 +67,10 @@ impl Config {
                 .map_or(DAY_MS, |s| signed(s).saturating_mul(1000)),
             rate_limit_per_minute: number("RATE_LIMIT_REQUESTS_PER_MINUTE")
                 .unwrap_or(DEFAULT_RATE_LIMIT),
+            tail: Limits {
+                buffer: size("TAIL_BUFFER_EVENTS", 10_000),
+                rate: size("TAIL_EVENTS_PER_SECOND", 1000),
+            },
         }
     }
 }
@@ -95,6 +103,13 @@ mod tests {
         assert_eq!(c.retention_days, 730);
         assert_eq!(c.retention_interval_ms, DAY_MS);
         assert_eq!(c.rate_limit_per_minute, DEFAULT_RATE_LIMIT);
+        assert_eq!(
+            c.tail,
+            Limits {
+                buffer: 10_000,
+                rate: 1000
+            }
+        );
     }
 
     #[test]
@@ -106,6 +121,8 @@ mod tests {
             ("RETENTION_DAYS", "-3"),
             ("RETENTION_INTERVAL_SECONDS", "2"),
             ("RATE_LIMIT_REQUESTS_PER_MINUTE", " 5 "),
+            ("TAIL_BUFFER_EVENTS", "0"),
+            ("TAIL_EVENTS_PER_SECOND", "50"),
         ]);
         assert_eq!(c.ingest.body, 2048);
         assert_eq!(c.ingest.events, 10_000, "0 is not a limit");
@@ -113,6 +130,11 @@ mod tests {
         assert_eq!(c.retention_days, 730);
         assert_eq!(c.retention_interval_ms, 2000);
         assert_eq!(c.rate_limit_per_minute, 5);
+        assert_eq!(
+            c.tail.buffer, 10_000,
+            "a subscriber needs room for one event"
+        );
+        assert_eq!(c.tail.rate, 50);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The per-account Durable Object, split by concern: events (commit, query pages, one
-//! event, retention), stats, saved filters. Each concern keeps its tables, its messages
+//! event, retention), stats, saved filters, live tail. Each concern keeps its tables, its messages
 //! and its handlers in its own module; this one holds the object, the request it takes,
 //! its dispatch, schema setup and transactions, and [`call`], the Worker's one way to ask.
 //!
@@ -12,6 +12,7 @@ pub mod events;
 pub mod filters;
 mod sql;
 pub mod stats;
+pub mod tail;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -21,7 +22,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State, WebSocket,
+    WebSocketIncomingMessage,
+};
 
 use super::codes;
 use super::config::Config;
@@ -34,7 +38,7 @@ use crate::time::DAY_MS;
 pub const BINDING: &str = "ACCOUNT_STORE";
 
 /// Every table and index, concern by concern.
-const SCHEMA: &[&[&str]] = &[events::SCHEMA, filters::SCHEMA];
+const SCHEMA: &[&[&str]] = &[events::SCHEMA, filters::SCHEMA, tail::SCHEMA];
 
 /// One operation of the account object; each variant's type says what it answers.
 #[derive(Debug, Serialize, Deserialize)]
@@ -48,6 +52,7 @@ pub enum StoreRequest {
     Event(events::EventRequest),
     Stats(stats::StatsRequest),
     Filters(filters::FilterRequest),
+    Tail(tail::TailRequest),
 }
 
 /// Sends `request` to the account's object and reads its answer as `R`, the reply its
@@ -94,13 +99,16 @@ pub struct AccountStore {
     /// The account's request budget (in memory: the object sees every request of its
     /// account; a restarted object starts with a full bucket).
     limiter: RefCell<TokenBucket>,
+    tail: tail::Tail,
 }
 
 impl DurableObject for AccountStore {
     fn new(state: State, env: Env) -> Self {
+        let config = Config::from_env(&env);
         AccountStore {
+            tail: tail::Tail::new(&state, config.tail),
             state,
-            config: Config::from_env(&env),
+            config,
             ready: Cell::new(false),
             alarm_checked: Cell::new(false),
             limiter: RefCell::new(TokenBucket::new()),
@@ -108,6 +116,16 @@ impl DurableObject for AccountStore {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        if req.path() == tail::PATH {
+            // A subscription: the forwarded request (a WebSocket upgrade has no body).
+            let answer = self.sql().and_then(|sql| {
+                let header = req.headers().get(tail::SUBSCRIBE_HEADER).ok().flatten();
+                let sub = serde_json::from_str(header.as_deref().unwrap_or_default())
+                    .map_err(|e| ApiError::bad_request(codes::BAD_REQUEST, e.to_string()))?;
+                self.tail.subscribe(&sql, sub)
+            });
+            return Ok(answer.unwrap_or_else(ApiError::into_response));
+        }
         let answer = match req.bytes().await {
             Ok(bytes) => match serde_json::from_slice::<StoreRequest>(&bytes) {
                 Ok(request) => self.dispatch(request).await,
@@ -132,6 +150,31 @@ impl DurableObject for AccountStore {
             .await?;
         Response::ok("retention applied")
     }
+
+    /// Subscribers only listen; what they send is ignored.
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> worker::Result<()> {
+        self.tail.closed(&ws);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
+        self.tail.closed(&ws);
+        Ok(())
+    }
 }
 
 impl AccountStore {
@@ -145,12 +188,20 @@ impl AccountStore {
             StoreRequest::Commit(commit) => {
                 self.ensure_alarm().await;
                 let sql = self.sql()?;
-                encode(&self.in_transaction(move || events::commit(&sql, commit))?)
+                let committed = self.in_transaction({
+                    let sql = sql.clone();
+                    move || events::commit(&sql, commit)
+                })?;
+                if let (Some(first), Some(last)) = (committed.first_seq, committed.last_seq) {
+                    self.tail.after_commit(&sql, first, last);
+                }
+                encode(&committed)
             }
             StoreRequest::Page(page) => events::page(&self.sql()?, &page),
             StoreRequest::Event(event) => events::event(&self.sql()?, &event),
             StoreRequest::Stats(stats) => encode(&stats::count(&self.sql()?, &stats)?),
             StoreRequest::Filters(request) => filters::handle(&self.sql()?, request),
+            StoreRequest::Tail(request) => self.tail.handle(&self.sql()?, request),
         }
     }
 
