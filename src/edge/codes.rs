@@ -93,10 +93,14 @@ mod tests {
             include_str!("ingest.rs"),
             include_str!("query.rs"),
             include_str!("filters.rs"),
+            include_str!("stream.rs"),
             include_str!("store/mod.rs"),
             include_str!("store/events.rs"),
             include_str!("store/stats.rs"),
             include_str!("store/filters.rs"),
+            include_str!("store/tail/mod.rs"),
+            include_str!("store/tail/sse.rs"),
+            include_str!("store/tail/tickets.rs"),
         ];
         let mut found = 0;
         for source in sources {

@@ -1,5 +1,5 @@
 //! The Cloudflare Worker (feature `worker`): routing, auth, ingest, query and export,
-//! saved filters, and the per-account Durable Object that stores events.
+//! saved filters, live tail, and the per-account Durable Object that stores events.
 //!
 //! The Worker validates and routes; the account's Durable Object ([`store::AccountStore`])
 //! commits. Audit logic (validation, filtering, formats) lives in the core modules.
@@ -14,6 +14,7 @@ mod ingest;
 mod query;
 pub mod ratelimit;
 pub mod store;
+mod stream;
 
 use serde_json::json;
 use worker::{event, Context, Env, Method, Request, Response};
@@ -51,6 +52,10 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Get, ["v1", "openapi.json"]) => {
             Ok(text_response(200, OPENAPI.to_string(), "application/json"))
         }
+        // Authenticated by a bearer token or a ticket (browsers cannot set the header).
+        (Method::Get, ["v1", "stream"]) => {
+            stream::subscribe(req, env, &Config::from_env(env)).await
+        }
         (_, ["v1", ..]) => {
             let config = Config::from_env(env);
             let header = req.headers().get("authorization").ok().flatten();
@@ -75,12 +80,15 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
                     filters::update(&mut req, env, &caller, id).await
                 }
                 (Method::Delete, ["v1", "filters", id]) => filters::delete(env, &caller, id).await,
+                (Method::Post, ["v1", "stream", "tickets"]) => stream::ticket(env, &caller).await,
                 (_, ["v1", "events"])
                 | (_, ["v1", "events", "query"])
                 | (_, ["v1", "events", _])
                 | (_, ["v1", "stats"])
                 | (_, ["v1", "filters"])
-                | (_, ["v1", "filters", _]) => Err(ApiError::new(
+                | (_, ["v1", "filters", _])
+                | (_, ["v1", "stream"])
+                | (_, ["v1", "stream", "tickets"]) => Err(ApiError::new(
                     405,
                     codes::METHOD_NOT_ALLOWED,
                     format!("{} is not allowed on {path}", req.method()),
@@ -94,7 +102,7 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
 
 /// Counts one request against the caller's account limit, in the account's store (which
 /// sees every request of the account). Over the limit: `429 rate_limited`, before any work.
-async fn admit(env: &Env, config: &Config, caller: &Caller) -> ApiResult<()> {
+pub(crate) async fn admit(env: &Env, config: &Config, caller: &Caller) -> ApiResult<()> {
     if config.rate_limit_per_minute == 0 {
         return Ok(());
     }
