@@ -167,7 +167,7 @@ impl Tail {
             }
             TailRequest::Redeem { digest, now } => encode(&tickets::redeem(sql, &digest, now)?),
             TailRequest::Subscribers => {
-                self.inner.load(sql)?;
+                self.inner.load(|| head(sql))?;
                 encode(&self.inner.subscribers())
             }
         }
@@ -181,7 +181,10 @@ impl Tail {
         let cursor = sub.after.unwrap_or(head);
         let live = cursor >= head;
         match sub.transport {
-            Transport::WebSocket => self.inner.subscribe_ws(sql, sub.q, filter, cursor, live),
+            Transport::WebSocket => {
+                self.inner.load(|| Ok(head))?;
+                self.inner.subscribe_ws(sql, sub.q, filter, cursor, live)
+            }
             Transport::Sse => {
                 let sub = SseSub::new(sub.q, filter, cursor, live, &self.inner.limits);
                 let sub = Rc::new(RefCell::new(sub));
@@ -209,12 +212,13 @@ impl Tail {
 impl Inner {
     /// Reads the WebSocket subscribers from their sockets, once per lifetime of the object
     /// (the sockets survive hibernation; this memory does not). A live one was offered
-    /// every commit before, so its cursor is the last stored sequence number.
-    fn load(self: &Rc<Self>, sql: &SqlStorage) -> ApiResult<()> {
+    /// every commit before, so its cursor is `head`, the last sequence number before
+    /// whatever the caller is about to offer.
+    fn load(self: &Rc<Self>, head: impl FnOnce() -> ApiResult<i64>) -> ApiResult<()> {
         if self.loaded.get() {
             return Ok(());
         }
-        let head = head(sql)?;
+        let head = head()?;
         let sockets = self
             .state
             .get_websockets()
@@ -270,7 +274,6 @@ impl Inner {
         cursor: i64,
         live: bool,
     ) -> ApiResult<Response> {
-        self.load(sql)?;
         let pair = WebSocketPair::new()?;
         let socket = Socket {
             ws: pair.server,
@@ -297,7 +300,7 @@ impl Inner {
     /// Reads the commit's events once and offers each to every live subscriber whose
     /// cursor is before it.
     fn fan_out(self: &Rc<Self>, sql: &SqlStorage, first: i64, last: i64, now: i64) {
-        if self.load(sql).is_err() {
+        if self.load(|| Ok(first - 1)).is_err() {
             return;
         }
         let mut sockets = self.sockets.borrow_mut();
