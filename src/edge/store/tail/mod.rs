@@ -324,7 +324,7 @@ impl Inner {
             }
         }
         drop(sinks);
-        sockets.retain(|_, s| !s.dead);
+        prune(&mut sockets);
     }
 
     /// Moves the WebSocket subscribers that catch up along, each as far as its budget
@@ -345,12 +345,7 @@ impl Inner {
             }
             s.dead = s.dead || s.keep().is_err();
         }
-        sockets.retain(|_, s| {
-            if s.dead {
-                let _ = s.ws.close(Some(1011), Some("the subscription failed"));
-            }
-            !s.dead
-        });
+        prune(&mut sockets);
         drop(sockets);
         if let Some(ms) = wait {
             self.schedule_pump(ms);
@@ -403,6 +398,16 @@ impl Socket {
         }
         Ok(step)
     }
+}
+
+/// Forgets the sockets that failed, closing them in case they are still open.
+fn prune(sockets: &mut HashMap<String, Socket>) {
+    sockets.retain(|_, s| {
+        if s.dead {
+            let _ = s.ws.close(Some(1011), Some("the subscription failed"));
+        }
+        !s.dead
+    });
 }
 
 /// A subscriber as the fan-out sees it.
