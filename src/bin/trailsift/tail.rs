@@ -7,7 +7,7 @@
 //! skipped), 2 for usage errors, refusals (401, 403, 400) and a Worker that stays
 //! unreachable for `--retries` attempts in a row.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::ExitCode;
 use std::thread::sleep;
 use std::time::Duration;
@@ -166,8 +166,8 @@ impl<W: Write> Tail<W> {
             }
             return Err(Fatal(message));
         }
-        let reader = BufReader::new(response.into_body().into_reader());
-        match self.read_events(reader) {
+        let mut reader = BufReader::new(response.into_body().into_reader());
+        match self.read_events(&mut reader) {
             Ok(end) => Ok(Some(end)),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Some(End::Closed)),
             Err(e) => Err(Fatal(format!("cannot write the output: {e}"))),
@@ -175,10 +175,15 @@ impl<W: Write> Tail<W> {
     }
 
     /// Reads Server-Sent Events until the connection ends; only output errors are errors.
-    fn read_events(&mut self, mut reader: impl BufRead) -> io::Result<End> {
+    /// What was printed is flushed before every read that may wait for the network (an
+    /// empty buffer), not after every event of a burst.
+    fn read_events<R: Read>(&mut self, reader: &mut BufReader<R>) -> io::Result<End> {
         let mut message = Message::default();
         let mut line = String::new();
         loop {
+            if reader.buffer().is_empty() {
+                self.out.flush()?;
+            }
             line.clear();
             match reader.read_line(&mut line) {
                 Ok(0) => return Ok(End::Broken),
@@ -209,10 +214,6 @@ impl<W: Write> Tail<W> {
             if self.limit.is_some_and(|n| self.printed >= n) {
                 self.out.flush()?;
                 return Ok(End::Done);
-            }
-            // Flush when the next read would wait, not after every event of a burst.
-            if reader.fill_buf().map_or(true, |b| b.is_empty()) {
-                self.out.flush()?;
             }
         }
     }
@@ -303,7 +304,7 @@ fn refusal(status: u16, body: &str) -> String {
 mod tests {
     use super::*;
 
-    fn tail(limit: Option<u64>) -> Tail<Vec<u8>> {
+    fn tail<W: Write>(limit: Option<u64>, out: W) -> Tail<W> {
         Tail {
             agent: ureq::Agent::new_with_defaults(),
             url: String::new(),
@@ -313,16 +314,18 @@ mod tests {
             printed: 0,
             limit,
             bad: 0,
-            out: Vec::new(),
+            out,
         }
     }
 
     #[test]
     fn events_print_as_lines_and_comments_say_nothing() {
-        let mut t = tail(None);
+        let mut t = tail(None, Vec::new());
         let stream = ": trailsift live tail\n\nid: 4\ndata: {\"a\":1}\n\n: keep-alive\n\n\
                       id: 9\ndata: {\"b\":\ndata:  [1, 2]}\n\nid: 10\ndata: not json\n\n";
-        let end = t.read_events(stream.as_bytes()).unwrap();
+        let end = t
+            .read_events(&mut BufReader::new(stream.as_bytes()))
+            .unwrap();
         assert!(matches!(end, End::Broken), "the stream ended");
         assert_eq!(
             String::from_utf8(t.out).unwrap(),
@@ -333,11 +336,12 @@ mod tests {
 
     #[test]
     fn a_dropped_notice_ends_the_connection_after_the_last_event() {
-        let mut t = tail(None);
+        let mut t = tail(None, Vec::new());
         let stream =
             "id: 3\ndata: {}\n\nevent: dropped\ndata: {\"dropped\":5}\n\nid: 9\ndata: {}\n\n";
         assert!(matches!(
-            t.read_events(stream.as_bytes()).unwrap(),
+            t.read_events(&mut BufReader::new(stream.as_bytes()))
+                .unwrap(),
             End::Dropped
         ));
         assert_eq!((t.printed, t.last), (1, Some(3)));
@@ -345,13 +349,73 @@ mod tests {
 
     #[test]
     fn the_limit_stops_at_its_count() {
-        let mut t = tail(Some(2));
+        let mut t = tail(Some(2), Vec::new());
         let stream = "id: 1\ndata: {}\n\nid: 2\ndata: {}\n\nid: 3\ndata: {}\n\n";
         assert!(matches!(
-            t.read_events(stream.as_bytes()).unwrap(),
+            t.read_events(&mut BufReader::new(stream.as_bytes()))
+                .unwrap(),
             End::Done
         ));
         assert_eq!(String::from_utf8(t.out).unwrap(), "{}\n{}\n");
+    }
+
+    /// Hands out one chunk per read and records whether all that was printed had been
+    /// flushed each time it was asked for more (when a real connection would wait).
+    struct Chunks {
+        chunks: std::vec::IntoIter<&'static str>,
+        out: std::rc::Rc<std::cell::RefCell<Output>>,
+        unflushed_at_read: Vec<usize>,
+    }
+
+    #[derive(Default)]
+    struct Output {
+        written: Vec<u8>,
+        flushed: usize,
+    }
+
+    struct Shared(std::rc::Rc<std::cell::RefCell<Output>>);
+
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().written.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            let mut o = self.0.borrow_mut();
+            o.flushed = o.written.len();
+            Ok(())
+        }
+    }
+
+    impl Read for Chunks {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let o = self.out.borrow();
+            self.unflushed_at_read.push(o.written.len() - o.flushed);
+            let chunk = self.chunks.next().unwrap_or_default().as_bytes();
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn what_was_printed_is_flushed_before_waiting_for_more() {
+        let out = std::rc::Rc::new(std::cell::RefCell::new(Output::default()));
+        let mut t = tail(None, Shared(out.clone()));
+        // A burst of two events, then a keep-alive comment, then one more event.
+        let mut reader = BufReader::new(Chunks {
+            chunks: vec![
+                "id: 1\ndata: {}\n\nid: 2\ndata: {}\n\n",
+                ": keep-alive\n\n",
+                "id: 3\ndata: {}\n\n",
+            ]
+            .into_iter(),
+            out: out.clone(),
+            unflushed_at_read: Vec::new(),
+        });
+        assert!(matches!(t.read_events(&mut reader).unwrap(), End::Broken));
+        assert_eq!(reader.get_ref().unflushed_at_read, [0, 0, 0, 0]);
+        assert_eq!(out.borrow().written, b"{}\n{}\n{}\n");
     }
 
     #[test]
