@@ -56,9 +56,10 @@ export function makeTokens() {
 /**
  * Starts `wrangler dev`. Returns {url, stop(), persist}. `persist` reuses a state directory
  * (for restart tests); otherwise a fresh temporary one is made and removed by `cleanup()`.
+ * `port` reuses an address (for clients that reconnect across a restart).
  */
-export async function startWorker({ tokensConfig, persist, vars = {} } = {}) {
-  const port = await freePort();
+export async function startWorker({ tokensConfig, persist, vars = {}, port: fixedPort } = {}) {
+  const port = fixedPort ?? await freePort();
   const dir = persist ?? mkdtempSync(join(tmpdir(), 'trailsift-edge-'));
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir,
     '--var', `TRAILSIFT_TOKENS:${tokensConfig}`, '--inspector-port', String(await freePort())];
@@ -92,6 +93,7 @@ export async function startWorker({ tokensConfig, persist, vars = {} } = {}) {
   }
   return {
     url,
+    port,
     dir,
     /** The process group of wrangler and its workerd (for CPU and memory figures). */
     pgid: child.pid,
