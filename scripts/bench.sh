@@ -48,3 +48,4 @@ bench_section "Validation" cargo bench --quiet --bench validate
 bench_section "Filter" scripts/bench-filter.sh
 bench_section "Conversion" scripts/bench-convert.sh
 bench_section "Verifiable log" cargo bench --quiet --bench log
+bench_section "Transform" cargo bench --quiet --bench transform

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what trailsift's builds and tests need, skipping whatever is already there.
-#   scripts/setup.sh [rust] [wasm] [worker] [npm] [chromium] [python] [all]
+#   scripts/setup.sh [rust] [wasm] [worker] [npm] [chromium] [python] [receivers] [all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130
 WORKER_BUILD_VERSION=0.8.7
+# An S3-compatible server that checks SigV4 signatures, for the destination tests (newer
+# versions need a newer rustc than these machines have).
+S3S_FS_VERSION=0.14.1
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
@@ -25,6 +28,25 @@ wasm() {
   if ! command -v wasm-pack >/dev/null; then
     log "installing wasm-pack (about 3 minutes)"
     cargo install wasm-pack
+  fi
+  nightly_wasm
+}
+
+# The npm package is built with the nightly toolchain where there is one (these machines
+# have it), rebuilding the standard library for size (scripts/build-pkg.sh); that needs
+# nightly's wasm32 target and its library sources. Without them the package is built with
+# stable, about 25 kB larger gzipped.
+nightly_wasm() {
+  rustup run nightly rustc -V >/dev/null 2>&1 || return 0
+  local installed
+  installed=$(rustup component list --toolchain nightly --installed 2>/dev/null)
+  if ! grep -qx 'rust-std-wasm32-unknown-unknown' <<<"$installed"; then
+    log "adding the wasm32-unknown-unknown target to nightly"
+    rustup target add wasm32-unknown-unknown --toolchain nightly || log "nightly wasm32 target unavailable: the package builds with stable"
+  fi
+  if ! grep -qx 'rust-src' <<<"$installed"; then
+    log "adding rust-src to nightly"
+    rustup component add rust-src --toolchain nightly || log "nightly rust-src unavailable: the package builds with stable"
   fi
 }
 
@@ -57,6 +79,24 @@ python_packages() {
     log "installing the duckdb Python package"
     python3 -m pip install --quiet duckdb
   fi
+  # The destination tests read S3 objects back with boto3 and run GCS in
+  # gcp-storage-emulator.
+  if ! python3 -c "import boto3" 2>/dev/null; then
+    log "installing the boto3 Python package"
+    python3 -m pip install --quiet boto3
+  fi
+  if ! command -v gcp-storage-emulator >/dev/null; then
+    log "installing the gcp-storage-emulator Python package"
+    python3 -m pip install --quiet gcp-storage-emulator
+  fi
+}
+
+receivers() {
+  python_packages
+  if [ "$(s3s-fs --version 2>/dev/null | awk '{print $2}')" != "$S3S_FS_VERSION" ]; then
+    log "installing s3s-fs $S3S_FS_VERSION (about 3 minutes)"
+    cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --force
+  fi
 }
 
 [ $# -gt 0 ] || set -- all
@@ -68,7 +108,8 @@ for step in "$@"; do
     npm) npm_packages ;;
     chromium) chromium ;;
     python) python_packages ;;
-    all) worker; npm_packages; chromium; python_packages ;;
+    receivers) receivers ;;
+    all) worker; npm_packages; chromium; python_packages; receivers ;;
     *) echo "unknown setup step: $step" >&2; exit 2 ;;
   esac
 done

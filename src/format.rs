@@ -119,7 +119,7 @@ impl Format {
                     None if complete => rest,
                     None => return None,
                 };
-                match serde_json::from_slice::<Value>(line) {
+                match crate::plain::utf8(line).and_then(serde_json::from_str::<Value>) {
                     Ok(Value::Object(map)) => {
                         let event = map.get("event");
                         if event.is_some_and(Value::is_object) {

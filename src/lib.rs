@@ -2,8 +2,8 @@
 //!
 //! The same core runs natively (library and CLI), as an npm package (feature `wasm`),
 //! in a web page and in a Cloudflare Worker (feature `worker`). The core modules
-//! (`event`, `time`, `input`, `schema`, `filter`, `convert`, `log`) know nothing of
-//! JavaScript or Workers.
+//! (`event`, `time`, `input`, `schema`, `filter`, `convert`, `transform`, `log`) know
+//! nothing of JavaScript or Workers.
 //!
 //! ```
 //! use trailsift::filter::Filter;
@@ -29,6 +29,7 @@ mod plain;
 pub mod sample;
 pub mod schema;
 pub mod time;
+pub mod transform;
 
 #[cfg(feature = "worker")]
 pub mod edge;

@@ -256,6 +256,33 @@ mod detection {
         assert_eq!(err.code, ErrorCode::Unsupported);
     }
 
+    /// Found by the `read` fuzz target on its seed of validate/limits.ndjson.gz (format
+    /// detected): content whose first line is longer than the sniff limit was NDJSON when
+    /// one chunk brought the whole line and JSON when the chunks were small, so the same
+    /// bytes gave different records and errors ("line longer than" or "record larger
+    /// than"). Only the first `SNIFF_LIMIT` bytes decide now: an object that runs past
+    /// them on its first line is NDJSON, so both records are read.
+    #[test]
+    fn a_first_line_past_the_sniff_limit_is_detected_the_same_in_any_chunks() {
+        let long = "x".repeat(trailsift::input::SNIFF_LIMIT);
+        let input = format!("{{\"auditEventId\":\"{long}\"}}\n{{\"auditEventId\":\"b\"}}\n");
+        let mut formats = Vec::new();
+        let mut results = Vec::new();
+        for size in [input.len(), 1000, 7] {
+            let mut reader = Reader::detecting(None, ReadOptions::default());
+            let mut out = Vec::new();
+            for chunk in input.as_bytes().chunks(size) {
+                reader.push(chunk, &mut out);
+            }
+            reader.finish(&mut out);
+            formats.push(reader.format());
+            results.push(out);
+        }
+        assert_eq!(formats, [Some(Format::Ndjson); 3]);
+        assert!(results.iter().all(|r| r == &results[0]), "{results:?}");
+        assert_eq!(results[0].iter().filter(|r| r.is_ok()).count(), 2);
+    }
+
     #[test]
     fn envelopes_unwrap() {
         let hec = b"{\"time\":1.5,\"event\":{\"id\":\"a\"}}\n{\"time\":2,\"event\":{\"id\":\"b\"}}";
@@ -606,6 +633,53 @@ auditAction,auditHttpRequestInfo.requestMethod,auditHttpRequestInfo.clientIP,aud
     }
 
     #[test]
+    fn the_open_batch_reports_what_closing_it_would_give() {
+        for format in [Format::Json, Format::Ndjson, Format::SplunkHec] {
+            let limits = BatchLimits {
+                max_bytes: 100_000,
+                max_events: 100,
+            };
+            let mut b = Batcher::new(format, WriteOptions::default(), limits);
+            assert_eq!((b.open_events(), b.open_bytes()), (0, 0));
+            for i in 0..3 {
+                assert!(b.push(&ev(&format!("e{i}"), i)).unwrap().is_none());
+            }
+            let (events, bytes) = (b.open_events(), b.open_bytes());
+            let batch = b.finish().unwrap().unwrap();
+            assert_eq!((events, bytes), (batch.count, batch.body.len()), "{format}");
+            assert_eq!((b.open_events(), b.open_bytes()), (0, 0));
+        }
+    }
+
+    #[test]
+    fn raw_events_batch_like_their_values() {
+        let events: Vec<Value> = (0..30).map(|i| ev(&format!("e{i}"), 1000 + i)).collect();
+        for format in [
+            Format::Json,
+            Format::Ndjson,
+            Format::SplunkHec,
+            Format::Sumo,
+        ] {
+            let limits = BatchLimits {
+                max_bytes: 700,
+                max_events: 4,
+            };
+            let mut by_value = Batcher::new(format, WriteOptions::default(), limits);
+            let mut by_text = Batcher::new(format, WriteOptions::default(), limits);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for (i, e) in events.iter().enumerate() {
+                a.extend(by_value.push(e).unwrap());
+                let text = serde_json::to_vec(e).unwrap();
+                b.extend(by_text.push_raw(&text, Some(1000 + i as i64)).unwrap());
+            }
+            a.extend(by_value.finish().unwrap());
+            b.extend(by_text.finish().unwrap());
+            assert!(a.len() > 5, "{format}");
+            assert_eq!(a, b, "{format}");
+        }
+    }
+
+    #[test]
     fn an_event_larger_than_the_byte_limit_goes_alone() {
         let big = json!({"auditEventId": "big", "auditEventTime": 5, "pad": "x".repeat(3000)});
         let limits = BatchLimits {
@@ -685,6 +759,23 @@ mod csv_reading {
         let (ok, bad) = summary(&items);
         assert_eq!(bad[0].0, "too_large");
         assert!(ok.len() > 70, "{}", ok.len());
+    }
+
+    /// Found by the `convert` fuzz target reading its CSV output back with no limit on
+    /// the record size: `max_record_bytes + 1` overflowed, a panic in a debug build and, in
+    /// a release build, a limit of 0 that made every row `too_large`.
+    #[test]
+    fn the_largest_record_limit_reads_rows() {
+        let opts = ReadOptions {
+            max_record_bytes: usize::MAX,
+            ..ReadOptions::default()
+        };
+        let items = read_all(Some(Format::Csv), None, b"auditEventId\na\n", opts);
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            items[0].as_ref().unwrap().value,
+            json!({"auditEventId": "a"})
+        );
     }
 
     #[test]
@@ -1047,7 +1138,13 @@ mod csv_keeps_every_field {
                 write_all(Format::Json, WriteOptions::default(), &events).unwrap(),
             ),
         ] {
-            let mut scan = ColumnScan::new(format, None, ReadOptions::default()).unwrap();
+            let mut scan = ColumnScan::new(
+                format,
+                None,
+                ReadOptions::default(),
+                &WriteOptions::default(),
+            )
+            .unwrap();
             for chunk in bytes.chunks(7) {
                 scan.push(chunk);
             }

@@ -179,7 +179,13 @@ fn the_cli_converts_as_the_core_converter_does() {
         // From a file, CSV gets the columns of a first pass.
         let mut write_opts = WriteOptions::default();
         if write_opts.wants_column_scan(to) {
-            let mut scan = ColumnScan::new(Some(Format::Ndjson), None, opts.clone()).unwrap();
+            let mut scan = ColumnScan::new(
+                Some(Format::Ndjson),
+                None,
+                opts.clone(),
+                &WriteOptions::default(),
+            )
+            .unwrap();
             scan.push(&input);
             write_opts.columns = Some(scan.finish());
         }
@@ -452,4 +458,63 @@ fn the_scan_follows_the_filter() {
         "{text}"
     );
     assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+/// `--transform` with `--pseudonymize-key-file` gives the golden bytes of the core's
+/// fixtures (tests/fixtures/transform), in `convert` and in `filter`'s output; a bad
+/// transform or a missing key is a usage error (exit 2) naming the code.
+#[test]
+fn transform_options_give_the_golden_bytes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transform");
+    let input = dir.join("input.ndjson");
+    for case in ["spec_example", "pseudonymize", "all_but_sample", "sample"] {
+        let at = dir.join(case);
+        let expected = std::fs::read(at.join("expected.ndjson")).unwrap();
+        let transform = at.join("transform.json");
+        let mut args = vec!["--transform", transform.to_str().unwrap()];
+        let key = at.join("key");
+        if key.exists() {
+            args.extend(["--pseudonymize-key-file", key.to_str().unwrap()]);
+        }
+        let mut convert = vec!["convert", "--to", "ndjson"];
+        convert.extend(&args);
+        convert.push(input.to_str().unwrap());
+        let (code, out, err) = trailsift(&convert, b"");
+        assert_eq!(code, 0, "{case}: {err}");
+        assert_eq!(out, expected, "{case}: convert");
+        let mut filter = vec!["filter", "-q", ""];
+        filter.extend(&args);
+        filter.push(input.to_str().unwrap());
+        let (code, out, err) = trailsift(&filter, b"");
+        assert_eq!(code, 0, "{case}: {err}");
+        assert_eq!(out, expected, "{case}: filter");
+    }
+    let missing_key = dir.join("pseudonymize/transform.json");
+    for cmd in ["convert", "filter"] {
+        let mut args = vec![cmd, "--transform", missing_key.to_str().unwrap()];
+        if cmd == "convert" {
+            args.extend(["--to", "ndjson"]);
+        }
+        args.push(input.to_str().unwrap());
+        let (code, _, err) = trailsift(&args, b"");
+        assert_eq!(code, 2, "{cmd}: {err}");
+        assert!(err.contains("[missing_key]"), "{cmd}: {err}");
+    }
+    let bad = dir.join("error_bad_regex/transform.json");
+    let (code, _, err) = trailsift(
+        &[
+            "convert",
+            "--to",
+            "ndjson",
+            "--transform",
+            bad.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("[bad_regex]") && err.contains("redactPatterns"),
+        "{err}"
+    );
 }

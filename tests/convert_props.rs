@@ -333,7 +333,7 @@ proptest! {
         }
         let columns = by_value.finish();
         let ndjson = write_all(Format::Ndjson, WriteOptions::default(), &events).unwrap();
-        let mut by_bytes = ColumnScan::new(Some(Format::Ndjson), None, ReadOptions::default()).unwrap();
+        let mut by_bytes = ColumnScan::new(Some(Format::Ndjson), None, ReadOptions::default(), &WriteOptions::default()).unwrap();
         for chunk in ndjson.chunks(cut) {
             by_bytes.push(chunk);
         }

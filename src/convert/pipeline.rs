@@ -223,7 +223,7 @@ impl<W: Write> Sink<'_, W> {
                 return;
             }
         }
-        if let Err(e) = self.writer.write_node(&node) {
+        if let Err(e) = self.writer.write_owned_node(node) {
             self.io = Some(e);
         }
     }

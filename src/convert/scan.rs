@@ -8,10 +8,10 @@
 //! and predicate); [`ColumnSet`] takes events already read.
 //!
 //! ```
-//! use trailsift::convert::{ColumnScan, Format, ReadOptions};
+//! use trailsift::convert::{ColumnScan, Format, ReadOptions, WriteOptions};
 //!
 //! let input = b"{\"auditEventId\":\"a\"}\n{\"auditEventId\":\"b\",\"ticket\":{\"id\":7}}\n";
-//! let mut scan = ColumnScan::new(Some(Format::Ndjson), None, ReadOptions::default()).unwrap();
+//! let mut scan = ColumnScan::new(Some(Format::Ndjson), None, ReadOptions::default(), &WriteOptions::default()).unwrap();
 //! scan.push(input);
 //! let columns = scan.finish();
 //! assert_eq!(columns.last().map(String::as_str), Some("ticket.id"));
@@ -23,9 +23,7 @@ use serde_json::Value;
 
 use super::pipeline::{Converter, Predicate};
 use super::write::csv::Layout;
-#[cfg(doc)]
-use super::write::WriteOptions;
-use super::write::Writer;
+use super::write::{WriteOptions, Writer};
 use super::{Format, Item, ReadError, ReadOptions};
 
 /// The CSV columns of a whole input's events: the fixed ones of formats.md, one per
@@ -69,13 +67,15 @@ pub struct ColumnScan {
 }
 
 impl ColumnScan {
-    /// A scan of an input in `format` (`None`: detect it, with the file `name` as a hint).
+    /// A scan of an input in `format` (`None`: detect it, with the file `name` as a hint),
+    /// finding the columns of the events as `write` writes them (after its transform).
     pub fn new(
         format: Option<Format>,
         name: Option<&str>,
         opts: ReadOptions,
+        write: &WriteOptions,
     ) -> Result<Self, ReadError> {
-        let writer = Writer::column_finder(io::sink());
+        let writer = Writer::column_finder(io::sink(), write.transform.clone());
         Ok(ColumnScan {
             converter: Converter::new(format, name, opts, writer)?,
             errors: Vec::new(),

@@ -6,18 +6,8 @@ use worker::Env;
 
 use super::auth::{self, TokenEntry};
 use super::store::tail::Limits;
+use crate::schema::IngestLimits;
 use crate::time::DAY_MS;
-
-/// Limits of one ingest request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngestLimits {
-    /// Decoded body bytes (`MAX_BODY_BYTES`).
-    pub body: usize,
-    /// Events per request (`MAX_EVENTS`).
-    pub events: usize,
-    /// Bytes per event (`MAX_EVENT_BYTES`).
-    pub event: usize,
-}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -33,6 +23,23 @@ pub struct Config {
     /// Live-tail subscribers: events one may have waiting (`TAIL_BUFFER_EVENTS`) and,
     /// for a WebSocket, events a second beyond those (`TAIL_EVENTS_PER_SECOND`).
     pub tail: Limits,
+    /// Destinations may use plain `http` URLs (`ALLOW_HTTP_DESTINATIONS` is `true`).
+    pub allow_http_destinations: bool,
+    /// How long one request to a destination may take (`DESTINATION_TIMEOUT_SECONDS`), in
+    /// milliseconds.
+    pub destination_timeout_ms: i64,
+    /// The key that seals destination credentials (`CREDENTIALS_KEY`, base64 of 32 bytes).
+    pub credentials_key: Option<Secret>,
+}
+
+/// A secret configuration value: its `Debug` form never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// The rate limit when its variable is unset or unreadable.
@@ -71,6 +78,14 @@ impl Config {
                 buffer: size("TAIL_BUFFER_EVENTS", 10_000),
                 rate: size("TAIL_EVENTS_PER_SECOND", 1000),
             },
+            allow_http_destinations: var("ALLOW_HTTP_DESTINATIONS")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            destination_timeout_ms: signed(positive("DESTINATION_TIMEOUT_SECONDS", 30))
+                .saturating_mul(1000),
+            credentials_key: var("CREDENTIALS_KEY")
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .map(Secret),
         }
     }
 }
@@ -110,6 +125,24 @@ mod tests {
                 rate: 1000
             }
         );
+        assert!(!c.allow_http_destinations);
+        assert_eq!(c.destination_timeout_ms, 30_000);
+        assert_eq!(c.credentials_key, None);
+    }
+
+    #[test]
+    fn destination_settings_and_the_key_never_shown() {
+        let c = config(&[
+            ("ALLOW_HTTP_DESTINATIONS", " TRUE "),
+            ("DESTINATION_TIMEOUT_SECONDS", "2"),
+            ("CREDENTIALS_KEY", " a2V5 "),
+        ]);
+        assert!(c.allow_http_destinations);
+        assert_eq!(c.destination_timeout_ms, 2000);
+        assert_eq!(c.credentials_key, Some(Secret("a2V5".into())));
+        assert!(!format!("{c:?}").contains("a2V5"));
+        assert!(!config(&[("ALLOW_HTTP_DESTINATIONS", "yes")]).allow_http_destinations);
+        assert_eq!(config(&[("CREDENTIALS_KEY", " ")]).credentials_key, None);
     }
 
     #[test]

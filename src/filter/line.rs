@@ -114,21 +114,22 @@ pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool,
 
 /// The answer for a line, parsed (no pre-check).
 fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-    if let Some(answer) = plain_matches(program, line, now_ms) {
-        return Ok(answer);
-    }
     let bad = |e: serde_json::Error| {
         FilterError::new(
             error::BAD_JSON,
             format!("invalid JSON at column {}: {e}", e.column()),
         )
     };
+    let text = crate::plain::utf8(line).map_err(bad)?;
+    if let Some(answer) = plain_matches(program, text, now_ms) {
+        return Ok(answer);
+    }
     if program.text {
-        let v: Value = serde_json::from_slice(line).map_err(bad)?;
+        let v: Value = serde_json::from_str(text).map_err(bad)?;
         return Ok(program.eval_value(&v, now_ms));
     }
     let mut slots = Slots::new(program.slots.len());
-    let mut de = serde_json::Deserializer::from_slice(line);
+    let mut de = serde_json::Deserializer::from_str(text);
     TreeSeed {
         tree: &program.tree,
         out: &mut slots.values,
@@ -141,8 +142,7 @@ fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterErr
 
 /// The answer for a line of plain JSON (see [`crate::plain`]), read without serde_json;
 /// `None` when the line is anything else.
-fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
-    let text = std::str::from_utf8(line).ok()?;
+fn plain_matches(program: &Program, text: &str, now_ms: i64) -> Option<bool> {
     let mut p = Plain::new(text);
     let mut slots = Slots::new(program.slots.len());
     let mut strings = program.text.then(Vec::new);

@@ -128,7 +128,7 @@ impl BatchValidator {
             return Ok(true);
         }
         self.warnings = warnings;
-        let value: Value = serde_json::from_slice(bytes)?;
+        let value: Value = serde_json::from_str(crate::plain::utf8(bytes)?)?;
         Ok(self.push(index, line, &value))
     }
 

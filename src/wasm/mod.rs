@@ -50,6 +50,12 @@ enum Error {
         message: String,
         details: Vec<(&'static str, f64)>,
     },
+    /// An error whose details the core wrote (a transform's key, path or pattern).
+    Detailed {
+        code: &'static str,
+        message: String,
+        details: JsValue,
+    },
 }
 
 impl Error {
@@ -93,6 +99,11 @@ impl Error {
                 };
                 TrailsiftError::new(code, &message, extra).into()
             }
+            Error::Detailed {
+                code,
+                message,
+                details,
+            } => TrailsiftError::new(code, &message, details).into(),
         }
     }
 }

@@ -53,6 +53,14 @@ pub struct Options {
     /// Gzip the output (also implied by an output name ending in .gz).
     #[arg(long)]
     gzip: bool,
+    /// Shape each event before it is written: a transform JSON file (formats.md §4:
+    /// include, exclude, redact, redactPatterns, pseudonymize, truncateIp, sample,
+    /// timeFormat). The filter runs on the event as read, before the transform.
+    #[arg(long, value_name = "FILE")]
+    transform: Option<String>,
+    /// The key of the transform's `pseudonymize`: the file's bytes, exactly.
+    #[arg(long, value_name = "FILE")]
+    pseudonymize_key_file: Option<String>,
     /// Convert only the events that match this filter (the `trailsift filter` syntax).
     #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
     filter: Option<String>,
@@ -186,10 +194,19 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         columns: (!args.columns.is_empty()).then(|| args.columns.clone()),
         csv_safety: !args.no_csv_safety,
         hec: hec_options(&args)?,
+        transform: crate::load_transform(
+            args.transform.as_deref(),
+            args.pseudonymize_key_file.as_deref(),
+        )?,
         ..WriteOptions::default()
     };
     if whole && write_opts.wants_column_scan(to) {
-        write_opts.columns = Some(scan_columns(&args, &read_opts, filter.clone())?);
+        write_opts.columns = Some(scan_columns(
+            &args,
+            &read_opts,
+            &write_opts,
+            filter.clone(),
+        )?);
     }
 
     // The input is opened first: a missing input must not truncate the output file.
@@ -248,14 +265,15 @@ fn convert(args: Options) -> Result<ExitCode, String> {
 }
 
 /// The first pass over an input file: a CSV column for every field of every event that
-/// the filter keeps.
+/// the filter keeps, as the transform leaves it.
 fn scan_columns(
     args: &Options,
     read_opts: &ReadOptions,
+    write_opts: &WriteOptions,
     filter: Option<(Filter, i64)>,
 ) -> Result<Vec<String>, String> {
-    let mut scan =
-        ColumnScan::new(args.from, Some(&args.input), read_opts.clone()).map_err(|e| e.message)?;
+    let mut scan = ColumnScan::new(args.from, Some(&args.input), read_opts.clone(), write_opts)
+        .map_err(|e| e.message)?;
     if let Some((filter, now)) = filter {
         scan = scan.with_predicate(Box::new(move |event| filter.matches(event, now)));
     }

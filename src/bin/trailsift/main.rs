@@ -123,3 +123,33 @@ pub fn read_chunks(
         }
     }
 }
+
+/// The transform of `--transform FILE` bound to the key of `--pseudonymize-key-file FILE`
+/// (the file's bytes, exactly), or `None` without `--transform`. An error names the file,
+/// the code and the key at fault.
+pub fn load_transform(
+    file: Option<&str>,
+    key_file: Option<&str>,
+) -> Result<Option<trailsift::transform::BoundTransform>, String> {
+    let Some(path) = file else {
+        if key_file.is_some() {
+            return Err("--pseudonymize-key-file needs --transform".into());
+        }
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let key = match key_file {
+        Some(k) => Some(std::fs::read(k).map_err(|e| format!("cannot read {k}: {e}"))?),
+        None => None,
+    };
+    let fault = |e: trailsift::transform::TransformError| {
+        let at = if e.key.is_empty() {
+            String::new()
+        } else {
+            format!(" (key {:?})", e.key)
+        };
+        format!("--transform {path}: {}{at} [{}]", e.message, e.code)
+    };
+    let transform = trailsift::transform::Transform::from_json(&text).map_err(fault)?;
+    transform.bind(key.as_deref()).map(Some).map_err(fault)
+}

@@ -186,7 +186,11 @@ impl CsvReader {
             // Feed no more than the limit allows, so that the limit is hit at the same byte
             // however the input is chunked.
             let used = (self.offset - self.row_byte) as usize;
-            let room = (self.opts.max_record_bytes + 1).saturating_sub(used);
+            let room = self
+                .opts
+                .max_record_bytes
+                .saturating_add(1)
+                .saturating_sub(used);
             if room == 0 {
                 self.skipping = true;
                 continue;
