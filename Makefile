@@ -44,14 +44,16 @@ check-wasm:
 worker:
 	scripts/build-worker.sh
 
-## HTTP tests of the Worker in wrangler dev, and wrangler deploy --dry-run.
-test-edge: worker
+## HTTP tests of the Worker in wrangler dev (the live tail's also with the built CLI), and
+## wrangler deploy --dry-run.
+test-edge: worker cli
 	$(CARGO) clippy --target wasm32-unknown-unknown --lib --features worker -- -D warnings
 	$(CARGO) test --features worker --lib edge::
 	node --test --test-concurrency=1 tests/edge/
 
 bench-edge: worker
 	node bench/edge-load.mjs
+	node bench/edge-tail.mjs
 
 ## Streaming destinations: delivery throughput, CPU per batch, commit-to-receipt delay, and
 ## ingest with five active destinations beside none (receivers on loopback).

@@ -5,6 +5,7 @@
 use worker::Env;
 
 use super::auth::{self, TokenEntry};
+use super::store::tail::Limits;
 use crate::schema::IngestLimits;
 use crate::time::DAY_MS;
 
@@ -19,6 +20,9 @@ pub struct Config {
     pub retention_interval_ms: i64,
     /// Requests per minute per account (`RATE_LIMIT_REQUESTS_PER_MINUTE`); 0 disables.
     pub rate_limit_per_minute: u64,
+    /// Live-tail subscribers: events one may have waiting (`TAIL_BUFFER_EVENTS`) and,
+    /// for a WebSocket, events a second beyond those (`TAIL_EVENTS_PER_SECOND`).
+    pub tail: Limits,
     /// Destinations may use plain `http` URLs (`ALLOW_HTTP_DESTINATIONS` is `true`).
     pub allow_http_destinations: bool,
     /// How long one request to a destination may take (`DESTINATION_TIMEOUT_SECONDS`), in
@@ -70,6 +74,10 @@ impl Config {
                 .map_or(DAY_MS, |s| signed(s).saturating_mul(1000)),
             rate_limit_per_minute: number("RATE_LIMIT_REQUESTS_PER_MINUTE")
                 .unwrap_or(DEFAULT_RATE_LIMIT),
+            tail: Limits {
+                buffer: size("TAIL_BUFFER_EVENTS", 10_000),
+                rate: size("TAIL_EVENTS_PER_SECOND", 1000),
+            },
             allow_http_destinations: var("ALLOW_HTTP_DESTINATIONS")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
             destination_timeout_ms: signed(positive("DESTINATION_TIMEOUT_SECONDS", 30))
@@ -110,6 +118,13 @@ mod tests {
         assert_eq!(c.retention_days, 730);
         assert_eq!(c.retention_interval_ms, DAY_MS);
         assert_eq!(c.rate_limit_per_minute, DEFAULT_RATE_LIMIT);
+        assert_eq!(
+            c.tail,
+            Limits {
+                buffer: 10_000,
+                rate: 1000
+            }
+        );
         assert!(!c.allow_http_destinations);
         assert_eq!(c.destination_timeout_ms, 30_000);
         assert_eq!(c.credentials_key, None);
@@ -139,6 +154,8 @@ mod tests {
             ("RETENTION_DAYS", "-3"),
             ("RETENTION_INTERVAL_SECONDS", "2"),
             ("RATE_LIMIT_REQUESTS_PER_MINUTE", " 5 "),
+            ("TAIL_BUFFER_EVENTS", "0"),
+            ("TAIL_EVENTS_PER_SECOND", "50"),
         ]);
         assert_eq!(c.ingest.body, 2048);
         assert_eq!(c.ingest.events, 10_000, "0 is not a limit");
@@ -146,6 +163,11 @@ mod tests {
         assert_eq!(c.retention_days, 730);
         assert_eq!(c.retention_interval_ms, 2000);
         assert_eq!(c.rate_limit_per_minute, 5);
+        assert_eq!(
+            c.tail.buffer, 10_000,
+            "a subscriber needs room for one event"
+        );
+        assert_eq!(c.tail.rate, 50);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The Cloudflare Worker (feature `worker`): routing, auth, ingest, query and export,
-//! saved filters, streaming destinations, and the per-account Durable Object that stores
-//! events and delivers them.
+//! saved filters, live tail, streaming destinations, and the per-account Durable Object
+//! that stores events and delivers them.
 //!
 //! The Worker validates and routes; the account's Durable Object ([`store::AccountStore`])
 //! commits and delivers. Audit logic (validation, filtering, formats) lives in the core modules.
@@ -16,6 +16,7 @@ mod ingest;
 mod query;
 pub mod ratelimit;
 pub mod store;
+mod stream;
 
 use serde_json::{json, Value};
 use worker::{event, Context, Env, Method, Request, Response};
@@ -61,6 +62,10 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Get, ["v1", "openapi.json"]) => {
             Ok(text_response(200, OPENAPI.to_string(), "application/json"))
         }
+        // Authenticated by a bearer token or a ticket (browsers cannot set the header).
+        (Method::Get, ["v1", "stream"]) => {
+            stream::subscribe(req, env, &Config::from_env(env)).await
+        }
         (_, ["v1", ..]) => {
             let config = Config::from_env(env);
             let header = req.headers().get("authorization").ok().flatten();
@@ -85,6 +90,7 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
                     filters::update(&mut req, env, &caller, id).await
                 }
                 (Method::Delete, ["v1", "filters", id]) => filters::delete(env, &caller, id).await,
+                (Method::Post, ["v1", "stream", "tickets"]) => stream::ticket(env, &caller).await,
                 (Method::Get, ["v1", "destinations"]) => destinations::list(env, &caller).await,
                 (Method::Post, ["v1", "destinations"]) => {
                     destinations::create(&mut req, env, &config, &caller).await
@@ -132,6 +138,8 @@ fn allowed(segs: &[&str]) -> Option<&'static str> {
         ["v1", "events", "query"] => "POST",
         ["v1", "events", _] => "GET",
         ["v1", "stats"] => "GET",
+        ["v1", "stream"] => "GET",
+        ["v1", "stream", "tickets"] => "POST",
         ["v1", "filters"] => "GET, POST",
         ["v1", "filters", _] => "GET, PUT, DELETE",
         ["v1", "destinations"] => "GET, POST",
@@ -145,7 +153,7 @@ fn allowed(segs: &[&str]) -> Option<&'static str> {
 
 /// Counts one request against the caller's account limit, in the account's store (which
 /// sees every request of the account). Over the limit: `429 rate_limited`, before any work.
-async fn admit(env: &Env, config: &Config, caller: &Caller) -> ApiResult<()> {
+pub(crate) async fn admit(env: &Env, config: &Config, caller: &Caller) -> ApiResult<()> {
     if config.rate_limit_per_minute == 0 {
         return Ok(());
     }

@@ -16,6 +16,7 @@ use super::filtering::{parse_range_time, Filter, FilterSource};
 use super::now_ms;
 use super::store::events::{EventRequest, Page, PageRequest, Position};
 use super::store::stats::{Count, Counts, StatsBy, StatsRequest};
+use super::store::tail::TailRequest;
 use super::store::{self, StoreRequest};
 use crate::convert::{Format, WriteOptions, Writer};
 use crate::time::DAY_MS;
@@ -456,6 +457,8 @@ struct StatsAnswer<'a> {
     counts: Vec<Count>,
     from: i64,
     to: i64,
+    /// Open live-tail subscribers of the account.
+    subscribers: u64,
 }
 
 pub async fn stats(req: &Request, env: &Env, caller: &Caller) -> ApiResult<Response> {
@@ -474,13 +477,20 @@ pub async fn stats(req: &Request, env: &Env, caller: &Caller) -> ApiResult<Respo
         to,
         now,
     });
-    let Counts { total, counts } = store::call(env, &caller.account, &request).await?;
+    let subscribers = StoreRequest::Tail(TailRequest::Subscribers);
+    let (counts, subscribers) = futures_util::future::join(
+        store::call::<Counts>(env, &caller.account, &request),
+        store::call::<u64>(env, &caller.account, &subscribers),
+    )
+    .await;
+    let Counts { total, counts } = counts?;
     let answer = StatsAnswer {
         by: by_name,
         total,
         counts,
         from,
         to,
+        subscribers: subscribers?,
     };
     Ok(json_response(200, &answer))
 }

@@ -57,13 +57,14 @@ export function makeTokens() {
 export const newCredentialsKey = () => randomBytes(32).toString('base64');
 
 /**
- * Starts `wrangler dev`. Returns {url, stop(), kill(), persist}. `persist` reuses a state
- * directory (for restart tests; pass the same `credentialsKey` too); otherwise a fresh
- * temporary one is made and removed by `cleanup()`. Destinations may use plain http (the
- * receivers are on loopback) and their credentials are sealed with `credentialsKey`.
+ * Starts `wrangler dev`. Returns {url, port, stop(), kill(), persist}. `persist` reuses a
+ * state directory (for restart tests; pass the same `credentialsKey` too); otherwise a fresh
+ * temporary one is made and removed by `cleanup()`. `port` reuses an address (for clients
+ * that reconnect across a restart). Destinations may use plain http (the receivers are on
+ * loopback) and their credentials are sealed with `credentialsKey`.
  */
-export async function startWorker({ tokensConfig, persist, vars = {}, credentialsKey = newCredentialsKey() } = {}) {
-  const port = await freePort();
+export async function startWorker({ tokensConfig, persist, vars = {}, credentialsKey = newCredentialsKey(), port: fixedPort } = {}) {
+  const port = fixedPort ?? await freePort();
   const dir = persist ?? mkdtempSync(join(tmpdir(), 'trailsift-edge-'));
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir,
     '--var', `TRAILSIFT_TOKENS:${tokensConfig}`, '--inspector-port', String(await freePort())];
@@ -98,6 +99,7 @@ export async function startWorker({ tokensConfig, persist, vars = {}, credential
   }
   return {
     url,
+    port,
     dir,
     /** The process group of wrangler and its workerd (for CPU and memory figures). */
     pgid: child.pid,

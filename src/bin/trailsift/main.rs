@@ -1,5 +1,5 @@
 //! The trailsift command-line tool: validate, filter, convert and generate audit events,
-//! and verify evidence of the verifiable log.
+//! follow an account's live tail, and verify evidence of the verifiable log.
 //!
 //! Every subcommand exits 0 when all went well, 1 when some records (or proofs) were bad
 //! (reported on stderr) and 2 for usage and I/O errors.
@@ -15,6 +15,7 @@ mod convert;
 mod filter;
 mod gen;
 mod keygen;
+mod tail;
 mod validate;
 mod verify;
 mod verify_consistency;
@@ -40,6 +41,9 @@ enum Command {
     Convert(convert::Args),
     /// Write realistic sample events as NDJSON, deterministic for a seed.
     Gen(gen::Args),
+    /// Follow the Worker's live tail: matching events as NDJSON as they are committed
+    /// (token from TRAILSIFT_TOKEN).
+    Tail(tail::Args),
     /// Verify an evidence bundle (and a sidecar's object file) against verifier keys.
     Verify(verify::Args),
     /// Verify that an older signed checkpoint's tree is a prefix of a newer one's.
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Filter(args) => filter::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Gen(args) => gen::run(args),
+        Command::Tail(args) => tail::run(args),
         Command::Verify(args) => verify::run(args),
         Command::VerifyConsistency(args) => verify_consistency::run(args),
         Command::Keygen(args) => keygen::run(args),

@@ -1,8 +1,9 @@
 //! The per-account Durable Object, split by concern: events (commit, query pages, one
-//! event, retention), stats, saved filters, streaming destinations, and the one alarm
-//! that serves retention and delivery. Each concern keeps its tables, its messages and
-//! its handlers in its own module; this one holds the object, the request it takes, its
-//! dispatch, schema setup and transactions, and [`call`], the Worker's one way to ask.
+//! event, retention), stats, saved filters, live tail, streaming destinations, and the
+//! one alarm that serves retention and delivery. Each concern keeps its tables, its
+//! messages and its handlers in its own module; this one holds the object, the request it
+//! takes, its dispatch, schema setup and transactions, and [`call`], the Worker's one way
+//! to ask.
 //!
 //! A request is one [`StoreRequest`] as JSON; the answer is the reply its variant names,
 //! or an error body with its status. Every write of one request happens without an
@@ -15,6 +16,7 @@ pub mod events;
 pub mod filters;
 pub(crate) mod sql;
 pub mod stats;
+pub mod tail;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -27,7 +29,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, ScheduledTime,
-    State, Storage,
+    State, Storage, WebSocket, WebSocketIncomingMessage,
 };
 
 use super::codes;
@@ -45,6 +47,7 @@ const SCHEMA: &[&[&str]] = &[
     filters::SCHEMA,
     destinations::SCHEMA,
     alarm::SCHEMA,
+    tail::SCHEMA,
 ];
 
 /// An alarm this long overdue is looked at again: it may have been dropped.
@@ -62,6 +65,7 @@ pub enum StoreRequest {
     Event(events::EventRequest),
     Stats(stats::StatsRequest),
     Filters(filters::FilterRequest),
+    Tail(tail::TailRequest),
     /// Boxed: a destination's definition is much larger than the other messages.
     Destinations(Box<destinations::DestinationRequest>),
 }
@@ -117,13 +121,16 @@ pub struct AccountStore {
     /// The account's request budget (in memory: the object sees every request of its
     /// account; a restarted object starts with a full bucket).
     limiter: RefCell<TokenBucket>,
+    tail: tail::Tail,
 }
 
 impl DurableObject for AccountStore {
     fn new(state: State, env: Env) -> Self {
+        let config = Config::from_env(&env);
         AccountStore {
+            tail: tail::Tail::new(&state, config.tail),
             state,
-            config: Config::from_env(&env),
+            config,
             ready: Cell::new(false),
             alarm_at: Cell::new(None),
             delivering: Cell::new(false),
@@ -134,6 +141,16 @@ impl DurableObject for AccountStore {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        if req.path() == tail::PATH {
+            // A subscription: the forwarded request (a WebSocket upgrade has no body).
+            let answer = self.sql().and_then(|sql| {
+                let header = req.headers().get(tail::SUBSCRIBE_HEADER).ok().flatten();
+                let sub = serde_json::from_str(header.as_deref().unwrap_or_default())
+                    .map_err(|e| ApiError::bad_request(codes::BAD_REQUEST, e.to_string()))?;
+                self.tail.subscribe(&sql, sub)
+            });
+            return Ok(answer.unwrap_or_else(ApiError::into_response));
+        }
         let answer = match req.bytes().await {
             Ok(bytes) => match serde_json::from_slice::<StoreRequest>(&bytes) {
                 Ok(request) => self.dispatch(request).await,
@@ -161,6 +178,31 @@ impl DurableObject for AccountStore {
         self.rearm().await;
         Response::ok("alarm ran")
     }
+
+    /// Subscribers only listen; what they send is ignored.
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> worker::Result<()> {
+        self.tail.closed(&ws);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
+        self.tail.closed(&ws);
+        Ok(())
+    }
 }
 
 impl AccountStore {
@@ -176,11 +218,18 @@ impl AccountStore {
                 let sql = self.sql()?;
                 let bytes: usize = commit.rows.iter().map(|r| r.body.get().len()).sum();
                 let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
-                let committed = self.in_transaction(move || {
-                    let committed = events::commit(&sql, commit)?;
-                    destinations::on_commit(&sql, committed.last_seq, bytes, now_ms())?;
-                    Ok(committed)
+                let committed = self.in_transaction({
+                    let sql = sql.clone();
+                    move || {
+                        let committed = events::commit(&sql, commit)?;
+                        destinations::on_commit(&sql, committed.last_seq, bytes, now_ms())?;
+                        Ok(committed)
+                    }
                 })?;
+                // Before any await: the subscribers see the commits in their order.
+                if let (Some(first), Some(last)) = (committed.first_seq, committed.last_seq) {
+                    self.tail.after_commit(&sql, first, last);
+                }
                 if committed.accepted > 0 {
                     self.alarm_earlier().await;
                 }
@@ -190,6 +239,7 @@ impl AccountStore {
             StoreRequest::Event(event) => events::event(&self.sql()?, &event),
             StoreRequest::Stats(stats) => encode(&stats::count(&self.sql()?, &stats)?),
             StoreRequest::Filters(request) => filters::handle(&self.sql()?, request),
+            StoreRequest::Tail(request) => self.tail.handle(&self.sql()?, request),
             StoreRequest::Destinations(request) => {
                 let answer = destinations::handle(&self.ctx(self.sql()?), *request).await;
                 self.alarm_earlier().await;
