@@ -17,6 +17,7 @@
 //! assert_eq!(filter.matches_line(line, 0), Ok(true));
 //! ```
 
+pub mod columns;
 pub mod convert;
 pub mod event;
 pub mod filter;

@@ -46,13 +46,14 @@ impl PathTree {
     }
 }
 
-/// A field value read from the line.
-#[derive(Debug)]
-enum Captured<'de> {
+/// A field value as the filter reads it from a line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Captured<'de> {
     Str(Cow<'de, str>),
     Num(Number),
     Bool(bool),
     Null,
+    /// An object or an array (the filter never looks inside).
     Other,
 }
 
@@ -114,44 +115,64 @@ pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool,
 
 /// The answer for a line, parsed (no pre-check).
 fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-    if let Some(answer) = plain_matches(program, line, now_ms) {
-        return Ok(answer);
-    }
-    let bad = |e: serde_json::Error| {
-        FilterError::new(
-            error::BAD_JSON,
-            format!("invalid JSON at column {}: {e}", e.column()),
-        )
-    };
-    if program.text {
-        let v: Value = serde_json::from_slice(line).map_err(bad)?;
-        return Ok(program.eval_value(&v, now_ms));
+    if !program.text {
+        let slots = Slots {
+            values: read_slots(&program.tree, program.slots.len(), line)?,
+            strings: Vec::new(),
+        };
+        return Ok(eval(&program.root, &slots, now_ms));
     }
     let mut slots = Slots::new(program.slots.len());
-    let mut de = serde_json::Deserializer::from_slice(line);
-    TreeSeed {
-        tree: &program.tree,
-        out: &mut slots.values,
+    let mut strings = Some(Vec::new());
+    if plain_read(&program.tree, line, &mut slots.values, &mut strings).is_some() {
+        slots.strings = strings.unwrap_or_default();
+        return Ok(eval(&program.root, &slots, now_ms));
     }
-    .deserialize(&mut de)
-    .map_err(bad)?;
-    de.end().map_err(bad)?;
-    Ok(eval(&program.root, &slots, now_ms))
+    let v: Value = serde_json::from_slice(line).map_err(bad_json)?;
+    Ok(program.eval_value(&v, now_ms))
 }
 
-/// The answer for a line of plain JSON (see [`crate::plain`]), read without serde_json;
-/// `None` when the line is anything else.
-fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
+fn bad_json(e: serde_json::Error) -> FilterError {
+    FilterError::new(
+        error::BAD_JSON,
+        format!("invalid JSON at column {}: {e}", e.column()),
+    )
+}
+
+/// The values of the `n` slots of `tree` in a line: read by the plain reader when the line
+/// is plain JSON, by serde_json otherwise. An error when the line is not JSON.
+pub(super) fn read_slots<'a>(
+    tree: &PathTree,
+    n: usize,
+    line: &'a [u8],
+) -> Result<Vec<Option<Captured<'a>>>, FilterError> {
+    let mut values = Slots::new(n).values;
+    if plain_read(tree, line, &mut values, &mut None).is_some() {
+        return Ok(values);
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    TreeSeed {
+        tree,
+        out: &mut values,
+    }
+    .deserialize(&mut de)
+    .map_err(bad_json)?;
+    de.end().map_err(bad_json)?;
+    Ok(values)
+}
+
+/// Reads a line of plain JSON (see [`crate::plain`]) without serde_json, collecting its
+/// strings when `strings` is wanted; `None` when the line is anything else.
+fn plain_read<'a>(
+    tree: &PathTree,
+    line: &'a [u8],
+    out: &mut [Option<Captured<'a>>],
+    strings: &mut Option<Vec<&'a str>>,
+) -> Option<()> {
     let text = std::str::from_utf8(line).ok()?;
     let mut p = Plain::new(text);
-    let mut slots = Slots::new(program.slots.len());
-    let mut strings = program.text.then(Vec::new);
-    plain_tree(&mut p, &program.tree, &mut slots.values, &mut strings, 0)?;
-    if !p.at_end() {
-        return None;
-    }
-    slots.strings = strings.unwrap_or_default();
-    Some(eval(&program.root, &slots, now_ms))
+    plain_tree(&mut p, tree, out, strings, 0)?;
+    p.at_end().then_some(())
 }
 
 /// Reads one value, capturing the slots of `tree` when it is an object, and collecting
