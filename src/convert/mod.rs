@@ -32,6 +32,7 @@ use serde_json::Value;
 
 pub mod batch;
 pub mod gzip;
+pub mod lines;
 pub mod node;
 pub mod output;
 pub mod pipeline;
@@ -39,6 +40,7 @@ pub mod read;
 pub mod write;
 
 pub use batch::{stream_file_name, Batcher};
+pub use lines::NdjsonLines;
 pub use output::Output;
 pub use pipeline::Converter;
 pub use read::{read_all, Reader, Records};
