@@ -25,7 +25,7 @@
 //! assert_eq!(table.lines(&[1]), b"{\"auditAction\":\"LOGIN\",\"auditEventTime\":1767225600001}\n");
 //! ```
 
-use foldhash::HashMap;
+use std::collections::HashMap;
 
 use crate::event::field;
 use crate::filter::columnar::{Cell, Column, FieldReader, FieldValue, NOT_A_TIME, NO_TIME};
@@ -47,7 +47,7 @@ pub const FIELDS: [&str; 11] = [
 ];
 
 /// The column that shows who acted: the principal's email, else its identifier.
-pub const USER: &str = "user";
+pub const USER: &str = crate::filter::fields::USER;
 
 /// Columns of cells: every field but the time, then [`USER`].
 const CELLS: usize = FIELDS.len();
@@ -62,21 +62,26 @@ fn cell_column(name: &str) -> Option<usize> {
 }
 
 /// The distinct values of a column (index 0: absent or `null`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Dict {
     values: Vec<Option<Cell>>,
     strings: HashMap<Box<str>, u32>,
-    others: HashMap<Cell, u32>,
+    /// The indexes of the values that are not strings (rare in these fields).
+    others: Vec<u32>,
 }
 
 impl Default for Dict {
     fn default() -> Self {
         Dict {
             values: vec![None],
-            strings: HashMap::default(),
-            others: HashMap::default(),
+            strings: HashMap::new(),
+            others: Vec::new(),
         }
     }
+}
+
+fn dicts() -> Vec<Dict> {
+    (0..CELLS).map(|_| Dict::default()).collect()
 }
 
 impl Dict {
@@ -95,13 +100,15 @@ impl Dict {
             None => 0,
             Some(Cell::Str(s)) => self.id_of_str(s),
             Some(other) => {
-                if let Some(&id) = self.others.get(other) {
-                    return id;
-                }
-                let id = self.values.len() as u32;
-                self.others.insert(other.clone(), id);
-                self.values.push(Some(other.clone()));
-                id
+                let known = self.others.iter().copied().find(|&id| {
+                    self.values.get(id as usize).and_then(Option::as_ref) == Some(other)
+                });
+                known.unwrap_or_else(|| {
+                    let id = self.values.len() as u32;
+                    self.others.push(id);
+                    self.values.push(Some(other.clone()));
+                    id
+                })
             }
         }
     }
@@ -124,7 +131,7 @@ pub struct Unread {
 }
 
 /// The rows of one block of whole NDJSON lines, read on their own.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct BlockColumns {
     /// Start and end of each row's line in the block (the `\n` left out); blank lines are
     /// no rows.
@@ -145,7 +152,7 @@ impl BlockColumns {
         let utf8 = std::str::from_utf8(block).is_ok();
         let mut b = BlockColumns {
             ids: vec![Vec::new(); CELLS],
-            dicts: vec![Dict::default(); CELLS],
+            dicts: dicts(),
             ..BlockColumns::default()
         };
         let mut start = 0;
@@ -228,12 +235,125 @@ impl BlockColumns {
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
+
+    /// The columns as bytes, to send to the thread that keeps the table
+    /// ([`BlockColumns::from_bytes`] reads them back).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let put = |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&(n as u32).to_le_bytes());
+        put(&mut out, self.len());
+        for [start, end] in &self.lines {
+            put(&mut out, *start as usize);
+            put(&mut out, *end as usize);
+        }
+        for t in &self.times {
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+        for (dict, ids) in self.dicts.iter().zip(&self.ids) {
+            put(&mut out, dict.values.len());
+            for v in dict.values.iter().skip(1) {
+                let (tag, text) = match v {
+                    Some(Cell::Str(s)) => (0, s.to_string()),
+                    Some(Cell::Num(n)) => (1, n.to_string()),
+                    Some(Cell::Bool(b)) => (2, b.to_string()),
+                    Some(Cell::Other) | None => (3, String::new()),
+                };
+                out.push(tag);
+                put(&mut out, text.len());
+                out.extend_from_slice(text.as_bytes());
+            }
+            ids.iter().for_each(|&id| put(&mut out, id as usize));
+        }
+        put(&mut out, self.unread.len());
+        for u in &self.unread {
+            put(&mut out, u.row as usize);
+            out.extend_from_slice(&u.line.to_le_bytes());
+            put(&mut out, u.message.len());
+            out.extend_from_slice(u.message.as_bytes());
+        }
+        out
+    }
+
+    /// Reads what [`BlockColumns::to_bytes`] wrote; `None` for anything else.
+    pub fn from_bytes(bytes: &[u8]) -> Option<BlockColumns> {
+        let mut r = Bytes { rest: bytes };
+        let n = r.u32()? as usize;
+        let mut b = BlockColumns::default();
+        let lines = r.u32s(2 * n)?;
+        b.lines = lines.chunks_exact(2).map(|l| [l[0], l[1]]).collect();
+        for _ in 0..n {
+            b.times
+                .push(i64::from_le_bytes(r.take(8)?.try_into().ok()?));
+        }
+        for _ in 0..CELLS {
+            let mut dict = Dict::default();
+            for _ in 1..r.u32()? {
+                let tag = *r.take(1)?.first()?;
+                let len = r.u32()? as usize;
+                let text = std::str::from_utf8(r.take(len)?).ok()?;
+                dict.values.push(Some(match tag {
+                    0 => Cell::Str(text.into()),
+                    1 => match serde_json::from_str(text).ok()? {
+                        serde_json::Value::Number(n) => Cell::Num(n),
+                        _ => return None,
+                    },
+                    2 => Cell::Bool(text == "true"),
+                    _ => Cell::Other,
+                }));
+            }
+            let ids = r.u32s(n)?;
+            b.dicts.push(dict);
+            b.ids.push(ids);
+        }
+        for _ in 0..r.u32()? {
+            let row = r.u32()?;
+            let line = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
+            let len = r.u32()? as usize;
+            let message = String::from_utf8(r.take(len)?.to_vec()).ok()?;
+            b.unread.push(Unread { row, line, message });
+        }
+        r.rest.is_empty().then_some(b)
+    }
 }
 
+/// A reader of [`BlockColumns::to_bytes`].
+struct Bytes<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.rest.split_at_checked(n)?;
+        self.rest = rest;
+        Some(head)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u32s(&mut self, n: usize) -> Option<Vec<u32>> {
+        let bytes = self.take(n.checked_mul(4)?)?;
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        )
+    }
+}
+
+/// The least bytes of lines kept in one allocation: growing a wasm module's memory is
+/// costly, so it grows in few large steps.
+const CHUNK: usize = 8 << 20;
+
 /// The rows of an NDJSON file (see the module docs).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Table {
-    blocks: Vec<Vec<u8>>,
+    /// The lines of the blocks, one block after the other in chunks of at least [`CHUNK`].
+    chunks: Vec<Vec<u8>>,
+    /// Each block's chunk, start in it and length.
+    blocks: Vec<[usize; 3]>,
     /// The first row of each block.
     block_rows: Vec<u32>,
     lines: Vec<[u32; 2]>,
@@ -246,12 +366,13 @@ pub struct Table {
 impl Default for Table {
     fn default() -> Self {
         Table {
+            chunks: Vec::new(),
             blocks: Vec::new(),
             block_rows: Vec::new(),
             lines: Vec::new(),
             times: Vec::new(),
             ids: vec![Vec::new(); CELLS],
-            dicts: vec![Dict::default(); CELLS],
+            dicts: dicts(),
             unread: Vec::new(),
         }
     }
@@ -270,7 +391,23 @@ impl Table {
         let first = self.lines.len() as u32;
         let n = columns.len();
         self.block_rows.push(first);
-        self.blocks.push(block);
+        let (c, len) = (self.chunks.len(), block.len());
+        match self.chunks.last_mut() {
+            Some(chunk) if len < CHUNK && chunk.capacity() - chunk.len() >= len => {
+                self.blocks.push([c - 1, chunk.len(), len]);
+                chunk.extend_from_slice(&block);
+            }
+            _ => {
+                self.blocks.push([c, 0, len]);
+                self.chunks.push(if len >= CHUNK {
+                    block
+                } else {
+                    let mut chunk = Vec::with_capacity(CHUNK);
+                    chunk.extend_from_slice(&block);
+                    chunk
+                });
+            }
+        }
         self.lines.extend_from_slice(&columns.lines);
         self.times.extend_from_slice(&columns.times);
         for (c, (local, ids)) in columns.dicts.iter().zip(&columns.ids).enumerate() {
@@ -307,11 +444,13 @@ impl Table {
         &self.unread
     }
 
-    fn column(&self, path: &str) -> Option<Column<'_>> {
-        if path == field::TIME {
+    /// The column of a field given as the parts of its path.
+    fn column(&self, path: &[String]) -> Option<Column<'_>> {
+        let is = |f: &str| f.split('.').eq(path.iter().map(String::as_str));
+        if is(field::TIME) {
             return Some(Column::Times(&self.times));
         }
-        let c = FIELDS[1..].iter().position(|f| *f == path)?;
+        let c = FIELDS[1..].iter().position(|f| is(f))?;
         Some(Column::Cells {
             values: &self.dicts[c].values,
             ids: &self.ids[c],
@@ -351,7 +490,8 @@ impl Table {
     /// Decides the rows from `from` on by their lines, block by block.
     fn filter_lines(&self, filter: &Filter, now_ms: i64, from: usize, out: &mut Vec<u32>) {
         let first_block = self.block_of(from);
-        for (b, block) in self.blocks.iter().enumerate().skip(first_block) {
+        for b in first_block..self.blocks.len() {
+            let block = self.block(b);
             let mut row = self.block_rows[b] as usize;
             filter.decide_lines(block, now_ms, &mut |range, answer| {
                 while self
@@ -375,13 +515,21 @@ impl Table {
             .saturating_sub(1)
     }
 
-    /// Row `row`'s line without its `\n` (empty past the end).
-    pub fn line(&self, row: usize) -> &[u8] {
-        let (Some(&[start, end]), Some(block)) =
-            (self.lines.get(row), self.blocks.get(self.block_of(row)))
-        else {
+    /// The lines of block `b`.
+    fn block(&self, b: usize) -> &[u8] {
+        let Some(&[c, start, len]) = self.blocks.get(b) else {
             return &[];
         };
+        let chunk = self.chunks.get(c).map_or(&[][..], Vec::as_slice);
+        chunk.get(start..start + len).unwrap_or_default()
+    }
+
+    /// Row `row`'s line without its `\n` (empty past the end).
+    pub fn line(&self, row: usize) -> &[u8] {
+        let Some(&[start, end]) = self.lines.get(row) else {
+            return &[];
+        };
+        let block = self.block(self.block_of(row));
         block.get(start as usize..end as usize).unwrap_or_default()
     }
 
@@ -435,41 +583,6 @@ impl Table {
                 Some(Cell::Other) | None => String::new(),
             })
             .collect()
-    }
-
-    /// Every row, ordered by `columns` (the time, a field or [`USER`]; the next column
-    /// breaks ties, then the row); values order as text, absent values last. Descending
-    /// is the exact reverse.
-    pub fn order(&self, columns: &[&str], descending: bool) -> Vec<u32> {
-        let keys: Vec<Vec<i64>> = columns
-            .iter()
-            .filter_map(|name| {
-                if *name == field::TIME {
-                    let last = |t: i64| if t < crate::time::MIN_MS { i64::MAX } else { t };
-                    return Some(self.times.iter().map(|&t| last(t)).collect());
-                }
-                let c = cell_column(name)?;
-                let text = self.values(name, 0);
-                let mut by_text: Vec<usize> = (1..text.len()).collect();
-                by_text.sort_by(|&a, &b| text[a].cmp(&text[b]));
-                let mut rank = vec![i64::MAX; text.len()];
-                for (i, &id) in by_text.iter().enumerate() {
-                    rank[id] = i as i64;
-                }
-                Some(self.ids[c].iter().map(|&id| rank[id as usize]).collect())
-            })
-            .collect();
-        let mut rows: Vec<u32> = (0..self.len() as u32).collect();
-        rows.sort_unstable_by(|&a, &b| {
-            keys.iter()
-                .map(|k| k[a as usize].cmp(&k[b as usize]))
-                .find(|o| o.is_ne())
-                .unwrap_or(a.cmp(&b))
-        });
-        if descending {
-            rows.reverse();
-        }
-        rows
     }
 }
 
@@ -534,20 +647,45 @@ mod tests {
     }
 
     #[test]
-    fn order_is_by_value_then_row() {
+    fn block_columns_travel_as_bytes() {
+        let block = br#"{"auditAction":"A","auditEventTime":"2026-01-01T00:00:00Z","auditModule":5}
+{"auditAction":true,"auditResource":{"type":{"x":1}},"auditEventAuthor":{"principal":{"email":"e"}}}
+{oops
+"#;
+        let read = BlockColumns::read(block, 3);
+        let bytes = read.to_bytes();
+        let back = BlockColumns::from_bytes(&bytes).unwrap();
+        assert_eq!(back.to_bytes(), bytes);
+        let (mut a, mut b) = (Table::default(), Table::default());
+        a.push(block.to_vec(), 3);
+        b.append(block.to_vec(), back);
+        for c in FIELDS[1..].iter().chain([&USER]) {
+            assert_eq!(a.values(c, 0), b.values(c, 0), "{c}");
+            assert_eq!(a.ids(c, 0), b.ids(c, 0), "{c}");
+        }
+        assert_eq!(a.unread(), b.unread());
+        assert_eq!(a.unread()[0].line, 5);
+        assert!(BlockColumns::from_bytes(&bytes[..bytes.len() - 1]).is_none());
+        assert!(BlockColumns::from_bytes(&[bytes.as_slice(), &[0]].concat()).is_none());
+    }
+
+    #[test]
+    fn times_are_read_as_the_filter_reads_them() {
         let mut t = Table::default();
+        t.push(Vec::new(), 1);
         let block = br#"{"auditAction":"B","auditEventTime":3}
 {"auditAction":"A","auditEventTime":"x"}
-{"auditEventTime":1}
-{"auditAction":"A","auditEventTime":1}
+{"auditEventTime":"2026-01-01T01:00:00+01:00"}
+{"auditAction":"A","auditEventTime":"1"}
 "#;
         t.push(block.to_vec(), 1);
-        assert_eq!(t.order(&[field::ACTION], false), [1, 3, 0, 2]);
-        assert_eq!(t.order(&[field::ACTION], true), [2, 0, 3, 1]);
-        assert_eq!(t.order(&[field::TIME], false), [2, 3, 0, 1]);
-        assert_eq!(t.order(&[field::ACTION, field::TIME], false), [3, 1, 0, 2]);
         let times = t.times(0);
         assert!(times[1].is_nan());
-        assert_eq!(times[0], 3.0);
+        assert_eq!(
+            [times[0], times[2], times[3]],
+            [3.0, 1_767_225_600_000.0, 1.0]
+        );
+        assert_eq!(t.times(3), [1.0]);
+        assert_eq!(t.line(3), br#"{"auditAction":"A","auditEventTime":"1"}"#);
     }
 }

@@ -17,7 +17,7 @@
 //! assert_eq!(out, b"{\"auditAction\":\"CREATE\"}\n{\"auditAction\":\"LOGIN\"}\n");
 //! ```
 
-use super::{Converter, ErrorCode, Format, ReadError, ReadOptions, WriteOptions, Writer};
+use super::{Converter, ErrorCode, Format, Output, ReadError, ReadOptions, WriteOptions, Writer};
 use crate::input::{self, Decoder, InputError, LineEvent, LineReader, Lines};
 
 /// Receives each block of whole lines (the last line of the input may lack its `\n`) and
@@ -32,7 +32,8 @@ enum Stage {
         head: Vec<u8>,
     },
     Lines(LineReader),
-    Convert(Box<Converter<Vec<u8>>>, Lines),
+    // The output type of the package's converter: one copy of the code in the module.
+    Convert(Box<Converter<Output<Vec<u8>>>>, Lines),
 }
 
 /// The push/finish reader of the module docs.
@@ -122,7 +123,7 @@ impl NdjsonLines {
             Stage::Convert(converter, lines) => {
                 // The writer only fails when its output does, and a Vec does not.
                 let _ = converter.end(&mut self.errors);
-                let out = std::mem::take(converter.writer_mut().get_mut());
+                let out = converter.writer_mut().get_mut().take();
                 let max = lines.max_line();
                 lines.push(&out, &mut |ev| on_lines(ev, max, &mut self.errors, f));
                 lines.finish(&mut |ev| on_lines(ev, max, &mut self.errors, f));
@@ -145,7 +146,8 @@ impl NdjsonLines {
                 max_input_bytes: self.max_decoded,
                 ..ReadOptions::default()
             };
-            let writer = Writer::new(Format::Ndjson, WriteOptions::default(), Vec::new());
+            let out = Output::new(Vec::new(), false);
+            let writer = Writer::new(Format::Ndjson, WriteOptions::default(), out);
             match Converter::new(Some(format), None, read, writer) {
                 Ok(c) => Stage::Convert(Box::new(c), Lines::new(self.max_line)),
                 Err(e) => {
@@ -169,7 +171,7 @@ impl NdjsonLines {
             }
             Stage::Convert(converter, lines) => {
                 let _ = converter.push(chunk, &mut self.errors);
-                let out = std::mem::take(converter.writer_mut().get_mut());
+                let out = converter.writer_mut().get_mut().take();
                 let max = lines.max_line();
                 lines.push(&out, &mut |ev| on_lines(ev, max, &mut self.errors, f));
             }

@@ -43,7 +43,7 @@ impl FieldReader {
 }
 
 /// One distinct value of a column; absent and `null` values are no cell.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Str(Box<str>),
     Num(Number),
@@ -122,11 +122,12 @@ struct Answers<'a> {
 
 impl Filter {
     /// The filter bound to a table's columns, `column(path)` giving the column of a
-    /// canonical path; `None` when the filter reads a field the table does not hold or
-    /// has free text (decide on the lines then). Rows answer as their lines would.
+    /// canonical path (split at its dots); `None` when the filter reads a field the table
+    /// does not hold or has free text (decide on the lines then). Rows answer as their
+    /// lines would.
     pub fn on_columns<'a>(
         &'a self,
-        column: &dyn Fn(&str) -> Option<Column<'a>>,
+        column: &dyn Fn(&[String]) -> Option<Column<'a>>,
         now_ms: i64,
     ) -> Option<ColumnFilter<'a>> {
         let program: &Program = &self.program;
@@ -136,7 +137,7 @@ impl Filter {
         let columns = program
             .slots
             .iter()
-            .map(|path| column(&path.join(".")))
+            .map(|path| column(path))
             .collect::<Option<Vec<_>>>()?;
         let mut answers = Vec::new();
         collect_answers(&program.root, &columns, now_ms, &mut answers);
