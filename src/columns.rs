@@ -27,6 +27,9 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::FixedState;
+
+use crate::convert::ErrorCode;
 use crate::event::field;
 use crate::filter::columnar::{Cell, Column, FieldReader, FieldValue, NOT_A_TIME, NO_TIME};
 use crate::filter::Filter;
@@ -65,7 +68,7 @@ fn cell_column(name: &str) -> Option<usize> {
 #[derive(Debug)]
 struct Dict {
     values: Vec<Option<Cell>>,
-    strings: HashMap<Box<str>, u32>,
+    strings: HashMap<Box<str>, u32, FixedState>,
     /// The indexes of the values that are not strings (rare in these fields).
     others: Vec<u32>,
 }
@@ -74,7 +77,7 @@ impl Default for Dict {
     fn default() -> Self {
         Dict {
             values: vec![None],
-            strings: HashMap::new(),
+            strings: HashMap::default(),
             others: Vec::new(),
         }
     }
@@ -122,11 +125,13 @@ impl Dict {
     }
 }
 
-/// A line that could not be read as JSON: its row, 1-based line number and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A line that could not be read as JSON: its row, 1-based line number and why (a stable
+/// code: `bad_json` or `bad_utf8`, and a message).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unread {
     pub row: u32,
     pub line: u64,
+    pub code: &'static str,
     pub message: String,
 }
 
@@ -187,15 +192,19 @@ impl BlockColumns {
         } else {
             std::str::from_utf8(line)
         } {
-            Ok(_) => reader.read(line).map_err(|e| e.message),
-            Err(e) => Err(format!("invalid UTF-8 at column {}", e.valid_up_to() + 1)),
+            Ok(_) => reader.read(line).map_err(|e| (e.code, e.message)),
+            Err(e) => Err((
+                ErrorCode::BadUtf8.as_str(),
+                format!("invalid UTF-8 at column {}", e.valid_up_to() + 1),
+            )),
         };
         let mut values = match values {
             Ok(values) => values.into_iter(),
-            Err(message) => {
+            Err((code, message)) => {
                 self.unread.push(Unread {
                     row,
                     line: line_no,
+                    code,
                     message,
                 });
                 self.times.push(NO_TIME);
@@ -268,6 +277,7 @@ impl BlockColumns {
         for u in &self.unread {
             put(&mut out, u.row as usize);
             out.extend_from_slice(&u.line.to_le_bytes());
+            out.push(u8::from(u.code == ErrorCode::BadUtf8.as_str()));
             put(&mut out, u.message.len());
             out.extend_from_slice(u.message.as_bytes());
         }
@@ -308,9 +318,18 @@ impl BlockColumns {
         for _ in 0..r.u32()? {
             let row = r.u32()?;
             let line = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
+            let code = match r.take(1)? {
+                [0] => crate::filter::error::BAD_JSON,
+                _ => ErrorCode::BadUtf8.as_str(),
+            };
             let len = r.u32()? as usize;
             let message = String::from_utf8(r.take(len)?.to_vec()).ok()?;
-            b.unread.push(Unread { row, line, message });
+            b.unread.push(Unread {
+                row,
+                line,
+                code,
+                message,
+            });
         }
         r.rest.is_empty().then_some(b)
     }
@@ -614,8 +633,8 @@ mod tests {
             7,
         );
         assert_eq!(t.len(), 4);
-        let lines: Vec<u64> = t.unread().iter().map(|u| u.line).collect();
-        assert_eq!(lines, [8, 11]);
+        let lines: Vec<(u64, &str)> = t.unread().iter().map(|u| (u.line, u.code)).collect();
+        assert_eq!(lines, [(8, "bad_json"), (11, "bad_utf8")]);
         for q in ["", "action:A", "-action:B", "not action exists"] {
             let f = Filter::parse(q).unwrap();
             let want: Vec<u32> = (0..t.len() as u32)
@@ -652,6 +671,7 @@ mod tests {
 {"auditAction":true,"auditResource":{"type":{"x":1}},"auditEventAuthor":{"principal":{"email":"e"}}}
 {oops
 "#;
+        let block = &[block.as_slice(), b"{\"a\":\"\xff\"}\n"].concat();
         let read = BlockColumns::read(block, 3);
         let bytes = read.to_bytes();
         let back = BlockColumns::from_bytes(&bytes).unwrap();
@@ -665,6 +685,7 @@ mod tests {
         }
         assert_eq!(a.unread(), b.unread());
         assert_eq!(a.unread()[0].line, 5);
+        assert_eq!(a.unread()[1].code, "bad_utf8");
         assert!(BlockColumns::from_bytes(&bytes[..bytes.len() - 1]).is_none());
         assert!(BlockColumns::from_bytes(&[bytes.as_slice(), &[0]].concat()).is_none());
     }

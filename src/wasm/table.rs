@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::record_error;
 use super::filter::Filter;
-use super::{to_js, Result};
+use super::Error;
 use crate::columns;
 use crate::convert::NdjsonLines;
 
@@ -161,10 +161,21 @@ impl Table {
         self.inner.values(column, from as usize)
     }
 
-    /// The lines that are not JSON: `{ row, line, message }` each.
+    /// The lines that are not JSON, as `TrailsiftError`s (`bad_json`, `bad_utf8`) with
+    /// their `row` and `line`.
     #[wasm_bindgen(unchecked_return_type = "UnreadLine[]")]
-    pub fn unread(&self) -> Result<JsValue> {
-        to_js(&self.inner.unread())
+    pub fn unread(&self) -> Array {
+        self.inner
+            .unread()
+            .iter()
+            .map(|u| {
+                JsValue::from(Error::Plain {
+                    code: u.code,
+                    message: u.message.clone(),
+                    details: vec![("row", f64::from(u.row)), ("line", u.line as f64)],
+                })
+            })
+            .collect()
     }
 }
 

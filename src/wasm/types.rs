@@ -195,13 +195,15 @@ export interface RecordError extends Error {
   offset: number;
 }
 
-/** A line of a `Table` that is not JSON (it matches no filter that reads its fields). */
-export interface UnreadLine {
-  /** The row it would be. */
+/** A line of a `Table` that is not JSON (a `TrailsiftError`; it matches no filter that
+ * reads its fields). */
+export interface UnreadLine extends Error {
+  /** `bad_json` or `bad_utf8`. */
+  code: string;
+  /** The row it is. */
   row: number;
   /** 1-based line number in the NDJSON lines. */
   line: number;
-  message: string;
 }
 
 /** What `detectFormat` found. */

@@ -111,6 +111,8 @@ test('Table columns: value indexes, values, times and the lines that are not JSO
   assert.equal(unread[0].row, 101);
   assert.equal(unread[0].line, 103);
   assert.equal(typeof unread[0].message, 'string');
+  assert.ok(unread[0] instanceof ts.TrailsiftError);
+  assert.equal(unread[0].code, 'bad_json');
   assert.deepEqual(table.values('auditNoSuchField', 0), []);
 });
 
