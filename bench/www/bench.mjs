@@ -140,10 +140,10 @@ async function measure(kind, file, urls) {
     })();
     const selector = kind === 'trailsift' ? '[data-testid=file-input]' : '#file';
     await page.setInputFiles(selector, file);
-    let ready, firstRows, events;
+    let ready, firstRows, events, loadTiming;
     if (kind === 'trailsift') {
       await page.waitForFunction(() => window.__trailsift.seq > 0, null, { timeout: 600_000 });
-      ({ ready, firstRows, events } = await page.evaluate(() => ({ ready: window.__trailsift.loadedMs, firstRows: window.__firstRowsMs, events: window.__trailsift.events })));
+      ({ ready, firstRows, events, loadTiming } = await page.evaluate(() => ({ ready: window.__trailsift.loadedMs, firstRows: window.__firstRowsMs, events: window.__trailsift.events, loadTiming: window.__trailsift.loadTiming })));
     } else {
       await page.waitForFunction(() => window.__alt.firstRowsMs !== undefined, null, { timeout: 600_000 });
       ({ ready, firstRows, events } = await page.evaluate(() => ({ ready: window.__alt.readyMs, firstRows: window.__alt.firstRowsMs, events: window.__alt.events })));
@@ -164,7 +164,7 @@ async function measure(kind, file, urls) {
     const longestFilter = await page.evaluate(() => window.__longest);
     sampling = false;
     await sampler;
-    return { ready, firstRows, events, broad: median(filters.broad), selective: median(filters.selective), counts, longestLoad, longestFilter, peak: peakRss - baseRss };
+    return { ready, firstRows, events, loadTiming, broad: median(filters.broad), selective: median(filters.selective), counts, longestLoad, longestFilter, peak: peakRss - baseRss };
   } finally {
     await browser.close();
   }

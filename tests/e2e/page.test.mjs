@@ -76,6 +76,8 @@ test('form filters give the CLI counts, and the query bar shows the same filter'
 });
 
 const QUERIES = [
+  '-is:login',
+  'action:FORCE_PUSH',
   'action:CREATE,UPDATE',
   'resource.type == "SECRET" or module:CD',
   '-is:system -is:login',
@@ -199,6 +201,50 @@ test('completion offers field names and known values', async () => {
   await input.press('Escape');
 });
 
+test('completion offers the field catalog\'s names', async () => {
+  const { page } = session;
+  const input = page.getByTestId('query-input');
+  const offered = async (typed) => {
+    await input.fill('');
+    await input.pressSequentially(typed);
+    await page.locator('#completions li').first().waitFor();
+    return page.locator('#completions li').allTextContents();
+  };
+  assert.ok((await offered('auditResourceScope.or')).includes('auditResourceScope.orgIdentifier:'));
+  assert.deepEqual((await offered('organ')), ['organization:']);
+  assert.ok((await offered('metad')).includes('metadata.'));
+  assert.ok((await offered('is:')).includes('system'));
+  await input.press('Escape');
+  await typeQuery(page, '');
+});
+
+test('a custom time without an offset is rejected in the form, as the core rejects it', async () => {
+  const { page } = session;
+  const before = await resultCount(page);
+  await afterRun(page, () => page.getByTestId('filter-range').selectOption('custom'));
+  await afterRun(page, async () => {
+    await page.getByTestId('filter-from').fill('2026-01-01T10:00:00');
+    await page.getByTestId('filter-from').press('Enter');
+  });
+  const err = page.getByTestId('filter-from-error');
+  assert.equal(await err.isVisible(), true);
+  assert.match(await err.textContent(), /2026-01-01T10:00:00/);
+  assert.equal(await page.getByTestId('filter-from').getAttribute('aria-invalid'), 'true');
+  assert.equal(await resultCount(page), before, 'the filter was not applied');
+  // The CLI refuses the same time.
+  assert.throws(() => cliCount('time >= 2026-01-01T10:00:00', file));
+  // With an offset (or as a date) it is taken, and the count is the CLI's.
+  const from = new Date(Date.now() - 400 * 86400e3).toISOString().slice(0, 10);
+  await afterRun(page, async () => {
+    await page.getByTestId('filter-from').fill(from);
+    await page.getByTestId('filter-from').press('Enter');
+  });
+  assert.equal(await err.isVisible(), false);
+  assert.equal(await resultCount(page), cliCount(`time >= ${from}`, file));
+  await afterRun(page, () => page.locator('#clear-form').click());
+  assert.equal(await resultCount(page), 3001);
+});
+
 test('the dark scheme renders', async () => {
   const dark = await openPage(browser, srv.url, { colorScheme: 'dark', viewport: { width: 1366, height: 768 } });
   try {
@@ -213,13 +259,28 @@ test('the dark scheme renders', async () => {
   }
 });
 
-test('a 100k-event file loads and scrolls', async () => {
+test('a 100k-event file shows rows while it loads, then scrolls; filters give the CLI counts', async () => {
   const big = path.join(dir, 'big.ndjson');
   writeFileSync(big, cliGen(100_000, 11));
   const s = await openPage(browser, srv.url);
   try {
+    // When the first row is filled, was the file still being read?
+    await s.page.evaluate(() => {
+      new MutationObserver((_, obs) => {
+        if (!document.querySelector('#spacer .tr[data-filled="1"]')) return;
+        window.__rowsWhileLoading = window.__trailsift.seq === 0 && document.body.getAttribute('aria-busy') === 'true';
+        obs.disconnect();
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-filled'] });
+    });
     await loadFile(s.page, big);
+    assert.equal(await s.page.evaluate(() => window.__rowsWhileLoading), true, 'rows were on screen before the file was read');
+    assert.ok(await s.page.evaluate(() => window.__trailsift.partialViews) > 0);
     assert.equal(await resultCount(s.page), 100_000);
+    for (const q of ['-is:login', 'action:FORCE_PUSH', 'user:*@example.com -is:system', 'metadata.batchId exists']) {
+      await typeQuery(s.page, q);
+      assert.equal(await resultCount(s.page), cliCount(q, big), q);
+    }
+    await typeQuery(s.page, '');
     const vp = s.page.getByTestId('results-viewport');
     for (const frac of [0.25, 0.5, 0.999, 1]) {
       await vp.evaluate((v, f) => { v.scrollTop = (v.scrollHeight - v.clientHeight) * f; }, frac);
