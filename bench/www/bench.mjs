@@ -9,7 +9,8 @@
 // Timings are medians of `RUNS` page loads (re-filters: of 3 runs in each load).
 //
 //   node bench/www/bench.mjs [sizeMB ...]     (default: 200)
-//   BENCH_ONLY=trailsift,plain,duckdb RUNS=3
+//   BENCH_ONLY=trailsift,plain,duckdb RUNS=3 SHARDS=N (the page's shard workers; default:
+//   one per core)
 //
 // Needs target/native/trailsift (make cli) and the page (make www). Files are generated
 // once into bench/data/ (gitignored), the baselines' page is bundled there too.
@@ -71,6 +72,20 @@ function rendererRssMb() {
   return total;
 }
 
+// CPU seconds used so far by Chromium's renderer processes (the page and its workers):
+// what a load or a filter costs whatever else runs on the machine.
+function rendererCpuS() {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* the process ended */ }
+  }
+  return ticks / 100;
+}
+
 // Longest main-thread task (resettable), and when the first table row was filled.
 function pageProbes() {
   window.__longest = 0;
@@ -120,7 +135,7 @@ async function measure(kind, file, urls) {
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     if (kind === 'trailsift') {
-      await page.goto(urls.page);
+      await page.goto(process.env.SHARDS ? `${urls.page}?shards=${process.env.SHARDS}` : urls.page);
       await page.waitForFunction(() => document.body.dataset.engine === 'ready');
     } else {
       await page.goto(`${urls.alt}?engine=${kind}`);
@@ -139,6 +154,7 @@ async function measure(kind, file, urls) {
       }
     })();
     const selector = kind === 'trailsift' ? '[data-testid=file-input]' : '#file';
+    const cpu0 = rendererCpuS();
     await page.setInputFiles(selector, file);
     let ready, firstRows, events, loadTiming;
     if (kind === 'trailsift') {
@@ -149,8 +165,10 @@ async function measure(kind, file, urls) {
       ({ ready, firstRows, events } = await page.evaluate(() => ({ ready: window.__alt.readyMs, firstRows: window.__alt.firstRowsMs, events: window.__alt.events })));
     }
     if (errors.length) throw new Error(`${kind}: ${errors.join('\n')}`);
+    const loadCpu = rendererCpuS() - cpu0;
     const longestLoad = await page.evaluate(() => window.__longest);
     await page.evaluate(() => { window.__longest = 0; });
+    const cpu1 = rendererCpuS();
     const filters = { broad: [], selective: [] };
     const counts = {};
     for (let i = 0; i < 3; i++) {
@@ -162,9 +180,10 @@ async function measure(kind, file, urls) {
       }
     }
     const longestFilter = await page.evaluate(() => window.__longest);
+    const filterCpu = (rendererCpuS() - cpu1) / 6;
     sampling = false;
     await sampler;
-    return { ready, firstRows, events, loadTiming, broad: median(filters.broad), selective: median(filters.selective), counts, longestLoad, longestFilter, peak: peakRss - baseRss };
+    return { ready, firstRows, events, loadTiming, loadCpu, filterCpu, broad: median(filters.broad), selective: median(filters.selective), counts, longestLoad, longestFilter, peak: peakRss - baseRss };
   } finally {
     await browser.close();
   }
@@ -183,7 +202,7 @@ for (const mb of sizes) {
       const runs = [];
       for (let i = 0; i < RUNS; i++) runs.push(await measure(kind, file, { page: srv.url, alt: alt.url }));
       const pick = (k) => median(runs.map((r) => r[k]));
-      results[kind] = { ...runs[0], ...Object.fromEntries(['ready', 'firstRows', 'broad', 'selective', 'longestLoad', 'longestFilter', 'peak'].map((k) => [k, pick(k)])) };
+      results[kind] = { ...runs[0], ...Object.fromEntries(['ready', 'firstRows', 'broad', 'selective', 'longestLoad', 'longestFilter', 'peak', 'loadCpu', 'filterCpu'].map((k) => [k, pick(k)])) };
       console.error(`${kind}: ${JSON.stringify(results[kind])}`);
     }
   } finally {
@@ -195,7 +214,7 @@ for (const mb of sizes) {
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
   const ms = (x) => `${Math.round(x)} ms`;
   const fileMb = bytes / 2 ** 20;
-  console.log(`${(bytes / 1e6).toFixed(0)} MB NDJSON, ${results[kinds[0]].events} events, medians of ${RUNS} loads:\n`);
+  console.log(`${(bytes / 1e6).toFixed(0)} MB NDJSON, ${results[kinds[0]].events} events, medians of ${RUNS} loads; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}:\n`);
   console.log(`| | ${kinds.map((k) => NAMES[k]).join(' | ')} |`);
   console.log(`|---|${kinds.map(() => '---|').join('')}`);
   console.log(row('ready (all rows queryable)', (r) => s(r.ready)));
@@ -203,5 +222,6 @@ for (const mb of sizes) {
   console.log(row(`broad re-filter \`${BROAD}\` with count, newest rows, facets, histogram`, (r) => `${ms(r.broad)} (${r.counts.broad} events)`));
   console.log(row(`selective re-filter \`${SELECTIVE}\`, same view`, (r) => `${ms(r.selective)} (${r.counts.selective} events)`));
   console.log(row('longest main-thread task: load / filters', (r) => `${ms(r.longestLoad)} / ${ms(r.longestFilter)}`));
+  console.log(row('renderer CPU time: load / one re-filter', (r) => `${r.loadCpu.toFixed(2)} s / ${Math.round(r.filterCpu * 1000)} ms`));
   console.log(row('peak renderer memory above idle', (r) => `+${Math.round(r.peak)} MB (${(r.peak / fileMb).toFixed(2)}× the file)`));
 }

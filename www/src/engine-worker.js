@@ -110,15 +110,17 @@ const SLICE = 1 << 20; // bytes of the file read at once
 const PER_SHARD = 3; // blocks in flight per shard, which bounds the memory a load holds
 
 let shards = [];
-function startShards() {
-  const n = Math.min(Math.max((self.navigator && navigator.hardwareConcurrency) || 1, 1), 8);
+// One shard per core (at most 8), or `count` (the page's `?shards=N`, for benchmarks);
+// with fewer than two the engine reads every block itself.
+function startShards(count) {
+  const n = Number.isInteger(count) ? Math.min(count, 8) : Math.min((self.navigator && navigator.hardwareConcurrency) || 1, 8);
   if (n < 2) return;
   for (let i = 0; i < n; i++) shards.push(new Worker(new URL(import.meta.url), { type: 'module', name: 'trailsift-shard' }));
 }
 
 // Posts a partial view while the file is read: the first as soon as there are rows, then
 // at most every PARTIAL_MS (each sorts every row read so far).
-const PARTIAL_MS = 700;
+const PARTIAL_MS = 1000;
 
 async function loadFile({ file, query, now }) {
   await ready;
@@ -366,12 +368,12 @@ function histogramOf(stats) {
 // --- dispatch ------------------------------------------------------------------------------
 
 const ops = {
-  async init() {
+  async init({ shards: count }) {
     await ready;
     if (pkg) {
       catalog = pkg.fieldCatalog();
       store = new Store(pkg, viewColumns());
-      startShards();
+      startShards(count);
     }
     return { engine: !!pkg, error: pkgError, catalog, shards: shards.length };
   },

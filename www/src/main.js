@@ -96,7 +96,7 @@ function showView(v, keepScroll = false) {
   renderHistogram($('histogram'), $('histogram-caption'), v.histogram, pickTime);
   renderFacets($('facets'), v.facets, pickFacet);
   table.setSort(v.sort);
-  table.reset(v.online ? v.loaded : count, keepScroll);
+  table.reset(v.online ? v.loaded : count, keepScroll, v.page);
   $('load-more').hidden = !v.hasMore;
   state.hasMore = !!v.hasMore;
   for (const f of ['csv', 'json', 'ndjson']) $(`export-${f}`).disabled = !state.loaded || !!v.loading;
@@ -121,12 +121,12 @@ function timeParams(s) {
 }
 
 // Runs `query` and shows the result; a filter error is shown under the query bar.
-async function runQuery(query, structured) {
+// `started`: the engine's answer when it was asked already.
+async function runQuery(query, structured, started = null, t0 = performance.now()) {
   if (!state.loaded) { window.__trailsift.runs++; return false; }
   setBusy(true);
-  const t0 = performance.now();
   try {
-    const v = await engine.call('applyFilter', { query, now: Date.now(), ...timeParams(structured || readForm(form, '')) });
+    const v = await (started || engine.call('applyFilter', { query, now: Date.now(), ...timeParams(structured || readForm(form, '')) }));
     state.applied = query;
     queryBar.clearError();
     showView(v);
@@ -177,7 +177,11 @@ async function applyForm() {
 
 // Enter in the query bar: the query is applied and the form shows it when it can.
 async function applyTypedQuery() {
+  const t0 = performance.now();
   const query = queryBar.value;
+  // A file's filter does not depend on the form: it runs while the form is worked out.
+  const started = state.loaded && state.mode === 'local' ? engine.call('applyFilter', { query, now: Date.now() }) : null;
+  if (started) started.catch(() => {});
   let structured = null;
   if (query.trim()) {
     try {
@@ -205,7 +209,7 @@ async function applyTypedQuery() {
     note.hidden = false;
   }
   toggleCustom();
-  await runQuery(query, structured && (!rest || shown.from || shown.to) ? shown : readForm(form, ''));
+  await runQuery(query, structured && (!rest || shown.from || shown.to) ? shown : readForm(form, ''), started, t0);
 }
 
 $('query-form').addEventListener('submit', (e) => { e.preventDefault(); applyTypedQuery(); });
@@ -458,7 +462,9 @@ saved.refresh();
 // For the benchmark: memory the engine holds (see engine-worker.js `memory`).
 window.__trailsift.memory = () => engine.call('memory');
 
-engine.call('init').then((info) => {
+// `?shards=N` sets how many workers read the columns of a file (benchmarks compare counts).
+const shardsParam = new URLSearchParams(location.search).get('shards');
+engine.call('init', { shards: shardsParam === null ? undefined : Number(shardsParam) }).then((info) => {
   state.engineReady = info.engine;
   if (info.engine) {
     state.catalog = info.catalog;

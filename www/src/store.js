@@ -4,6 +4,9 @@
 // from them: the matching rows in the chosen order, the facets and the histogram. Nothing
 // here parses an event or a time.
 
+// Rows sent with each view, so that the table shows them without asking (table.js PAGE).
+const FIRST_PAGE = 200;
+
 class Grow {
   constructor(Type) { this.Type = Type; this.a = new Type(1024); this.n = 0; }
   append(src) {
@@ -165,6 +168,7 @@ export class Store {
   view() {
     this.ordered = this.order();
     return {
+      page: this.rows(0, FIRST_PAGE),
       count: this.ordered.length,
       total: this.n,
       sort: this.sort,
