@@ -10,7 +10,8 @@
 //
 //   node bench/www/bench.mjs [sizeMB ...]     (default: 200)
 //   BENCH_ONLY=trailsift,plain,duckdb RUNS=3 SHARDS=N (the page's shard workers; default:
-//   one per core)
+//   one per core) BENCH_WWW=dir (serve another build of the page, e.g. an earlier commit's,
+//   for a before/after comparison)
 //
 // Needs target/native/trailsift (make cli) and the page (make www). Files are generated
 // once into bench/data/ (gitignored), the baselines' page is bundled there too.
@@ -194,7 +195,7 @@ const NAMES = { trailsift: 'trailsift page', plain: 'plain JS (stream + `JSON.pa
 for (const mb of sizes) {
   const file = ensureFile(mb);
   const bytes = statSync(file).size;
-  const srv = await serve();
+  const srv = await serve(process.env.BENCH_WWW || undefined);
   const alt = await serve(altDir());
   const results = {};
   try {

@@ -85,15 +85,18 @@ function progress(phase, done, total) {
 }
 
 // The columns the views read, named by what the form shows; the paths come from the
-// package's field catalog (the structured filter's lists and the table's fields).
+// package's field catalog (the structured filter's lists and the table's fields). The
+// table's other fields are kept by path, for completion.
 function viewColumns() {
   const path = Object.fromEntries(catalog.formLists.map((l) => [l.key, l.path]));
-  const account = catalog.tableFields.find((p) => p.endsWith('.accountIdentifier'));
-  return {
+  const named = {
     time: catalog.tableFields[0], user: path.users, action: path.actions, rtype: path.resourceTypes,
     rid: path.resourceIdentifiers, org: path.organizations, project: path.projects, module: path.modules,
-    ptype: path.principalTypes, account,
+    ptype: path.principalTypes,
   };
+  const taken = new Set(Object.values(named));
+  for (const p of catalog.tableFields) if (!taken.has(p)) named[p] = p;
+  return named;
 }
 
 // Replaces the view's filter (the store keeps the compiled filter until the next one).

@@ -22,8 +22,8 @@ class Grow {
 }
 
 // `columns`: the path of the time, and of each column a view shows, by name: user, action,
-// rtype, rid, org, project, module, ptype, account (engine-worker.js takes them from the
-// package's field catalog).
+// rtype, rid, org, project, module, ptype, and any other by its path (engine-worker.js
+// takes them from the package's field catalog).
 export class Store {
   constructor(pkg, { time, ...columns }) {
     this.pkg = pkg;
