@@ -5,14 +5,14 @@ export CARGO_TERM_COLOR ?= never
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test setup lint test-rust check-wasm bench fuzz cli pkg test-js bench-js worker test-edge bench-edge www test-e2e
+.PHONY: dev test setup lint test-rust check-wasm bench fuzz fuzz-smoke cli pkg test-js bench-js worker test-edge bench-edge www test-e2e
 
 ## Set up everything missing and run the main job.
 dev: setup-dev cli www
 	scripts/dev.sh
 
 ## Set up everything missing and run every test of the project.
-test: setup lint test-rust check-wasm test-js test-edge test-e2e
+test: setup lint test-rust fuzz-smoke check-wasm test-js test-edge test-e2e
 	@echo "make test: all suites passed"
 
 ## Install every tool the builds and tests need (skips what is present).
@@ -34,6 +34,7 @@ lint:
 
 test-rust:
 	$(CARGO) test --features cli
+	$(CARGO) test --features wasm --lib wasm::
 
 check-wasm:
 	$(CARGO) check --target wasm32-unknown-unknown --lib
@@ -55,8 +56,18 @@ bench-edge: worker
 bench: cli
 	scripts/bench.sh
 
+## Every fuzz target for FUZZ_SECONDS each (default 180); prints executions per target.
 fuzz:
 	scripts/fuzz.sh
+
+## Every fuzz target briefly (15 s each), where the nightly toolchain is installed. The seeds
+## are replayed natively on stable by test-rust (tests/fuzz_corpus.rs) either way.
+fuzz-smoke:
+	@if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then \
+		FUZZ_FRESH=1 scripts/fuzz.sh 15; \
+	else \
+		echo "fuzz-smoke: skipped: no nightly toolchain (rustup toolchain install nightly)"; \
+	fi
 
 ## The npm package in pkg/ (wasm-pack + wasm-opt + entry points).
 pkg:

@@ -1,6 +1,6 @@
 // CPU the Worker spends per ingested event: posts BATCHES NDJSON batches of EVENTS events
 // (one request at a time, one account) to the Worker in `wrangler dev` and reads the CPU
-// time (user + system) of wrangler's process group from /proc before and after. The figure
+// time (user + system) of its workerd processes from /proc before and after. The figure
 // includes the Durable Object's SQLite commit and workerd's HTTP work: compare it between
 // builds, not with other machines.
 //   node bench/edge-ingest-cpu.mjs      (make bench-edge builds the Worker first)
@@ -11,15 +11,17 @@ const BATCHES = Number(process.env.BATCHES ?? 300);
 const EVENTS = Number(process.env.EVENTS ?? 200);
 const TICK = 100; // clock ticks per second of /proc/<pid>/stat
 
-/** user + system CPU seconds of every process in the group. */
+/** user + system CPU seconds of the workerd processes in the group (the Worker and its
+ * Durable Objects; wrangler's own Node process, a local proxy, is left out). */
 function groupCpu(pgid) {
   let ticks = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     let stat;
     try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields after the command: state(0) ppid(1) pgrp(2) ... utime(11) stime(12).
-    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    if (Number(f[2]) === pgid && name.startsWith('workerd')) ticks += Number(f[11]) + Number(f[12]);
   }
   return ticks / TICK;
 }

@@ -1,14 +1,12 @@
 //! Validation throughput on 100,000 generated events (plain `std::time`, no harness).
 //!
 //! Prints one Markdown table row per case: events/s and MB/s of NDJSON input, best of
-//! several runs. `scripts/bench.sh` copies the table into BENCHMARKS.md.
-//!
-//! The machines this runs on are shared, so besides wall time the rate is computed from
-//! the thread's own CPU time (Linux `/proc/thread-self/schedstat`): that is the figure of
-//! one core, whatever else runs.
+//! several runs. `scripts/bench.sh` copies the table into BENCHMARKS.md. Rates are of the
+//! thread's CPU time (see `common`).
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use serde_json::Value;
 use trailsift::convert::{Format, ReadOptions, Reader};
@@ -18,29 +16,8 @@ use trailsift::schema::{check_into, BatchValidator, Options, Validator, Violatio
 const EVENTS: u64 = 100_000;
 const RUNS: usize = 7;
 
-/// CPU time of this thread so far, when the platform tells.
-fn cpu_time() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
-/// Best (wall, CPU) times of several runs.
-fn best<F: FnMut() -> usize>(mut f: F) -> (Duration, Duration) {
-    let mut wall = Duration::MAX;
-    let mut cpu = Duration::MAX;
-    for _ in 0..RUNS {
-        let c0 = cpu_time();
-        let start = Instant::now();
-        black_box(f());
-        let w = start.elapsed();
-        wall = wall.min(w);
-        cpu = cpu.min(match (c0, cpu_time()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => w,
-        });
-    }
-    (wall, cpu)
+fn best<T, F: FnMut() -> T>(f: F) -> (Duration, Duration) {
+    common::best(RUNS, f)
 }
 
 fn row(name: &str, bytes: usize, (wall, cpu): (Duration, Duration)) {

@@ -47,3 +47,5 @@ bench_section() {
 bench_section "Validation" cargo bench --quiet --bench validate
 bench_section "Filter" scripts/bench-filter.sh
 bench_section "Conversion" scripts/bench-convert.sh
+bench_section "Verifiable log" cargo bench --quiet --bench log
+bench_section "Transform" cargo bench --quiet --bench transform

@@ -2,7 +2,8 @@
 //!
 //! The same core runs natively (library and CLI), as an npm package (feature `wasm`),
 //! in a web page and in a Cloudflare Worker (feature `worker`). The core modules
-//! (`event`, `time`, `schema`, `filter`, `convert`) know nothing of JavaScript or Workers.
+//! (`event`, `time`, `input`, `schema`, `filter`, `convert`, `transform`, `log`) know
+//! nothing of JavaScript or Workers.
 //!
 //! ```
 //! use trailsift::filter::Filter;
@@ -17,15 +18,19 @@
 //! assert_eq!(filter.matches_line(line, 0), Ok(true));
 //! ```
 
+pub mod codes;
 pub mod columns;
 pub mod convert;
 pub mod event;
 pub mod filter;
+pub mod format;
 pub mod input;
+pub mod log;
 mod plain;
 pub mod sample;
 pub mod schema;
 pub mod time;
+pub mod transform;
 
 #[cfg(feature = "worker")]
 pub mod edge;

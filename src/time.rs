@@ -280,14 +280,15 @@ pub fn push_rfc3339(out: &mut String, ms: i64) {
 }
 
 /// RFC 3339 with milliseconds in the offset `offset_minutes` east of UTC (`Z` for 0);
-/// `None` when the time or the offset is out of range.
+/// `None` when the time or the offset is out of range, or the local year is not one of
+/// RFC 3339's four digits.
 pub fn format_with_offset(ms: i64, offset_minutes: i32) -> Option<String> {
     let dt = DateTime::from_timestamp_millis(ms)?;
     let off = FixedOffset::east_opt(offset_minutes.checked_mul(60)?)?;
-    Some(
-        dt.with_timezone(&off)
-            .to_rfc3339_opts(SecondsFormat::Millis, true),
-    )
+    let local = dt.with_timezone(&off);
+    (0..=9999)
+        .contains(&local.year())
+        .then(|| local.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 #[cfg(test)]
@@ -361,6 +362,19 @@ mod tests {
         assert_eq!(parse_time_arg("2026-01-01", 0, false), Ok(now));
         assert_eq!(parse_time_arg("2026-01-01", 0, true), Ok(now + DAY_MS - 1));
         assert!(parse_time_arg("yesterday", now, false).is_err());
+    }
+
+    /// Found by the `time` fuzz target: the last millisecond of 9999 two hours east of
+    /// UTC was written `+10000-01-01T01:59:59.999+02:00`, which is not RFC 3339 and which
+    /// `parse_time` (rightly) refuses.
+    #[test]
+    fn offsets_never_write_a_year_past_four_digits() {
+        assert_eq!(format_with_offset(MAX_MS, 120), None);
+        assert_eq!(format_with_offset(MIN_MS, -60), None);
+        for (ms, minutes) in [(MAX_MS, -120), (MIN_MS, 60), (0, 90)] {
+            let text = format_with_offset(ms, minutes).unwrap();
+            assert_eq!(parse_time(&text), Ok(ms), "{text}");
+        }
     }
 
     #[test]

@@ -256,6 +256,31 @@ mod detection {
         assert_eq!(err.code, ErrorCode::Unsupported);
     }
 
+    /// Found by the `read` fuzz target on its seed of validate/limits.ndjson.gz (format
+    /// detected): content whose first line is longer than the sniff limit was NDJSON when
+    /// one chunk brought the whole line and JSON when the chunks were small, so the same
+    /// bytes gave different records and errors ("line longer than" or "record larger
+    /// than"). Only the first `SNIFF_LIMIT` bytes decide now.
+    #[test]
+    fn a_first_line_past_the_sniff_limit_is_detected_the_same_in_any_chunks() {
+        let long = "x".repeat(trailsift::input::SNIFF_LIMIT);
+        let input = format!("{{\"auditEventId\":\"{long}\"}}\n{{\"auditEventId\":\"b\"}}\n");
+        let mut formats = Vec::new();
+        let mut results = Vec::new();
+        for size in [input.len(), 1000, 7] {
+            let mut reader = Reader::detecting(None, ReadOptions::default());
+            let mut out = Vec::new();
+            for chunk in input.as_bytes().chunks(size) {
+                reader.push(chunk, &mut out);
+            }
+            reader.finish(&mut out);
+            formats.push(reader.format());
+            results.push(out);
+        }
+        assert_eq!(formats, [Some(Format::Json); 3]);
+        assert!(results.iter().all(|r| r == &results[0]), "{results:?}");
+    }
+
     #[test]
     fn envelopes_unwrap() {
         let hec = b"{\"time\":1.5,\"event\":{\"id\":\"a\"}}\n{\"time\":2,\"event\":{\"id\":\"b\"}}";
@@ -272,12 +297,10 @@ mod detection {
 }
 
 mod fixtures {
-    use std::collections::HashSet;
     use std::path::PathBuf;
 
     use super::*;
-    use trailsift::convert::write::extra_columns;
-    use trailsift::convert::{write_all, WriteOptions};
+    use trailsift::convert::{write_all, ColumnSet, WriteOptions};
 
     pub fn dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/convert")
@@ -291,17 +314,13 @@ mod fixtures {
             .collect()
     }
 
-    /// Every column of every event: the fixed ones, then each unknown field once.
+    /// The columns of a whole-input scan of `events`.
     pub fn all_columns(events: &[Value]) -> Vec<String> {
-        let mut columns: Vec<String> = trailsift::convert::write::FIXED_COLUMNS
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        let mut seen = HashSet::new();
+        let mut set = ColumnSet::new();
         for e in events {
-            extra_columns(e, &mut columns, &mut seen);
+            set.add(e);
         }
-        columns
+        set.finish()
     }
 
     fn check_golden(name: &str, actual: &[u8]) {
@@ -323,7 +342,7 @@ mod fixtures {
         for (format, name) in [
             (Format::Json, "output.json"),
             (Format::Ndjson, "output.ndjson"),
-            (Format::Csv, "output.csv"),
+            (Format::Csv, "output.stream.csv"),
             (Format::SplunkHec, "output.splunk_hec"),
             (Format::Sumo, "output.sumo"),
             (Format::Ocsf, "output.ocsf"),
@@ -331,15 +350,17 @@ mod fixtures {
             let bytes = write_all(format, WriteOptions::default(), &events).unwrap();
             check_golden(name, &bytes);
         }
-        let opts = WriteOptions {
-            columns: Some(all_columns(&events)),
-            csv_safety: false,
-            ..WriteOptions::default()
-        };
-        check_golden(
-            "output.all-columns.unsafe.csv",
-            &write_all(Format::Csv, opts, &events).unwrap(),
-        );
+        for (safety, name) in [
+            (true, "output.csv"),
+            (false, "output.all-columns.unsafe.csv"),
+        ] {
+            let opts = WriteOptions {
+                columns: Some(all_columns(&events)),
+                csv_safety: safety,
+                ..WriteOptions::default()
+            };
+            check_golden(name, &write_all(Format::Csv, opts, &events).unwrap());
+        }
     }
 }
 
@@ -477,11 +498,11 @@ mod writers {
             "auditEventId,auditEventTime,auditEventAuthor.principal.type,auditEventAuthor.principal.identifier,\
 auditEventAuthor.principal.email,auditModule,auditResource.type,auditResource.identifier,\
 auditResourceScope.accountIdentifier,auditResourceScope.orgIdentifier,auditResourceScope.projectIdentifier,\
-auditAction,auditHttpRequestInfo.requestMethod,auditHttpRequestInfo.clientIP,auditEventMetadata,zz"
+auditAction,auditHttpRequestInfo.requestMethod,auditHttpRequestInfo.clientIP,auditEventMetadata,zz,(rest)"
         );
         assert_eq!(
             lines.next().unwrap(),
-            "a,2025-11-21T10:05:30.123Z,,,,,,,,,,'=cmd,,,\"{\"\"k\"\":[1,2]}\",'+1"
+            "a,2025-11-21T10:05:30.123Z,,,,,,,,,,'=cmd,,,\"{\"\"k\"\":[1,2]}\",'+1,"
         );
         let opts = WriteOptions {
             csv_safety: false,
@@ -691,6 +712,23 @@ mod csv_reading {
         assert!(ok.len() > 70, "{}", ok.len());
     }
 
+    /// Found by the `convert` fuzz target reading its CSV output back with no limit on
+    /// the record size: `max_record_bytes + 1` overflowed, a panic in a debug build and, in
+    /// a release build, a limit of 0 that made every row `too_large`.
+    #[test]
+    fn the_largest_record_limit_reads_rows() {
+        let opts = ReadOptions {
+            max_record_bytes: usize::MAX,
+            ..ReadOptions::default()
+        };
+        let items = read_all(Some(Format::Csv), None, b"auditEventId\na\n", opts);
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            items[0].as_ref().unwrap().value,
+            json!({"auditEventId": "a"})
+        );
+    }
+
     #[test]
     fn bad_rows() {
         let input = b"auditEventId,auditAction\na,b,c\n\xff,x\nok,CREATE";
@@ -823,5 +861,248 @@ mod converter {
             false,
         );
         assert_eq!(errs, ["truncated"]);
+    }
+}
+
+/// CSV never drops a field silently (issue 12): a whole input gets a column for every
+/// field; a stream keeps what its header has no column for in the `(rest)` column.
+mod csv_keeps_every_field {
+    use super::fixtures::all_columns;
+    use super::*;
+    use trailsift::convert::batch::{BatchLimits, Batcher};
+    use trailsift::convert::write::REST_COLUMN;
+    use trailsift::convert::{write_all, ColumnScan, WriteOptions};
+
+    fn unsafe_opts(columns: Option<Vec<String>>) -> WriteOptions {
+        WriteOptions {
+            columns,
+            csv_safety: false,
+            ..WriteOptions::default()
+        }
+    }
+
+    fn back(csv: &[u8]) -> Vec<Value> {
+        read(Format::Csv, csv)
+            .into_iter()
+            .map(|i| i.unwrap_or_else(|e| panic!("{e}")).value)
+            .collect()
+    }
+
+    fn header(csv: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(csv);
+        let line = text.split("\r\n").next().unwrap_or_default();
+        line.split(',').map(str::to_string).collect()
+    }
+
+    /// Fields that no dotted column name can give back, values that a fixed column's cell
+    /// cannot give back, and shapes that change from one event to the next.
+    fn awkward_events() -> Vec<Value> {
+        vec![
+            json!({"auditEventId": "a", "auditEventTime": 1, "x": 5, "y": {"a": 1}}),
+            json!({"auditEventId": "b", "auditEventTime": 2, "x": {"a": 1}, "y": 7,
+                   "later": {"deep": {"er": [1, {"k": null}]}}}),
+            json!({"auditEventId": "c", "a.b": 1, "": "empty key", " lead": 1, "trail ": 2,
+                   "(rest)": "a field with the rest column's name", "n": {"(rest)": 3},
+                   "auditResource": "not an object", "auditModule": 5,
+                   "auditEventTime": true, "auditEventAuthor": {}}),
+            json!({"auditEventId": "d", "auditEventTime": 1.5,
+                   "auditResource": {"type": {"nested": "object"}, "identifier": "r", "extra": "e"},
+                   "auditEventAuthor": {"principal": {"type": "USER", "identifier": "u", "more": [1]}},
+                   "auditResourceScope": {}, "auditEventMetadata": "text"}),
+            json!({"auditEventId": "e", "auditEventTime": "", "x": "=1+1", "y": {"a": {}}}),
+        ]
+    }
+
+    #[test]
+    fn a_stream_keeps_fields_of_later_events_in_the_rest_column() {
+        let events = vec![
+            json!({"auditEventId": "a", "auditEventTime": 1}),
+            json!({"auditEventId": "b", "auditEventTime": 2, "later": {"x": "=1", "y": [1]}}),
+        ];
+        let csv = write_all(Format::Csv, unsafe_opts(None), &events).unwrap();
+        assert_eq!(header(&csv).last().map(String::as_str), Some(REST_COLUMN));
+        let text = String::from_utf8(csv.clone()).unwrap();
+        assert!(
+            text.ends_with(",\"{\"\"later\"\":{\"\"x\"\":\"\"=1\"\",\"\"y\"\":[1]}}\"\r\n"),
+            "{text}"
+        );
+        assert_eq!(back(&csv), events);
+    }
+
+    #[test]
+    fn a_scan_gives_fields_of_later_events_columns() {
+        let events = vec![
+            json!({"auditEventId": "a", "auditEventTime": 1}),
+            json!({"auditEventId": "b", "auditEventTime": 2, "later": {"x": "=1", "y": [1]}}),
+        ];
+        let columns = all_columns(&events);
+        assert_eq!(columns[FIXED_LEN..], ["later.x", "later.y"]);
+        let csv = write_all(Format::Csv, unsafe_opts(Some(columns)), &events).unwrap();
+        assert_eq!(back(&csv), events);
+    }
+
+    const FIXED_LEN: usize = trailsift::convert::write::FIXED_COLUMNS.len();
+
+    #[test]
+    fn awkward_fields_come_back_from_a_stream_and_from_a_scan() {
+        let events = awkward_events();
+        let stream = write_all(Format::Csv, unsafe_opts(None), &events).unwrap();
+        assert_eq!(back(&stream), events, "stream");
+        let columns = all_columns(&events);
+        assert_eq!(
+            columns[FIXED_LEN..],
+            [
+                "x",
+                "y.a",
+                "later.deep.er",
+                "n.(rest)",
+                "auditResource.extra",
+                "auditEventAuthor.principal.more",
+                REST_COLUMN
+            ],
+        );
+        let scanned = write_all(Format::Csv, unsafe_opts(Some(columns)), &events).unwrap();
+        assert_eq!(back(&scanned), events, "scan");
+    }
+
+    #[test]
+    fn a_scan_adds_the_rest_column_only_when_a_field_needs_it() {
+        let plain = [json!({"auditEventId": "a", "x": {"y": 1}})];
+        assert!(!all_columns(&plain).iter().any(|c| c == REST_COLUMN));
+        for odd in [
+            json!({"a.b": 1}),
+            json!({"auditModule": 5}),
+            json!({"auditResource": "x"}),
+            json!({"(rest)": 1}),
+        ] {
+            let columns = all_columns(&[plain[0].clone(), odd.clone()]);
+            assert_eq!(
+                columns.last().map(String::as_str),
+                Some(REST_COLUMN),
+                "{odd}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_projection_gets_nothing_added_unless_it_names_the_rest_column() {
+        let events = awkward_events();
+        let chosen = vec!["auditEventId".to_string(), "x".to_string()];
+        let csv = write_all(Format::Csv, unsafe_opts(Some(chosen.clone())), &events).unwrap();
+        assert_eq!(header(&csv), chosen);
+        let with_rest = vec!["auditEventId".to_string(), REST_COLUMN.to_string()];
+        let csv = write_all(Format::Csv, unsafe_opts(Some(with_rest)), &events).unwrap();
+        assert_eq!(back(&csv), events);
+    }
+
+    #[test]
+    fn batches_of_a_stream_keep_the_rest_column() {
+        let events = awkward_events();
+        let limits = BatchLimits {
+            max_bytes: 100_000,
+            max_events: 2,
+        };
+        let mut b = Batcher::new(Format::Csv, unsafe_opts(None), limits);
+        let mut batches = Vec::new();
+        for e in &events {
+            batches.extend(b.push(e).unwrap());
+        }
+        batches.extend(b.finish().unwrap());
+        assert_eq!(batches.len(), 3);
+        let got: Vec<Value> = batches.iter().flat_map(|b| back(&b.body)).collect();
+        assert_eq!(got, events);
+    }
+
+    /// The rows of a CSV as their cells' text (RFC 4180 unquoted), with csv-core.
+    fn rows(csv: &[u8]) -> Vec<Vec<String>> {
+        let mut reader = csv_core::Reader::new();
+        let mut rows = Vec::new();
+        let mut input = csv;
+        let (mut out, mut ends) = (vec![0u8; 1 << 16], vec![0usize; 256]);
+        loop {
+            let (result, nin, _, nend) = reader.read_record(input, &mut out, &mut ends);
+            input = &input[nin..];
+            match result {
+                csv_core::ReadRecordResult::Record => {
+                    let mut start = 0;
+                    let mut row = Vec::new();
+                    for &end in &ends[..nend] {
+                        row.push(String::from_utf8(out[start..end].to_vec()).unwrap());
+                        start = end;
+                    }
+                    rows.push(row);
+                }
+                csv_core::ReadRecordResult::End => return rows,
+                other => assert!(
+                    matches!(other, csv_core::ReadRecordResult::InputEmpty),
+                    "{other:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn spreadsheet_safety_covers_every_cell_and_the_rest_cell_is_json() {
+        let mut events = awkward_events();
+        events
+            .push(json!({"auditEventId": "-f", "auditAction": "@a", "z": "+1", "w": {"v": "\tx"}}));
+        let csv = write_all(Format::Csv, WriteOptions::default(), &events).unwrap();
+        let rows = rows(&csv);
+        assert_eq!(rows.len(), events.len() + 1);
+        let rest = rows[0].iter().position(|c| c == REST_COLUMN).unwrap();
+        for row in &rows {
+            for cell in row {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{cell:?} in {row:?}"
+                );
+            }
+            let cell = &row[rest];
+            if row != &rows[0] && !cell.is_empty() {
+                assert!(serde_json::from_str::<serde_json::Map<String, Value>>(cell).is_ok());
+            }
+        }
+        // The dangerous texts are there, as text: a prefixed cell or inside the rest JSON.
+        assert_eq!(rows[5][FIXED_LEN], "'=1+1");
+        assert!(rows[6][rest].contains("\"+1\""), "{:?}", rows[6]);
+    }
+
+    #[test]
+    fn a_rest_cell_that_is_not_an_object_is_a_bad_row() {
+        let input = "auditEventId,(rest)\na,{\"x\":1}\nb,[1]\nc,\n".as_bytes();
+        let (ok, bad) = summary(&read(Format::Csv, input));
+        assert_eq!(ok.len(), 2);
+        assert_eq!(bad, vec![("bad_csv", 1, 3, 30)]);
+        let first = read(Format::Csv, input).remove(0).unwrap().value;
+        assert_eq!(first, json!({"auditEventId": "a", "x": 1}));
+    }
+
+    #[test]
+    fn the_scan_reads_bytes_as_the_converter_does() {
+        let events = awkward_events();
+        let ndjson = write_all(Format::Ndjson, WriteOptions::default(), &events).unwrap();
+        for (format, bytes) in [
+            (Some(Format::Ndjson), ndjson.clone()),
+            (None, gzip::compress(&ndjson)),
+            (
+                Some(Format::Json),
+                write_all(Format::Json, WriteOptions::default(), &events).unwrap(),
+            ),
+        ] {
+            let mut scan = ColumnScan::new(
+                format,
+                None,
+                ReadOptions::default(),
+                &WriteOptions::default(),
+            )
+            .unwrap();
+            for chunk in bytes.chunks(7) {
+                scan.push(chunk);
+            }
+            assert_eq!(scan.finish(), all_columns(&events), "{format:?}");
+        }
+        assert!(WriteOptions::default().wants_column_scan(Format::Csv));
+        assert!(!WriteOptions::default().wants_column_scan(Format::Ndjson));
+        assert!(!unsafe_opts(Some(vec!["a".into()])).wants_column_scan(Format::Csv));
     }
 }

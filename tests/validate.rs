@@ -347,67 +347,6 @@ fn gen_accounts_and_range() {
     assert_eq!(code(&backwards), 2);
 }
 
-/// The README's CLI examples (`    $ command` lines followed by their output) still hold:
-/// each command runs in `sh` with trailsift on the PATH, in a scratch directory.
-#[test]
-fn readme_cli_examples() {
-    let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let section = readme
-        .split("## CLI")
-        .nth(1)
-        .and_then(|s| s.split("\n## ").next())
-        .expect("README has a CLI section");
-    let dir = tmp("readme");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_trailsift")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut lines = section.lines().peekable();
-    let mut commands = 0;
-    while let Some(line) = lines.next() {
-        let Some(cmd) = line.strip_prefix("    $ ") else {
-            continue;
-        };
-        let mut expected = String::new();
-        while let Some(next) = lines.peek() {
-            match next.strip_prefix("    ") {
-                Some(out) if !out.starts_with("$ ") => {
-                    expected.push_str(out);
-                    expected.push('\n');
-                    lines.next();
-                }
-                _ => break,
-            }
-        }
-        // `echo $?` shows the exit status of the command before it.
-        let script = format!("{cmd}; echo \"$?\" > .status");
-        let script = if cmd == "echo $?" {
-            "cat .status".to_string()
-        } else {
-            script
-        };
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(&script)
-            .current_dir(&dir)
-            .env("PATH", &path)
-            .output()
-            .unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            expected,
-            "README command: {cmd}"
-        );
-        commands += 1;
-    }
-    assert!(commands >= 6, "README commands found: {commands}");
-}
-
 /// Regression: `trailsift validate export.txt` on CSV content rejected every line as
 /// `bad_json`, while the npm `validate` detected CSV. The content decides the format; the
 /// name only hints.

@@ -76,7 +76,7 @@ impl Batch {
 /// let mut b = Batcher::new(Format::Ndjson, WriteOptions::default(), limits);
 /// let mut batches = Vec::new();
 /// for i in 0..5 {
-///     batches.extend(b.push(&json!({field::ID: i, field::TIME: 1000 + i})).unwrap());
+///     batches.extend(b.push(&json!({"auditEventId": i, "auditEventTime": 1000 + i})).unwrap());
 /// }
 /// batches.extend(b.finish().unwrap());
 /// assert_eq!(batches.iter().map(|b| b.count).collect::<Vec<_>>(), [2, 2, 1]);
@@ -121,7 +121,12 @@ impl Batcher {
             done = self.take()?;
         }
         let before = self.writer.get_mut().len();
+        let written = self.writer.count();
         self.writer.write(event)?;
+        if self.writer.count() == written {
+            // Sampled out by the transform: not in this batch.
+            return Ok(done);
+        }
         if self.count > 0 && self.writer.get_mut().len() + self.closing() > self.limits.max_bytes {
             // Too big with this event: close the batch without it, start the next with it.
             self.writer.get_mut().truncate(before);

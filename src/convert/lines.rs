@@ -194,12 +194,7 @@ fn on_lines(ev: LineEvent, max: usize, errors: &mut Vec<ReadError>, f: &mut OnBl
 }
 
 fn input_error(e: &InputError, (line, byte): (u64, u64)) -> ReadError {
-    let code = match e {
-        InputError::BadGzip(_) => ErrorCode::BadGzip,
-        InputError::Truncated(_) => ErrorCode::Truncated,
-        InputError::TooLarge { .. } => ErrorCode::TooLarge,
-    };
-    ReadError::new(code, e.to_string(), 0, line, byte)
+    ReadError::new(ErrorCode::from(e), e.to_string(), 0, line, byte)
 }
 
 #[cfg(test)]

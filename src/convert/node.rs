@@ -86,7 +86,13 @@ impl<'a> Node<'a> {
             Node::Bool(b) => Value::Bool(*b),
             Node::Number(n) => Value::Number(n.clone()),
             Node::String(s) => Value::String(s.to_string()),
-            Node::Array(items) => Value::Array(items.iter().map(Node::to_value).collect()),
+            Node::Array(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(item.to_value());
+                }
+                Value::Array(values)
+            }
             Node::Object(members) => {
                 let mut map = Map::new();
                 for (k, v) in members {
@@ -101,6 +107,34 @@ impl<'a> Node<'a> {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         // Serialising into a Vec cannot fail.
         let _ = serde_json::to_writer(out, self);
+    }
+}
+
+/// A node borrowing the strings of a `Value` (for work done on nodes, such as
+/// transforms, on events held as values). Here and in `to_value`, loops rather than
+/// `collect`: each `collect` is its own copy of std's collecting code in the npm package.
+impl<'a> From<&'a Value> for Node<'a> {
+    fn from(v: &'a Value) -> Node<'a> {
+        match v {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) => Node::Number(n.clone()),
+            Value::String(s) => Node::String(Cow::Borrowed(s)),
+            Value::Array(items) => {
+                let mut nodes = Vec::with_capacity(items.len());
+                for item in items {
+                    nodes.push(Node::from(item));
+                }
+                Node::Array(nodes)
+            }
+            Value::Object(map) => {
+                let mut members = Vec::with_capacity(map.len());
+                for (k, v) in map {
+                    members.push((Cow::Borrowed(k.as_str()), Node::from(v)));
+                }
+                Node::Object(members)
+            }
+        }
     }
 }
 
@@ -365,6 +399,7 @@ mod tests {
             let value: Value = serde_json::from_str(text).unwrap();
             assert_eq!(serde_json::to_string(&node).unwrap(), value.to_string());
             assert_eq!(node.to_value(), value);
+            assert_eq!(Node::from(&value), node);
         }
         let node = Node::parse(r#"{"a":{"b":"c"}}"#).unwrap();
         assert_eq!(node.get_path("a.b").and_then(Node::as_str), Some("c"));

@@ -192,6 +192,10 @@ impl<W: Write> Sink<'_, W> {
                 ))
             }
         };
+        if self.predicate.is_none() && self.writer.passes_over(text) {
+            *self.read += 1;
+            return;
+        }
         let node = match Node::parse(text) {
             Ok(node) => node,
             Err(e) => return self.error(json_error(&e, index, line, column, byte, at_end)),
@@ -219,7 +223,7 @@ impl<W: Write> Sink<'_, W> {
                 return;
             }
         }
-        if let Err(e) = self.writer.write_node(&node) {
+        if let Err(e) = self.writer.write_owned_node(node) {
             self.io = Some(e);
         }
     }

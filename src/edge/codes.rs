@@ -48,9 +48,6 @@ pub const BAD_RANGE: &str = "bad_range";
 pub const RANGE_TOO_LONG: &str = "range_too_long";
 /// A `cursor` this service did not make, or made for the other order.
 pub const BAD_CURSOR: &str = "bad_cursor";
-/// Not an answer's code but an ingest rejection's: the event's
-/// `auditResourceScope.accountIdentifier` is not the token's account.
-pub const WRONG_ACCOUNT: &str = "wrong_account";
 
 /// Every code above.
 pub const CODES: &[&str] = &[
@@ -75,27 +72,15 @@ pub const CODES: &[&str] = &[
     BAD_RANGE,
     RANGE_TOO_LONG,
     BAD_CURSOR,
-    WRONG_ACCOUNT,
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
 
     #[test]
     fn codes_are_unique_snake_case() {
-        let mut seen = HashSet::new();
-        for code in CODES {
-            assert!(seen.insert(*code), "duplicate code {code}");
-            assert!(
-                !code.is_empty()
-                    && code
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                "{code} is not snake_case"
-            );
-        }
+        crate::codes::check("the Worker (edge::codes)", CODES);
     }
 
     /// Codes written as literals (ingest still writes its own) must be registered too.

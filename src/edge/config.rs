@@ -5,18 +5,8 @@
 use worker::Env;
 
 use super::auth::{self, TokenEntry};
+use crate::schema::IngestLimits;
 use crate::time::DAY_MS;
-
-/// Limits of one ingest request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngestLimits {
-    /// Decoded body bytes (`MAX_BODY_BYTES`).
-    pub body: usize,
-    /// Events per request (`MAX_EVENTS`).
-    pub events: usize,
-    /// Bytes per event (`MAX_EVENT_BYTES`).
-    pub event: usize,
-}
 
 #[derive(Debug, Clone)]
 pub struct Config {

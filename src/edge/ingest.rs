@@ -10,8 +10,8 @@ use super::config::Config;
 use super::error::{json_response, ApiError, ApiResult};
 use super::store::events::{Commit, Committed, Row};
 use super::store::{self, StoreRequest};
-use crate::convert::{is_gzip, ErrorCode, Format, ReadError, ReadOptions, Reader};
-use crate::schema::{self, Accepted, Seen, Validator};
+use crate::convert::{is_gzip, ErrorCode, Format};
+use crate::schema::{self, Accepted, BodyFault, IngestLimits, Report};
 
 pub async fn handle(
     req: &mut Request,
@@ -46,67 +46,14 @@ pub async fn handle(
         Media::Json => Format::Json,
         Media::Ndjson => Format::Ndjson,
     };
-    // Gzip is found by its bytes, whatever the headers say, and decoded within the limit.
-    let opts = ReadOptions {
-        max_record_bytes: limits.event,
-        max_input_bytes: limits.body as u64,
-        keep_raw: false,
-        ..ReadOptions::default()
-    };
-    let reader =
-        Reader::new(format, opts).map_err(|e| ApiError::bad_request("bad_request", e.message))?;
-    let options = schema::Options {
-        account: Some(caller.account.clone()),
-        ..schema::Options::default()
-    };
-    let mut validator = Validator::new(reader, options);
     let mut rows: Vec<Row> = Vec::new();
-    let mut fatal: Option<ApiError> = None;
-    let too_many = |v: &Validator| v.records() > limits.events as u64;
-    {
-        let mut on = |seen: Seen| match seen {
-            Seen::Valid(ev) => rows.push(row(&ev)),
-            Seen::Unreadable(e) if fatal.is_none() => fatal = body_error(e, format),
-            _ => {}
-        };
-        let mut slices = raw.chunks(READ_SLICE);
-        loop {
-            match slices.next() {
-                Some(slice) => validator.push(slice, &mut on),
-                None => {
-                    validator.finish(&mut on);
-                    break;
-                }
-            }
-            if too_many(&validator) {
-                break;
-            }
-        }
-    }
+    let ingested = schema::ingest(&raw, format, &caller.account, limits, &mut |ev| {
+        rows.push(row(&ev))
+    });
     drop(raw);
-    if let Some(e) = fatal {
-        return Err(e);
-    }
-    if too_many(&validator) {
-        return Err(ApiError::too_large(format!(
-            "the batch holds more than {} events",
-            limits.events
-        )));
-    }
-    if validator.records() == 0 {
-        return Err(ApiError::bad_request(
-            "empty_body",
-            "the body holds no events",
-        ));
-    }
-    let objects = validator.objects();
-    let report = validator.into_report();
-    if objects == 0 {
-        // Not one record is JSON: the body is not what its Content-Type says.
-        return Err(
-            ApiError::bad_request("bad_json", "no record of the body is a JSON object")
-                .with_details(json!({"rejected": report.rejected})),
-        );
+    let report = ingested.report;
+    if let Some(fault) = ingested.fault {
+        return Err(fault_error(fault, &report, limits));
     }
     if atomic && !report.rejected.is_empty() {
         let n = report.rejected.len();
@@ -139,9 +86,6 @@ pub async fn handle(
     Ok(json_response(200, &answer))
 }
 
-/// Bytes of the body handed to the reader at a time.
-const READ_SLICE: usize = 64 * 1024;
-
 /// The row the account store commits for a valid event.
 fn row(ev: &Accepted) -> Row {
     // Validated JSON text on one line: it reads back as raw JSON.
@@ -156,28 +100,37 @@ fn row(ev: &Accepted) -> Row {
     }
 }
 
-/// Errors of the whole body (not of one event) end the request: a record over the size
-/// limit or a body over the decoded limit is 413, a broken gzip stream or JSON text is 400.
-/// Other record errors are rejections of that record.
-fn body_error(e: &ReadError, format: Format) -> Option<ApiError> {
-    let details =
-        json!({"index": e.index, "line": e.line, "byte": e.byte, "code": e.code.as_str()});
-    Some(match e.code {
-        ErrorCode::TooLarge => ApiError::too_large(format!(
-            "record {} (line {}): {}",
-            e.index, e.line, e.message
-        ))
-        .with_details(details),
-        ErrorCode::BadJson if format == Format::Json => ApiError::bad_request(
-            "bad_json",
-            format!("the body is not valid JSON: {}", e.message),
-        )
-        .with_details(details),
-        ErrorCode::Truncated | ErrorCode::BadGzip | ErrorCode::Io | ErrorCode::Unsupported => {
-            ApiError::bad_request(e.code.as_str(), e.message.clone()).with_details(details)
+/// The answer to a body refused as a whole: a record over the size limit, a body over
+/// the decoded limit or too many events is 413, anything else 400.
+fn fault_error(fault: BodyFault, report: &Report, limits: &IngestLimits) -> ApiError {
+    match fault {
+        BodyFault::Unreadable(e) => {
+            let details =
+                json!({"index": e.index, "line": e.line, "byte": e.byte, "code": e.code.as_str()});
+            match e.code {
+                ErrorCode::TooLarge => ApiError::too_large(format!(
+                    "record {} (line {}): {}",
+                    e.index, e.line, e.message
+                )),
+                ErrorCode::BadJson => ApiError::bad_request(
+                    "bad_json",
+                    format!("the body is not valid JSON: {}", e.message),
+                ),
+                code => ApiError::bad_request(code.as_str(), e.message),
+            }
+            .with_details(details)
         }
-        _ => return None,
-    })
+        BodyFault::TooManyEvents => ApiError::too_large(format!(
+            "the batch holds more than {} events",
+            limits.events
+        )),
+        BodyFault::Empty => ApiError::bad_request("empty_body", "the body holds no events"),
+        // Not one record is JSON: the body is not what its Content-Type says.
+        BodyFault::NoObject => {
+            ApiError::bad_request("bad_json", "no record of the body is a JSON object")
+                .with_details(json!({"rejected": report.rejected}))
+        }
+    }
 }
 
 enum Media {

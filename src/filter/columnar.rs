@@ -6,7 +6,7 @@ use serde_json::Number;
 
 use super::error::FilterError;
 use super::eval::{eval, test, Leaf, Source};
-use super::line::{read_slots, Captured};
+use super::line::{bad_json, read_slots, Captured};
 use super::program::{Node, PathTree, Pred, Program, Slots};
 use super::Filter;
 
@@ -38,7 +38,8 @@ impl FieldReader {
     /// The values of one line, in the order of the paths (`None`: absent). A line that is
     /// not JSON is a `bad_json` error; a line that is JSON but not an object has no fields.
     pub fn read<'a>(&self, line: &'a [u8]) -> Result<Vec<Option<FieldValue<'a>>>, FilterError> {
-        read_slots(&self.tree, self.n, line)
+        let text = crate::plain::utf8(line).map_err(bad_json)?;
+        read_slots(&self.tree, self.n, text)
     }
 }
 

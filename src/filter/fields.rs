@@ -13,6 +13,7 @@ pub enum FieldType {
 }
 
 pub const USER: &str = "user";
+use super::lex::is_field_char;
 use crate::event::field;
 pub use crate::event::field::{
     ACTION, METADATA, PRINCIPAL_EMAIL, PRINCIPAL_ID, PRINCIPAL_TYPE, TIME,
@@ -67,7 +68,7 @@ pub fn resolve(name: &str) -> Option<(String, FieldType)> {
             && name[..prefix.len()].eq_ignore_ascii_case(prefix)
         {
             let rest = &name[prefix.len()..];
-            if rest.split('.').all(|k| !k.is_empty()) {
+            if is_metadata_keys(rest) {
                 return Some((format!("{METADATA}.{rest}"), FieldType::Any));
             }
         }
@@ -75,11 +76,19 @@ pub fn resolve(name: &str) -> Option<(String, FieldType)> {
     None
 }
 
+/// Whether `rest` (what follows `metadata.`) is dotted keys the text syntax can write: each
+/// non-empty and made of field characters, so that every filter prints as text that parses
+/// back (a Logpush key `auditEventMetadata.org-id` would print as `metadata.org-id`, which
+/// reads as free text).
+fn is_metadata_keys(rest: &str) -> bool {
+    rest.split('.')
+        .all(|k| !k.is_empty() && k.chars().all(|c| c != '.' && is_field_char(c)))
+}
+
 /// The type of a canonical path (as found in IR), or `None` if it is not canonical.
 pub fn type_of_canonical(path: &str) -> Option<FieldType> {
     if let Some(rest) = path.strip_prefix(METADATA_DOT) {
-        return (!rest.is_empty() && rest.split('.').all(|k| !k.is_empty()))
-            .then_some(FieldType::Any);
+        return is_metadata_keys(rest).then_some(FieldType::Any);
     }
     FIELDS
         .iter()

@@ -115,24 +115,25 @@ pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool,
 
 /// The answer for a line, parsed (no pre-check).
 fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
+    let text = crate::plain::utf8(line).map_err(bad_json)?;
     if !program.text {
         let slots = Slots {
-            values: read_slots(&program.tree, program.slots.len(), line)?,
+            values: read_slots(&program.tree, program.slots.len(), text)?,
             strings: Vec::new(),
         };
         return Ok(eval(&program.root, &slots, now_ms));
     }
     let mut slots = Slots::new(program.slots.len());
     let mut strings = Some(Vec::new());
-    if plain_read(&program.tree, line, &mut slots.values, &mut strings).is_some() {
+    if plain_read(&program.tree, text, &mut slots.values, &mut strings).is_some() {
         slots.strings = strings.unwrap_or_default();
         return Ok(eval(&program.root, &slots, now_ms));
     }
-    let v: Value = serde_json::from_slice(line).map_err(bad_json)?;
+    let v: Value = serde_json::from_str(text).map_err(bad_json)?;
     Ok(program.eval_value(&v, now_ms))
 }
 
-fn bad_json(e: serde_json::Error) -> FilterError {
+pub(super) fn bad_json(e: serde_json::Error) -> FilterError {
     FilterError::new(
         error::BAD_JSON,
         format!("invalid JSON at column {}: {e}", e.column()),
@@ -144,13 +145,13 @@ fn bad_json(e: serde_json::Error) -> FilterError {
 pub(super) fn read_slots<'a>(
     tree: &PathTree,
     n: usize,
-    line: &'a [u8],
+    text: &'a str,
 ) -> Result<Vec<Option<Captured<'a>>>, FilterError> {
     let mut values = Slots::new(n).values;
-    if plain_read(tree, line, &mut values, &mut None).is_some() {
+    if plain_read(tree, text, &mut values, &mut None).is_some() {
         return Ok(values);
     }
-    let mut de = serde_json::Deserializer::from_slice(line);
+    let mut de = serde_json::Deserializer::from_str(text);
     TreeSeed {
         tree,
         out: &mut values,
@@ -165,11 +166,10 @@ pub(super) fn read_slots<'a>(
 /// strings when `strings` is wanted; `None` when the line is anything else.
 fn plain_read<'a>(
     tree: &PathTree,
-    line: &'a [u8],
+    text: &'a str,
     out: &mut [Option<Captured<'a>>],
     strings: &mut Option<Vec<&'a str>>,
 ) -> Option<()> {
-    let text = std::str::from_utf8(line).ok()?;
     let mut p = Plain::new(text);
     plain_tree(&mut p, tree, out, strings, 0)?;
     p.at_end().then_some(())

@@ -43,8 +43,10 @@ mod structured;
 use serde::Serialize;
 use serde_json::Value;
 
+pub(crate) use check::regex;
 pub use error::FilterError;
 pub use ir::{Ir, Literal, Op, Preset};
+pub(crate) use precheck::{rarest, text_hit};
 
 /// Longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 256 * 1024;

@@ -410,7 +410,7 @@ impl Expect {
 
 /// Free text: where (from `from` on, relative to it) `folded` starts, ASCII
 /// case-insensitively, searched for by its byte at `k`.
-fn text_hit(hay: &[u8], from: usize, folded: &[u8], k: usize) -> Option<usize> {
+pub(crate) fn text_hit(hay: &[u8], from: usize, folded: &[u8], k: usize) -> Option<usize> {
     let Some(&anchor) = folded.get(k) else {
         return Some(0);
     };
@@ -518,7 +518,7 @@ fn folded_prefix(value: &[u8], folded: &[u8]) -> bool {
 /// anchors on the rarest byte of the text).
 const RARE_LETTERS: &[u8] = b"qjzxkvwyfbghpmulcdrtnsoiae";
 
-fn rarest(text: &[u8]) -> usize {
+pub(crate) fn rarest(text: &[u8]) -> usize {
     let rank = |b: u8| {
         if b.is_ascii_alphabetic() {
             RARE_LETTERS

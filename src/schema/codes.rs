@@ -51,23 +51,3 @@ pub const ERRORS: &[&str] = &[
 
 /// Every warning code.
 pub const WARNINGS: &[&str] = &[UNKNOWN_MODULE, UNKNOWN_RESOURCE_TYPE, UNKNOWN_ACTION];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_unique_snake_case() {
-        let mut all: Vec<&str> = ERRORS.iter().chain(WARNINGS).copied().collect();
-        for c in &all {
-            assert!(
-                c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
-                "{c}"
-            );
-        }
-        let n = all.len();
-        all.sort_unstable();
-        all.dedup();
-        assert_eq!(all.len(), n, "duplicate code");
-    }
-}

@@ -22,7 +22,7 @@ use crate::event::{field, json_kind};
 use crate::time::{parse_time_value, TimeError};
 
 pub use report::{BatchValidator, Rejected, Report, Warning};
-pub use validator::{Accepted, Seen, Validator};
+pub use validator::{ingest, Accepted, BodyFault, IngestLimits, Ingested, Seen, Validator};
 
 /// One problem with an event: where (JSON path), what (stable code) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,7 +149,7 @@ pub fn check_json(bytes: &[u8], options: &Options) -> Result<Checked, serde_json
     if fast::check(bytes, options, &mut checked.warnings).is_some() {
         return Ok(checked);
     }
-    let value: Value = serde_json::from_slice(bytes)?;
+    let value: Value = serde_json::from_str(crate::plain::utf8(bytes)?)?;
     Ok(check_value(&value, options))
 }
 

@@ -58,7 +58,7 @@ pub struct Warning {
 /// use trailsift::schema::{BatchValidator, Options};
 ///
 /// let mut batch = BatchValidator::new(Options::default());
-/// let ok = serde_json::json!({`auditEventId`: "ev-1"});
+/// let ok = serde_json::json!({"auditEventId": "ev-1"});
 /// assert!(!batch.push(0, 1, &ok));
 /// batch.push_bad_json(1, 2, "expected value at line 2 column 1");
 /// let report = batch.finish();
@@ -128,7 +128,7 @@ impl BatchValidator {
             return Ok(true);
         }
         self.warnings = warnings;
-        let value: Value = serde_json::from_slice(bytes)?;
+        let value: Value = serde_json::from_str(crate::plain::utf8(bytes)?)?;
         Ok(self.push(index, line, &value))
     }
 

@@ -534,3 +534,114 @@ fn hostile_depth_does_not_recurse_without_bound() {
         cur = Value::Null;
     }
 }
+
+/// The Worker's ingest decoding: what is handed on, and which bodies are refused whole.
+mod ingest_body {
+    use super::*;
+    use crate::convert::{gzip, ErrorCode, Format};
+
+    const LIMITS: IngestLimits = IngestLimits {
+        body: 1 << 20,
+        events: 3,
+        event: 2000,
+    };
+
+    /// The fault and the ids handed on.
+    fn run(body: &[u8], format: Format, limits: &IngestLimits) -> (Option<BodyFault>, Vec<String>) {
+        let mut ids = Vec::new();
+        let got = ingest(body, format, "acct", limits, &mut |ev| {
+            ids.push(ev.id.to_string())
+        });
+        assert_eq!(got.report.valid, ids.len() as u64);
+        (got.fault, ids)
+    }
+
+    fn lines(events: &[Value]) -> Vec<u8> {
+        events
+            .iter()
+            .flat_map(|e| format!("{e}\n").into_bytes())
+            .collect()
+    }
+
+    fn code(fault: Option<BodyFault>) -> Option<ErrorCode> {
+        match fault {
+            Some(BodyFault::Unreadable(e)) => Some(e.code),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn valid_events_are_handed_on_and_others_rejected() {
+        let mut other = valid();
+        set(
+            &mut other,
+            "auditResourceScope.accountIdentifier",
+            Some(json!("other")),
+        );
+        set(&mut other, "auditEventId", Some(json!("ev-2")));
+        let body = lines(&[valid(), other]);
+        let (fault, ids) = run(&body, Format::Ndjson, &LIMITS);
+        assert_eq!((fault, ids), (None, vec!["ev-1".to_string()]));
+        assert_eq!(
+            run(&gzip::compress(&body), Format::Ndjson, &LIMITS).1,
+            ["ev-1"]
+        );
+    }
+
+    #[test]
+    fn bodies_refused_whole() {
+        assert_eq!(
+            run(b"  \n", Format::Ndjson, &LIMITS).0,
+            Some(BodyFault::Empty)
+        );
+        assert_eq!(
+            run(b"[1, 2]", Format::Json, &LIMITS).0,
+            Some(BodyFault::NoObject)
+        );
+        let four = lines(&[valid(), valid(), valid(), valid()]);
+        assert_eq!(
+            run(&four, Format::Ndjson, &LIMITS).0,
+            Some(BodyFault::TooManyEvents)
+        );
+        let small = IngestLimits {
+            event: 100,
+            ..LIMITS
+        };
+        assert_eq!(
+            code(run(&four, Format::Ndjson, &small).0),
+            Some(ErrorCode::TooLarge)
+        );
+        let tiny = IngestLimits {
+            body: 100,
+            ..LIMITS
+        };
+        assert_eq!(
+            code(run(&four, Format::Ndjson, &tiny).0),
+            Some(ErrorCode::TooLarge)
+        );
+        assert_eq!(
+            code(run(b"[{\"a\":1},", Format::Json, &LIMITS).0),
+            Some(ErrorCode::Truncated)
+        );
+        assert_eq!(
+            code(run(b"{\"a\" 1}", Format::Json, &LIMITS).0),
+            Some(ErrorCode::BadJson)
+        );
+        let cut = gzip::compress(&lines(&[valid()]));
+        let cut = &cut[..cut.len() - 4];
+        assert_eq!(
+            code(run(cut, Format::Ndjson, &LIMITS).0),
+            Some(ErrorCode::Truncated)
+        );
+    }
+
+    #[test]
+    fn a_bad_ndjson_line_is_only_that_line_rejected() {
+        let mut body = b"{\"a\" 1}\n".to_vec();
+        body.extend(lines(&[valid()]));
+        assert_eq!(
+            run(&body, Format::Ndjson, &LIMITS),
+            (None, vec!["ev-1".to_string()])
+        );
+    }
+}

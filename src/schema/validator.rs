@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use super::{fast, BatchValidator, Options, Report, Violation};
 use crate::convert::read::{to_item, Piece, RawEvent};
-use crate::convert::{Item, ReadError, Reader};
+use crate::convert::{ErrorCode, Format, Item, ReadError, ReadOptions, Reader};
 use crate::event::field;
 use crate::time::parse_time_value;
 
@@ -205,5 +205,133 @@ impl Step<'_, '_> {
                 json: &json,
             }));
         }
+    }
+}
+
+/// Limits of one ingested body (the Worker's `MAX_BODY_BYTES`, `MAX_EVENTS`,
+/// `MAX_EVENT_BYTES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestLimits {
+    /// Decoded body bytes.
+    pub body: usize,
+    /// Records per body.
+    pub events: usize,
+    /// Bytes per event.
+    pub event: usize,
+}
+
+/// Why an ingested body is refused as a whole (nothing of it is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyFault {
+    /// The body cannot be read on: a record over the event limit or a body over the
+    /// decoded limit (`too_large`), broken gzip (`bad_gzip`, `truncated`), a JSON body that
+    /// is not JSON (`bad_json`).
+    Unreadable(ReadError),
+    /// More records than [`IngestLimits::events`].
+    TooManyEvents,
+    /// Not one record.
+    Empty,
+    /// Records, but not one of them a JSON object: the body is not what its media type says.
+    NoObject,
+}
+
+/// What [`ingest`] made of a body: the validation report, and the fault that refuses the
+/// whole body, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub report: Report,
+    pub fault: Option<BodyFault>,
+}
+
+/// Bytes of a body handed to the reader at a time, so that a body with too many events
+/// stops being read soon after the limit.
+const INGEST_SLICE: usize = 64 * 1024;
+
+/// The ingest decoding of a request body: gzip found by its bytes and decoded within
+/// `limits.body`, read as `format` (JSON or NDJSON), each event validated for `account`
+/// with vocabulary warnings (values outside the vocabulary are stored, with warnings).
+/// `on_valid` hears of every valid event in input order; the caller stores them unless
+/// the answer has a fault.
+pub fn ingest(
+    body: &[u8],
+    format: Format,
+    account: &str,
+    limits: &IngestLimits,
+    on_valid: &mut dyn FnMut(Accepted),
+) -> Ingested {
+    let opts = ReadOptions {
+        max_record_bytes: limits.event,
+        max_input_bytes: limits.body as u64,
+        keep_raw: false,
+        ..ReadOptions::default()
+    };
+    let reader = match Reader::new(format, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ingested {
+                report: Report::default(),
+                fault: Some(BodyFault::Unreadable(e)),
+            }
+        }
+    };
+    let options = Options {
+        account: Some(account.to_string()),
+        vocabulary: true,
+        ..Options::default()
+    };
+    let mut validator = Validator::new(reader, options);
+    let mut fatal = None;
+    let too_many = |v: &Validator| v.records() > limits.events as u64;
+    {
+        let mut on = |seen: Seen| match seen {
+            Seen::Valid(ev) => on_valid(ev),
+            Seen::Unreadable(e) if fatal.is_none() && ends_body(e, format) => {
+                fatal = Some(e.clone())
+            }
+            _ => {}
+        };
+        let mut slices = body.chunks(INGEST_SLICE);
+        loop {
+            match slices.next() {
+                Some(slice) => validator.push(slice, &mut on),
+                None => {
+                    validator.finish(&mut on);
+                    break;
+                }
+            }
+            if too_many(&validator) {
+                break;
+            }
+        }
+    }
+    let fault = if let Some(e) = fatal {
+        Some(BodyFault::Unreadable(e))
+    } else if too_many(&validator) {
+        Some(BodyFault::TooManyEvents)
+    } else if validator.records() == 0 {
+        Some(BodyFault::Empty)
+    } else if validator.objects() == 0 {
+        Some(BodyFault::NoObject)
+    } else {
+        None
+    };
+    Ingested {
+        report: validator.into_report(),
+        fault,
+    }
+}
+
+/// Whether a read error refuses the whole body rather than only its record: the limits,
+/// broken gzip, a cut body, and text that is not JSON when the body is one JSON document
+/// (an NDJSON line that is not JSON is that line's rejection).
+fn ends_body(e: &ReadError, format: Format) -> bool {
+    match e.code {
+        ErrorCode::TooLarge
+        | ErrorCode::Truncated
+        | ErrorCode::BadGzip
+        | ErrorCode::Io
+        | ErrorCode::Unsupported => true,
+        ErrorCode::BadJson => format == Format::Json,
+        _ => false,
     }
 }

@@ -8,8 +8,9 @@ use wasm_bindgen::prelude::*;
 use super::{fail, read_required, to_js, Error, Input, Result};
 use crate::convert::write::HecOptions;
 use crate::convert::{
-    Converter, Format, Output, ReadError, ReadOptions, Reader, WriteOptions, Writer,
+    ColumnScan, Converter, Format, Output, ReadError, ReadOptions, Reader, WriteOptions, Writer,
 };
+use crate::transform::{Transform, TransformError};
 
 /// Bytes of the input looked at to detect its format.
 const DETECT_BYTES: usize = 256 * 1024;
@@ -63,6 +64,13 @@ struct ConvertOptions {
     hec: Option<JsHecOptions>,
     #[serde(default)]
     stop_on_error: bool,
+    /// formats.md §4, compiled by the core.
+    #[serde(default)]
+    transform: Option<Box<serde_json::value::RawValue>>,
+    /// Read from the options object itself (a string or bytes; bytes do not survive
+    /// `JSON.stringify`): only its presence is seen here.
+    #[serde(default, rename = "pseudonymizeKey")]
+    _pseudonymize_key: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(serde::Deserialize)]
@@ -109,6 +117,40 @@ pub(super) fn record_error(e: &ReadError) -> Error {
     }
 }
 
+/// A transform that is not valid: its code, message and where (key, entry, path, pattern).
+fn transform_error(e: TransformError) -> JsValue {
+    match super::to_js::<_, JsValue>(&e) {
+        Ok(details) => Error::Detailed {
+            code: e.code,
+            message: e.message,
+            details,
+        }
+        .into(),
+        Err(js) => js,
+    }
+}
+
+/// The `pseudonymizeKey` option: a string (its UTF-8 bytes) or bytes.
+fn pseudonymize_key(options: &JsValue) -> Result<Option<Vec<u8>>> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    let key = js_sys::Reflect::get(options, &"pseudonymizeKey".into())?;
+    if key.is_undefined() || key.is_null() {
+        return Ok(None);
+    }
+    if let Some(text) = key.as_string() {
+        return Ok(Some(text.into_bytes()));
+    }
+    match key.dyn_into::<Uint8Array>() {
+        Ok(bytes) => Ok(Some(bytes.to_vec())),
+        Err(_) => fail(
+            "bad_option",
+            "pseudonymizeKey must be a string or a Uint8Array",
+        ),
+    }
+}
+
 fn write_error(e: io::Error) -> JsValue {
     Error::new("write_failed", e.to_string()).into()
 }
@@ -120,6 +162,12 @@ impl ConvertStream {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
     ) -> Result<ConvertStream> {
+        ConvertStream::open(options, None)
+    }
+
+    /// With `whole`, the whole input: a CSV whose columns are not chosen then gets a column
+    /// for every field of every event (a first pass over it).
+    fn open(options: JsValue, whole: Option<&Input>) -> Result<ConvertStream> {
         // `onError` is a function: JSON.stringify leaves it out of what serde reads.
         let mut on_error = None;
         if options.is_object() {
@@ -131,6 +179,7 @@ impl ConvertStream {
                 }
             }
         }
+        let key = pseudonymize_key(&options)?;
         let opts: ConvertOptions = read_required(&options, "convert options")?;
         let to = format(&opts.to, "to")?;
         let read = ReadOptions {
@@ -171,6 +220,27 @@ impl ConvertStream {
                 index: hec.index,
                 fields,
             };
+        }
+        write.transform = match &opts.transform {
+            Some(raw) => {
+                // An object, or its JSON text as a string.
+                let text = match serde_json::from_str::<String>(raw.get()) {
+                    Ok(text) => text,
+                    Err(_) => raw.get().to_string(),
+                };
+                let bound = Transform::from_json(&text).and_then(|t| t.bind(key.as_deref()));
+                Some(bound.map_err(transform_error)?)
+            }
+            None if key.is_some() => {
+                return fail("bad_option", "pseudonymizeKey needs a transform");
+            }
+            None => None,
+        };
+        if let Some(input) = whole.filter(|_| write.wants_column_scan(to)) {
+            let mut scan =
+                ColumnScan::new(from, None, read.clone(), &write).map_err(|e| record_error(&e))?;
+            input.pieces(|piece| scan.push(piece));
+            write.columns = Some(scan.finish());
         }
         let writer = Writer::new(to, write, Output::new(Vec::new(), opts.gzip));
         let converter = Converter::new(from, None, read, writer)
@@ -235,7 +305,7 @@ pub fn convert(
     #[wasm_bindgen(unchecked_param_type = "ConvertOptions")] options: JsValue,
 ) -> Result<JsValue> {
     let input = Input::from_js(&input, "convert input")?;
-    let mut stream = ConvertStream::new(options)?;
+    let mut stream = ConvertStream::open(options, Some(&input))?;
     let gzip = matches!(stream.converter.writer_mut().get_mut(), Output::Gzip(_));
     let mut out = Vec::new();
     let mut failed = Ok(());

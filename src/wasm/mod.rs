@@ -51,6 +51,12 @@ enum Error {
         message: String,
         details: Vec<(&'static str, f64)>,
     },
+    /// An error whose details the core wrote (a transform's key, path or pattern).
+    Detailed {
+        code: &'static str,
+        message: String,
+        details: JsValue,
+    },
 }
 
 impl Error {
@@ -94,6 +100,11 @@ impl Error {
                 };
                 TrailsiftError::new(code, &message, extra).into()
             }
+            Error::Detailed {
+                code,
+                message,
+                details,
+            } => TrailsiftError::new(code, &message, details).into(),
         }
     }
 }
@@ -103,6 +114,19 @@ impl From<Error> for JsValue {
         e.into_js()
     }
 }
+
+/// The package's own error codes (beside the core's, which errors carry through: a
+/// record's `bad_json`, `too_large`, a filter's codes, `bad_time`).
+pub const CODES: &[&str] = &[
+    // An argument of the wrong type: not a string, bytes, an event or a filter.
+    "bad_input",
+    // An options object with an unknown key or a value of the wrong type.
+    "bad_option",
+    // Writing the output failed.
+    "write_failed",
+    // A result the core wrote could not be turned into a JS value.
+    "internal",
+];
 
 type Result<T> = std::result::Result<T, JsValue>;
 
@@ -383,4 +407,12 @@ extern "C" {
     /// `ValidationReport` in TypeScript.
     #[wasm_bindgen(typescript_type = "ValidationReport")]
     pub type ValidationReport;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_are_unique_snake_case() {
+        crate::codes::check("the npm package (wasm::CODES)", super::CODES);
+    }
 }

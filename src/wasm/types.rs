@@ -169,7 +169,10 @@ export interface ConvertOptions {
   from?: Exclude<Format, 'ocsf'>;
   /** Output format. */
   to: Format;
-  /** CSV only: the columns (dotted paths) and their order. */
+  /** CSV only: the columns (dotted paths) and their order, written as given (a projection).
+   * Without them no field is dropped: `convert` gives every field of every event a column;
+   * `createConvertStream` takes the first event's and ends with the column `(rest)`, the
+   * JSON of what no other column holds (reading the CSV merges it back). */
   columns?: string[];
   /** CSV only: prefix cells that a spreadsheet would run as a formula with `'`. Default true. */
   csvSafety?: boolean;
@@ -181,6 +184,35 @@ export interface ConvertOptions {
   stopOnError?: boolean;
   /** Called with every bad record that is skipped. */
   onError?: (error: RecordError) => void;
+  /** Shape each event before it is written (formats.md §4); a bad transform throws a
+   * `TrailsiftError` with its code and `key` (and `index`, `path` or `pattern`). An
+   * object, or its JSON text. */
+  transform?: TransformSpec | string;
+  /** The key of the transform's `pseudonymize` (a string is taken as its UTF-8 bytes).
+   * Required when `pseudonymize` is set: without it the transform is refused
+   * (`missing_key`), never passed through. */
+  pseudonymizeKey?: string | Uint8Array;
+}
+
+/** A transform (formats.md §4); every key is optional. They apply in this order: sample,
+ * include/exclude, redact/redactPatterns, pseudonymize, truncateIp, timeFormat. */
+export interface TransformSpec {
+  /** Keep an event when the first 8 bytes of SHA-256(auditEventId) < sample × 2^64; (0, 1]. */
+  sample?: number;
+  /** Keep only these dotted paths (whole subtrees); auditEventId and auditEventTime always stay. */
+  include?: string[];
+  /** Remove these dotted paths. */
+  exclude?: string[];
+  /** Replace the values at these paths with "[REDACTED]". */
+  redact?: string[];
+  /** Regular expressions (the filter language's dialect); every match in every string becomes "[REDACTED]". */
+  redactPatterns?: string[];
+  /** Replace the values at these paths with "ps_" + the first 16 bytes of HMAC-SHA256(pseudonymizeKey, value) in hex. */
+  pseudonymize?: string[];
+  /** Keep only the first bits of auditHttpRequestInfo.clientIP. */
+  truncateIp?: { v4?: number; v6?: number };
+  /** Write auditEventTime as epoch milliseconds or RFC 3339 UTC. */
+  timeFormat?: 'epoch_ms' | 'rfc3339';
 }
 
 /** A record that could not be read (a `TrailsiftError`). */

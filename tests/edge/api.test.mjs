@@ -178,6 +178,20 @@ test('415, 413 and malformed bodies are 4xx and the Worker keeps serving', async
   // a gzip bomb: small body, decodes past the limit
   r = await post(T.aAll, gzipSync(Buffer.alloc(12_000_000, 0x20)), 'application/json', { 'content-encoding': 'gzip' });
   assert.equal(r.status, 413);
+  // Regression: the same kind of body without Content-Encoding was inflated without limit
+  // (300 MB, 2.5 s of CPU) and answered 400 empty_body. Gzip is found by its bytes and the
+  // decoded limit holds whatever the headers say.
+  const bomb = gzipSync(Buffer.alloc(300_000_000, 0x20), { level: 9 });
+  for (const type of ['application/json', 'application/x-ndjson']) {
+    r = await post(T.aAll, bomb, type);
+    assert.equal(r.status, 413, `${type}: ${r.text}`);
+    assert.equal(r.json.error.code, 'too_large');
+  }
+  assert.ok(bomb.length < 400_000, `the body is small (${bomb.length} bytes)`);
+  // Gzip NDJSON without the header is read like with it.
+  r = await post(T.aAll, gzipSync(ndjson([event('acct_a', 402)])), 'application/x-ndjson');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.accepted, 1);
   assert.equal((await get(null, '/v1/health')).status, 200);
 });
 

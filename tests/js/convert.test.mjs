@@ -99,18 +99,45 @@ function chunked(data, size) {
   });
 }
 
+// A stream writes CSV with the first event's columns and the final (rest) column; `convert`
+// scans its whole input first. With the stream's columns given, `convert` writes the same.
+const STREAM_CSV_COLUMNS = { columns: [
+  'auditEventId', 'auditEventTime', 'auditEventAuthor.principal.type', 'auditEventAuthor.principal.identifier',
+  'auditEventAuthor.principal.email', 'auditModule', 'auditResource.type', 'auditResource.identifier',
+  'auditResourceScope.accountIdentifier', 'auditResourceScope.orgIdentifier', 'auditResourceScope.projectIdentifier',
+  'auditAction', 'auditHttpRequestInfo.requestMethod', 'auditHttpRequestInfo.clientIP', 'auditEventMetadata', '(rest)',
+] };
+
 test('createConvertStream gives what convert gives, for any chunking, gzip in and out', async () => {
   const many = ndjson(Array.from({ length: 300 }, (_, i) => event({ auditEventId: `e${i}`, auditEventMetadata: { i } })));
   const bytes = new TextEncoder().encode(many);
   for (const to of ['json', 'ndjson', 'csv', 'splunk_hec', 'sumo', 'ocsf']) {
-    const whole = ts.convert(bytes, { to });
+    const whole = ts.convert(bytes, { to, ...(to === 'csv' ? STREAM_CSV_COLUMNS : {}) });
     for (const size of [1, 77, 4096]) {
       const out = await collect(chunked(bytes, size).pipeThrough(ts.createConvertStream({ to })));
       assert.deepEqual(out, whole, `${to} in chunks of ${size}`);
     }
   }
   const gz = await collect(chunked(gzipSync(bytes), 100).pipeThrough(ts.createConvertStream({ to: 'csv', gzip: true })));
-  assert.equal(gunzipSync(gz).toString('utf8'), ts.convert(many, { to: 'csv' }));
+  assert.equal(gunzipSync(gz).toString('utf8'), ts.convert(many, { to: 'csv', ...STREAM_CSV_COLUMNS }));
+});
+
+test('CSV drops no field: convert gives every field a column, a stream keeps later ones in (rest)', async () => {
+  const input = ndjson([
+    { auditEventId: 'a', auditEventTime: 1 },
+    { auditEventId: 'b', auditEventTime: 2, later: { x: '=1', tags: ['t'] } },
+  ]);
+  const whole = ts.convert(input, { to: 'csv', csvSafety: false });
+  assert.ok(whole.split('\r\n')[0].endsWith(',auditEventMetadata,later.x,later.tags'), whole);
+  const streamed = new TextDecoder().decode(await collect(
+    chunked(new TextEncoder().encode(input), 5).pipeThrough(ts.createConvertStream({ to: 'csv', csvSafety: false })),
+  ));
+  assert.ok(streamed.split('\r\n')[0].endsWith(',auditEventMetadata,(rest)'), streamed);
+  for (const csv of [whole, streamed]) {
+    assert.equal(ts.convert(csv, { from: 'csv', to: 'ndjson' }), input);
+  }
+  // Chosen columns are a projection: nothing is added.
+  assert.equal(ts.convert(input, { to: 'csv', columns: ['auditEventId'] }), 'auditEventId\r\na\r\nb\r\n');
 });
 
 test('a filter stream and a convert stream chain', async () => {

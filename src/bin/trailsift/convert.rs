@@ -1,16 +1,13 @@
 //! `trailsift convert`: read events in one format, write them in another, streaming.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use trailsift::filter::Filter;
 
-use trailsift::convert::write::{extra_columns, FIXED_COLUMNS};
 use trailsift::convert::{
-    Converter, Format, HecOptions, Output, ReadError, ReadOptions, Reader, Records, WriteOptions,
-    Writer,
+    ColumnScan, Converter, Format, HecOptions, Output, ReadError, ReadOptions, WriteOptions, Writer,
 };
 
 use crate::{now_ms, read_chunks, EXIT_BAD_RECORDS, EXIT_USAGE};
@@ -44,8 +41,9 @@ pub struct Options {
     /// CSV: the columns (dotted paths) and their order.
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     columns: Vec<String>,
-    /// CSV: read the input twice to give every unknown field of every event a column
-    /// (default: the first event's unknown fields). Needs a file, not stdin.
+    /// CSV: give every unknown field of every event a column, reading the input twice.
+    /// The default for an input file; stdin and pipes keep the first event's unknown
+    /// fields as columns and later ones in the final (rest) column instead.
     #[arg(long)]
     all_columns: bool,
     /// CSV: do not prefix ' to cells beginning with = + - @ tab or CR (for machine
@@ -55,6 +53,14 @@ pub struct Options {
     /// Gzip the output (also implied by an output name ending in .gz).
     #[arg(long)]
     gzip: bool,
+    /// Shape each event before it is written: a transform JSON file (formats.md §4:
+    /// include, exclude, redact, redactPatterns, pseudonymize, truncateIp, sample,
+    /// timeFormat). The filter runs on the event as read, before the transform.
+    #[arg(long, value_name = "FILE")]
+    transform: Option<String>,
+    /// The key of the transform's `pseudonymize`: the file's bytes, exactly.
+    #[arg(long, value_name = "FILE")]
+    pseudonymize_key_file: Option<String>,
     /// Convert only the events that match this filter (the `trailsift filter` syntax).
     #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
     filter: Option<String>,
@@ -170,27 +176,38 @@ fn convert(args: Options) -> Result<ExitCode, String> {
         keep_raw: false,
         ..ReadOptions::default()
     };
+    let filter = match &args.filter {
+        Some(q) => Some((
+            Filter::parse(q).map_err(|e| format!("--filter:\n{}", e.render(q)))?,
+            args.now.unwrap_or_else(now_ms),
+        )),
+        None => None,
+    };
     let name = (args.input != "-").then_some(args.input.as_str());
-    let new_reader = || Reader::open(args.from, name, read_opts.clone()).map_err(|e| e.message);
-
-    let mut columns = (!args.columns.is_empty()).then(|| args.columns.clone());
-    if args.all_columns && columns.is_none() && to == Format::Csv {
-        if args.input == "-" {
-            return Err("--all-columns needs an input file, not stdin".into());
-        }
-        let mut all: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
-        let mut seen = HashSet::new();
-        for record in Records::new(new_reader()?, open_input(&args.input)?).flatten() {
-            extra_columns(&record.value, &mut all, &mut seen);
-        }
-        columns = Some(all);
+    // Only a regular file can be read twice; stdin and pipes are streams.
+    let whole = name.is_some_and(|n| std::fs::metadata(n).is_ok_and(|m| m.is_file()));
+    if args.all_columns && to == Format::Csv && !whole {
+        return Err("--all-columns needs an input file, not stdin or a pipe".into());
     }
-    let write_opts = WriteOptions {
-        columns,
+
+    let mut write_opts = WriteOptions {
+        columns: (!args.columns.is_empty()).then(|| args.columns.clone()),
         csv_safety: !args.no_csv_safety,
         hec: hec_options(&args)?,
+        transform: crate::load_transform(
+            args.transform.as_deref(),
+            args.pseudonymize_key_file.as_deref(),
+        )?,
         ..WriteOptions::default()
     };
+    if whole && write_opts.wants_column_scan(to) {
+        write_opts.columns = Some(scan_columns(
+            &args,
+            &read_opts,
+            &write_opts,
+            filter.clone(),
+        )?);
+    }
 
     // The input is opened first: a missing input must not truncate the output file.
     let mut input = open_input(&args.input)?;
@@ -208,9 +225,7 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     let mut converter = Converter::new(args.from, name, read_opts.clone(), writer)
         .map_err(|e| e.message)?
         .stop_on_error(args.stop_on_error);
-    if let Some(q) = &args.filter {
-        let filter = Filter::parse(q).map_err(|e| format!("--filter:\n{}", e.render(q)))?;
-        let now = args.now.unwrap_or_else(now_ms);
+    if let Some((filter, now)) = filter {
         converter = converter.with_predicate(Box::new(move |event| filter.matches(event, now)));
     }
     let mut bad = 0u64;
@@ -247,6 +262,28 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     }
     sink.finish().map_err(io_err)?;
     Ok(summary(count, bad))
+}
+
+/// The first pass over an input file: a CSV column for every field of every event that
+/// the filter keeps, as the transform leaves it.
+fn scan_columns(
+    args: &Options,
+    read_opts: &ReadOptions,
+    write_opts: &WriteOptions,
+    filter: Option<(Filter, i64)>,
+) -> Result<Vec<String>, String> {
+    let mut scan = ColumnScan::new(args.from, Some(&args.input), read_opts.clone(), write_opts)
+        .map_err(|e| e.message)?;
+    if let Some((filter, now)) = filter {
+        scan = scan.with_predicate(Box::new(move |event| filter.matches(event, now)));
+    }
+    let mut input = open_input(&args.input)?;
+    read_chunks(&mut input, 1 << 18, &mut |chunk| {
+        scan.push(chunk);
+        Ok(())
+    })
+    .map_err(|e| format!("cannot read {}: {e}", args.input))?;
+    Ok(scan.finish())
 }
 
 /// Tells how many records were bad (beyond those printed) and picks the exit status.

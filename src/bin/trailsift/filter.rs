@@ -3,10 +3,13 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
+use trailsift::convert::node::Node;
+use trailsift::convert::{Format, WriteOptions, Writer};
 use trailsift::filter::{Filter, FilterError, Ir};
 use trailsift::input::{LineEvent, LineReader};
+use trailsift::transform::BoundTransform;
 
-use crate::{now_ms, open_input, read_chunks, EXIT_BAD_RECORDS, EXIT_USAGE};
+use crate::{load_transform, now_ms, open_input, read_chunks, EXIT_BAD_RECORDS, EXIT_USAGE};
 
 /// Bad lines reported one by one before only a count is kept.
 const MAX_PRINTED_ERRORS: u64 = 10;
@@ -40,6 +43,14 @@ pub struct Args {
     /// Print the filter as a Logpush filter and exit.
     #[arg(long)]
     to_logpush: bool,
+    /// Shape each matching event before it is written: a transform JSON file (formats.md
+    /// §4). The filter runs on the event as read; the output is then the transformed
+    /// events as NDJSON rather than the lines unchanged.
+    #[arg(long, value_name = "FILE")]
+    transform: Option<String>,
+    /// The key of the transform's `pseudonymize`: the file's bytes, exactly.
+    #[arg(long, value_name = "FILE")]
+    pseudonymize_key_file: Option<String>,
     /// Longest line read, in bytes; a longer line is reported and skipped.
     #[arg(long, default_value_t = trailsift::input::MAX_LINE_BYTES, value_name = "BYTES")]
     max_line_bytes: usize,
@@ -75,6 +86,16 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let now_ms = args.now.unwrap_or_else(now_ms);
+    let transform = match load_transform(
+        args.transform.as_deref(),
+        args.pseudonymize_key_file.as_deref(),
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("trailsift filter: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let mut input = match open_input(&args.file) {
         Ok(input) => input,
         Err(e) => {
@@ -82,7 +103,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match stream(&filter, &args, now_ms, &mut input) {
+    match stream(&filter, &args, now_ms, transform, &mut input) {
         Ok(bad) if bad > 0 => {
             if bad > MAX_PRINTED_ERRORS {
                 eprintln!(
@@ -132,13 +153,26 @@ fn build(args: &Args) -> Result<Filter, String> {
 
 /// Reads the input in chunks and decides on each block of whole lines at once (the
 /// filter's searches run over the block); returns the number of bad lines.
-fn stream(filter: &Filter, args: &Args, now_ms: i64, input: &mut dyn io::Read) -> io::Result<u64> {
+fn stream(
+    filter: &Filter,
+    args: &Args,
+    now_ms: i64,
+    transform: Option<BoundTransform>,
+    input: &mut dyn io::Read,
+) -> io::Result<u64> {
     let stdout = io::stdout();
     let mut sift = Sift {
         filter,
         args,
         now_ms,
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+        transformed: transform.map(|t| {
+            let opts = WriteOptions {
+                transform: Some(t),
+                ..WriteOptions::default()
+            };
+            Writer::new(Format::Ndjson, opts, Vec::new())
+        }),
         count: 0,
         bad: 0,
         written: Ok(()),
@@ -167,6 +201,8 @@ struct Sift<'a, W: Write> {
     args: &'a Args,
     now_ms: i64,
     out: W,
+    /// With a transform: the NDJSON writer that applies it (drained into `out`).
+    transformed: Option<Writer<Vec<u8>>>,
     count: u64,
     bad: u64,
     /// The first write error (the rest of the input is still read, not written).
@@ -224,10 +260,29 @@ impl<W: Write> Sift<'_, W> {
         }
         let (filter, now_ms, count_only) = (self.filter, self.now_ms, self.args.count);
         filter.decide_lines(block, now_ms, &mut |r, answer| match answer {
+            Ok(true) if count_only => self.count += 1,
             Ok(true) => {
-                self.count += 1;
-                if !count_only {
-                    self.write(|out| out.write_all(&block[r]).and_then(|()| out.write_all(b"\n")));
+                let line = &block[r.clone()];
+                match self.transformed.as_mut() {
+                    None => {
+                        self.count += 1;
+                        self.write(|out| out.write_all(line).and_then(|()| out.write_all(b"\n")));
+                    }
+                    Some(writer) => {
+                        // A line that matched was read as JSON; read it again as a node.
+                        let node = std::str::from_utf8(line)
+                            .map_err(|e| e.to_string())
+                            .and_then(|t| Node::parse(t).map_err(|e| e.to_string()));
+                        match node {
+                            Ok(node) => {
+                                self.count += 1;
+                                let written = writer.write_owned_node(node);
+                                let bytes = std::mem::take(writer.get_mut());
+                                self.write(|out| written.and_then(|()| out.write_all(&bytes)));
+                            }
+                            Err(e) => self.bad(line_at(r.start), &e),
+                        }
+                    }
                 }
             }
             Ok(false) => {}

@@ -1,7 +1,8 @@
-//! The trailsift command-line tool: validate, filter, convert and generate audit events.
+//! The trailsift command-line tool: validate, filter, convert and generate audit events,
+//! and verify evidence of the verifiable log.
 //!
-//! Every subcommand exits 0 when all went well, 1 when some records were bad (reported on
-//! stderr) and 2 for usage and I/O errors.
+//! Every subcommand exits 0 when all went well, 1 when some records (or proofs) were bad
+//! (reported on stderr) and 2 for usage and I/O errors.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -13,7 +14,10 @@ use clap::{Parser, Subcommand};
 mod convert;
 mod filter;
 mod gen;
+mod keygen;
 mod validate;
+mod verify;
+mod verify_consistency;
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +40,12 @@ enum Command {
     Convert(convert::Args),
     /// Write realistic sample events as NDJSON, deterministic for a seed.
     Gen(gen::Args),
+    /// Verify an evidence bundle (and a sidecar's object file) against verifier keys.
+    Verify(verify::Args),
+    /// Verify that an older signed checkpoint's tree is a prefix of a newer one's.
+    VerifyConsistency(verify_consistency::Args),
+    /// Make a checkpoint signing key: the LOG_SIGNING_KEY seed and its verifier key.
+    Keygen(keygen::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +66,9 @@ fn main() -> ExitCode {
         Command::Filter(args) => filter::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Gen(args) => gen::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::VerifyConsistency(args) => verify_consistency::run(args),
+        Command::Keygen(args) => keygen::run(args),
     }
 }
 
@@ -104,4 +117,34 @@ pub fn read_chunks(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// The transform of `--transform FILE` bound to the key of `--pseudonymize-key-file FILE`
+/// (the file's bytes, exactly), or `None` without `--transform`. An error names the file,
+/// the code and the key at fault.
+pub fn load_transform(
+    file: Option<&str>,
+    key_file: Option<&str>,
+) -> Result<Option<trailsift::transform::BoundTransform>, String> {
+    let Some(path) = file else {
+        if key_file.is_some() {
+            return Err("--pseudonymize-key-file needs --transform".into());
+        }
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let key = match key_file {
+        Some(k) => Some(std::fs::read(k).map_err(|e| format!("cannot read {k}: {e}"))?),
+        None => None,
+    };
+    let fault = |e: trailsift::transform::TransformError| {
+        let at = if e.key.is_empty() {
+            String::new()
+        } else {
+            format!(" (key {:?})", e.key)
+        };
+        format!("--transform {path}: {}{at} [{}]", e.message, e.code)
+    };
+    let transform = trailsift::transform::Transform::from_json(&text).map_err(fault)?;
+    transform.bind(key.as_deref()).map(Some).map_err(fault)
 }

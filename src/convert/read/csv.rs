@@ -3,12 +3,14 @@
 //! `auditEventTime` (RFC 3339 or digits) comes back as epoch milliseconds (a number),
 //! `auditEventMetadata` is parsed from its JSON text, the other fixed columns are strings,
 //! other columns are JSON when the cell is JSON (`5`, `true`, `{"a":1}`, `"5"`) and strings
-//! otherwise; dotted columns rebuild nested objects; an empty cell is an absent field.
+//! otherwise; dotted columns rebuild nested objects; an empty cell is an absent field. The
+//! rest column ([`REST_COLUMN`]) holds a partial event as JSON, merged into what the other
+//! cells give (its values win), so that a field without a column of its own comes back too.
 
 use serde_json::{Map, Value};
 
 use super::sumo::insert_path;
-use crate::convert::write::csv::{column_kind, looks_like_json, ColumnKind};
+use crate::convert::write::csv::{column_kind, looks_like_json, ColumnKind, REST_COLUMN};
 use crate::convert::{ErrorCode, Item, ReadError, ReadOptions, Record};
 use crate::time::parse_time;
 
@@ -184,7 +186,11 @@ impl CsvReader {
             // Feed no more than the limit allows, so that the limit is hit at the same byte
             // however the input is chunked.
             let used = (self.offset - self.row_byte) as usize;
-            let room = (self.opts.max_record_bytes + 1).saturating_sub(used);
+            let room = self
+                .opts
+                .max_record_bytes
+                .saturating_add(1)
+                .saturating_sub(used);
             if room == 0 {
                 self.skipping = true;
                 continue;
@@ -296,8 +302,20 @@ impl CsvReader {
             return;
         }
         let mut event = Map::new();
+        let mut rest = Map::new();
         for ((name, kind), cell) in header.iter().zip(cells) {
             if cell.is_empty() || name.is_empty() {
+                continue;
+            }
+            if *kind == ColumnKind::Rest {
+                match serde_json::from_str(cell) {
+                    Ok(Value::Object(more)) => merge(&mut rest, more),
+                    _ => {
+                        let m = format!("the {REST_COLUMN} cell is not a JSON object");
+                        out.push(err(ErrorCode::BadCsv, m, index));
+                        return;
+                    }
+                }
                 continue;
             }
             let value = decode_cell(*kind, cell);
@@ -306,6 +324,7 @@ impl CsvReader {
                 return;
             }
         }
+        merge(&mut event, rest);
         out.push(Ok(Record {
             index,
             line: self.row_line,
@@ -326,14 +345,27 @@ fn primed_reader() -> csv_core::Reader {
     csv
 }
 
-/// The value of one non-empty cell.
+/// Puts the members of `rest` into `event`; objects in both are merged, else `rest` wins
+/// (a fixed text column gave the text of a value that the rest holds as it was).
+fn merge(event: &mut Map<String, Value>, rest: Map<String, Value>) {
+    for (key, value) in rest {
+        match (event.get_mut(&key), value) {
+            (Some(Value::Object(inner)), Value::Object(more)) => merge(inner, more),
+            (_, value) => {
+                event.insert(key, value);
+            }
+        }
+    }
+}
+
+/// The value of one non-empty cell (not of the rest column).
 pub(crate) fn decode_cell(kind: ColumnKind, cell: &str) -> Value {
     match kind {
         ColumnKind::Time => match parse_time(cell) {
             Ok(ms) => Value::from(ms),
             Err(_) => Value::String(cell.to_string()),
         },
-        ColumnKind::Metadata => {
+        ColumnKind::Metadata | ColumnKind::Rest => {
             serde_json::from_str(cell).unwrap_or_else(|_| Value::String(cell.to_string()))
         }
         ColumnKind::Text => {

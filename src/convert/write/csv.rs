@@ -9,20 +9,30 @@
 //! written as `""` (a JSON empty string). This is what lets [`crate::convert::read::csv`]
 //! give the events back exactly when spreadsheet safety is off.
 //!
-//! Columns in streaming mode: without an explicit column list, the columns are the fixed
-//! ones of formats.md followed by the unknown fields (leaf paths) of the **first** event,
-//! in its field order; unknown fields that only later events have are not written. Pass
-//! the union ([`extra_columns`] over all events, or the CLI's `--all-columns`) to keep
-//! them all.
+//! Columns: a caller's projection is written as given, nothing added. Otherwise the fixed
+//! columns of formats.md come first, then one column per unknown field (its dotted leaf
+//! path), and no field is dropped:
+//! - with the whole input at hand, a first pass ([`crate::convert::scan`]) finds every
+//!   unknown field of every event, in first-seen order;
+//! - a stream takes the unknown fields of its **first** event and ends the header with the
+//!   rest column [`REST_COLUMN`]: what of an event no other column holds (a field that
+//!   first appears later), as compact JSON of a partial event (`{"ticket":{"id":"T-1"}}`),
+//!   empty when nothing is left. The reader merges it back into the event.
+//!
+//! A few fields can have no column of their own even in a scan (a key holding a `.`; the
+//! `columns` submodule lists them); a scanned header then ends with the rest column too.
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 
 use serde_json::{Map, Value};
 
+pub(crate) use self::columns::Layout;
+use self::columns::{rest_of, Tree};
 use super::not_an_object;
 use crate::convert::node::Node;
 use crate::time::{parse_time, parse_time_value};
+
+mod columns;
 
 /// The fixed CSV columns, in the order formats.md gives.
 pub const FIXED_COLUMNS: [&str; 15] = [
@@ -43,6 +53,12 @@ pub const FIXED_COLUMNS: [&str; 15] = [
     "auditEventMetadata",
 ];
 
+/// The name of the rest column: what of an event no other column holds, as compact JSON
+/// of a partial event. No event field is ever written as a column of this name (the
+/// parentheses cannot appear in a field path of the filter language), so a reader can
+/// always tell it apart.
+pub const REST_COLUMN: &str = "(rest)";
+
 /// How a column's cells are written and read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ColumnKind {
@@ -52,51 +68,30 @@ pub(crate) enum ColumnKind {
     Text,
     /// Anything else: typed cells.
     Typed,
+    /// [`REST_COLUMN`].
+    Rest,
 }
 
 pub(crate) fn column_kind(name: &str) -> ColumnKind {
     match name {
         "auditEventTime" => ColumnKind::Time,
         "auditEventMetadata" => ColumnKind::Metadata,
+        REST_COLUMN => ColumnKind::Rest,
         n if FIXED_COLUMNS.contains(&n) => ColumnKind::Text,
         _ => ColumnKind::Typed,
     }
 }
 
-/// Adds to `columns` the unknown-field columns of `event` (dotted paths of its leaves that
-/// are neither fixed columns nor inside `auditEventMetadata` or a fixed column), skipping
-/// those already in `seen`.
-pub fn extra_columns(event: &Value, columns: &mut Vec<String>, seen: &mut HashSet<String>) {
-    if let Value::Object(map) = event {
-        walk(map, &mut String::new(), columns, seen);
+/// The columns a stream without a projection gets from its first event (`None`: no event
+/// came): the fixed ones, the first event's unknown fields, then [`REST_COLUMN`]. What
+/// [`CsvWriter`] chooses by itself; for writers that share one header (pieces of one
+/// output converted apart).
+pub fn stream_columns(first: Option<&Value>) -> Vec<String> {
+    let mut layout = Layout::new();
+    if let Some(event) = first {
+        layout.add(event);
     }
-}
-
-fn walk(
-    map: &Map<String, Value>,
-    prefix: &mut String,
-    columns: &mut Vec<String>,
-    seen: &mut HashSet<String>,
-) {
-    for (key, value) in map {
-        let len = prefix.len();
-        if !prefix.is_empty() {
-            prefix.push('.');
-        }
-        prefix.push_str(key);
-        if column_kind(prefix) == ColumnKind::Typed {
-            match value {
-                Value::Object(inner) if !inner.is_empty() => walk(inner, prefix, columns, seen),
-                _ => {
-                    if !seen.contains(prefix.as_str()) {
-                        seen.insert(prefix.clone());
-                        columns.push(prefix.clone());
-                    }
-                }
-            }
-        }
-        prefix.truncate(len);
-    }
+    layout.columns(true)
 }
 
 /// Streams CSV rows; see the module docs for the column rule.
@@ -107,6 +102,9 @@ pub struct CsvWriter {
     paths: Vec<Vec<String>>,
     /// Per column and path part, the member position it was last found at.
     hints: Vec<Vec<usize>>,
+    /// With a rest column: the other columns, to find what they do not hold.
+    others: Option<Tree>,
+    rest: Map<String, Value>,
     safety: bool,
     header_written: bool,
     write_header: bool,
@@ -125,6 +123,8 @@ impl CsvWriter {
             kinds,
             paths: Vec::new(),
             hints: Vec::new(),
+            others: None,
+            rest: Map::new(),
             safety,
             header_written: false,
             write_header: true,
@@ -138,21 +138,23 @@ impl CsvWriter {
         self.columns.as_deref()
     }
 
-    fn header(&mut self, out: &mut dyn Write, first: Option<&Value>) -> io::Result<()> {
+    fn header<T: CellSource>(&mut self, out: &mut dyn Write, first: Option<&T>) -> io::Result<()> {
         if self.columns.is_none() {
-            let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|c| c.to_string()).collect();
+            let mut layout = Layout::new();
             if let Some(event) = first {
-                let mut seen = HashSet::new();
-                extra_columns(event, &mut columns, &mut seen);
+                layout.add(event);
             }
+            let columns = layout.columns(true);
             self.kinds = columns.iter().map(|n| column_kind(n)).collect();
             self.columns = Some(columns);
         }
         self.header_written = true;
-        self.paths = self
-            .columns
+        let columns = self.columns.as_deref().unwrap_or_default();
+        if self.kinds.contains(&ColumnKind::Rest) {
+            self.others = Some(Tree::of(columns));
+        }
+        self.paths = columns
             .iter()
-            .flatten()
             .map(|c| c.split('.').map(str::to_string).collect())
             .collect();
         self.hints = self.paths.iter().map(|p| vec![0; p.len()]).collect();
@@ -194,7 +196,7 @@ impl CsvWriter {
             return Err(not_an_object());
         }
         if !self.header_written {
-            self.header(out, Some(&event.to_value()))?;
+            self.header(out, Some(event))?;
         }
         self.write_cells(out, event)
     }
@@ -204,14 +206,18 @@ impl CsvWriter {
         for i in 0..self.paths.len() {
             self.cell.clear();
             let kind = self.kinds.get(i).copied().unwrap_or(ColumnKind::Typed);
-            let path = self.paths.get(i).map(Vec::as_slice).unwrap_or_default();
-            let hints = self
-                .hints
-                .get_mut(i)
-                .map(Vec::as_mut_slice)
-                .unwrap_or_default();
-            if let Some(value) = event.at_hinted(path, hints) {
-                encode_cell(&mut self.cell, kind, value);
+            if kind == ColumnKind::Rest {
+                self.push_rest(event);
+            } else {
+                let path = self.paths.get(i).map(Vec::as_slice).unwrap_or_default();
+                let hints = self
+                    .hints
+                    .get_mut(i)
+                    .map(Vec::as_mut_slice)
+                    .unwrap_or_default();
+                if let Some(value) = event.at_hinted(path, hints) {
+                    encode_cell(&mut self.cell, kind, value);
+                }
             }
             self.push_cell(i == 0, self.safety);
         }
@@ -219,10 +225,26 @@ impl CsvWriter {
         out.write_all(&self.row)
     }
 
+    /// The rest cell: what of `event` the other columns do not hold, or nothing.
+    fn push_rest<T: CellSource>(&mut self, event: &T) {
+        let Some(others) = self.others.as_mut() else {
+            return;
+        };
+        self.rest.clear();
+        rest_of(others, event, &mut self.rest);
+        if !self.rest.is_empty() {
+            let rest = Value::Object(std::mem::take(&mut self.rest));
+            self.cell.push_str(&rest.to_string());
+            if let Value::Object(map) = rest {
+                self.rest = map;
+            }
+        }
+    }
+
     /// Writes the header if no event came.
     pub fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
         if !self.header_written {
-            self.header(out, None)?;
+            self.header::<Value>(out, None)?;
         }
         Ok(())
     }
@@ -300,6 +322,12 @@ pub(crate) trait CellSource {
     fn str_value(&self) -> Option<&str>;
     fn time_ms(&self) -> Option<i64>;
     fn push_json(&self, cell: &mut String);
+    fn is_number(&self) -> bool;
+    /// An object with members.
+    fn has_members(&self) -> bool;
+    /// Calls `f` with each member of an object, in order (nothing for other values).
+    fn for_each_member(&self, f: &mut dyn FnMut(&str, &Self));
+    fn to_value(&self) -> Value;
 }
 
 impl CellSource for Value {
@@ -318,6 +346,22 @@ impl CellSource for Value {
     }
     fn push_json(&self, cell: &mut String) {
         cell.push_str(&self.to_string());
+    }
+    fn is_number(&self) -> bool {
+        Value::is_number(self)
+    }
+    fn has_members(&self) -> bool {
+        self.as_object().is_some_and(|m| !m.is_empty())
+    }
+    fn for_each_member(&self, f: &mut dyn FnMut(&str, &Self)) {
+        if let Value::Object(map) = self {
+            for (k, v) in map {
+                f(k, v);
+            }
+        }
+    }
+    fn to_value(&self) -> Value {
+        self.clone()
     }
 }
 
@@ -359,6 +403,22 @@ impl CellSource for Node<'_> {
     fn push_json(&self, cell: &mut String) {
         cell.push_str(&serde_json::to_string(self).unwrap_or_default());
     }
+    fn is_number(&self) -> bool {
+        matches!(self, Node::Number(_))
+    }
+    fn has_members(&self) -> bool {
+        matches!(self, Node::Object(members) if !members.is_empty())
+    }
+    fn for_each_member(&self, f: &mut dyn FnMut(&str, &Self)) {
+        if let Node::Object(members) = self {
+            for (k, v) in members {
+                f(k, v);
+            }
+        }
+    }
+    fn to_value(&self) -> Value {
+        Node::to_value(self)
+    }
 }
 
 /// The text of one cell (see the module docs).
@@ -371,7 +431,7 @@ pub(crate) fn encode_cell<T: CellSource + ?Sized>(cell: &mut String, kind: Colum
                 None => value.push_json(cell),
             },
         },
-        (ColumnKind::Metadata, _) => value.push_json(cell),
+        (ColumnKind::Metadata | ColumnKind::Rest, _) => value.push_json(cell),
         (ColumnKind::Text, Some(s)) => {
             if s.is_empty() || s.starts_with('"') {
                 cell.push_str(&Value::String(s.to_string()).to_string());

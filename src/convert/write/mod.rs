@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::node::Node;
 use super::Format;
+use crate::transform::BoundTransform;
 
 pub mod csv;
 pub mod json;
@@ -15,14 +16,16 @@ pub mod ocsf;
 pub mod splunk_hec;
 pub mod sumo;
 
-pub use self::csv::{cell_text, extra_columns, CsvWriter, FIXED_COLUMNS};
+pub use self::csv::{cell_text, stream_columns, CsvWriter, FIXED_COLUMNS, REST_COLUMN};
 pub use self::splunk_hec::HecOptions;
 
 /// Choices of the writers; each format reads the ones it knows.
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
-    /// CSV: the columns and their order (dotted paths). `None`: the fixed columns of
-    /// formats.md, then the unknown fields of the first event written (see [`CsvWriter`]).
+    /// CSV: the columns and their order (dotted paths), written as given: a projection,
+    /// or the columns of a [`ColumnScan`](crate::convert::ColumnScan). `None`: the fixed
+    /// columns of formats.md, the unknown fields of the first event written, and the rest
+    /// column [`REST_COLUMN`] for the fields of later events (see [`CsvWriter`]).
     pub columns: Option<Vec<String>>,
     /// CSV: prefix `'` to cells that begin with `=`, `+`, `-`, `@`, tab or carriage
     /// return. Default on.
@@ -31,6 +34,18 @@ pub struct WriteOptions {
     pub csv_header: bool,
     /// Splunk HEC envelope options.
     pub hec: HecOptions,
+    /// The transform (formats.md §4) every event goes through before it is written; the
+    /// events it samples out are not written (nor counted).
+    pub transform: Option<BoundTransform>,
+}
+
+impl WriteOptions {
+    /// Whether writing `to` with these options wants the columns of a first pass over the
+    /// whole input ([`ColumnScan`](crate::convert::ColumnScan)): CSV whose columns the
+    /// caller did not choose. Without one, a CSV ends with the rest column.
+    pub fn wants_column_scan(&self, to: Format) -> bool {
+        to == Format::Csv && self.columns.is_none()
+    }
 }
 
 impl Default for WriteOptions {
@@ -40,6 +55,7 @@ impl Default for WriteOptions {
             csv_safety: true,
             csv_header: true,
             hec: HecOptions::default(),
+            transform: None,
         }
     }
 }
@@ -51,6 +67,8 @@ enum Inner {
     SplunkHec(HecOptions),
     Sumo,
     Ocsf,
+    /// The first pass of a [`ColumnScan`](crate::convert::ColumnScan): writes nothing.
+    Columns(Box<csv::Layout>),
 }
 
 /// Writes events in one format, one at a time, without holding them.
@@ -68,6 +86,7 @@ enum Inner {
 pub struct Writer<W: Write> {
     out: W,
     inner: Inner,
+    transform: Option<BoundTransform>,
     count: u64,
     /// One event's JSON text, written to `out` in one call.
     scratch: Vec<u8>,
@@ -93,13 +112,86 @@ impl<W: Write> Writer<W> {
         Writer {
             out,
             inner,
+            transform: opts.transform,
             count: 0,
             scratch: Vec::new(),
         }
     }
 
+    /// A writer that writes nothing and finds the CSV columns of the events it is given,
+    /// after `transform` (see [`scanned_columns`](Writer::scanned_columns)).
+    pub(crate) fn column_finder(out: W, transform: Option<BoundTransform>) -> Self {
+        Writer {
+            out,
+            inner: Inner::Columns(Box::new(csv::Layout::new())),
+            transform,
+            count: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The columns a [`column_finder`](Writer::column_finder) found.
+    pub(crate) fn scanned_columns(&mut self) -> Option<Vec<String>> {
+        match std::mem::replace(&mut self.inner, Inner::Ndjson) {
+            Inner::Columns(layout) => Some(layout.columns(false)),
+            inner => {
+                self.inner = inner;
+                None
+            }
+        }
+    }
+
+    /// Whether the writer has nothing to do for the event in `text` (its JSON): a column
+    /// finder whose columns hold it already. The converter then passes over it unparsed.
+    pub(crate) fn passes_over(&mut self, text: &str) -> bool {
+        match &mut self.inner {
+            // A transform changes the event: its columns are those of the transformed one.
+            Inner::Columns(layout) if self.transform.is_none() => layout.holds_text(text),
+            _ => false,
+        }
+    }
+
     /// Writes one event (a JSON object).
     pub fn write(&mut self, event: &Value) -> io::Result<()> {
+        // The transformed event goes back into a value rather than through the node
+        // writers: a build with no node input (the npm package) then keeps one writer
+        // path, called from one place (kilobytes smaller).
+        let transformed = match &self.transform {
+            Some(t) => match t.apply(event) {
+                Some(v) => Some(v),
+                None => return Ok(()),
+            },
+            None => None,
+        };
+        self.put(transformed.as_ref().unwrap_or(event))
+    }
+
+    /// Writes one event given as a borrowed [`Node`]: the same bytes as
+    /// [`write`](Writer::write) of its `Value`, faster for JSON, NDJSON and CSV.
+    pub fn write_node(&mut self, event: &Node) -> io::Result<()> {
+        match self.transform.clone() {
+            Some(t) => self.write_transformed(&t, event.clone()),
+            None => self.put_node(event),
+        }
+    }
+
+    /// Like [`write_node`](Writer::write_node) for a node the caller is done with: a
+    /// transform then works on it in place rather than on a copy.
+    pub fn write_owned_node(&mut self, event: Node) -> io::Result<()> {
+        match self.transform.clone() {
+            Some(t) => self.write_transformed(&t, event),
+            None => self.put_node(&event),
+        }
+    }
+
+    fn write_transformed(&mut self, t: &BoundTransform, mut event: Node) -> io::Result<()> {
+        if t.apply_node(&mut event) {
+            self.put_node(&event)?;
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, event: &Value) -> io::Result<()> {
         let out = &mut self.out;
         match &mut self.inner {
             Inner::Json(w) => w.write(out, event)?,
@@ -108,14 +200,13 @@ impl<W: Write> Writer<W> {
             Inner::SplunkHec(opts) => splunk_hec::write(out, event, opts)?,
             Inner::Sumo => sumo::write(out, event)?,
             Inner::Ocsf => ocsf::write(out, event)?,
+            Inner::Columns(layout) => layout.add(event),
         }
         self.count += 1;
         Ok(())
     }
 
-    /// Writes one event given as a borrowed [`Node`]: the same bytes as
-    /// [`write`](Writer::write) of its `Value`, faster for JSON, NDJSON and CSV.
-    pub fn write_node(&mut self, event: &Node) -> io::Result<()> {
+    fn put_node(&mut self, event: &Node) -> io::Result<()> {
         let out = &mut self.out;
         match &mut self.inner {
             Inner::Json(w) => {
@@ -130,7 +221,8 @@ impl<W: Write> Writer<W> {
                 out.write_all(&self.scratch)?;
             }
             Inner::Csv(w) => w.write_node(out, event)?,
-            _ => return self.write(&event.to_value()),
+            Inner::Columns(layout) => layout.add(event),
+            _ => return self.put(&event.to_value()),
         }
         self.count += 1;
         Ok(())

@@ -169,9 +169,7 @@ pub fn scan_filter(source: &FilterSource) -> ApiResult<Option<Filter>> {
 
 /// Whether a stored event (its JSON text) passes a scan's filter.
 pub fn keeps(filter: Option<&Filter>, body: &str, now: i64) -> bool {
-    filter.map_or(true, |f| {
-        f.matches_line(body.as_bytes(), now).unwrap_or(false)
-    })
+    filter.is_none_or(|f| f.matches_line(body.as_bytes(), now).unwrap_or(false))
 }
 
 /// Writes a [`Page`] as JSON text. Stored events are JSON already: copying their text is

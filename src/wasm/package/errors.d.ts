@@ -24,4 +24,12 @@ export declare class TrailsiftError extends Error {
   readonly record?: number;
   /** Byte offset of the problem in the input, when known. */
   readonly offset?: number;
+  /** A transform's fault: the transform key at fault (`include`, `truncateIp.v4`). */
+  readonly key?: string;
+  /** A transform's fault: the entry of a list. */
+  readonly index?: number;
+  /** A transform's fault: the path of that entry. */
+  readonly path?: string;
+  /** A transform's fault: the regular expression of that entry. */
+  readonly pattern?: string;
 }

@@ -31,8 +31,10 @@
 
 use std::fmt;
 
-use crate::convert::gzip::{GzipDecoder, GzipError};
-use crate::convert::Format;
+pub mod gzip;
+
+use crate::format::{is_gzip, Format};
+use gzip::{GzipDecoder, GzipError};
 
 /// The longest line the filters read by default: far above any event (the schema's limit
 /// is 1 MiB), small enough to bound the memory a stream holds.
@@ -52,6 +54,9 @@ pub enum InputError {
     /// The decoded input is larger than the limit.
     TooLarge { limit: u64 },
 }
+
+/// Every code of [`InputError::code`].
+pub const CODES: &[&str] = &["bad_gzip", "truncated", "too_large"];
 
 impl InputError {
     /// The stable code: `bad_gzip`, `truncated` or `too_large`.
@@ -154,7 +159,7 @@ impl Decoder {
     }
 
     fn decide(&mut self, first: &[u8]) {
-        self.stage = if crate::convert::is_gzip(first) {
+        self.stage = if is_gzip(first) {
             Stage::Gzip(Box::default())
         } else {
             Stage::Plain
@@ -223,10 +228,14 @@ fn take_within(
 /// for more bytes (never once `complete`, unless the content is only whitespace and there
 /// is no hint).
 pub fn detect(content: &[u8], complete: bool, hint: Option<Format>) -> Option<Format> {
-    match Format::detect(content, complete) {
+    // Only the first SNIFF_LIMIT bytes are looked at, so that the answer does not depend on
+    // how much of a long first line a chunk happened to bring.
+    let beyond = content.len() > SNIFF_LIMIT;
+    let head = content.get(..SNIFF_LIMIT).unwrap_or(content);
+    match Format::detect(head, complete && !beyond) {
         Some(f) => Some(f),
+        None if beyond => Some(hint.unwrap_or(Format::Json)),
         None if complete => hint,
-        None if content.len() > SNIFF_LIMIT => Some(hint.unwrap_or(Format::Json)),
         None => None,
     }
 }
