@@ -4,11 +4,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   serve, launch, openPage, loadFile, resultCount, screenshotPath, tmpDir,
-  cliGen, cliCount, cliFilter, cliConvert, typeQuery, afterRun, download,
+  cli, cliGen, cliCount, cliFilter, cliConvert, typeQuery, afterRun, download,
 } from './helpers.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -141,6 +141,77 @@ test('exports equal the CLI output byte for byte', async () => {
   assert.ok(Buffer.compare(csv, cliConvert(filtered, 'csv')) === 0, 'CSV export equals `trailsift convert --to csv`');
   const json = await download(page, 'export-json');
   assert.ok(Buffer.compare(json, cliConvert(filtered, 'json')) === 0, 'JSON export equals `trailsift convert --to json`');
+});
+
+test('the export dialog, used by keyboard, applies a transform as the CLI does and keeps no key', async () => {
+  const { page } = session;
+  const q = 'action:CREATE,UPDATE -is:system';
+  await typeQuery(page, q);
+  const filtered = path.join(dir, 'filtered-for-transform.ndjson');
+  writeFileSync(filtered, cliFilter(q, file));
+  const key = 'a key typed into the page';
+  const keyFile = path.join(dir, 'pseudonymize.key');
+  writeFileSync(keyFile, key);
+  const transform = {
+    exclude: ['auditEventMetadata'],
+    redact: ['auditHttpRequestInfo.clientIP'],
+    redactPatterns: ['(?i)EXAMPLE\\.com'],
+    pseudonymize: ['auditEventAuthor.principal.email', 'auditEventAuthor.principal.identifier'],
+    timeFormat: 'rfc3339',
+  };
+  const transformFile = path.join(dir, 'transform.json');
+  writeFileSync(transformFile, JSON.stringify(transform));
+
+  const dialog = page.getByTestId('export-dialog');
+  const fill = async (format) => {
+    await page.getByTestId('export-options').focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'visible' });
+    await page.getByTestId('export-format').selectOption(format);
+    // The field mode by arrow keys: all → only these → all but these.
+    await page.getByTestId('export-fields-all').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.getByTestId('export-fields-exclude').isChecked(), true);
+    await page.getByTestId('export-fields').fill(transform.exclude.join(', '));
+    await page.getByTestId('export-redact').fill(transform.redact.join(', '));
+    await page.getByTestId('export-patterns').fill(transform.redactPatterns.join('\n'));
+    await page.getByTestId('export-pseudonymize').fill(transform.pseudonymize.join(','));
+    await page.getByTestId('export-time-format').selectOption(transform.timeFormat);
+    await page.getByTestId('export-key').focus();
+    await page.keyboard.type(key);
+  };
+  const exportByEnter = async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    await dialog.waitFor({ state: 'hidden' });
+    return readFileSync(await dl.path());
+  };
+
+  for (const format of ['ndjson', 'csv']) {
+    await fill(format);
+    // The dialog shows the transform it passes to the package (the key is not part of it).
+    assert.deepEqual(JSON.parse(await page.getByTestId('export-transform').textContent()), transform);
+    const got = await exportByEnter();
+    const want = cli(['convert', '--to', format, '--transform', transformFile, '--pseudonymize-key-file', keyFile, filtered]);
+    assert.ok(want.length > 0 && !want.includes('@example.com'));
+    assert.ok(Buffer.compare(got, want) === 0, `${format} export with the transform equals \`trailsift convert --transform\``);
+    // Closing the dialog forgets the key.
+    assert.equal(await page.getByTestId('export-key').inputValue(), '');
+  }
+  const kept = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + location.href);
+  assert.ok(!kept.includes(key), 'the key is in no storage and no URL');
+
+  // A transform the core refuses: its code and pattern show in the dialog, which stays open.
+  await fill('ndjson');
+  await page.getByTestId('export-patterns').fill('(unclosed');
+  await page.getByTestId('export-go').click();
+  const error = page.getByTestId('export-error');
+  await error.waitFor({ state: 'visible' });
+  assert.match(await error.textContent(), /^bad_regex: .*"\(unclosed"/);
+  assert.equal(await dialog.isVisible(), true);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await page.getByTestId('export-key').inputValue(), '');
 });
 
 test('event fields holding markup render as text', async () => {

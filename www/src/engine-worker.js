@@ -46,6 +46,16 @@ function engineError(code, message, extra = {}) {
   return e;
 }
 
+// Any other error as plain data: the package's code and the fields that say where (a
+// transform's key, entry, path or pattern).
+function errorData(e) {
+  const data = { code: 'error', message: String(e && e.message ? e.message : e) };
+  if (e && typeof e === 'object') {
+    for (const k of ['code', 'key', 'index', 'path', 'pattern']) if (e[k] !== undefined) data[k] = e[k];
+  }
+  return data;
+}
+
 // A FilterError from the package becomes plain data the main thread can render.
 function filterErrorData(e) {
   if (e && typeof e === 'object' && ('span' in e || 'rendered' in e || 'code' in e)) {
@@ -267,15 +277,24 @@ async function parseTimes({ times, now }) {
   return out;
 }
 
-async function exportView({ format }) {
+const MIME = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' };
+
+async function exportView({ format, transform, key }) {
   await ready;
   needPackage();
   if (mode === 'online') throw engineError('online_export', 'online exports are downloaded from the server');
   const base = fileName.replace(/\.gz$/i, '').replace(/\.(json|ndjson|jsonl|csv)$/i, '');
   const ndjson = store.lines();
-  const out = format === 'ndjson' ? ndjson : asBytes(pkg.convert(ndjson, { from: 'ndjson', to: format }));
-  const ext = format === 'ndjson' ? 'ndjson' : format;
-  return { bytes: out, fileName: `${base}-filtered.${ext}`, mime: format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'application/x-ndjson' };
+  const out = format === 'ndjson' && !transform ? ndjson : convertNdjson(ndjson, format, transform, key);
+  return { bytes: out, fileName: `${base}-filtered.${format}`, mime: MIME[format] };
+}
+
+// NDJSON to `format` by the package, shaped by `transform` (formats.md section 4) with the
+// pseudonymisation `key`, which is used for this call only and kept nowhere.
+function convertNdjson(bytes, format, transform, key) {
+  const options = { from: 'ndjson', to: format };
+  if (transform) Object.assign(options, { transform }, key ? { pseudonymizeKey: key } : {});
+  return asBytes(pkg.convert(bytes, options));
 }
 
 function asBytes(x) {
@@ -399,12 +418,11 @@ const ops = {
     };
   },
   exportView,
-  // The server's JSON answer is a page object, so a JSON export is its NDJSON export
-  // converted here, as `trailsift convert --to json` would.
-  ndjsonToJson: async ({ bytes }) => {
+  // An online export fetched as NDJSON, converted (and transformed) here.
+  convertExport: async ({ bytes, format, transform, key }) => {
     await ready;
     needPackage();
-    return { bytes: asBytes(pkg.convert(bytes, { from: 'ndjson', to: 'json' })) };
+    return { bytes: convertNdjson(bytes, format, transform, key), mime: MIME[format] };
   },
   connect,
   more,
@@ -420,7 +438,7 @@ if (!SHARD) {
       const transfer = result && result.bytes instanceof Uint8Array ? [result.bytes.buffer] : [];
       postMessage({ id, ok: true, result }, transfer);
     } catch (e) {
-      postMessage({ id, ok: false, error: e && e.data ? e.data : { code: 'error', message: String(e && e.message ? e.message : e) } });
+      postMessage({ id, ok: false, error: e && e.data ? e.data : errorData(e) });
     }
   };
 }

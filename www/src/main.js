@@ -9,6 +9,7 @@ import { readForm, writeForm, isEmpty, splitList, customTimes, showTimeErrors } 
 import { QueryBar } from './querybar.js';
 import { downloadExport } from './api.js';
 import { SavedFilters } from './saved.js';
+import { setupExportDialog } from './export-dialog.js';
 import { fmtCount, fmtBytes } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -99,7 +100,7 @@ function showView(v, keepScroll = false) {
   table.reset(v.online ? v.loaded : count, keepScroll, v.page);
   $('load-more').hidden = !v.hasMore;
   state.hasMore = !!v.hasMore;
-  for (const f of ['csv', 'json', 'ndjson']) $(`export-${f}`).disabled = !state.loaded || !!v.loading;
+  for (const f of ['csv', 'json', 'ndjson', 'options']) $(`export-${f}`).disabled = !state.loaded || !!v.loading;
 }
 
 async function openDetail(row) {
@@ -330,27 +331,39 @@ document.addEventListener('drop', (e) => {
 
 // --- export --------------------------------------------------------------------------------
 
-async function exportAs(format) {
+// Exports the filtered events as `format`, shaped by `transform` (formats.md section 4,
+// applied by the package) with the pseudonymisation `key` when given. Throws what the
+// engine refused.
+async function exportView({ format, transform, key }) {
   setBusy(true);
   try {
     if (state.mode === 'online') {
       const s = readForm(form, state.extraQuery);
-      const wire = format === 'json' ? 'ndjson' : format;
+      // The server's JSON answer is a page object, and a transform's key must not leave the
+      // page: such exports are fetched as NDJSON and converted by the package here.
+      const direct = format !== 'json' && !transform;
+      const wire = direct ? format : 'ndjson';
       const { blob, fileName } = await downloadExport(state.conn, { q: state.applied, ...timeParams(s), format: wire });
-      if (format === 'json') {
-        const r = await engine.call('ndjsonToJson', { bytes: new Uint8Array(await blob.arrayBuffer()) });
-        save(new Blob([r.bytes], { type: 'application/json' }), fileName.replace(/\.ndjson$/, '') + '.json');
-      } else {
+      if (direct) {
         save(blob, fileName);
+        return;
       }
+      const r = await engine.call('convertExport', { bytes: new Uint8Array(await blob.arrayBuffer()), format, transform, key });
+      save(new Blob([r.bytes], { type: r.mime }), `${fileName.replace(/\.ndjson$/, '')}.${format}`);
     } else {
-      const r = await engine.call('exportView', { format });
+      const r = await engine.call('exportView', { format, transform, key });
       save(new Blob([r.bytes], { type: r.mime }), r.fileName);
     }
-  } catch (e) {
-    setStatus(`Export failed: ${e.message}`, true);
   } finally {
     setBusy(false);
+  }
+}
+
+async function exportAs(format) {
+  try {
+    await exportView({ format });
+  } catch (e) {
+    setStatus(`Export failed: ${e.message}`, true);
   }
 }
 
@@ -365,6 +378,12 @@ function save(blob, fileName) {
 }
 
 for (const f of ['csv', 'json', 'ndjson']) $(`export-${f}`).addEventListener('click', () => exportAs(f));
+setupExportDialog({
+  opener: $('export-options'),
+  dialog: $('export-dialog'),
+  paths: () => (state.catalog ? state.catalog.fields.map((f) => f.path) : []),
+  run: exportView,
+});
 
 // --- online mode ---------------------------------------------------------------------------
 
