@@ -5,7 +5,7 @@ export CARGO_TERM_COLOR ?= never
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test setup lint test-rust check-wasm bench fuzz fuzz-smoke cli pkg test-js bench-js worker test-edge bench-edge www test-e2e
+.PHONY: dev test setup lint test-rust check-wasm bench fuzz fuzz-smoke cli pkg test-js bench-js worker test-edge bench-edge bench-destinations www test-e2e
 
 ## Set up everything missing and run the main job.
 dev: setup-dev cli www
@@ -52,6 +52,12 @@ test-edge: worker
 
 bench-edge: worker
 	node bench/edge-load.mjs
+
+## Streaming destinations: delivery throughput, CPU per batch, commit-to-receipt delay, and
+## ingest with five active destinations beside none (receivers on loopback).
+bench-destinations: worker
+	scripts/setup.sh receivers
+	node bench/destinations.mjs
 
 bench: cli
 	scripts/bench.sh

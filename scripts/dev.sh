@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: run the Worker locally in `wrangler dev` with a token for account `demo`.
-# Makes .dev.vars (digest only) and .dev-token (the plain token, gitignored) on first run.
+# Makes .dev.vars (the token's digest, a CREDENTIALS_KEY) and .dev-token (the plain token,
+# gitignored) on first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -14,6 +15,15 @@ if [ ! -f .dev.vars ] || [ ! -f .dev-token ]; then
   printf "TRAILSIFT_TOKENS='[%s]'\n" "${made[1]}" > .dev.vars
   echo "made a token for account demo: ${made[0]}"
   echo "(kept in .dev-token; only its SHA-256 digest is in .dev.vars)"
+fi
+# Destination credentials are sealed with CREDENTIALS_KEY (32 random bytes, base64); local
+# development may send to plain-http receivers.
+if ! grep -q '^CREDENTIALS_KEY=' .dev.vars; then
+  printf "CREDENTIALS_KEY='%s'\n" "$(head -c 32 /dev/urandom | base64)" >> .dev.vars
+  echo "made a CREDENTIALS_KEY for destination credentials (in .dev.vars)"
+fi
+if ! grep -q '^ALLOW_HTTP_DESTINATIONS=' .dev.vars; then
+  echo "ALLOW_HTTP_DESTINATIONS='true'" >> .dev.vars
 fi
 token="$(cat .dev-token)"
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what trailsift's builds and tests need, skipping whatever is already there.
-#   scripts/setup.sh [rust] [wasm] [worker] [npm] [chromium] [python] [all]
+#   scripts/setup.sh [rust] [wasm] [worker] [npm] [chromium] [python] [receivers] [all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130
 WORKER_BUILD_VERSION=0.8.7
+# An S3-compatible server that checks SigV4 signatures, for the destination tests (newer
+# versions need a newer rustc than these machines have).
+S3S_FS_VERSION=0.14.1
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
@@ -57,6 +60,24 @@ python_packages() {
     log "installing the duckdb Python package"
     python3 -m pip install --quiet duckdb
   fi
+  # The destination tests read S3 objects back with boto3 and run GCS in
+  # gcp-storage-emulator.
+  if ! python3 -c "import boto3" 2>/dev/null; then
+    log "installing the boto3 Python package"
+    python3 -m pip install --quiet boto3
+  fi
+  if ! command -v gcp-storage-emulator >/dev/null; then
+    log "installing the gcp-storage-emulator Python package"
+    python3 -m pip install --quiet gcp-storage-emulator
+  fi
+}
+
+receivers() {
+  python_packages
+  if [ "$(s3s-fs --version 2>/dev/null | awk '{print $2}')" != "$S3S_FS_VERSION" ]; then
+    log "installing s3s-fs $S3S_FS_VERSION (about 3 minutes)"
+    cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --force
+  fi
 }
 
 [ $# -gt 0 ] || set -- all
@@ -68,7 +89,8 @@ for step in "$@"; do
     npm) npm_packages ;;
     chromium) chromium ;;
     python) python_packages ;;
-    all) worker; npm_packages; chromium; python_packages ;;
+    receivers) receivers ;;
+    all) worker; npm_packages; chromium; python_packages; receivers ;;
     *) echo "unknown setup step: $step" >&2; exit 2 ;;
   esac
 done

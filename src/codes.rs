@@ -49,6 +49,10 @@ pub const PARTS: &[Part] = &[
         },
     },
     Part {
+        name: "transforms (transform::error)",
+        codes: || crate::transform::error::CODES.to_vec(),
+    },
+    Part {
         name: "the verifiable log (log::codes)",
         codes: || crate::log::codes::CODES.to_vec(),
     },
@@ -104,6 +108,9 @@ mod tests {
             "bad_gzip",
             "bad_range",
             "unknown_key",
+            "wrong_type",
+            "bad_regex",
+            "too_long",
         ];
         let mut count = std::collections::HashMap::<&str, usize>::new();
         for part in PARTS {

@@ -631,6 +631,53 @@ auditAction,auditHttpRequestInfo.requestMethod,auditHttpRequestInfo.clientIP,aud
     }
 
     #[test]
+    fn the_open_batch_reports_what_closing_it_would_give() {
+        for format in [Format::Json, Format::Ndjson, Format::SplunkHec] {
+            let limits = BatchLimits {
+                max_bytes: 100_000,
+                max_events: 100,
+            };
+            let mut b = Batcher::new(format, WriteOptions::default(), limits);
+            assert_eq!((b.open_events(), b.open_bytes()), (0, 0));
+            for i in 0..3 {
+                assert!(b.push(&ev(&format!("e{i}"), i)).unwrap().is_none());
+            }
+            let (events, bytes) = (b.open_events(), b.open_bytes());
+            let batch = b.finish().unwrap().unwrap();
+            assert_eq!((events, bytes), (batch.count, batch.body.len()), "{format}");
+            assert_eq!((b.open_events(), b.open_bytes()), (0, 0));
+        }
+    }
+
+    #[test]
+    fn raw_events_batch_like_their_values() {
+        let events: Vec<Value> = (0..30).map(|i| ev(&format!("e{i}"), 1000 + i)).collect();
+        for format in [
+            Format::Json,
+            Format::Ndjson,
+            Format::SplunkHec,
+            Format::Sumo,
+        ] {
+            let limits = BatchLimits {
+                max_bytes: 700,
+                max_events: 4,
+            };
+            let mut by_value = Batcher::new(format, WriteOptions::default(), limits);
+            let mut by_text = Batcher::new(format, WriteOptions::default(), limits);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for (i, e) in events.iter().enumerate() {
+                a.extend(by_value.push(e).unwrap());
+                let text = serde_json::to_vec(e).unwrap();
+                b.extend(by_text.push_raw(&text, Some(1000 + i as i64)).unwrap());
+            }
+            a.extend(by_value.finish().unwrap());
+            b.extend(by_text.finish().unwrap());
+            assert!(a.len() > 5, "{format}");
+            assert_eq!(a, b, "{format}");
+        }
+    }
+
+    #[test]
     fn an_event_larger_than_the_byte_limit_goes_alone() {
         let big = json!({"auditEventId": "big", "auditEventTime": 5, "pad": "x".repeat(3000)});
         let limits = BatchLimits {

@@ -116,13 +116,30 @@ impl Batcher {
 
     /// Adds an event; returns the batch it closed, if any.
     pub fn push(&mut self, event: &Value) -> io::Result<Option<Batch>> {
+        let time = event
+            .get(field::TIME)
+            .and_then(|t| parse_time_value(t).ok());
+        self.add(time, |w| w.write(event))
+    }
+
+    /// Adds an event given as its JSON text on one line, with its `auditEventTime` in
+    /// epoch milliseconds (see [`Writer::write_raw`]); returns the batch it closed, if any.
+    pub fn push_raw(&mut self, json: &[u8], time_ms: Option<i64>) -> io::Result<Option<Batch>> {
+        self.add(time_ms, |w| w.write_raw(json))
+    }
+
+    fn add(
+        &mut self,
+        time_ms: Option<i64>,
+        mut write: impl FnMut(&mut Writer<Vec<u8>>) -> io::Result<()>,
+    ) -> io::Result<Option<Batch>> {
         let mut done = None;
         if self.count >= self.limits.max_events.max(1) {
             done = self.take()?;
         }
         let before = self.writer.get_mut().len();
         let written = self.writer.count();
-        self.writer.write(event)?;
+        write(&mut self.writer)?;
         if self.writer.count() == written {
             // Sampled out by the transform: not in this batch.
             return Ok(done);
@@ -131,17 +148,27 @@ impl Batcher {
             // Too big with this event: close the batch without it, start the next with it.
             self.writer.get_mut().truncate(before);
             done = self.take()?;
-            self.writer.write(event)?;
+            write(&mut self.writer)?;
         }
         self.count += 1;
-        if let Some(t) = event
-            .get(field::TIME)
-            .and_then(|t| parse_time_value(t).ok())
-        {
+        if let Some(t) = time_ms {
             self.min = Some(self.min.map_or(t, |m| m.min(t)));
             self.max = Some(self.max.map_or(t, |m| m.max(t)));
         }
         Ok(done)
+    }
+
+    /// Events in the batch not yet closed.
+    pub fn open_events(&self) -> usize {
+        self.count
+    }
+
+    /// Bytes of the batch not yet closed, as it would be closed now.
+    pub fn open_bytes(&self) -> usize {
+        match self.count {
+            0 => 0,
+            _ => self.writer.get_ref().len() + self.closing(),
+        }
     }
 
     /// Closes the last batch, if it has events.

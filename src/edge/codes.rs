@@ -9,11 +9,13 @@
 pub const UNAUTHORIZED: &str = "unauthorized";
 /// The token lacks the scope the endpoint needs (403).
 pub const FORBIDDEN: &str = "forbidden";
-/// No such endpoint, event or saved filter, or one of another account (404).
+/// No such endpoint, event, saved filter, destination or dead letter, or one of another
+/// account (404).
 pub const NOT_FOUND: &str = "not_found";
 /// The method is not one the endpoint takes (405).
 pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
-/// A saved filter with the given id exists (409).
+/// A saved filter or destination with the given id exists, or a destination changed
+/// while a change to it was made (409).
 pub const CONFLICT: &str = "conflict";
 /// The body, an event or the batch is over its limit (413).
 pub const TOO_LARGE: &str = "too_large";
@@ -48,6 +50,25 @@ pub const BAD_RANGE: &str = "bad_range";
 pub const RANGE_TOO_LONG: &str = "range_too_long";
 /// A `cursor` this service did not make, or made for the other order.
 pub const BAD_CURSOR: &str = "bad_cursor";
+/// A destination field that is missing or of the wrong shape; `details.field` names it.
+pub const BAD_DESTINATION: &str = "bad_destination";
+/// A destination `type` that is not one of s3, gcs, splunk_hec, sumo, webhook.
+pub const UNKNOWN_DESTINATION_TYPE: &str = "unknown_destination_type";
+/// A destination URL that does not parse, is not `https`/`http`, or holds user info;
+/// `details.field` names it.
+pub const BAD_DESTINATION_URL: &str = "bad_destination_url";
+/// A plain `http` destination URL while `ALLOW_HTTP_DESTINATIONS` is not `true`.
+pub const HTTP_NOT_ALLOWED: &str = "http_not_allowed";
+/// A `transform` (of an export or a destination) that is not valid (formats.md section 4);
+/// the details carry its own code and the key at fault.
+pub const BAD_TRANSFORM: &str = "bad_transform";
+/// Deleting a destination that is active (409): deactivate it first.
+pub const DESTINATION_ACTIVE: &str = "destination_active";
+/// The account has as many destinations as it may (409).
+pub const TOO_MANY_DESTINATIONS: &str = "too_many_destinations";
+/// Destination credentials cannot be sealed or opened: `CREDENTIALS_KEY` is missing,
+/// malformed or not the key they were sealed with (503).
+pub const CREDENTIALS_UNAVAILABLE: &str = "credentials_unavailable";
 
 /// Every code above.
 pub const CODES: &[&str] = &[
@@ -72,6 +93,14 @@ pub const CODES: &[&str] = &[
     BAD_RANGE,
     RANGE_TOO_LONG,
     BAD_CURSOR,
+    BAD_DESTINATION,
+    UNKNOWN_DESTINATION_TYPE,
+    BAD_DESTINATION_URL,
+    HTTP_NOT_ALLOWED,
+    BAD_TRANSFORM,
+    DESTINATION_ACTIVE,
+    TOO_MANY_DESTINATIONS,
+    CREDENTIALS_UNAVAILABLE,
 ];
 
 #[cfg(test)]
@@ -97,6 +126,12 @@ mod tests {
             include_str!("store/events.rs"),
             include_str!("store/stats.rs"),
             include_str!("store/filters.rs"),
+            include_str!("store/alarm.rs"),
+            include_str!("store/destinations/mod.rs"),
+            include_str!("store/destinations/delivery.rs"),
+            include_str!("store/destinations/crypto.rs"),
+            include_str!("destinations/mod.rs"),
+            include_str!("destinations/validate.rs"),
         ];
         let mut found = 0;
         for source in sources {

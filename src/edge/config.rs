@@ -19,6 +19,23 @@ pub struct Config {
     pub retention_interval_ms: i64,
     /// Requests per minute per account (`RATE_LIMIT_REQUESTS_PER_MINUTE`); 0 disables.
     pub rate_limit_per_minute: u64,
+    /// Destinations may use plain `http` URLs (`ALLOW_HTTP_DESTINATIONS` is `true`).
+    pub allow_http_destinations: bool,
+    /// How long one request to a destination may take (`DESTINATION_TIMEOUT_SECONDS`), in
+    /// milliseconds.
+    pub destination_timeout_ms: i64,
+    /// The key that seals destination credentials (`CREDENTIALS_KEY`, base64 of 32 bytes).
+    pub credentials_key: Option<Secret>,
+}
+
+/// A secret configuration value: its `Debug` form never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// The rate limit when its variable is unset or unreadable.
@@ -53,6 +70,14 @@ impl Config {
                 .map_or(DAY_MS, |s| signed(s).saturating_mul(1000)),
             rate_limit_per_minute: number("RATE_LIMIT_REQUESTS_PER_MINUTE")
                 .unwrap_or(DEFAULT_RATE_LIMIT),
+            allow_http_destinations: var("ALLOW_HTTP_DESTINATIONS")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            destination_timeout_ms: signed(positive("DESTINATION_TIMEOUT_SECONDS", 30))
+                .saturating_mul(1000),
+            credentials_key: var("CREDENTIALS_KEY")
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .map(Secret),
         }
     }
 }
@@ -85,6 +110,24 @@ mod tests {
         assert_eq!(c.retention_days, 730);
         assert_eq!(c.retention_interval_ms, DAY_MS);
         assert_eq!(c.rate_limit_per_minute, DEFAULT_RATE_LIMIT);
+        assert!(!c.allow_http_destinations);
+        assert_eq!(c.destination_timeout_ms, 30_000);
+        assert_eq!(c.credentials_key, None);
+    }
+
+    #[test]
+    fn destination_settings_and_the_key_never_shown() {
+        let c = config(&[
+            ("ALLOW_HTTP_DESTINATIONS", " TRUE "),
+            ("DESTINATION_TIMEOUT_SECONDS", "2"),
+            ("CREDENTIALS_KEY", " a2V5 "),
+        ]);
+        assert!(c.allow_http_destinations);
+        assert_eq!(c.destination_timeout_ms, 2000);
+        assert_eq!(c.credentials_key, Some(Secret("a2V5".into())));
+        assert!(!format!("{c:?}").contains("a2V5"));
+        assert!(!config(&[("ALLOW_HTTP_DESTINATIONS", "yes")]).allow_http_destinations);
+        assert_eq!(config(&[("CREDENTIALS_KEY", " ")]).credentials_key, None);
     }
 
     #[test]

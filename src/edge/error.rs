@@ -6,6 +6,7 @@ use worker::{Headers, Response};
 
 use super::codes;
 use crate::filter::FilterError;
+use crate::transform::TransformError;
 
 /// An error answer: HTTP status, stable code, message and optional details.
 #[derive(Debug, Clone)]
@@ -144,6 +145,15 @@ impl From<FilterError> for ApiError {
     fn from(e: FilterError) -> Self {
         let details = serde_json::to_value(&e).unwrap_or(Value::Null);
         ApiError::bad_request(codes::BAD_FILTER, e.message).with_details(details)
+    }
+}
+
+/// A transform that is not valid: `400 bad_transform`, with the transform error (its own
+/// code, the key at fault, the entry's index, path or pattern) as the details.
+impl From<TransformError> for ApiError {
+    fn from(e: TransformError) -> Self {
+        let details = serde_json::to_value(&e).unwrap_or(Value::Null);
+        ApiError::bad_request(codes::BAD_TRANSFORM, e.message).with_details(details)
     }
 }
 

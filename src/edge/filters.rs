@@ -3,10 +3,11 @@
 //! visibility (private to the owner, or the whole account) and keeps them.
 
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use worker::{Env, Request, Response};
 
 use super::auth::Caller;
+use super::body_json;
 use super::codes;
 use super::error::{json_response, ApiError, ApiResult};
 use super::filtering::FilterSource;
@@ -16,17 +17,6 @@ use super::store::filters::{
     Visibility,
 };
 use super::store::{self, StoreRequest};
-
-async fn body_json(req: &mut Request) -> ApiResult<Value> {
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|e| ApiError::bad_request(codes::BAD_BODY, e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(codes::BAD_JSON, format!("the body is not valid JSON: {e}"))
-            .with_details(json!({"line": e.line(), "column": e.column()}))
-    })
-}
 
 async fn call<R: DeserializeOwned>(env: &Env, caller: &Caller, op: FilterOp) -> ApiResult<R> {
     let request = StoreRequest::Filters(FilterRequest {
@@ -180,6 +170,7 @@ fn valid_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn message(r: ApiResult<impl std::fmt::Debug>) -> String {
         let e = r.unwrap_err();

@@ -1,12 +1,14 @@
 //! The Cloudflare Worker (feature `worker`): routing, auth, ingest, query and export,
-//! saved filters, and the per-account Durable Object that stores events.
+//! saved filters, streaming destinations, and the per-account Durable Object that stores
+//! events and delivers them.
 //!
 //! The Worker validates and routes; the account's Durable Object ([`store::AccountStore`])
-//! commits. Audit logic (validation, filtering, formats) lives in the core modules.
+//! commits and delivers. Audit logic (validation, filtering, formats) lives in the core modules.
 
 pub mod auth;
 pub mod codes;
 pub mod config;
+mod destinations;
 pub mod error;
 pub mod filtering;
 mod filters;
@@ -15,7 +17,7 @@ mod query;
 pub mod ratelimit;
 pub mod store;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use worker::{event, Context, Env, Method, Request, Response};
 
 use auth::Caller;
@@ -75,12 +77,44 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
                     filters::update(&mut req, env, &caller, id).await
                 }
                 (Method::Delete, ["v1", "filters", id]) => filters::delete(env, &caller, id).await,
+                (Method::Get, ["v1", "destinations"]) => destinations::list(env, &caller).await,
+                (Method::Post, ["v1", "destinations"]) => {
+                    destinations::create(&mut req, env, &config, &caller).await
+                }
+                (Method::Get, ["v1", "destinations", id]) => {
+                    destinations::get(env, &caller, id).await
+                }
+                (Method::Patch, ["v1", "destinations", id]) => {
+                    destinations::update(&mut req, env, &config, &caller, id).await
+                }
+                (Method::Delete, ["v1", "destinations", id]) => {
+                    destinations::delete(env, &caller, id).await
+                }
+                (Method::Post, ["v1", "destinations", id, "test"]) => {
+                    destinations::test(env, &caller, id).await
+                }
+                (Method::Post, ["v1", "destinations", id, "flush"]) => {
+                    destinations::flush(env, &caller, id).await
+                }
+                (Method::Get, ["v1", "destinations", id, "status"]) => {
+                    destinations::status(env, &caller, id).await
+                }
+                (Method::Post, ["v1", "destinations", id, "replay"]) => {
+                    destinations::replay(&mut req, env, &caller, id).await
+                }
+                (Method::Delete, ["v1", "destinations", id, "dead-letters", batch]) => {
+                    destinations::discard(env, &caller, id, batch).await
+                }
                 (_, ["v1", "events"])
                 | (_, ["v1", "events", "query"])
                 | (_, ["v1", "events", _])
                 | (_, ["v1", "stats"])
                 | (_, ["v1", "filters"])
-                | (_, ["v1", "filters", _]) => Err(ApiError::new(
+                | (_, ["v1", "filters", _])
+                | (_, ["v1", "destinations"])
+                | (_, ["v1", "destinations", _])
+                | (_, ["v1", "destinations", _, "test" | "flush" | "status" | "replay"])
+                | (_, ["v1", "destinations", _, "dead-letters", _]) => Err(ApiError::new(
                     405,
                     codes::METHOD_NOT_ALLOWED,
                     format!("{} is not allowed on {path}", req.method()),
@@ -99,6 +133,18 @@ async fn admit(env: &Env, config: &Config, caller: &Caller) -> ApiResult<()> {
         return Ok(());
     }
     store::call(env, &caller.account, &StoreRequest::Admit).await
+}
+
+/// A request body that must be JSON.
+pub(crate) async fn body_json(req: &mut Request) -> ApiResult<Value> {
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::bad_request(codes::BAD_BODY, e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(codes::BAD_JSON, format!("the body is not valid JSON: {e}"))
+            .with_details(json!({"line": e.line(), "column": e.column()}))
+    })
 }
 
 /// Epoch milliseconds from the host clock.

@@ -1,6 +1,7 @@
 //! Query and export: `GET /v1/events`, `POST /v1/events/query`, `GET /v1/events/{id}`,
 //! `GET /v1/stats`. The account store filters and pages; exports stream page by page.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -18,6 +19,7 @@ use super::store::stats::{Count, Counts, StatsBy, StatsRequest};
 use super::store::{self, StoreRequest};
 use crate::convert::{Format, WriteOptions, Writer};
 use crate::time::DAY_MS;
+use crate::transform::{BoundTransform, Transform};
 
 /// The longest range one query may cover: two years (leap days included).
 const MAX_RANGE_MS: i64 = 732 * DAY_MS;
@@ -71,7 +73,23 @@ struct Query {
     limit: Option<usize>,
     after: Option<Position>,
     format: Format,
+    /// `transform=` (formats.md section 4), applied to every event answered.
+    transform: Option<BoundTransform>,
     now: i64,
+}
+
+/// The header that carries the key of a `transform=` that pseudonymises (a header, not the
+/// query string, so that the key stays out of URLs and their logs).
+pub const PSEUDONYMIZE_KEY_HEADER: &str = "x-trailsift-pseudonymize-key";
+
+/// The query's `transform=`, compiled and bound to the request's key.
+fn transform(params: &HashMap<String, String>, req: &Request) -> ApiResult<Option<BoundTransform>> {
+    let Some(text) = params.get("transform").filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let key = req.headers().get(PSEUDONYMIZE_KEY_HEADER).ok().flatten();
+    let bound = Transform::from_json(text).and_then(|t| t.bind(key.as_deref().map(str::as_bytes)));
+    Ok(Some(bound?))
 }
 
 fn params(req: &Request) -> ApiResult<HashMap<String, String>> {
@@ -159,6 +177,7 @@ fn decode_cursor(cursor: &str, desc: bool) -> ApiResult<Position> {
 /// Checks a query: its filter is compiled here once, for its time bounds and its errors;
 /// the account object compiles it once per page it is sent.
 fn build_query(
+    req: &Request,
     params: &HashMap<String, String>,
     source: FilterSource,
     fallback_from: Option<&str>,
@@ -194,6 +213,7 @@ fn build_query(
         None => None,
     };
     let format = parse_format(params.get("format").map(String::as_str))?;
+    let transform = transform(params, req)?;
     Ok(Query {
         filter: source,
         from,
@@ -202,6 +222,7 @@ fn build_query(
         limit,
         after,
         format,
+        transform,
         now,
     })
 }
@@ -223,7 +244,7 @@ pub async fn events_get(req: &Request, env: &Env, caller: &Caller) -> ApiResult<
     caller.require("read")?;
     let params = params(req)?;
     let q = params.get("q").cloned().unwrap_or_default();
-    let query = build_query(&params, FilterSource::Query(q), None, None)?;
+    let query = build_query(req, &params, FilterSource::Query(q), None, None)?;
     run(env, caller, query).await
 }
 
@@ -257,6 +278,7 @@ pub async fn events_post(req: &mut Request, env: &Env, caller: &Caller) -> ApiRe
         .and_then(Value::as_str)
         .map(str::to_string);
     let query = build_query(
+        req,
         &params,
         FilterSource::Structured(structured.to_string()),
         from.as_deref(),
@@ -287,10 +309,17 @@ async fn json_page(env: &Env, caller: &Caller, query: Query) -> ApiResult<Respon
         )
         .await?;
         for ev in &page.events {
+            let text = match &query.transform {
+                None => Cow::Borrowed(ev.get()),
+                Some(t) => match t.apply(&stored(ev.get())?) {
+                    Some(shaped) => Cow::Owned(shaped.to_string()),
+                    None => continue, // sampled out
+                },
+            };
             if found > 0 {
                 out.push(',');
             }
-            out.push_str(ev.get());
+            out.push_str(&text);
             found += 1;
         }
         more = page.next.is_some();
@@ -330,7 +359,14 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
         account: caller.account.clone(),
         remaining: query.limit.unwrap_or(usize::MAX),
         after: query.after,
-        writer: Writer::new(query.format, WriteOptions::default(), Vec::new()),
+        writer: Writer::new(
+            query.format,
+            WriteOptions {
+                transform: query.transform.clone(),
+                ..WriteOptions::default()
+            },
+            Vec::new(),
+        ),
         query,
         done: false,
     };
@@ -360,6 +396,11 @@ async fn export(env: &Env, caller: &Caller, query: Query) -> ApiResult<Response>
     Ok(resp)
 }
 
+/// A stored event, read back.
+fn stored(text: &str) -> ApiResult<Value> {
+    serde_json::from_str(text).map_err(|e| ApiError::storage(e.to_string()))
+}
+
 async fn next_chunk(state: &mut ExportState) -> ApiResult<Vec<u8>> {
     let want = state.remaining.min(EXPORT_PAGE);
     if want > 0 {
@@ -370,8 +411,7 @@ async fn next_chunk(state: &mut ExportState) -> ApiResult<Vec<u8>> {
         )
         .await?;
         for ev in &page.events {
-            let value: Value =
-                serde_json::from_str(ev.get()).map_err(|e| ApiError::storage(e.to_string()))?;
+            let value = stored(ev.get())?;
             state
                 .writer
                 .write(&value)

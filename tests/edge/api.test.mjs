@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
+import { createHmac } from 'node:crypto';
 import { startWorker, makeTokens, event, call } from './harness.mjs';
 
 const { tokens: T, config } = makeTokens();
@@ -308,6 +309,75 @@ test('every export format streams a download that parses back to the events', as
   const r = await fetch(`${U}/v1/events?format=ndjson&limit=7`, { headers: { authorization: `Bearer ${T.bAll}` } });
   assert.equal(lines(await r.text()).length, 7);
   assert.equal((await get(T.bAll, '/v1/events?format=xml')).status, 400);
+});
+
+test('exports take a transform= (formats.md section 4); a bad one is a 400 with its code', async () => {
+  const stored = (await get(T.bAll, '/v1/events?limit=1000&order=asc')).json.events;
+  const key = 'export-key';
+  const pseudonym = (v) => `ps_${createHmac('sha256', key).update(v).digest('hex').slice(0, 32)}`;
+  const transform = {
+    include: ['auditAction', 'auditEventAuthor', 'auditHttpRequestInfo'],
+    redact: ['auditHttpRequestInfo.requestMethod'],
+    pseudonymize: ['auditEventAuthor.principal.email'],
+    truncateIp: { v4: 16 },
+    timeFormat: 'epoch_ms',
+  };
+  const q = (format, t = transform) => `/v1/events?order=asc&limit=1000&format=${format}&transform=${encodeURIComponent(JSON.stringify(t))}`;
+  const withKey = (path) => fetch(`${U}${path}`, { headers: { authorization: `Bearer ${T.bAll}`, 'x-trailsift-pseudonymize-key': key } });
+  const lines = (t) => t.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const check = (got) => {
+    assert.equal(got.length, stored.length);
+    got.forEach((e, i) => {
+      const s = stored[i];
+      assert.deepEqual(Object.keys(e).sort(), ['auditAction', 'auditEventAuthor', 'auditEventId', 'auditEventTime', 'auditHttpRequestInfo']
+        .filter((k) => k in s).sort(), s.auditEventId);
+      assert.equal(e.auditEventId, s.auditEventId);
+      assert.equal(typeof e.auditEventTime, 'number');
+      const email = s.auditEventAuthor?.principal?.email;
+      if (email) assert.equal(e.auditEventAuthor.principal.email, pseudonym(email));
+      if (s.auditHttpRequestInfo?.requestMethod) assert.equal(e.auditHttpRequestInfo.requestMethod, '[REDACTED]');
+      const ip = s.auditHttpRequestInfo?.clientIP;
+      if (/^\d+\.\d+\.\d+\.\d+$/.test(ip ?? '')) assert.equal(e.auditHttpRequestInfo.clientIP, ip.split('.').slice(0, 2).concat('0', '0').join('.'));
+    });
+  };
+  const nd = await withKey(q('ndjson'));
+  assert.equal(nd.status, 200);
+  const text = await nd.text();
+  check(lines(text));
+  assert.ok(!/@example\.com/.test(text), 'no email left in the export');
+  const page = await withKey(q('json'));
+  assert.equal(page.status, 200);
+  check((await page.json()).events);
+  // sampling keeps the same events on every run and in every format
+  const sampled = async (format) => {
+    const r = await fetch(`${U}${q(format, { sample: 0.5 })}`, { headers: { authorization: `Bearer ${T.bAll}` } });
+    assert.equal(r.status, 200);
+    const t = await r.text();
+    return format === 'json' ? JSON.parse(t).events.map((e) => e.auditEventId) : lines(t).map((e) => e.auditEventId);
+  };
+  const half = await sampled('ndjson');
+  assert.ok(half.length > 0 && half.length < stored.length, `${half.length} of ${stored.length}`);
+  assert.deepEqual(await sampled('ndjson'), half);
+  assert.deepEqual(await sampled('json'), half);
+  // errors: the transform's own code and key in the details, before any event is read
+  const bad = async (t, headers = {}) => {
+    const r = await fetch(`${U}/v1/events?format=csv&transform=${encodeURIComponent(t)}`,
+      { headers: { authorization: `Bearer ${T.bAll}`, ...headers } });
+    assert.equal(r.status, 400, t);
+    return (await r.json()).error;
+  };
+  for (const [t, code, key] of [
+    ['{"inclde": []}', 'unknown_key', 'inclde'],
+    ['{"redactPatterns": ["(unclosed"]}', 'bad_regex', 'redactPatterns'],
+    ['{"sample": 0}', 'out_of_range', 'sample'],
+    ['{"include": [', 'bad_json', ''],
+    ['{"pseudonymize": ["auditEventAuthor.principal.email"]}', 'missing_key', 'pseudonymize'],
+  ]) {
+    const e = await bad(t);
+    assert.equal(e.code, 'bad_transform', t);
+    assert.equal(e.details.code, code, t);
+    assert.equal(e.details.key, key, t);
+  }
 });
 
 test('every filter syntax selects the right events', async () => {

@@ -53,16 +53,22 @@ export function makeTokens() {
   return { tokens: t, config: JSON.stringify(config) };
 }
 
+/** A fresh CREDENTIALS_KEY (base64 of 32 random bytes). */
+export const newCredentialsKey = () => randomBytes(32).toString('base64');
+
 /**
- * Starts `wrangler dev`. Returns {url, stop(), persist}. `persist` reuses a state directory
- * (for restart tests); otherwise a fresh temporary one is made and removed by `cleanup()`.
+ * Starts `wrangler dev`. Returns {url, stop(), kill(), persist}. `persist` reuses a state
+ * directory (for restart tests; pass the same `credentialsKey` too); otherwise a fresh
+ * temporary one is made and removed by `cleanup()`. Destinations may use plain http (the
+ * receivers are on loopback) and their credentials are sealed with `credentialsKey`.
  */
-export async function startWorker({ tokensConfig, persist, vars = {} } = {}) {
+export async function startWorker({ tokensConfig, persist, vars = {}, credentialsKey = newCredentialsKey() } = {}) {
   const port = await freePort();
   const dir = persist ?? mkdtempSync(join(tmpdir(), 'trailsift-edge-'));
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir,
     '--var', `TRAILSIFT_TOKENS:${tokensConfig}`, '--inspector-port', String(await freePort())];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  const all = { ALLOW_HTTP_DESTINATIONS: 'true', CREDENTIALS_KEY: credentialsKey, ...vars };
+  for (const [k, v] of Object.entries(all)) args.push('--var', `${k}:${v}`);
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     detached: true,
@@ -98,6 +104,13 @@ export async function startWorker({ tokensConfig, persist, vars = {} } = {}) {
     log: () => log,
     async stop() {
       await stopChild(child);
+    },
+    /** Kills wrangler and workerd at once (SIGKILL), as a crash would. */
+    async kill() {
+      if (child.exitCode !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      await gone;
     },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });

@@ -228,6 +228,27 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Writes one event given as its JSON text on one line (a JSON object, as validated
+    /// input keeps it): JSON and NDJSON copy the text as it is, the other formats read it
+    /// first, and so does a transform. The same bytes as [`write`](Writer::write) of its
+    /// `Value` when the text is compact.
+    pub fn write_raw(&mut self, json: &[u8]) -> io::Result<()> {
+        if self.transform.is_some() {
+            return self.write(&serde_json::from_slice::<Value>(json)?);
+        }
+        let out = &mut self.out;
+        match &mut self.inner {
+            Inner::Json(w) => w.write_raw(out, json)?,
+            Inner::Ndjson => {
+                out.write_all(json)?;
+                out.write_all(b"\n")?;
+            }
+            _ => return self.write(&serde_json::from_slice::<Value>(json)?),
+        }
+        self.count += 1;
+        Ok(())
+    }
+
     /// Writes what ends the output (`]` of a JSON array, the header of an empty CSV),
     /// flushes and gives the output back.
     pub fn finish(mut self) -> io::Result<W> {
@@ -249,6 +270,11 @@ impl<W: Write> Writer<W> {
     /// The output, for example to drain a `Vec<u8>` between events.
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.out
+    }
+
+    /// The output, to look at what was written so far.
+    pub fn get_ref(&self) -> &W {
+        &self.out
     }
 
     /// CSV: the columns, once known.

@@ -1,19 +1,23 @@
 //! The per-account Durable Object, split by concern: events (commit, query pages, one
-//! event, retention), stats, saved filters. Each concern keeps its tables, its messages
-//! and its handlers in its own module; this one holds the object, the request it takes,
-//! its dispatch, schema setup and transactions, and [`call`], the Worker's one way to ask.
+//! event, retention), stats, saved filters, streaming destinations, and the one alarm
+//! that serves retention and delivery. Each concern keeps its tables, its messages and
+//! its handlers in its own module; this one holds the object, the request it takes, its
+//! dispatch, schema setup and transactions, and [`call`], the Worker's one way to ask.
 //!
 //! A request is one [`StoreRequest`] as JSON; the answer is the reply its variant names,
 //! or an error body with its status. Every write of one request happens without an
 //! intervening `await`, so the runtime commits it atomically, and the answer leaves the
 //! object only once the write is durable.
 
+pub mod alarm;
+pub mod destinations;
 pub mod events;
 pub mod filters;
-mod sql;
+pub(crate) mod sql;
 pub mod stats;
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
@@ -21,20 +25,30 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, ScheduledTime,
+    State, Storage,
+};
 
 use super::codes;
 use super::config::Config;
 use super::error::{ApiError, ApiResult};
 use super::now_ms;
 use super::ratelimit::TokenBucket;
-use crate::time::DAY_MS;
 
 /// The binding name of the account Durable Object namespace in `wrangler.toml`.
 pub const BINDING: &str = "ACCOUNT_STORE";
 
 /// Every table and index, concern by concern.
-const SCHEMA: &[&[&str]] = &[events::SCHEMA, filters::SCHEMA];
+const SCHEMA: &[&[&str]] = &[
+    events::SCHEMA,
+    filters::SCHEMA,
+    destinations::SCHEMA,
+    alarm::SCHEMA,
+];
+
+/// An alarm this long overdue is looked at again: it may have been dropped.
+const ALARM_GRACE_MS: i64 = 60_000;
 
 /// One operation of the account object; each variant's type says what it answers.
 #[derive(Debug, Serialize, Deserialize)]
@@ -48,6 +62,8 @@ pub enum StoreRequest {
     Event(events::EventRequest),
     Stats(stats::StatsRequest),
     Filters(filters::FilterRequest),
+    /// Boxed: a destination's definition is much larger than the other messages.
+    Destinations(Box<destinations::DestinationRequest>),
 }
 
 /// Sends `request` to the account's object and reads its answer as `R`, the reply its
@@ -90,7 +106,14 @@ pub struct AccountStore {
     state: State,
     config: Config,
     ready: Cell<bool>,
-    alarm_checked: Cell<bool>,
+    /// When the alarm is set for, as far as this instance knows.
+    alarm_at: Cell<Option<i64>>,
+    /// An alarm run is delivering.
+    delivering: Cell<bool>,
+    /// OAuth tokens of GCS destinations, by destination id, with their expiry.
+    tokens: RefCell<HashMap<String, (String, i64)>>,
+    /// Destination credentials opened for sending, by destination id.
+    opened: RefCell<HashMap<String, (String, destinations::Credentials)>>,
     /// The account's request budget (in memory: the object sees every request of its
     /// account; a restarted object starts with a full bucket).
     limiter: RefCell<TokenBucket>,
@@ -102,7 +125,10 @@ impl DurableObject for AccountStore {
             state,
             config: Config::from_env(&env),
             ready: Cell::new(false),
-            alarm_checked: Cell::new(false),
+            alarm_at: Cell::new(None),
+            delivering: Cell::new(false),
+            tokens: RefCell::new(HashMap::new()),
+            opened: RefCell::new(HashMap::new()),
             limiter: RefCell::new(TokenBucket::new()),
         }
     }
@@ -121,36 +147,64 @@ impl DurableObject for AccountStore {
         })
     }
 
+    /// Retention when it is due, then delivery; never fails (an alarm that fails is
+    /// retried only a few times, then dropped), and always set again.
     async fn alarm(&self) -> worker::Result<Response> {
-        if let Ok(sql) = self.sql() {
-            let cutoff = now_ms() - self.config.retention_days.saturating_mul(DAY_MS);
-            events::apply_retention(&sql, cutoff);
+        let now = now_ms();
+        if !self.delivering.replace(true) {
+            if let Ok(sql) = self.sql() {
+                let _ = alarm::run_retention(&sql, &self.config, now);
+                destinations::delivery::run(&self.ctx(sql), now).await;
+            }
+            self.delivering.set(false);
         }
-        self.state
-            .storage()
-            .set_alarm(self.config.retention_interval_ms)
-            .await?;
-        Response::ok("retention applied")
+        self.rearm().await;
+        Response::ok("alarm ran")
     }
 }
 
 impl AccountStore {
     /// The one place a request meets the concern that answers it.
     async fn dispatch(&self, request: StoreRequest) -> ApiResult<Vec<u8>> {
+        self.ensure_alarm().await;
         match request {
             StoreRequest::Admit => {
                 self.admit()?;
                 encode(&())
             }
             StoreRequest::Commit(commit) => {
-                self.ensure_alarm().await;
                 let sql = self.sql()?;
-                encode(&self.in_transaction(move || events::commit(&sql, commit))?)
+                let bytes: usize = commit.rows.iter().map(|r| r.body.get().len()).sum();
+                let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+                let committed = self.in_transaction(move || {
+                    let committed = events::commit(&sql, commit)?;
+                    destinations::on_commit(&sql, committed.last_seq, bytes, now_ms())?;
+                    Ok(committed)
+                })?;
+                if committed.accepted > 0 {
+                    self.alarm_earlier().await;
+                }
+                encode(&committed)
             }
             StoreRequest::Page(page) => events::page(&self.sql()?, &page),
             StoreRequest::Event(event) => events::event(&self.sql()?, &event),
             StoreRequest::Stats(stats) => encode(&stats::count(&self.sql()?, &stats)?),
             StoreRequest::Filters(request) => filters::handle(&self.sql()?, request),
+            StoreRequest::Destinations(request) => {
+                let answer = destinations::handle(&self.ctx(self.sql()?), *request).await;
+                self.alarm_earlier().await;
+                answer
+            }
+        }
+    }
+
+    fn ctx(&self, sql: worker::SqlStorage) -> destinations::Ctx<'_> {
+        destinations::Ctx {
+            sql,
+            storage: self.state.storage(),
+            config: &self.config,
+            tokens: &self.tokens,
+            opened: &self.opened,
         }
     }
 
@@ -175,54 +229,101 @@ impl AccountStore {
         Ok(sql)
     }
 
-    /// Runs `f` inside the storage's synchronous transaction: when it fails, none of its
-    /// writes are kept (an error rolls the transaction back).
+    /// Runs `f` inside the storage's synchronous transaction (see [`transaction`]).
     fn in_transaction<T: 'static>(
         &self,
         f: impl FnOnce() -> ApiResult<T> + 'static,
     ) -> ApiResult<T> {
-        let storage = self.state.storage();
-        let raw: &JsValue = storage.as_raw().as_ref();
-        let func = js_sys::Reflect::get(raw, &JsValue::from_str("transactionSync"))
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        let Some(func) = func else {
-            return f();
+        transaction(&self.state.storage(), f)
+    }
+
+    /// Sets the alarm to the earliest time retention or delivery is due.
+    async fn rearm(&self) {
+        let Ok(sql) = self.sql() else {
+            return;
         };
-        let slot: Rc<RefCell<Option<ApiResult<T>>>> = Rc::new(RefCell::new(None));
-        let out = Rc::clone(&slot);
-        let callback = Closure::once(move || -> Result<JsValue, JsValue> {
-            let result = f();
-            let failed = result.is_err();
-            *out.borrow_mut() = Some(result);
-            if failed {
-                Err(JsValue::from_str("rolled back"))
-            } else {
-                Ok(JsValue::UNDEFINED)
-            }
-        });
-        let called = func.call1(raw, callback.as_ref().unchecked_ref());
-        let result = slot.borrow_mut().take();
-        match (result, called) {
-            (Some(result), _) => result,
-            (None, Err(e)) => Err(ApiError::storage(format!(
-                "the transaction failed: {}",
-                e.as_string().unwrap_or_default()
-            ))),
-            (None, Ok(_)) => Err(ApiError::storage("the transaction did not run")),
+        let now = now_ms();
+        let Ok(due) = alarm::next_due(&sql, &self.config, now) else {
+            return;
+        };
+        let at = ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(due as f64)));
+        if self.state.storage().set_alarm(at).await.is_ok() {
+            self.alarm_at.set(Some(due));
         }
     }
 
-    /// Makes sure the retention alarm is scheduled (once per object lifetime).
-    async fn ensure_alarm(&self) {
-        if self.alarm_checked.get() {
+    /// Brings the alarm forward when something is due before it (a commit, a changed
+    /// destination).
+    async fn alarm_earlier(&self) {
+        if self.alarm_at.get().is_some_and(|at| at <= now_ms()) {
+            // Due already (or running): nothing can come before it.
             return;
         }
-        let storage = self.state.storage();
-        if let Ok(None) = storage.get_alarm().await {
-            let _ = storage.set_alarm(self.config.retention_interval_ms).await;
+        let Ok(sql) = self.sql() else {
+            return;
+        };
+        let Ok(due) = alarm::next_due(&sql, &self.config, now_ms()) else {
+            return;
+        };
+        if self.alarm_at.get().is_none_or(|at| due < at) {
+            self.rearm().await;
         }
-        self.alarm_checked.set(true);
+    }
+
+    /// Every request makes sure an alarm is set: one this instance has not seen, or one
+    /// long overdue (the platform drops an alarm that keeps failing), is looked up and set
+    /// again when it is missing.
+    async fn ensure_alarm(&self) {
+        let now = now_ms();
+        if self
+            .alarm_at
+            .get()
+            .is_some_and(|at| at > now - ALARM_GRACE_MS)
+        {
+            return;
+        }
+        match self.state.storage().get_alarm().await {
+            Ok(Some(at)) => self.alarm_at.set(Some(at)),
+            Ok(None) => self.rearm().await,
+            Err(_) => {}
+        }
+    }
+}
+
+/// Runs `f` inside the storage's synchronous transaction: when it fails, none of its
+/// writes are kept (an error rolls the transaction back).
+pub(crate) fn transaction<T: 'static>(
+    storage: &Storage,
+    f: impl FnOnce() -> ApiResult<T> + 'static,
+) -> ApiResult<T> {
+    let raw: &JsValue = storage.as_raw().as_ref();
+    let func = js_sys::Reflect::get(raw, &JsValue::from_str("transactionSync"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let Some(func) = func else {
+        return f();
+    };
+    let slot: Rc<RefCell<Option<ApiResult<T>>>> = Rc::new(RefCell::new(None));
+    let out = Rc::clone(&slot);
+    let callback = Closure::once(move || -> Result<JsValue, JsValue> {
+        let result = f();
+        let failed = result.is_err();
+        *out.borrow_mut() = Some(result);
+        if failed {
+            Err(JsValue::from_str("rolled back"))
+        } else {
+            Ok(JsValue::UNDEFINED)
+        }
+    });
+    let called = func.call1(raw, callback.as_ref().unchecked_ref());
+    let result = slot.borrow_mut().take();
+    match (result, called) {
+        (Some(result), _) => result,
+        (None, Err(e)) => Err(ApiError::storage(format!(
+            "the transaction failed: {}",
+            e.as_string().unwrap_or_default()
+        ))),
+        (None, Ok(_)) => Err(ApiError::storage("the transaction did not run")),
     }
 }
 
