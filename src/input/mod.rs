@@ -224,7 +224,8 @@ fn take_within(
 
 /// The format of decoded content: detected from its first bytes ([`Format::detect`]); the
 /// `hint` (a file name's format) only decides when the content cannot, i.e. when it is
-/// empty or its first line passes [`SNIFF_LIMIT`] (then JSON without a hint). `None`: wait
+/// empty or its first line passes [`SNIFF_LIMIT`] (then NDJSON without a hint: an object
+/// that long on one line is one NDJSON record, and a JSON array would have shown its `[`). `None`: wait
 /// for more bytes (never once `complete`, unless the content is only whitespace and there
 /// is no hint).
 pub fn detect(content: &[u8], complete: bool, hint: Option<Format>) -> Option<Format> {
@@ -234,7 +235,7 @@ pub fn detect(content: &[u8], complete: bool, hint: Option<Format>) -> Option<Fo
     let head = content.get(..SNIFF_LIMIT).unwrap_or(content);
     match Format::detect(head, complete && !beyond) {
         Some(f) => Some(f),
-        None if beyond => Some(hint.unwrap_or(Format::Json)),
+        None if beyond => Some(hint.unwrap_or(Format::Ndjson)),
         None if complete => hint,
         None => None,
     }
@@ -586,6 +587,7 @@ mod tests {
             detect(&long, false, Some(Format::Ndjson)),
             Some(Format::Ndjson)
         );
-        assert_eq!(detect(&long, false, None), Some(Format::Json));
+        assert_eq!(detect(&long, false, None), Some(Format::Ndjson));
+        assert_eq!(detect(&long, false, Some(Format::Json)), Some(Format::Json));
     }
 }

@@ -106,6 +106,18 @@ test('ingest a JSON array, one object, NDJSON and gzip; resend counts duplicates
   assert.equal(r.json.accepted, 0);
   assert.equal(r.json.duplicates, 5);
   assert.equal(r.json.firstSeq, null);
+  // resends use up no sequence numbers (http-api.md: no gaps), nor do repeats within a batch
+  const fresh = (i) => event('acct_a', 20_000 + i, { auditEventTime: String(Date.now() - 1000) });
+  const before = await post(T.aAll, ndjson(Array.from({ length: 30 }, (_, i) => fresh(i))), 'application/x-ndjson');
+  assert.equal(before.json.accepted, 30);
+  const mixed = [...Array.from({ length: 30 }, (_, i) => fresh(i)), ...Array.from({ length: 20 }, (_, i) => fresh(100 + i)), fresh(100)];
+  r = await post(T.aAll, ndjson(mixed), 'application/x-ndjson');
+  assert.equal(r.json.accepted, 20);
+  assert.equal(r.json.duplicates, 31);
+  assert.equal(r.json.firstSeq, before.json.lastSeq + 1, 'no gap after a resend');
+  assert.equal(r.json.lastSeq, before.json.lastSeq + 20);
+  r = await post(T.aAll, ndjson([fresh(0), fresh(200)]), 'application/x-ndjson');
+  assert.equal(r.json.firstSeq, before.json.lastSeq + 21);
   const one = await get(T.aRead, `/v1/events/${encodeURIComponent(evs[0].auditEventId)}`);
   assert.equal(one.status, 200);
   assert.equal(one.json.auditEventId, evs[0].auditEventId);

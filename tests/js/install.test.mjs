@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync, rmSync, readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PKG, ROOT } from './helpers.mjs';
@@ -60,4 +61,12 @@ test('the TypeScript declarations type a consumer under tsc --strict and reject 
   } catch (e) {
     assert.fail(`tsc failed:\n${e.stdout}${e.stderr}`);
   }
+});
+
+// The size budget of the package's WebAssembly (issue 14): 250,000 bytes with `gzip -9`,
+// which is what the build script reports and BENCHMARKS.md records.
+test('the .wasm is within its 250,000-byte gzip budget', () => {
+  const wasm = readFileSync(join(PKG, 'trailsift_bg.wasm'));
+  const gzipped = gzipSync(wasm, { level: 9 }).length;
+  assert.ok(gzipped <= 250_000, `trailsift_bg.wasm is ${gzipped} bytes gzipped (budget 250,000)`);
 });

@@ -1,6 +1,8 @@
 //! The object's events: commit (sequence numbers, idempotency by `auditEventId`), query
 //! pages over a time range, one event by id, and retention.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use worker::{SqlStorage, SqlStorageValue};
@@ -18,8 +20,10 @@ pub const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS events_time ON events (time, seq)",
 ];
 
-/// Rows per multi-row insert: 3 bound parameters each, under the 100-parameter limit.
-const INSERT_CHUNK: usize = 33;
+/// Bound parameters per statement: SQLite in Durable Objects allows 100.
+const MAX_BINDS: usize = 100;
+/// Rows per multi-row insert: 4 bound parameters each.
+const INSERT_CHUNK: usize = MAX_BINDS / 4;
 /// Rows read from SQLite per scan step.
 pub const SCAN_CHUNK: i64 = 500;
 /// Rows examined per page call before answering with a position to resume from.
@@ -84,38 +88,76 @@ pub struct EventRequest {
     pub id: String,
 }
 
+/// Stores the events whose `auditEventId` is new, numbered from the last sequence number
+/// on without gaps (http-api.md): duplicates, stored before or repeated within the commit,
+/// are left out before numbering, so a resend uses up no numbers.
 pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<Committed> {
     let total = commit.rows.len() as u64;
-    let mut accepted = 0u64;
-    let mut first: Option<i64> = None;
-    let mut last: Option<i64> = None;
-    let mut rows = commit.rows.into_iter().peekable();
+    let mut seen = HashSet::with_capacity(commit.rows.len());
+    let mut fresh: Vec<Row> = commit
+        .rows
+        .into_iter()
+        .filter(|r| seen.insert(r.id.clone()))
+        .collect();
+    let stored = stored_ids(sql, fresh.iter().map(|r| r.id.as_str()))?;
+    fresh.retain(|r| !stored.contains(&r.id));
+    let accepted = fresh.len() as u64;
+    let last = last_seq(sql)?;
+    let mut next = last;
+    let mut rows = fresh.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut stmt = String::from("INSERT INTO events (id, time, body) VALUES ");
-        let mut binds = Vec::with_capacity(INSERT_CHUNK * 3);
+        let mut stmt = String::from("INSERT INTO events (seq, id, time, body) VALUES ");
+        let mut binds = Vec::with_capacity(INSERT_CHUNK * 4);
         for (i, row) in rows.by_ref().take(INSERT_CHUNK).enumerate() {
             if i > 0 {
                 stmt.push(',');
             }
-            stmt.push_str("(?,?,?)");
+            stmt.push_str("(?,?,?,?)");
+            next += 1;
+            binds.push(SqlStorageValue::Integer(next));
             binds.push(SqlStorageValue::String(row.id));
             binds.push(SqlStorageValue::Integer(row.time));
             binds.push(SqlStorageValue::String(Box::<str>::from(row.body).into()));
         }
-        stmt.push_str(" ON CONFLICT(id) DO NOTHING RETURNING seq");
-        for row in sql::rows(sql, &stmt, binds)? {
-            let seq = int(row?.into_iter().next());
-            accepted += 1;
-            first = Some(first.map_or(seq, |f| f.min(seq)));
-            last = Some(last.map_or(seq, |l| l.max(seq)));
-        }
+        sql::exec(sql, &stmt, binds)?;
     }
     Ok(Committed {
         accepted,
-        duplicates: total.saturating_sub(accepted),
-        first_seq: first,
-        last_seq: last,
+        duplicates: total - accepted,
+        first_seq: (accepted > 0).then_some(last + 1),
+        last_seq: (accepted > 0).then_some(next),
     })
+}
+
+/// The last sequence number given out (kept by SQLite's AUTOINCREMENT even when retention
+/// has deleted that event), 0 before the first.
+pub fn last_seq(sql: &SqlStorage) -> ApiResult<i64> {
+    let stmt = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
+    Ok(match sql::rows(sql, stmt, vec![])?.next() {
+        Some(row) => int(row?.into_iter().next()),
+        None => 0,
+    })
+}
+
+/// Which of `ids` are stored already.
+fn stored_ids<'a>(
+    sql: &SqlStorage,
+    ids: impl Iterator<Item = &'a str>,
+) -> ApiResult<HashSet<String>> {
+    let ids: Vec<&str> = ids.collect();
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(MAX_BINDS) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let stmt = format!("SELECT id FROM events WHERE id IN ({marks})");
+        let binds = chunk
+            .iter()
+            .map(|id| SqlStorageValue::String((*id).to_string()))
+            .collect();
+        for row in sql::rows(sql, &stmt, binds)? {
+            found.extend(text(row?.into_iter().next()));
+        }
+    }
+    Ok(found)
 }
 
 /// One page of a query, as [`Page`] JSON text. The filter is compiled once for the call.

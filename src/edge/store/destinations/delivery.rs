@@ -17,15 +17,14 @@ use worker::{SqlStorage, SqlStorageValue};
 
 use super::connectors::{self, Failure, Outgoing, Sender, Stage};
 use super::{
-    crypto, cut_due, filter_source, last_seq, load, oldest_pending, prune_commits, rows,
-    BodyFormat, Compression, Credentials, Ctx, ErrorRecord, Row, Status, Target, MAX_BATCH_SPAN,
-    SCAN_CHUNK,
+    crypto, cut_due, filter_source, load, oldest_pending, prune_commits, rows, BodyFormat,
+    Compression, Credentials, Ctx, ErrorRecord, Row, Status, Target, MAX_BATCH_SPAN, SCAN_CHUNK,
 };
 use crate::convert::batch::{Batch, BatchLimits, Batcher};
 use crate::convert::{HecOptions, WriteOptions, Writer};
 use crate::edge::error::{ApiError, ApiResult};
 use crate::edge::now_ms;
-use crate::edge::store::events::{keeps, scan_filter, Chunk, CHUNK_CHARS};
+use crate::edge::store::events::{keeps, last_seq, scan_filter, Chunk, CHUNK_CHARS};
 use crate::edge::store::sql::{self, int, text};
 use crate::edge::store::transaction;
 use crate::transform::Transform;

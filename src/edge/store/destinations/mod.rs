@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use worker::{SqlStorage, SqlStorageValue};
 
 use super::encode;
-use super::events::{keeps, scan_filter, Chunk, CHUNK_CHARS};
+use super::events::{keeps, last_seq, scan_filter, Chunk, CHUNK_CHARS};
 use super::sql::{self, int, text};
 use crate::edge::codes;
 use crate::edge::config::Config;
@@ -633,15 +633,6 @@ pub async fn handle(ctx: &Ctx<'_>, request: DestinationRequest) -> ApiResult<Vec
             encode(&Deleted { deleted: batch })
         }
     }
-}
-
-/// The account's last sequence number (0 before the first event).
-pub fn last_seq(sql: &SqlStorage) -> ApiResult<i64> {
-    let row = sql::rows(sql, "SELECT COALESCE(MAX(seq), 0) FROM events", vec![])?.next();
-    Ok(match row {
-        Some(row) => int(row?.into_iter().next()),
-        None => 0,
-    })
 }
 
 /// One stored destination with its delivery state.
