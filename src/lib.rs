@@ -19,6 +19,7 @@
 //! ```
 
 pub mod codes;
+pub mod columns;
 pub mod convert;
 pub mod event;
 pub mod filter;

@@ -1,20 +1,34 @@
-// Benchmark of the web page in headless Chromium: time to load an NDJSON file and show the
-// first results, time to re-run a filter, the longest main-thread task, peak JS heap of the
-// page, and peak renderer memory (RSS: the page, the engine worker and its wasm memory).
+// Benchmark of the web page in headless Chromium, against what an analyst could use instead
+// in the same browser (bench/www/alt/): plain JS (stream + JSON.parse on the main thread)
+// and DuckDB-wasm over Arrow columns. For each, on the same NDJSON file:
+//   ready        file chosen → every event loaded and queryable, the full view shown
+//   first rows   file chosen → the first table row on screen
+//   broad        re-filter `-is:login` → count, newest rows, facets and histogram shown
+//   selective    re-filter `action:FORCE_PUSH`, the same view
+//   longest main-thread task (load, filters), peak renderer RSS above the idle page.
+// Timings are medians of `RUNS` page loads (re-filters: of 3 runs in each load).
 //
-//   node bench/www/bench.mjs [sizeMB ...]     (default: 50 200)
+//   node bench/www/bench.mjs [sizeMB ...]     (default: 200)
+//   BENCH_ONLY=trailsift,plain,duckdb RUNS=3 SHARDS=N (the page's shard workers; default:
+//   one per core) BENCH_WWW=dir (serve another build of the page, e.g. an earlier commit's,
+//   for a before/after comparison)
 //
 // Needs target/native/trailsift (make cli) and the page (make www). Files are generated
-// once into bench/data/ (gitignored).
+// once into bench/data/ (gitignored), the baselines' page is bundled there too.
 
-import { existsSync, statSync, openSync, writeSync, closeSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync, openSync, writeSync, closeSync, readFileSync, readdirSync, mkdirSync, copyFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT, serve, launch, cli } from '../../tests/e2e/helpers.mjs';
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean);
-if (!sizes.length) sizes.push(50, 200);
+if (!sizes.length) sizes.push(200);
+const RUNS = Number(process.env.RUNS || 3);
+const ONLY = (process.env.BENCH_ONLY || 'trailsift,plain,duckdb').split(',');
 const DATA = path.join(ROOT, 'bench/data');
 mkdirSync(DATA, { recursive: true });
+const BROAD = '-is:login';
+const SELECTIVE = 'action:FORCE_PUSH';
 
 function ensureFile(mb) {
   const file = path.join(DATA, `www-${mb}mb.ndjson`);
@@ -30,7 +44,22 @@ function ensureFile(mb) {
   return file;
 }
 
-// Resident memory of Chromium's renderer processes (the page, its worker and wasm memory).
+// The baselines' page: alt.js bundled with DuckDB-wasm and Arrow, DuckDB's wasm beside it.
+function altDir() {
+  const dir = path.join(DATA, 'www-alt');
+  const duck = path.join(dir, 'duckdb');
+  mkdirSync(duck, { recursive: true });
+  copyFileSync(path.join(ROOT, 'bench/www/alt/index.html'), path.join(dir, 'index.html'));
+  execFileSync(path.join(ROOT, 'node_modules/.bin/esbuild'), [path.join(ROOT, 'bench/www/alt/alt.js'), '--bundle',
+    '--format=esm', `--outfile=${path.join(dir, 'alt.js')}`, '--log-level=warning']);
+  const dist = path.join(ROOT, 'node_modules/@duckdb/duckdb-wasm/dist');
+  for (const f of ['duckdb-eh.wasm', 'duckdb-mvp.wasm', 'duckdb-browser-eh.worker.js', 'duckdb-browser-mvp.worker.js']) {
+    copyFileSync(path.join(dist, f), path.join(duck, f));
+  }
+  return dir;
+}
+
+// Resident memory of Chromium's renderer processes (pages, workers, wasm memory).
 function rendererRssMb() {
   let total = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
@@ -44,71 +73,156 @@ function rendererRssMb() {
   return total;
 }
 
-async function heapOf(target) {
-  try {
-    return await target.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : null));
-  } catch {
-    return null;
+// CPU seconds used so far by Chromium's renderer processes (the page and its workers):
+// what a load or a filter costs whatever else runs on the machine.
+function rendererCpuS() {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* the process ended */ }
   }
+  return ticks / 100;
 }
 
-async function run(mb) {
-  const file = ensureFile(mb);
-  const bytes = statSync(file).size;
-  const srv = await serve();
+// Longest main-thread task (resettable), and when the first table row was filled.
+function pageProbes() {
+  window.__longest = 0;
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longest = Math.max(window.__longest, e.duration); })
+    .observe({ type: 'longtask', buffered: true });
+  document.addEventListener('change', (e) => {
+    if (e.target.type !== 'file') return;
+    window.__t0 = performance.now();
+    const seen = () => document.querySelector('#spacer .tr[data-filled="1"]');
+    new MutationObserver((_, obs) => {
+      if (seen()) { window.__firstRowsMs = performance.now() - window.__t0; obs.disconnect(); }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-filled'] });
+  }, true);
+}
+
+// In the page: Enter in the query bar → the count and the first row of the new view shown.
+async function pageRefilter(q) {
+  const input = document.querySelector('[data-testid=query-input]');
+  const before = window.__trailsift.runs;
+  input.value = q;
+  const t0 = performance.now();
+  const done = new Promise((resolve) => {
+    const check = () => {
+      if (window.__trailsift.runs <= before) return false;
+      const count = Number(document.getElementById('result-count').dataset.count);
+      if (count > 0 && !document.querySelector('#spacer .tr[data-filled="1"]')) return false;
+      resolve({ ms: performance.now() - t0, count });
+      return true;
+    };
+    const obs = new MutationObserver(() => { if (check()) obs.disconnect(); });
+    obs.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    const poll = () => { if (!check()) requestAnimationFrame(poll); else obs.disconnect(); };
+    requestAnimationFrame(poll);
+  });
+  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+  return done;
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+async function measure(kind, file, urls) {
   const browser = await launch(['--js-flags=--expose-gc']);
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
-    await page.addInitScript(() => {
-      window.__longest = 0;
-      new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longest = Math.max(window.__longest, e.duration); })
-        .observe({ type: 'longtask', buffered: true });
-    });
-    await page.goto(srv.url);
-    await page.waitForFunction(() => document.body.dataset.engine === 'ready');
-    let peakRss = 0, peakPageHeap = 0;
+    await page.addInitScript(pageProbes);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    if (kind === 'trailsift') {
+      await page.goto(process.env.SHARDS ? `${urls.page}?shards=${process.env.SHARDS}` : urls.page);
+      await page.waitForFunction(() => document.body.dataset.engine === 'ready');
+    } else {
+      await page.goto(`${urls.alt}?engine=${kind}`);
+      await page.waitForFunction(() => window.__alt && (window.__alt.started || window.__alt.error), null, { timeout: 60_000 });
+      const err = await page.evaluate(() => window.__alt.error);
+      if (err) throw new Error(`${kind}: ${err}`);
+    }
+    await page.waitForTimeout(500);
+    const baseRss = rendererRssMb();
+    let peakRss = baseRss;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
         peakRss = Math.max(peakRss, rendererRssMb());
-        peakPageHeap = Math.max(peakPageHeap, (await heapOf(page)) || 0);
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const baseRss = rendererRssMb();
-    await page.setInputFiles('[data-testid=file-input]', file);
-    await page.waitForFunction(() => window.__trailsift.seq > 0, null, { timeout: 600_000 });
-    const loadMs = await page.evaluate(() => window.__trailsift.loadedMs);
-    const events = await page.evaluate(() => window.__trailsift.events);
-    const longestLoad = await page.evaluate(() => window.__longest);
-    const held = await page.evaluate(() => window.__trailsift.memory());
-    const heldRss = rendererRssMb();
-    const reruns = [];
-    for (const q of ['action:CREATE,UPDATE -is:system', 'resource.type == "SECRET" or module:CD', 'user:*@example.com']) {
-      const before = await page.evaluate(() => window.__trailsift.runs);
-      await page.getByTestId('query-input').fill(q);
-      await page.getByTestId('query-input').press('Enter');
-      await page.waitForFunction((b) => window.__trailsift.runs > b, before, { timeout: 600_000 });
-      reruns.push(await page.evaluate(() => window.__trailsift.lastRunMs));
+    const selector = kind === 'trailsift' ? '[data-testid=file-input]' : '#file';
+    const cpu0 = rendererCpuS();
+    await page.setInputFiles(selector, file);
+    let ready, firstRows, events, loadTiming;
+    if (kind === 'trailsift') {
+      await page.waitForFunction(() => window.__trailsift.seq > 0, null, { timeout: 600_000 });
+      ({ ready, firstRows, events, loadTiming } = await page.evaluate(() => ({ ready: window.__trailsift.loadedMs, firstRows: window.__firstRowsMs, events: window.__trailsift.events, loadTiming: window.__trailsift.loadTiming })));
+    } else {
+      await page.waitForFunction(() => window.__alt.firstRowsMs !== undefined, null, { timeout: 600_000 });
+      ({ ready, firstRows, events } = await page.evaluate(() => ({ ready: window.__alt.readyMs, firstRows: window.__alt.firstRowsMs, events: window.__alt.events })));
     }
-    const longest = await page.evaluate(() => window.__longest);
+    if (errors.length) throw new Error(`${kind}: ${errors.join('\n')}`);
+    const loadCpu = rendererCpuS() - cpu0;
+    const longestLoad = await page.evaluate(() => window.__longest);
+    await page.evaluate(() => { window.__longest = 0; });
+    const cpu1 = rendererCpuS();
+    const filters = { broad: [], selective: [] };
+    const counts = {};
+    for (let i = 0; i < 3; i++) {
+      for (const [name, q] of [['broad', BROAD], ['selective', SELECTIVE]]) {
+        // Each re-filter starts from another view, as an analyst's would.
+        const r = kind === 'trailsift' ? await page.evaluate(pageRefilter, q) : await page.evaluate((n) => window.__alt.run(n), name);
+        filters[name].push(r.ms);
+        counts[name] = r.count;
+      }
+    }
+    const longestFilter = await page.evaluate(() => window.__longest);
+    const filterCpu = (rendererCpuS() - cpu1) / 6;
     sampling = false;
     await sampler;
-    return {
-      mb: (bytes / 1e6).toFixed(0), events, held, heldRss, loadMs, rerunMs: reruns, longestLoad, longest,
-      peakRssMb: peakRss, baseRssMb: baseRss, peakPageHeapMb: peakPageHeap / 2 ** 20, fileMb: bytes / 2 ** 20,
-    };
+    return { ready, firstRows, events, loadTiming, loadCpu, filterCpu, broad: median(filters.broad), selective: median(filters.selective), counts, longestLoad, longestFilter, peak: peakRss - baseRss };
   } finally {
     await browser.close();
-    srv.close();
   }
 }
 
-console.log('| file | events | load + first results | re-run filter (3 queries) | longest main-thread task | peak JS heap of the page | engine holds after load (events + wasm memory) | renderer RSS after load, after GC (over idle) | peak renderer RSS (over idle) |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+const NAMES = { trailsift: 'trailsift page', plain: 'plain JS (stream + `JSON.parse`, main thread)', duckdb: 'DuckDB-wasm over Arrow columns' };
+
 for (const mb of sizes) {
-  const r = await run(mb);
-  const f = (x) => `${Math.round(x)}`;
-  console.log(`| ${r.mb} MB NDJSON | ${r.events} | ${(r.loadMs / 1000).toFixed(2)} s | ${r.rerunMs.map((x) => `${f(x)} ms`).join(', ')} | ${f(r.longest)} ms | ${f(r.peakPageHeapMb)} MB | ${f(r.held.storeBytes / 2 ** 20)} MB + ${f(r.held.wasmBytes / 2 ** 20)} MB (${((r.held.storeBytes + r.held.wasmBytes) / 2 ** 20 / r.fileMb).toFixed(2)}× the file) | ${f(r.heldRss - r.baseRssMb)} MB (${((r.heldRss - r.baseRssMb) / r.fileMb).toFixed(2)}×) | ${f(r.peakRssMb)} MB (${f(r.peakRssMb - r.baseRssMb)} MB, ${((r.peakRssMb - r.baseRssMb) / r.fileMb).toFixed(2)}× the file) |`);
+  const file = ensureFile(mb);
+  const bytes = statSync(file).size;
+  const srv = await serve(process.env.BENCH_WWW || undefined);
+  const alt = await serve(altDir());
+  const results = {};
+  try {
+    for (const kind of ONLY) {
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) runs.push(await measure(kind, file, { page: srv.url, alt: alt.url }));
+      const pick = (k) => median(runs.map((r) => r[k]));
+      results[kind] = { ...runs[0], ...Object.fromEntries(['ready', 'firstRows', 'broad', 'selective', 'longestLoad', 'longestFilter', 'peak', 'loadCpu', 'filterCpu'].map((k) => [k, pick(k)])) };
+      console.error(`${kind}: ${JSON.stringify(results[kind])}`);
+    }
+  } finally {
+    srv.close();
+    alt.close();
+  }
+  const kinds = ONLY.filter((k) => results[k]);
+  const row = (label, f) => `| ${label} | ${kinds.map((k) => f(results[k])).join(' | ')} |`;
+  const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  const ms = (x) => `${Math.round(x)} ms`;
+  const fileMb = bytes / 2 ** 20;
+  console.log(`${(bytes / 1e6).toFixed(0)} MB NDJSON, ${results[kinds[0]].events} events, medians of ${RUNS} loads; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}:\n`);
+  console.log(`| | ${kinds.map((k) => NAMES[k]).join(' | ')} |`);
+  console.log(`|---|${kinds.map(() => '---|').join('')}`);
+  console.log(row('ready (all rows queryable)', (r) => s(r.ready)));
+  console.log(row('first rows on screen', (r) => s(r.firstRows)));
+  console.log(row(`broad re-filter \`${BROAD}\` with count, newest rows, facets, histogram`, (r) => `${ms(r.broad)} (${r.counts.broad} events)`));
+  console.log(row(`selective re-filter \`${SELECTIVE}\`, same view`, (r) => `${ms(r.selective)} (${r.counts.selective} events)`));
+  console.log(row('longest main-thread task: load / filters', (r) => `${ms(r.longestLoad)} / ${ms(r.longestFilter)}`));
+  console.log(row('renderer CPU time: load / one re-filter', (r) => `${r.loadCpu.toFixed(2)} s / ${Math.round(r.filterCpu * 1000)} ms`));
+  console.log(row('peak renderer memory above idle', (r) => `+${Math.round(r.peak)} MB (${(r.peak / fileMb).toFixed(2)}× the file)`));
 }

@@ -33,6 +33,7 @@ use serde_json::Value;
 
 pub mod batch;
 pub mod gzip;
+pub mod lines;
 pub mod node;
 pub mod output;
 pub mod pipeline;
@@ -41,6 +42,7 @@ pub mod scan;
 pub mod write;
 
 pub use batch::{stream_file_name, Batcher};
+pub use lines::NdjsonLines;
 pub use output::Output;
 pub use pipeline::Converter;
 pub use read::{read_all, Reader, Records};
@@ -153,6 +155,17 @@ impl ErrorCode {
             ErrorCode::BadEnvelope => "bad_envelope",
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::Io => "io",
+        }
+    }
+}
+
+impl From<&crate::input::InputError> for ErrorCode {
+    fn from(e: &crate::input::InputError) -> ErrorCode {
+        use crate::input::InputError;
+        match e {
+            InputError::BadGzip(_) => ErrorCode::BadGzip,
+            InputError::Truncated(_) => ErrorCode::Truncated,
+            InputError::TooLarge { .. } => ErrorCode::TooLarge,
         }
     }
 }

@@ -71,13 +71,23 @@ fn op_name(op: Op) -> &'static str {
     }
 }
 
+/// A number as a message shows it: whole numbers without a fraction. Written by serde_json
+/// (the package links its float writer anyway, not the standard library's).
+fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        (n as i64).to_string()
+    } else {
+        serde_json::to_string(&n).unwrap_or_default()
+    }
+}
+
 pub fn literal_kind(lit: &Literal) -> String {
     match lit {
         Literal::Str(s) => format!(
             "the string {}",
             serde_json::to_string(s).unwrap_or_default()
         ),
-        Literal::Num(n) => format!("the number {n}"),
+        Literal::Num(n) => format!("the number {}", number_text(*n)),
         Literal::Bool(b) => format!("the boolean {b}"),
         Literal::Time(_) | Literal::Now(_) => "a time".into(),
         Literal::Ip(s) => format!("the IP {s}"),

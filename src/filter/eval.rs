@@ -17,6 +17,9 @@ pub(super) enum Leaf<'a> {
     Str(&'a str),
     Num(&'a Number),
     Bool(bool),
+    /// A time already read (a table's time column): only time predicates apply to it, as
+    /// they are the only ones the compiler gives a time field.
+    Time(i64),
     /// An object or array.
     Other,
 }
@@ -39,6 +42,11 @@ pub(super) trait Source {
     /// Whether any string value of the event contains `needle` (lowercased),
     /// case-insensitively.
     fn has_text(&self, needle: &str) -> bool;
+    /// Whether `pred` holds for the value in `slot`; `None` when there is no value. A
+    /// source that keeps each distinct value once answers from its answers per value.
+    fn test(&self, slot: usize, pred: &Pred, now: i64) -> Option<bool> {
+        self.leaf(slot).map(|l| test(pred, l, now))
+    }
 }
 
 /// An event held as a `serde_json::Value`.
@@ -113,21 +121,20 @@ pub(super) fn eval(node: &Node, src: &dyn Source, now: i64) -> bool {
             negated,
         } => {
             let (a, b) = match *slots {
-                Slots::One(a) => (src.leaf(a), None),
-                Slots::Either(a, b) => (src.leaf(a), src.leaf(b)),
+                Slots::One(a) => (src.test(a, pred, now), None),
+                Slots::Either(a, b) => (src.test(a, pred, now), src.test(b, pred, now)),
             };
             if a.is_none() && b.is_none() {
                 return false;
             }
             // Positive: any present value satisfies. Negated (`!=`, `not in`): none does.
-            let hit =
-                a.is_some_and(|l| test(pred, l, now)) || b.is_some_and(|l| test(pred, l, now));
+            let hit = a == Some(true) || b == Some(true);
             hit != *negated
         }
     }
 }
 
-fn test(pred: &Pred, leaf: Leaf<'_>, now: i64) -> bool {
+pub(super) fn test(pred: &Pred, leaf: Leaf<'_>, now: i64) -> bool {
     match pred {
         Pred::Eq(s) => scalar_eq(s, leaf),
         Pred::In(set) => set.iter().any(|s| scalar_eq(s, leaf)),
@@ -151,7 +158,7 @@ fn test(pred: &Pred, leaf: Leaf<'_>, now: i64) -> bool {
                 None => g.matches_lower(&n.to_string()),
             },
             Leaf::Bool(b) => g.matches_lower(if b { "true" } else { "false" }),
-            Leaf::Other => false,
+            Leaf::Time(_) | Leaf::Other => false,
         },
         Pred::Time(op, tv) => match leaf_time(leaf) {
             Some(t) => ord(*op, t.cmp(&tv.at(now))),
@@ -193,6 +200,7 @@ fn ord(op: Op, o: std::cmp::Ordering) -> bool {
 
 fn leaf_time(leaf: Leaf<'_>) -> Option<i64> {
     match leaf {
+        Leaf::Time(t) => Some(t),
         Leaf::Str(s) => parse_time(s).ok(),
         Leaf::Num(n) => parse_time_value(&Value::Number(n.clone())).ok(),
         _ => None,

@@ -174,6 +174,21 @@ pub struct Catalog {
     pub names: Vec<Name>,
     pub metadata_prefix: &'static str,
     pub vocabulary: crate::schema::vocabulary::Lists,
+    /// The presets of `is:` (`is:login`).
+    pub presets: Vec<&'static str>,
+    /// The lists of the structured filter (a form's fields) and the field each
+    /// constrains; the vocabulary's lists have the same keys.
+    pub form_lists: Vec<FormList>,
+    /// The fields a viewer's table holds by column ([`crate::columns::FIELDS`]).
+    pub table_fields: &'static [&'static str],
+}
+
+/// A list of the structured filter and the field (a canonical path, or `user`) it
+/// constrains.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FormList {
+    pub key: &'static str,
+    pub path: &'static str,
 }
 
 pub fn catalog() -> Catalog {
@@ -196,6 +211,12 @@ pub fn catalog() -> Catalog {
         names,
         metadata_prefix: "metadata.",
         vocabulary: crate::schema::vocabulary::lists(),
+        presets: super::Preset::ALL.map(super::Preset::name).to_vec(),
+        form_lists: super::structured::LISTS
+            .iter()
+            .map(|&(key, path)| FormList { key, path })
+            .collect(),
+        table_fields: &crate::columns::FIELDS,
     }
 }
 
@@ -217,6 +238,22 @@ mod tests {
         assert_eq!(resolve("metadata."), None);
         assert_eq!(closest("acton"), "action");
         assert_eq!(closest("resourcetyp"), "resourceType");
+    }
+
+    #[test]
+    fn the_vocabulary_is_keyed_by_form_lists() {
+        let c = catalog();
+        let vocabulary = serde_json::to_value(&c.vocabulary).unwrap();
+        for key in vocabulary.as_object().unwrap().keys() {
+            assert!(c.form_lists.iter().any(|l| l.key == key), "{key}");
+        }
+        for l in &c.form_lists {
+            assert!(
+                l.path == USER || c.table_fields.contains(&l.path),
+                "{}",
+                l.path
+            );
+        }
     }
 
     #[test]

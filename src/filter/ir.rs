@@ -110,6 +110,8 @@ pub enum Preset {
 }
 
 impl Preset {
+    pub const ALL: [Preset; 2] = [Preset::Login, Preset::System];
+
     pub fn name(self) -> &'static str {
         match self {
             Preset::Login => "login",

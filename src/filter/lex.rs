@@ -137,8 +137,10 @@ pub fn is_text_char(c: char) -> bool {
     !c.is_whitespace() && !matches!(c, '(' | ')' | '"')
 }
 
-/// A JSON-style number: `-12`, `3.5`, `1e3`.
-pub fn is_number(s: &str) -> bool {
+/// The value of a JSON-style number (`-12`, `3.5`, `1e3`, leading zeros allowed) that is
+/// finite. Read by
+/// serde_json, whose float reading the package links anyway.
+pub fn number(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     let mut i = usize::from(b.first() == Some(&b'-'));
     let digits = |i: &mut usize| {
@@ -148,13 +150,16 @@ pub fn is_number(s: &str) -> bool {
         }
         *i > s
     };
+    let sign = i;
     if !digits(&mut i) {
-        return false;
+        return None;
     }
+    // JSON has no leading zeros: `007` is read as `7`.
+    let zeros = b[sign..i - 1].iter().take_while(|&&d| d == b'0').count();
     if b.get(i) == Some(&b'.') {
         i += 1;
         if !digits(&mut i) {
-            return false;
+            return None;
         }
     }
     if matches!(b.get(i), Some(b'e' | b'E')) {
@@ -163,8 +168,15 @@ pub fn is_number(s: &str) -> bool {
             i += 1;
         }
         if !digits(&mut i) {
-            return false;
+            return None;
         }
     }
-    i == b.len() && s.parse::<f64>().is_ok_and(f64::is_finite)
+    if i != b.len() {
+        return None;
+    }
+    let mut json = String::from(&s[..sign]);
+    json.push_str(&s[sign + zeros..]);
+    serde_json::from_str::<f64>(&json)
+        .ok()
+        .filter(|n| n.is_finite())
 }

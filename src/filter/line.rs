@@ -47,13 +47,14 @@ impl PathTree {
     }
 }
 
-/// A field value read from the line.
-#[derive(Debug)]
-enum Captured<'de> {
+/// A field value as the filter reads it from a line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Captured<'de> {
     Str(Cow<'de, str>),
     Num(Number),
     Bool(bool),
     Null,
+    /// An object or an array (the filter never looks inside).
     Other,
 }
 
@@ -118,19 +119,13 @@ pub fn matches_line(program: &Program, line: &[u8], now_ms: i64) -> Result<bool,
 
 /// The answer for a line, parsed (no pre-check).
 fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterError> {
-    let bad = |e: serde_json::Error| {
-        FilterError::new(
-            error::BAD_JSON,
-            format!("invalid JSON at column {}: {e}", e.column()),
-        )
-    };
     // The plain reader checks UTF-8 itself, only in strings that are not ASCII.
     if let Some(answer) = plain_matches(program, line, now_ms) {
         return Ok(answer);
     }
-    let text = crate::plain::utf8(line).map_err(bad)?;
+    let text = crate::plain::utf8(line).map_err(bad_json)?;
     if program.text {
-        let v: Value = serde_json::from_str(text).map_err(bad)?;
+        let v: Value = serde_json::from_str(text).map_err(bad_json)?;
         return Ok(program.eval_value(&v, now_ms));
     }
     with_slots(program.slots.len(), |values| {
@@ -140,8 +135,8 @@ fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterErr
             out: &mut *values,
         }
         .deserialize(&mut de)
-        .map_err(bad)?;
-        de.end().map_err(bad)?;
+        .map_err(bad_json)?;
+        de.end().map_err(bad_json)?;
         let slots = Slots {
             values,
             strings: &[],
@@ -168,6 +163,37 @@ fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
         };
         Some(eval(&program.root, &slots, now_ms))
     })
+}
+
+pub(super) fn bad_json(e: serde_json::Error) -> FilterError {
+    FilterError::new(
+        error::BAD_JSON,
+        format!("invalid JSON at column {}: {e}", e.column()),
+    )
+}
+
+/// The values of the `n` slots of `tree` in a line: read by the plain reader when the line
+/// is plain JSON, by serde_json otherwise. An error when the line is not JSON.
+pub(super) fn read_slots<'a>(
+    tree: &PathTree,
+    n: usize,
+    text: &'a str,
+) -> Result<Vec<Option<Captured<'a>>>, FilterError> {
+    let empty = || (0..n).map(|_| None).collect::<Vec<_>>();
+    let mut values = empty();
+    if plain_fields(text.as_bytes(), tree, &mut values, &mut Vec::new()).is_some() {
+        return Ok(values);
+    }
+    let mut values = empty();
+    let mut de = serde_json::Deserializer::from_str(text);
+    TreeSeed {
+        tree,
+        out: &mut values,
+    }
+    .deserialize(&mut de)
+    .map_err(bad_json)?;
+    de.end().map_err(bad_json)?;
+    Ok(values)
 }
 
 /// Where the string values of a line go as it is read: into a list for free text, or

@@ -25,6 +25,7 @@
 //! ```
 
 mod check;
+pub mod columnar;
 mod compile;
 pub mod error;
 mod eval;

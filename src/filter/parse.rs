@@ -5,7 +5,7 @@ use super::check;
 use super::error::{self, FilterError};
 use super::fields::{self, FieldType};
 use super::ir::{Ir, Literal, Op, Preset};
-use super::lex::{is_field_char, is_number, is_text_char, is_value_char, Cursor};
+use super::lex::{is_field_char, is_text_char, is_value_char, number, Cursor};
 use super::program::Net;
 use super::{MAX_DEPTH, MAX_QUERY_BYTES};
 use crate::time::{self, Moment, DAY_MS};
@@ -398,13 +398,10 @@ impl Parser<'_> {
         raw: &Raw,
     ) -> Result<Literal, FilterError> {
         let lit = match ty {
-            FieldType::Str | FieldType::User => {
-                if !raw.quoted && is_number(&raw.text) {
-                    Literal::Num(raw.text.parse().unwrap_or(0.0))
-                } else {
-                    Literal::Str(raw.text.clone())
-                }
-            }
+            FieldType::Str | FieldType::User => match number(&raw.text) {
+                Some(n) if !raw.quoted => Literal::Num(n),
+                _ => Literal::Str(raw.text.clone()),
+            },
             FieldType::Time => {
                 if matches!(
                     op,
@@ -697,8 +694,8 @@ enum Op2 {
 fn any_literal(raw: &Raw) -> Literal {
     if raw.quoted {
         Literal::Str(raw.text.clone())
-    } else if is_number(&raw.text) {
-        Literal::Num(raw.text.parse().unwrap_or(0.0))
+    } else if let Some(n) = number(&raw.text) {
+        Literal::Num(n)
     } else if raw.text == "true" || raw.text == "false" {
         Literal::Bool(raw.text == "true")
     } else {

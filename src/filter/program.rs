@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::ir::{Op, TimeVal};
-use super::lex::is_number;
+use super::lex::number;
 use super::precheck::PreCheck;
 use crate::plain::same_key;
 
@@ -141,11 +141,7 @@ impl Glob {
     pub(super) fn new(pattern: &str) -> Glob {
         let lower = pattern.to_lowercase();
         Glob {
-            number: if is_number(pattern) {
-                pattern.parse().ok()
-            } else {
-                None
-            },
+            number: number(pattern),
             star: lower.contains('*'),
             scalars: true,
             parts: lower.split('*').map(str::to_string).collect(),

@@ -12,7 +12,7 @@ use crate::event::field;
 use crate::time::format_ms;
 
 /// List keys and the field each constrains, in the order their terms are ANDed.
-const LISTS: &[(&str, &str)] = &[
+pub(super) const LISTS: &[(&str, &str)] = &[
     ("users", fields::USER),
     ("organizations", field::ORG),
     ("projects", field::PROJECT),

@@ -105,7 +105,7 @@ pub struct ConvertStream {
     on_error: Option<js_sys::Function>,
 }
 
-fn record_error(e: &ReadError) -> Error {
+pub(super) fn record_error(e: &ReadError) -> Error {
     Error::Plain {
         code: e.code.as_str(),
         message: e.to_string(),

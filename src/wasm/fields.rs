@@ -3,22 +3,13 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{fail, read_options, to_js, Result, Time};
+use super::{fail, to_js, Options, Result, Time};
 
 /// The field table: the event's fields, the filter language's names for them, and the
 /// known vocabulary of values.
 #[wasm_bindgen(js_name = fieldCatalog, unchecked_return_type = "FieldCatalog")]
 pub fn field_catalog() -> Result<JsValue> {
     to_js(&crate::filter::fields::catalog())
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ParseTimeOptions {
-    #[serde(default)]
-    now: Option<Time>,
-    #[serde(default)]
-    end: bool,
 }
 
 /// A time in any form the filter language takes (RFC 3339 with an offset, `YYYY-MM-DD`,
@@ -29,9 +20,9 @@ pub fn parse_time(
     #[wasm_bindgen(unchecked_param_type = "string | number")] time: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "ParseTimeOptions")] options: JsValue,
 ) -> Result<f64> {
-    let opts: ParseTimeOptions = read_options(&options, "parseTime options")?;
+    let opts = Options::read(&options, "parseTime options", &["now", "end"])?;
     let clock = js_sys::Date::now() as i64;
-    let now = match opts.now {
+    let now = match opts.time("now")? {
         Some(now) => now.resolve("bad_option", "now", clock, false)?,
         None => clock,
     };
@@ -40,5 +31,5 @@ pub fn parse_time(
         (None, Some(ms)) => Time::Ms(ms),
         _ => return fail("bad_time", "a time is a string or a number"),
     };
-    Ok(time.resolve("bad_time", "time", now, opts.end)? as f64)
+    Ok(time.resolve("bad_time", "time", now, opts.bool("end")?)? as f64)
 }

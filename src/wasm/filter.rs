@@ -5,16 +5,9 @@ use std::rc::Rc;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::{fail, parse, read_options, stringify, to_js, Error, Input, Result, Time};
+use super::{fail, parse, stringify, to_js, Error, Input, Options, Result};
 use crate::filter::Filter as CoreFilter;
 use crate::input::{LineEvent, LineReader};
-
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct CompileOptions {
-    #[serde(default)]
-    now: Option<Time>,
-}
 
 /// Compiles a text query, a structured filter (form JSON) or a Logpush filter (an object
 /// with `where`). Throws a `FilterError` on a bad filter.
@@ -24,8 +17,8 @@ pub fn compile_filter(
     query: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "CompileOptions")] options: JsValue,
 ) -> Result<Filter> {
-    let opts: CompileOptions = read_options(&options, "compileFilter options")?;
-    let now = match opts.now {
+    let opts = Options::read(&options, "compileFilter options", &["now"])?;
+    let now = match opts.time("now")? {
         None => None,
         Some(now) => Some(now.resolve("bad_option", "now", js_sys::Date::now() as i64, false)?),
     };
@@ -61,8 +54,12 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn now(&self) -> i64 {
+    pub(super) fn now(&self) -> i64 {
         self.now.unwrap_or_else(|| js_sys::Date::now() as i64)
+    }
+
+    pub(super) fn core(&self) -> &CoreFilter {
+        &self.inner
     }
 }
 

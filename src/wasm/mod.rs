@@ -14,6 +14,7 @@ use crate::schema;
 mod convert;
 mod fields;
 mod filter;
+mod table;
 mod types;
 
 // Parsing events allocates many small strings and maps; talc does that markedly faster
@@ -229,8 +230,6 @@ impl Input {
 
 /// A time option: epoch milliseconds, or text in any time form of the core
 /// (`crate::time`: RFC 3339, a date, digits, `now-7d`).
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
 enum Time {
     Ms(f64),
     Text(String),
@@ -251,12 +250,59 @@ impl Time {
     }
 }
 
-/// Options objects: `undefined`/`null` give the defaults.
-fn read_options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Result<T> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(T::default());
+/// A small options object (booleans and times), read as JSON with its keys checked, so
+/// that a typo is an error. One reader for these instead of a derived deserializer each
+/// keeps the module small.
+struct Options {
+    map: serde_json::Map<String, serde_json::Value>,
+    what: &'static str,
+}
+
+impl Options {
+    /// `undefined`/`null` give the defaults; `known` are the keys taken.
+    fn read(value: &JsValue, what: &'static str, known: &[&str]) -> Result<Options> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Options {
+                map: serde_json::Map::new(),
+                what,
+            });
+        }
+        let map: serde_json::Map<String, serde_json::Value> = read_required(value, what)?;
+        if let Some(key) = map.keys().find(|k| !known.contains(&k.as_str())) {
+            let expected = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
+            return fail(
+                "bad_option",
+                format!(
+                    "{what}: unknown field `{key}`, expected one of {}",
+                    expected.join(", ")
+                ),
+            );
+        }
+        Ok(Options { map, what })
     }
-    read_required(value, what)
+
+    fn bool(&self, key: &str) -> Result<bool> {
+        match self.map.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(false),
+            Some(serde_json::Value::Bool(b)) => Ok(*b),
+            Some(_) => fail(
+                "bad_option",
+                format!("{}: {key} must be a boolean", self.what),
+            ),
+        }
+    }
+
+    fn time(&self, key: &str) -> Result<Option<Time>> {
+        match self.map.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(Time::Text(s.clone()))),
+            Some(serde_json::Value::Number(n)) => Ok(n.as_f64().map(Time::Ms)),
+            Some(_) => fail(
+                "bad_option",
+                format!("{}: {key} must be a time (a number or a string)", self.what),
+            ),
+        }
+    }
 }
 
 /// An options object, through `JSON.stringify` and serde_json (smaller than a second
@@ -322,15 +368,6 @@ fn events_text(input: &JsValue) -> Result<Input> {
     )
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ValidateOptions {
-    #[serde(default)]
-    strict: bool,
-    #[serde(default)]
-    vocabulary: bool,
-}
-
 /// Validates events (JSON, NDJSON, or any readable format, gzipped or not); returns the
 /// report of formats.md §1.
 #[wasm_bindgen]
@@ -339,7 +376,7 @@ pub fn validate(
     input: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "ValidateOptions")] options: JsValue,
 ) -> Result<ValidationReport> {
-    let opts: ValidateOptions = read_options(&options, "validate options")?;
+    let opts = Options::read(&options, "validate options", &["strict", "vocabulary"])?;
     let input = events_text(&input)?;
     let read = crate::convert::ReadOptions {
         keep_raw: false,
@@ -349,8 +386,8 @@ pub fn validate(
     let mut validator = schema::Validator::new(
         reader,
         schema::Options {
-            strict: opts.strict,
-            vocabulary: opts.vocabulary,
+            strict: opts.bool("strict")?,
+            vocabulary: opts.bool("vocabulary")?,
             ..Default::default()
         },
     );

@@ -129,6 +129,13 @@ export interface FieldCatalog {
   /** `metadata.<key>` names any key of `auditEventMetadata`. */
   metadataPrefix: string;
   vocabulary: { modules: string[]; resourceTypes: string[]; actions: string[]; principalTypes: string[] };
+  /** The presets of `is:`. */
+  presets: string[];
+  /** The lists of a `StructuredFilter` (a form's fields) and the field each constrains
+   * (a canonical path, or `user`); `vocabulary` uses the same keys. */
+  formLists: Array<{ key: keyof StructuredFilter; path: string }>;
+  /** The fields a `Table` holds by column (the time first); with `user`, its columns. */
+  tableFields: string[];
 }
 
 /** The filter IR as canonical JSON (filter-language.md §6). */
@@ -218,6 +225,17 @@ export interface RecordError extends Error {
   line: number;
   /** Byte offset of the record in the (decompressed) input. */
   offset: number;
+}
+
+/** A line of a `Table` that is not JSON (a `TrailsiftError`; it matches no filter that
+ * reads its fields). */
+export interface UnreadLine extends Error {
+  /** `bad_json` or `bad_utf8`. */
+  code: string;
+  /** The row it is. */
+  row: number;
+  /** 1-based line number in the NDJSON lines. */
+  line: number;
 }
 
 /** What `detectFormat` found. */

@@ -4,11 +4,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   serve, launch, openPage, loadFile, resultCount, screenshotPath, tmpDir,
-  cliGen, cliCount, cliFilter, cliConvert, typeQuery, afterRun, download,
+  cli, cliGen, cliCount, cliFilter, cliConvert, typeQuery, afterRun, download,
 } from './helpers.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -76,6 +76,8 @@ test('form filters give the CLI counts, and the query bar shows the same filter'
 });
 
 const QUERIES = [
+  '-is:login',
+  'action:FORCE_PUSH',
   'action:CREATE,UPDATE',
   'resource.type == "SECRET" or module:CD',
   '-is:system -is:login',
@@ -141,6 +143,77 @@ test('exports equal the CLI output byte for byte', async () => {
   assert.ok(Buffer.compare(json, cliConvert(filtered, 'json')) === 0, 'JSON export equals `trailsift convert --to json`');
 });
 
+test('the export dialog, used by keyboard, applies a transform as the CLI does and keeps no key', async () => {
+  const { page } = session;
+  const q = 'action:CREATE,UPDATE -is:system';
+  await typeQuery(page, q);
+  const filtered = path.join(dir, 'filtered-for-transform.ndjson');
+  writeFileSync(filtered, cliFilter(q, file));
+  const key = 'a key typed into the page';
+  const keyFile = path.join(dir, 'pseudonymize.key');
+  writeFileSync(keyFile, key);
+  const transform = {
+    exclude: ['auditEventMetadata'],
+    redact: ['auditHttpRequestInfo.clientIP'],
+    redactPatterns: ['(?i)EXAMPLE\\.com'],
+    pseudonymize: ['auditEventAuthor.principal.email', 'auditEventAuthor.principal.identifier'],
+    timeFormat: 'rfc3339',
+  };
+  const transformFile = path.join(dir, 'transform.json');
+  writeFileSync(transformFile, JSON.stringify(transform));
+
+  const dialog = page.getByTestId('export-dialog');
+  const fill = async (format) => {
+    await page.getByTestId('export-options').focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'visible' });
+    await page.getByTestId('export-format').selectOption(format);
+    // The field mode by arrow keys: all → only these → all but these.
+    await page.getByTestId('export-fields-all').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.getByTestId('export-fields-exclude').isChecked(), true);
+    await page.getByTestId('export-fields').fill(transform.exclude.join(', '));
+    await page.getByTestId('export-redact').fill(transform.redact.join(', '));
+    await page.getByTestId('export-patterns').fill(transform.redactPatterns.join('\n'));
+    await page.getByTestId('export-pseudonymize').fill(transform.pseudonymize.join(','));
+    await page.getByTestId('export-time-format').selectOption(transform.timeFormat);
+    await page.getByTestId('export-key').focus();
+    await page.keyboard.type(key);
+  };
+  const exportByEnter = async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    await dialog.waitFor({ state: 'hidden' });
+    return readFileSync(await dl.path());
+  };
+
+  for (const format of ['ndjson', 'csv']) {
+    await fill(format);
+    // The dialog shows the transform it passes to the package (the key is not part of it).
+    assert.deepEqual(JSON.parse(await page.getByTestId('export-transform').textContent()), transform);
+    const got = await exportByEnter();
+    const want = cli(['convert', '--to', format, '--transform', transformFile, '--pseudonymize-key-file', keyFile, filtered]);
+    assert.ok(want.length > 0 && !want.includes('@example.com'));
+    assert.ok(Buffer.compare(got, want) === 0, `${format} export with the transform equals \`trailsift convert --transform\``);
+    // Closing the dialog forgets the key.
+    assert.equal(await page.getByTestId('export-key').inputValue(), '');
+  }
+  const kept = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + location.href);
+  assert.ok(!kept.includes(key), 'the key is in no storage and no URL');
+
+  // A transform the core refuses: its code and pattern show in the dialog, which stays open.
+  await fill('ndjson');
+  await page.getByTestId('export-patterns').fill('(unclosed');
+  await page.getByTestId('export-go').click();
+  const error = page.getByTestId('export-error');
+  await error.waitFor({ state: 'visible' });
+  assert.match(await error.textContent(), /^bad_regex: .*"\(unclosed"/);
+  assert.equal(await dialog.isVisible(), true);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await page.getByTestId('export-key').inputValue(), '');
+});
+
 test('event fields holding markup render as text', async () => {
   const { page, dialogs } = session;
   await typeQuery(page, 'id == "xss-1"');
@@ -199,6 +272,50 @@ test('completion offers field names and known values', async () => {
   await input.press('Escape');
 });
 
+test('completion offers the field catalog\'s names', async () => {
+  const { page } = session;
+  const input = page.getByTestId('query-input');
+  const offered = async (typed) => {
+    await input.fill('');
+    await input.pressSequentially(typed);
+    await page.locator('#completions li').first().waitFor();
+    return page.locator('#completions li').allTextContents();
+  };
+  assert.ok((await offered('auditResourceScope.or')).includes('auditResourceScope.orgIdentifier:'));
+  assert.deepEqual((await offered('organ')), ['organization:']);
+  assert.ok((await offered('metad')).includes('metadata.'));
+  assert.ok((await offered('is:')).includes('system'));
+  await input.press('Escape');
+  await typeQuery(page, '');
+});
+
+test('a custom time without an offset is rejected in the form, as the core rejects it', async () => {
+  const { page } = session;
+  const before = await resultCount(page);
+  await afterRun(page, () => page.getByTestId('filter-range').selectOption('custom'));
+  await afterRun(page, async () => {
+    await page.getByTestId('filter-from').fill('2026-01-01T10:00:00');
+    await page.getByTestId('filter-from').press('Enter');
+  });
+  const err = page.getByTestId('filter-from-error');
+  assert.equal(await err.isVisible(), true);
+  assert.match(await err.textContent(), /2026-01-01T10:00:00/);
+  assert.equal(await page.getByTestId('filter-from').getAttribute('aria-invalid'), 'true');
+  assert.equal(await resultCount(page), before, 'the filter was not applied');
+  // The CLI refuses the same time.
+  assert.throws(() => cliCount('time >= 2026-01-01T10:00:00', file));
+  // With an offset (or as a date) it is taken, and the count is the CLI's.
+  const from = new Date(Date.now() - 400 * 86400e3).toISOString().slice(0, 10);
+  await afterRun(page, async () => {
+    await page.getByTestId('filter-from').fill(from);
+    await page.getByTestId('filter-from').press('Enter');
+  });
+  assert.equal(await err.isVisible(), false);
+  assert.equal(await resultCount(page), cliCount(`time >= ${from}`, file));
+  await afterRun(page, () => page.locator('#clear-form').click());
+  assert.equal(await resultCount(page), 3001);
+});
+
 test('the dark scheme renders', async () => {
   const dark = await openPage(browser, srv.url, { colorScheme: 'dark', viewport: { width: 1366, height: 768 } });
   try {
@@ -213,13 +330,28 @@ test('the dark scheme renders', async () => {
   }
 });
 
-test('a 100k-event file loads and scrolls', async () => {
+test('a 100k-event file shows rows while it loads, then scrolls; filters give the CLI counts', async () => {
   const big = path.join(dir, 'big.ndjson');
   writeFileSync(big, cliGen(100_000, 11));
   const s = await openPage(browser, srv.url);
   try {
+    // When the first row is filled, was the file still being read?
+    await s.page.evaluate(() => {
+      new MutationObserver((_, obs) => {
+        if (!document.querySelector('#spacer .tr[data-filled="1"]')) return;
+        window.__rowsWhileLoading = window.__trailsift.seq === 0 && document.body.getAttribute('aria-busy') === 'true';
+        obs.disconnect();
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-filled'] });
+    });
     await loadFile(s.page, big);
+    assert.equal(await s.page.evaluate(() => window.__rowsWhileLoading), true, 'rows were on screen before the file was read');
+    assert.ok(await s.page.evaluate(() => window.__trailsift.partialViews) > 0);
     assert.equal(await resultCount(s.page), 100_000);
+    for (const q of ['-is:login', 'action:FORCE_PUSH', 'user:*@example.com -is:system', 'metadata.batchId exists']) {
+      await typeQuery(s.page, q);
+      assert.equal(await resultCount(s.page), cliCount(q, big), q);
+    }
+    await typeQuery(s.page, '');
     const vp = s.page.getByTestId('results-viewport');
     for (const frac of [0.25, 0.5, 0.999, 1]) {
       await vp.evaluate((v, f) => { v.scrollTop = (v.scrollHeight - v.clientHeight) * f; }, frac);

@@ -1,11 +1,17 @@
 // The page's engine, run in a Web Worker. It is the ONLY module that calls the trailsift
-// package, so adapting to the package's exports is a change to this file alone. It holds the
-// loaded events (the NDJSON bytes, 1× the input, plus a few typed columns per event) so the
-// main thread never parses, filters or sorts anything.
+// package, so adapting to the package's exports is a change to this file alone. It reads a
+// file through the package (`Input`: gzip, format and lines are the core's business), keeps
+// its rows in the package's `Table` (lines plus columns; filters are decided there), and
+// builds the views (store.js) so that the main thread never parses, filters or sorts.
+//
+// The same module also runs as a shard (a worker named `trailsift-shard`, one per core):
+// it reads the columns of blocks of lines (`readBlock`, the costly part of loading) for
+// the engine, which appends them in file order.
 
 import { Store } from './store.js';
 import { fetchEventsPage, fetchStats } from './api.js';
 
+const SHARD = self.name === 'trailsift-shard';
 let pkg = null; // the trailsift package module, once loaded
 let pkgError = null;
 let wasmExports = null; // for the memory figure of the benchmark
@@ -21,6 +27,15 @@ async function loadPackage() {
 }
 const ready = loadPackage();
 
+if (SHARD) {
+  self.onmessage = async ({ data: { load, seq, block, firstLine } }) => {
+    await ready;
+    let columns = null;
+    try { columns = pkg.readBlock(new Uint8Array(block), firstLine); } catch { /* the engine reads the block itself */ }
+    postMessage({ load, seq, block, firstLine, columns }, columns ? [block, columns.buffer] : [block]);
+  };
+}
+
 function needPackage() {
   if (!pkg) throw engineError('engine_missing', `the trailsift package is not loaded (${pkgError || 'unknown'}); build the page with "make www"`);
 }
@@ -29,6 +44,16 @@ function engineError(code, message, extra = {}) {
   const e = new Error(message);
   e.data = { code, message, ...extra };
   return e;
+}
+
+// Any other error as plain data: the package's code and the fields that say where (a
+// transform's key, entry, path or pattern).
+function errorData(e) {
+  const data = { code: 'error', message: String(e && e.message ? e.message : e) };
+  if (e && typeof e === 'object') {
+    for (const k of ['code', 'key', 'index', 'path', 'pattern']) if (e[k] !== undefined) data[k] = e[k];
+  }
+  return data;
 }
 
 // A FilterError from the package becomes plain data the main thread can render.
@@ -57,137 +82,161 @@ function compile(query, now) {
   }
 }
 
-const store = new Store();
+let catalog = null;
+let store = null;
 let mode = 'local'; // 'local' | 'online'
 let online = null; // {url, token, query, from, to, cursor, stats}
-let lastQuery = '';
-let lastNow = 0; // the "now" of the applied filter, reused by exports
 let fileName = 'events';
+let loading = 0; // the load under way (a newer load or a connect ends it)
+let wake = []; // resolvers of the load's waits for a shard
 
 function progress(phase, done, total) {
   postMessage({ type: 'progress', phase, done, total });
 }
 
+// The columns the views read, named by what the form shows; the paths come from the
+// package's field catalog (the structured filter's lists and the table's fields). The
+// table's other fields are kept by path, for completion.
+function viewColumns() {
+  const path = Object.fromEntries(catalog.formLists.map((l) => [l.key, l.path]));
+  const named = {
+    time: catalog.tableFields[0], user: path.users, action: path.actions, rtype: path.resourceTypes,
+    rid: path.resourceIdentifiers, org: path.organizations, project: path.projects, module: path.modules,
+    ptype: path.principalTypes,
+  };
+  const taken = new Set(Object.values(named));
+  for (const p of catalog.tableFields) if (!taken.has(p)) named[p] = p;
+  return named;
+}
+
+// Replaces the view's filter (the store keeps the compiled filter until the next one).
+function useFilter(query, now) {
+  const f = query && query.trim() ? compile(query, now) : null;
+  const old = store.filter;
+  store.setFilter(f);
+  if (old) old.free();
+}
+
 // --- reading files -------------------------------------------------------------------------
 
-function sniffFormat(head, name) {
-  const lower = name.toLowerCase().replace(/\.gz$/, '');
-  if (pkg && typeof pkg.detectFormat === 'function') {
-    try {
-      const f = pkg.detectFormat(head, name);
-      const s = typeof f === 'string' ? f : f && (f.format || f.name);
-      if (s) return s;
-    } catch { /* fall back to the name and the first bytes */ }
-  }
-  if (lower.endsWith('.csv')) return 'csv';
-  if (lower.endsWith('.ndjson') || lower.endsWith('.jsonl')) return 'ndjson';
-  const text = new TextDecoder().decode(head.subarray(0, 4096)).trimStart();
-  if (text.startsWith('[')) return 'json';
-  if (text.startsWith('{')) {
-    if (/^\{\s*"event"\s*:\s*"Harness-Audit-Event-/.test(text)) return 'sumo';
-    if (/^\{\s*"time"\s*:/.test(text) && /"event"\s*:\s*\{/.test(text)) return 'splunk_hec';
-    return 'ndjson';
-  }
-  return 'csv';
+const SLICE = 1 << 20; // bytes of the file read at once
+const PER_SHARD = 3; // blocks in flight per shard, which bounds the memory a load holds
+
+let shards = [];
+// One shard per core (at most 8), or `count` (the page's `?shards=N`, for benchmarks);
+// with fewer than two the engine reads every block itself.
+function startShards(count) {
+  const n = Number.isInteger(count) ? Math.min(count, 8) : Math.min((self.navigator && navigator.hardwareConcurrency) || 1, 8);
+  if (n < 2) return;
+  for (let i = 0; i < n; i++) shards.push(new Worker(new URL(import.meta.url), { type: 'module', name: 'trailsift-shard' }));
 }
 
-async function* chunksOf(readable) {
-  const reader = readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    if (value && value.length) yield typeof value === 'string' ? new TextEncoder().encode(value) : value;
-  }
-}
+// Posts a partial view while the file is read: the first as soon as there are rows, then
+// at most every PARTIAL_MS (each sorts every row read so far).
+const PARTIAL_MS = 1000;
 
-async function loadFile(file) {
+async function loadFile({ file, query, now }) {
   await ready;
+  needPackage();
+  const me = ++loading;
+  // An earlier load still waiting for shards wakes up, sees it was replaced and stops.
+  for (const w of wake.splice(0)) w();
   mode = 'local';
   online = null;
   fileName = file.name || 'events';
   store.reset();
+  useFilter(query, now);
+  const input = new pkg.Input(fileName);
   const total = file.size;
-  let read = 0;
-  let lastPost = 0;
-  const counted = file.stream().pipeThrough(new TransformStream({
-    transform(chunk, ctl) {
-      read += chunk.length;
-      const t = performance.now();
-      if (t - lastPost > 80) { lastPost = t; progress('read', read, total); }
-      ctl.enqueue(chunk);
-    },
-  }));
-  // Peek at the first bytes for gzip and the format.
-  const [peekSide, mainSide] = counted.tee();
-  const peekReader = peekSide.getReader();
-  const first = await peekReader.read();
-  peekReader.cancel().catch(() => {});
-  let head = first.value || new Uint8Array(0);
-  let stream = mainSide;
-  const gz = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-  if (gz) {
-    stream = stream.pipeThrough(new DecompressionStream('gzip'));
-    const [p2, m2] = stream.tee();
-    const r2 = p2.getReader();
-    const f2 = await r2.read();
-    r2.cancel().catch(() => {});
-    head = f2.value || new Uint8Array(0);
-    stream = m2;
-  }
-  const format = sniffFormat(head, fileName);
-  if (format !== 'ndjson') {
-    stream = await toNdjson(stream, format);
-  }
-  for await (const chunk of chunksOf(stream)) store.push(chunk);
-  store.finish();
-  progress('read', total, total);
-  return { ...store.summary(), format, gzip: gz, fileName };
-}
+  const errors = [];
+  let seq = 0, next = 0, inFlight = 0, lastView = 0, read = 0;
+  const done = new Map(); // seq -> [block, firstLine, columns] read by a shard, not yet appended
+  const stillMine = () => { if (me !== loading) throw engineError('cancelled', 'another file was opened'); };
+  const slot = () => new Promise((r) => wake.push(r));
 
-// Non-NDJSON inputs become NDJSON through the package's converter, streaming when it can.
-async function toNdjson(stream, format) {
-  needPackage();
-  if (typeof pkg.createConvertStream === 'function') {
-    return stream.pipeThrough(pkg.createConvertStream({ from: format, to: 'ndjson' }));
+  // Where the load's time went, in ms (for the benchmark): appending blocks to the table,
+  // the partial views, the final view.
+  const timing = { append: 0, partialViews: 0, finalView: 0, total: 0, shards: shards.length };
+  const started = performance.now();
+  const append = (block, firstLine, columns) => {
+    const t1 = performance.now();
+    store.push(block, firstLine, columns);
+    timing.append += performance.now() - t1;
+    const t = performance.now();
+    if (store.n && (!lastView || t - lastView > PARTIAL_MS)) {
+      lastView = t;
+      postMessage({ type: 'view', view: { ...store.view(), loading: true, read, size: total } });
+      timing.partialViews += performance.now() - t;
+    }
+  };
+  for (const s of shards) {
+    s.onmessage = ({ data }) => {
+      if (data.load !== me) return;
+      inFlight--;
+      done.set(data.seq, [new Uint8Array(data.block), data.firstLine, data.columns]);
+      while (done.has(next)) {
+        append(...done.get(next));
+        done.delete(next++);
+      }
+      for (const w of wake.splice(0)) w();
+    };
   }
-  const parts = [];
-  for await (const c of chunksOf(stream)) parts.push(c);
-  const all = concat(parts);
-  const out = pkg.convert(all, { from: format, to: 'ndjson' });
-  const bytes = typeof out === 'string' ? new TextEncoder().encode(out) : out;
-  return new Blob([bytes]).stream();
-}
+  const dispatch = async (lines) => {
+    if (!lines.length) return;
+    const firstLine = input.firstLine;
+    if (!shards.length) return append(lines, firstLine);
+    while (inFlight >= shards.length * PER_SHARD) { await slot(); stillMine(); }
+    inFlight++;
+    const s = seq++;
+    shards[s % shards.length].postMessage({ load: me, seq: s, block: lines.buffer, firstLine }, [lines.buffer]);
+  };
 
-function concat(parts) {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
+  let format, gzip;
+  try {
+    let pending = total ? file.slice(0, SLICE).arrayBuffer() : null;
+    for (let at = 0; at < total; at += SLICE) {
+      const bytes = new Uint8Array(await pending);
+      stillMine();
+      pending = at + SLICE < total ? file.slice(at + SLICE, at + 2 * SLICE).arrayBuffer() : null;
+      await dispatch(input.push(bytes));
+      errors.push(...input.takeErrors());
+      read = Math.min(total, at + SLICE);
+      progress('read', read, total);
+    }
+    await dispatch(input.finish());
+    errors.push(...input.takeErrors());
+    while (inFlight > 0) { await slot(); stillMine(); }
+    format = input.format || 'ndjson';
+    gzip = !!input.gzip;
+  } finally {
+    input.free();
+  }
+  const t3 = performance.now();
+  const view = store.view();
+  timing.finalView = performance.now() - t3;
+  timing.total = performance.now() - started;
+  const unread = store.table.unread();
+  const skipped = [...errors, ...unread].map((e) => ({ line: e.line, message: e.message })).sort((a, b) => a.line - b.line);
+  return {
+    events: store.n - unread.length,
+    bytes: store.bytes,
+    format,
+    gzip,
+    fileName,
+    rejectedCount: skipped.length,
+    rejected: skipped.slice(0, 20),
+    view,
+    timing,
+  };
 }
 
 // --- filtering -----------------------------------------------------------------------------
 
 async function applyFilter({ query, now, from, to }) {
   await ready;
-  lastQuery = query || '';
-  lastNow = now;
-  if (mode === 'online') return onlineQuery({ query: lastQuery, from: from ?? online.from, to: to ?? online.to });
+  if (mode === 'online') return onlineQuery({ query: query || '', from: from ?? online.from, to: to ?? online.to });
   const t0 = performance.now();
-  // Without the package only the empty filter can run; with it, even the empty filter goes
-  // through the package so that events it rejects are left out exactly as the CLI does.
-  if (!lastQuery.trim() && !pkg) {
-    store.matchAll();
-  } else {
-    const f = compile(lastQuery, now);
-    try {
-      store.matchWith((block) => f.filterNdjson(block), (i, n) => progress('filter', i, n));
-    } finally {
-      if (typeof f.free === 'function') f.free();
-    }
-  }
-  store.sortMatches();
+  useFilter(query || '', now);
   return { ...store.view(), ms: performance.now() - t0 };
 }
 
@@ -199,7 +248,7 @@ async function structuredToQuery({ structured, now }) {
   try {
     return { query: f.toQuery() };
   } finally {
-    if (typeof f.free === 'function') f.free();
+    f.free();
   }
 }
 
@@ -209,32 +258,43 @@ async function queryToStructured({ query, now }) {
   try {
     return { structured: f.toStructured() };
   } finally {
-    if (typeof f.free === 'function') f.free();
+    f.free();
   }
 }
 
-async function exportView({ format }) {
+// Times typed into the form, read as the filter reads them: `{ ok: ms }` or `{ error }`.
+async function parseTimes({ times, now }) {
   await ready;
   needPackage();
-  const base = fileName.replace(/\.gz$/i, '').replace(/\.(json|ndjson|jsonl|csv)$/i, '');
-  let ndjsonParts;
-  if (mode === 'online') {
-    throw engineError('online_export', 'online exports are downloaded from the server');
-  }
-  {
-    const f = compile(lastQuery, lastNow || Date.now());
+  const out = {};
+  for (const [key, { text, end }] of Object.entries(times)) {
     try {
-      ndjsonParts = store.blocks.map((b) => asBytes(f.filterNdjson(b)));
-    } finally {
-      if (typeof f.free === 'function') f.free();
+      out[key] = { ok: pkg.parseTime(text, { now, end }) };
+    } catch (e) {
+      out[key] = { error: String(e && e.message ? e.message : e) };
     }
   }
-  const ndjson = concat(ndjsonParts);
-  let out;
-  if (format === 'ndjson') out = ndjson;
-  else out = asBytes(pkg.convert(ndjson, { from: 'ndjson', to: format }));
-  const ext = format === 'ndjson' ? 'ndjson' : format;
-  return { bytes: out, fileName: `${base}-filtered.${ext}`, mime: format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'application/x-ndjson' };
+  return out;
+}
+
+const MIME = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' };
+
+async function exportView({ format, transform, key }) {
+  await ready;
+  needPackage();
+  if (mode === 'online') throw engineError('online_export', 'online exports are downloaded from the server');
+  const base = fileName.replace(/\.gz$/i, '').replace(/\.(json|ndjson|jsonl|csv)$/i, '');
+  const ndjson = store.lines();
+  const out = format === 'ndjson' && !transform ? ndjson : convertNdjson(ndjson, format, transform, key);
+  return { bytes: out, fileName: `${base}-filtered.${format}`, mime: MIME[format] };
+}
+
+// NDJSON to `format` by the package, shaped by `transform` (formats.md section 4) with the
+// pseudonymisation `key`, which is used for this call only and kept nowhere.
+function convertNdjson(bytes, format, transform, key) {
+  const options = { from: 'ndjson', to: format };
+  if (transform) Object.assign(options, { transform }, key ? { pseudonymizeKey: key } : {});
+  return asBytes(pkg.convert(bytes, options));
 }
 
 function asBytes(x) {
@@ -246,17 +306,25 @@ function asBytes(x) {
 const PAGE = 500;
 
 async function connect({ url, token, query, from, to }) {
+  await ready;
+  loading++;
+  for (const w of wake.splice(0)) w();
   mode = 'online';
   online = { url: url.replace(/\/+$/, ''), token, query: query || '', from, to, cursor: null };
   fileName = 'trailsift-export';
   return onlineQuery(online);
 }
 
+// Server pages arrive as event objects; they become NDJSON lines of the table like a file's.
+function pushEvents(events) {
+  if (!events.length) return;
+  store.push(new TextEncoder().encode(events.map((e) => JSON.stringify(e)).join('\n') + '\n'), 1);
+}
+
 async function onlineQuery({ query, from, to }) {
   online.query = query || '';
   if (from !== undefined) online.from = from;
   if (to !== undefined) online.to = to;
-  lastQuery = online.query;
   store.reset();
   const params = { q: online.query, from: online.from, to: online.to };
   const [page, byUser, byAction, byType, byModule, byTime] = await Promise.all([
@@ -268,9 +336,7 @@ async function onlineQuery({ query, from, to }) {
     fetchStats(online, { ...params, by: bucketOf(params.from, params.to) }),
   ]);
   online.cursor = page.cursor || null;
-  store.pushEvents(page.events || []);
-  store.matchAll();
-  store.sortMatches();
+  pushEvents(page.events || []);
   const total = typeof byAction.total === 'number' ? byAction.total : sumCounts(byAction);
   online.stats = {
     total,
@@ -284,9 +350,7 @@ async function more() {
   if (mode !== 'online' || !online || !online.cursor) return onlineView();
   const page = await fetchEventsPage(online, { q: online.query, from: online.from, to: online.to, limit: PAGE, cursor: online.cursor });
   online.cursor = page.cursor || null;
-  store.pushEvents(page.events || []);
-  store.matchAll();
-  store.sortMatches();
+  pushEvents(page.events || []);
   return onlineView();
 }
 
@@ -303,42 +367,49 @@ function statRows(stats) {
 }
 function sumCounts(stats) { return statRows(stats).reduce((a, r) => a + r.count, 0); }
 function topOf(stats) { return statRows(stats).sort((a, b) => b.count - a.count).slice(0, 10).map((r) => ({ value: r.key, count: r.count })); }
+
+// A time of the server's answer or of the form, read as the filter reads times; NaN if none.
+function timeOf(t, now = Date.now(), end = false) {
+  if (typeof t === 'number') return t;
+  try { return pkg.parseTime(String(t), { now, end }); } catch { return NaN; }
+}
+
 // Hour buckets up to two weeks, day buckets beyond (the server's `by=hour|day`).
 function bucketOf(from, to) {
   const now = Date.now();
-  const at = (t) => {
-    if (!t || t === 'now') return now;
-    const m = /^now-(\d+)([smhdw])$/.exec(t);
-    if (m) return now - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 }[m[2]];
-    const v = /^\d+$/.test(t) ? Number(t) : Date.parse(t);
-    return Number.isFinite(v) ? v : now;
-  };
-  return at(to) - at(from) > 14 * 86400e3 ? 'day' : 'hour';
+  const span = timeOf(to || 'now', now, true) - timeOf(from || 'now', now);
+  return span > 14 * 86400e3 ? 'day' : 'hour';
 }
 
 function histogramOf(stats) {
   const width = stats && stats.by === 'day' ? 86400e3 : 3600e3;
-  const rows = statRows(stats).map((r) => ({ t: typeof r.start === 'number' ? r.start : Date.parse(r.start) || Number(r.start), count: r.count })).filter((r) => Number.isFinite(r.t)).sort((a, b) => a.t - b.t);
+  const rows = statRows(stats).map((r) => ({ t: timeOf(r.start), count: r.count })).filter((r) => Number.isFinite(r.t)).sort((a, b) => a.t - b.t);
   return { bucketMs: width, buckets: rows.map((r) => ({ start: r.t, end: r.t + width, count: r.count })) };
 }
 
 // --- dispatch ------------------------------------------------------------------------------
 
 const ops = {
-  async init() {
+  async init({ shards: count }) {
     await ready;
-    return { engine: !!pkg, error: pkgError, exports: pkg ? Object.keys(pkg).sort() : [] };
+    if (pkg) {
+      catalog = pkg.fieldCatalog();
+      store = new Store(pkg, viewColumns());
+      startShards(count);
+    }
+    return { engine: !!pkg, error: pkgError, catalog, shards: shards.length };
   },
-  loadFile: ({ file }) => loadFile(file),
+  loadFile,
   applyFilter,
   structuredToQuery,
   queryToStructured,
+  parseTimes,
   rows: ({ start, end }) => store.rows(start, end),
   detail: ({ index }) => store.detail(index),
-  sort: ({ column, dir }) => { store.setSort(column, dir); store.sortMatches(); return store.view(); },
+  sort: ({ column, dir }) => { store.setSort(column, dir); return store.view(); },
   vocab: () => store.vocab(),
-  // Memory held by the engine: the stored events and the wasm memory. With Chromium's
-  // --js-flags=--expose-gc (the benchmark), garbage is collected first.
+  // Memory held by the engine: the views' columns and the wasm memory (the lines and the
+  // table). With Chromium's --js-flags=--expose-gc (the benchmark), garbage is collected first.
   memory: () => {
     if (typeof self.gc === 'function') self.gc();
     return {
@@ -347,26 +418,27 @@ const ops = {
     };
   },
   exportView,
-  // The server's JSON answer is a page object, so a JSON export is its NDJSON export
-  // converted here, as `trailsift convert --to json` would.
-  ndjsonToJson: async ({ bytes }) => {
+  // An online export fetched as NDJSON, converted (and transformed) here.
+  convertExport: async ({ bytes, format, transform, key }) => {
     await ready;
     needPackage();
-    return { bytes: asBytes(pkg.convert(bytes, { from: 'ndjson', to: 'json' })) };
+    return { bytes: convertNdjson(bytes, format, transform, key), mime: MIME[format] };
   },
   connect,
   more,
 };
 
-self.onmessage = async (msg) => {
-  const { id, op, args } = msg.data;
-  try {
-    const fn = ops[op];
-    if (!fn) throw engineError('unknown_op', `unknown engine operation ${op}`);
-    const result = await fn(args || {});
-    const transfer = result && result.bytes instanceof Uint8Array ? [result.bytes.buffer] : [];
-    postMessage({ id, ok: true, result }, transfer);
-  } catch (e) {
-    postMessage({ id, ok: false, error: e && e.data ? e.data : { code: 'error', message: String(e && e.message ? e.message : e) } });
-  }
-};
+if (!SHARD) {
+  self.onmessage = async (msg) => {
+    const { id, op, args } = msg.data;
+    try {
+      const fn = ops[op];
+      if (!fn) throw engineError('unknown_op', `unknown engine operation ${op}`);
+      const result = await fn(args || {});
+      const transfer = result && result.bytes instanceof Uint8Array ? [result.bytes.buffer] : [];
+      postMessage({ id, ok: true, result }, transfer);
+    } catch (e) {
+      postMessage({ id, ok: false, error: e && e.data ? e.data : errorData(e) });
+    }
+  };
+}

@@ -8,8 +8,10 @@ export function fmtTime(ms) {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
+const COUNT = new Intl.NumberFormat('en-US');
+
 export function fmtCount(n) {
-  return Number(n).toLocaleString('en-US');
+  return COUNT.format(Number(n));
 }
 
 export function fmtBytes(n) {

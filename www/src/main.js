@@ -5,17 +5,19 @@ import { Engine } from './engine-client.js';
 import { VirtualTable } from './table.js';
 import { renderHistogram } from './histogram.js';
 import { renderFacets } from './facets.js';
-import { readForm, writeForm, isEmpty, splitList, canShow } from './form.js';
+import { readForm, writeForm, isEmpty, splitList, customTimes, showTimeErrors } from './form.js';
 import { QueryBar } from './querybar.js';
-import { SEED_VOCAB } from './vocab.js';
 import { downloadExport } from './api.js';
 import { SavedFilters } from './saved.js';
+import { setupExportDialog } from './export-dialog.js';
 import { fmtCount, fmtBytes } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
-// Test and benchmark hooks: counters that move when a load or a filter run has finished.
-window.__trailsift = { seq: 0, runs: 0, loadedMs: 0, events: 0, lastRunMs: 0 };
+// Test and benchmark hooks: counters that move when a load or a filter run has finished;
+// `partialViews` counts the views shown while a file was still being read; `loadTiming`
+// says where the last load's time went.
+window.__trailsift = { seq: 0, runs: 0, loadedMs: 0, events: 0, lastRunMs: 0, partialViews: 0 };
 
 const state = {
   mode: 'local',
@@ -25,6 +27,8 @@ const state = {
   applied: '',
   busy: 0,
   engineReady: false,
+  catalog: null,
+  loadingFile: null, // the file being read, while its partial views come in
 };
 
 const progressBar = $('progress');
@@ -33,8 +37,13 @@ const engine = new Engine((p) => {
   progressBar.hidden = false;
   progressBar.max = p.total || 1;
   progressBar.value = p.done;
-  progressBar.setAttribute('aria-valuetext', p.phase === 'read' ? `read ${fmtBytes(p.done)} of ${fmtBytes(p.total)}` : `filtered ${p.done} of ${p.total} blocks`);
-  if (p.phase === 'read') setStatus(`Reading… ${fmtBytes(p.done)} of ${fmtBytes(p.total)}`);
+  progressBar.setAttribute('aria-valuetext', `read ${fmtBytes(p.done)} of ${fmtBytes(p.total)}`);
+  setStatus(`Reading… ${fmtBytes(p.done)} of ${fmtBytes(p.total)}`);
+}, (v) => {
+  // The rows read so far, shown while the rest of the file is read.
+  if (!state.loadingFile) return;
+  window.__trailsift.partialViews++;
+  showView(v, true);
 });
 
 function setStatus(text, isError = false) {
@@ -73,7 +82,6 @@ const queryBar = new QueryBar({
   errorBox: $('query-error'),
   onApply: () => applyTypedQuery(),
 });
-queryBar.setVocab(SEED_VOCAB);
 
 function showView(v, keepScroll = false) {
   const count = v.count;
@@ -82,16 +90,17 @@ function showView(v, keepScroll = false) {
   rc.dataset.count = String(count);
   const extra = [];
   if (v.online) extra.push(`${fmtCount(v.loaded)} loaded from the server`);
+  else if (v.loading) extra.push(`of ${fmtCount(v.total)} read so far`);
   else extra.push(`of ${fmtCount(v.total)} in the file`);
   if (v.ms !== undefined) extra.push(`filtered in ${Math.round(v.ms)} ms`);
   $('result-extra').textContent = extra.join(' · ');
   renderHistogram($('histogram'), $('histogram-caption'), v.histogram, pickTime);
   renderFacets($('facets'), v.facets, pickFacet);
   table.setSort(v.sort);
-  table.reset(v.online ? v.loaded : count, keepScroll);
+  table.reset(v.online ? v.loaded : count, keepScroll, v.page);
   $('load-more').hidden = !v.hasMore;
   state.hasMore = !!v.hasMore;
-  for (const f of ['csv', 'json', 'ndjson']) $(`export-${f}`).disabled = !state.loaded;
+  for (const f of ['csv', 'json', 'ndjson', 'options']) $(`export-${f}`).disabled = !state.loaded || !!v.loading;
 }
 
 async function openDetail(row) {
@@ -113,12 +122,12 @@ function timeParams(s) {
 }
 
 // Runs `query` and shows the result; a filter error is shown under the query bar.
-async function runQuery(query, structured) {
+// `started`: the engine's answer when it was asked already.
+async function runQuery(query, structured, started = null, t0 = performance.now()) {
   if (!state.loaded) { window.__trailsift.runs++; return false; }
   setBusy(true);
-  const t0 = performance.now();
   try {
-    const v = await engine.call('applyFilter', { query, now: Date.now(), ...timeParams(structured || readForm(form, '')) });
+    const v = await (started || engine.call('applyFilter', { query, now: Date.now(), ...timeParams(structured || readForm(form, '')) }));
     state.applied = query;
     queryBar.clearError();
     showView(v);
@@ -134,19 +143,34 @@ async function runQuery(query, structured) {
   }
 }
 
+// The custom time range as the filter reads times; false (and the fields marked) when a
+// time is not one the filter takes.
+async function timesOk() {
+  const times = customTimes(form);
+  if (!Object.keys(times).length) { showTimeErrors(form, {}); return true; }
+  const read = await engine.call('parseTimes', { times, now: Date.now() });
+  const errors = Object.fromEntries(Object.entries(read).filter(([, r]) => r.error).map(([k, r]) => [k, r.error]));
+  showTimeErrors(form, errors);
+  return !Object.keys(errors).length;
+}
+
+// The query text of the form's filter (its structured filter compiled by the package).
+async function formQuery(s) {
+  return isEmpty(s) ? '' : (await engine.call('structuredToQuery', { structured: s, now: Date.now() })).query;
+}
+
 // The form changed: it becomes a structured filter, whose query text fills the query bar.
 async function applyForm() {
+  if (!(await timesOk())) { window.__trailsift.runs++; return; }
   const s = readForm(form, state.extraQuery);
   let query = '';
-  if (!isEmpty(s)) {
-    try {
-      query = (await engine.call('structuredToQuery', { structured: s, now: Date.now() })).query;
-    } catch (e) {
-      if (e.data && e.data.filterError) queryBar.showError(e.data.filterError);
-      else setStatus(e.message, true);
-      window.__trailsift.runs++;
-      return;
-    }
+  try {
+    query = await formQuery(s);
+  } catch (e) {
+    if (e.data && e.data.filterError) queryBar.showError(e.data.filterError);
+    else setStatus(e.message, true);
+    window.__trailsift.runs++;
+    return;
   }
   queryBar.value = query;
   await runQuery(query, s);
@@ -154,7 +178,11 @@ async function applyForm() {
 
 // Enter in the query bar: the query is applied and the form shows it when it can.
 async function applyTypedQuery() {
+  const t0 = performance.now();
   const query = queryBar.value;
+  // A file's filter does not depend on the form: it runs while the form is worked out.
+  const started = state.loaded && state.mode === 'local' ? engine.call('applyFilter', { query, now: Date.now() }) : null;
+  if (started) started.catch(() => {});
   let structured = null;
   if (query.trim()) {
     try {
@@ -168,7 +196,6 @@ async function applyTypedQuery() {
   const note = $('form-note');
   // The form shows what it can; the rest of the query (`query` of the structured filter) stays
   // beside it so that editing the form never drops it.
-  if (structured && !canShow(structured)) structured = null;
   const { query: rest, ...shown } = structured || {};
   if (structured && !rest) {
     writeForm(form, structured);
@@ -183,7 +210,7 @@ async function applyTypedQuery() {
     note.hidden = false;
   }
   toggleCustom();
-  await runQuery(query, structured && (!rest || shown.from || shown.to) ? shown : readForm(form, ''));
+  await runQuery(query, structured && (!rest || shown.from || shown.to) ? shown : readForm(form, ''), started, t0);
 }
 
 $('query-form').addEventListener('submit', (e) => { e.preventDefault(); applyTypedQuery(); });
@@ -197,7 +224,7 @@ form.addEventListener('input', (e) => {
 });
 form.addEventListener('change', (e) => {
   if (e.target.id === 'f-range') toggleCustom();
-  if (e.target.type === 'checkbox' || e.target.tagName === 'SELECT' || e.target.type === 'datetime-local') {
+  if (e.target.type === 'checkbox' || e.target.tagName === 'SELECT') {
     clearTimeout(formTimer);
     applyForm();
   }
@@ -224,8 +251,8 @@ function pickFacet(formKey, value) {
 
 function pickTime(start, end) {
   form.elements.range.value = 'custom';
-  form.elements.from.value = new Date(start).toISOString().slice(0, 23);
-  form.elements.to.value = new Date(end).toISOString().slice(0, 23);
+  form.elements.from.value = new Date(start).toISOString();
+  form.elements.to.value = new Date(end).toISOString();
   toggleCustom();
   applyForm();
 }
@@ -237,8 +264,14 @@ async function openFile(file) {
   setBusy(true);
   const t0 = performance.now();
   setStatus(`Opening ${file.name}…`);
+  state.loadingFile = file;
   try {
-    const info = await engine.call('loadFile', { file });
+    // The file's first rows are shown with the form's filter while the rest is read.
+    const query = (await timesOk()) ? await formQuery(readForm(form, state.extraQuery)) : '';
+    queryBar.value = query;
+    state.applied = query;
+    const info = await engine.call('loadFile', { file, query, now: Date.now() });
+    state.loadingFile = null;
     state.loaded = true;
     state.mode = 'local';
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -246,35 +279,41 @@ async function openFile(file) {
     if (info.rejectedCount) msg += `; ${fmtCount(info.rejectedCount)} lines skipped (first at line ${info.rejected[0].line}: ${info.rejected[0].message})`;
     setStatus(msg);
     document.title = `${file.name} — trailsift`;
-    refreshVocab();
-    await applyForm();
+    showView(info.view);
     window.__trailsift.loadedMs = performance.now() - t0;
     window.__trailsift.events = info.events;
+    window.__trailsift.loadTiming = info.timing;
+    refreshVocab();
   } catch (e) {
+    if (e.data && e.data.code === 'cancelled') return;
+    if (e.data && e.data.filterError) queryBar.showError(e.data.filterError);
     setStatus(`Could not open ${file.name}: ${e.message}`, true);
   } finally {
+    if (state.loadingFile === file) state.loadingFile = null;
     setBusy(false);
     window.__trailsift.seq++;
   }
 }
 
+// Known values for the query bar's completion and the form's lists: the file's values
+// (most frequent first) and the catalog's vocabulary, by field path.
 async function refreshVocab() {
-  const v = await engine.call('vocab');
+  const fileValues = await engine.call('vocab');
+  const { vocabulary, formLists } = state.catalog;
   const merged = {};
-  for (const k of new Set([...Object.keys(SEED_VOCAB), ...Object.keys(v)])) {
-    merged[k] = [...new Set([...(v[k] || []), ...(SEED_VOCAB[k] || [])])];
-  }
-  queryBar.setVocab(merged);
-  const lists = { 'dl-user': 'user', 'dl-org': 'org', 'dl-project': 'project', 'dl-rtype': 'rtype', 'dl-rid': 'rid', 'dl-action': 'action', 'dl-module': 'module', 'dl-ptype': 'ptype' };
-  for (const [id, key] of Object.entries(lists)) {
-    const dl = $(id);
+  for (const { key, path } of formLists) {
+    merged[path] = [...new Set([...(fileValues[path] || []), ...(vocabulary[key] || [])])];
+    const dl = $(`dl-${key}`);
+    if (!dl) continue;
     dl.replaceChildren();
-    for (const val of (merged[key] || []).slice(0, 200)) {
+    for (const val of merged[path].slice(0, 200)) {
       const o = document.createElement('option');
       o.value = val;
       dl.appendChild(o);
     }
   }
+  for (const [path, values] of Object.entries(fileValues)) if (!merged[path]) merged[path] = values;
+  queryBar.setVocab(merged);
 }
 
 $('file').addEventListener('change', (e) => openFile(e.target.files[0]));
@@ -292,27 +331,39 @@ document.addEventListener('drop', (e) => {
 
 // --- export --------------------------------------------------------------------------------
 
-async function exportAs(format) {
+// Exports the filtered events as `format`, shaped by `transform` (formats.md section 4,
+// applied by the package) with the pseudonymisation `key` when given. Throws what the
+// engine refused.
+async function exportView({ format, transform, key }) {
   setBusy(true);
   try {
     if (state.mode === 'online') {
       const s = readForm(form, state.extraQuery);
-      const wire = format === 'json' ? 'ndjson' : format;
+      // The server's JSON answer is a page object, and a transform's key must not leave the
+      // page: such exports are fetched as NDJSON and converted by the package here.
+      const direct = format !== 'json' && !transform;
+      const wire = direct ? format : 'ndjson';
       const { blob, fileName } = await downloadExport(state.conn, { q: state.applied, ...timeParams(s), format: wire });
-      if (format === 'json') {
-        const r = await engine.call('ndjsonToJson', { bytes: new Uint8Array(await blob.arrayBuffer()) });
-        save(new Blob([r.bytes], { type: 'application/json' }), fileName.replace(/\.ndjson$/, '') + '.json');
-      } else {
+      if (direct) {
         save(blob, fileName);
+        return;
       }
+      const r = await engine.call('convertExport', { bytes: new Uint8Array(await blob.arrayBuffer()), format, transform, key });
+      save(new Blob([r.bytes], { type: r.mime }), `${fileName.replace(/\.ndjson$/, '')}.${format}`);
     } else {
-      const r = await engine.call('exportView', { format });
+      const r = await engine.call('exportView', { format, transform, key });
       save(new Blob([r.bytes], { type: r.mime }), r.fileName);
     }
-  } catch (e) {
-    setStatus(`Export failed: ${e.message}`, true);
   } finally {
     setBusy(false);
+  }
+}
+
+async function exportAs(format) {
+  try {
+    await exportView({ format });
+  } catch (e) {
+    setStatus(`Export failed: ${e.message}`, true);
   }
 }
 
@@ -327,6 +378,12 @@ function save(blob, fileName) {
 }
 
 for (const f of ['csv', 'json', 'ndjson']) $(`export-${f}`).addEventListener('click', () => exportAs(f));
+setupExportDialog({
+  opener: $('export-options'),
+  dialog: $('export-dialog'),
+  paths: () => (state.catalog ? state.catalog.fields.map((f) => f.path) : []),
+  run: exportView,
+});
 
 // --- online mode ---------------------------------------------------------------------------
 
@@ -424,8 +481,15 @@ saved.refresh();
 // For the benchmark: memory the engine holds (see engine-worker.js `memory`).
 window.__trailsift.memory = () => engine.call('memory');
 
-engine.call('init').then((info) => {
+// `?shards=N` sets how many workers read the columns of a file (benchmarks compare counts).
+const shardsParam = new URLSearchParams(location.search).get('shards');
+engine.call('init', { shards: shardsParam === null ? undefined : Number(shardsParam) }).then((info) => {
   state.engineReady = info.engine;
+  if (info.engine) {
+    state.catalog = info.catalog;
+    queryBar.setCatalog(info.catalog);
+    refreshVocab();
+  }
   document.body.dataset.engine = info.engine ? 'ready' : 'missing';
   if (!info.engine) setStatus(`The filter engine is not available: ${info.error}`, true);
 }).catch((e) => setStatus(`The engine failed to start: ${e.message}`, true));

@@ -3,29 +3,17 @@
 
 import { el } from './format.js';
 
-export const FIELD_NAMES = [
-  'auditEventId', 'id', 'auditEventTime', 'time', 'created',
-  'auditEventAuthor.principal.type', 'principal.type', 'principalType',
-  'auditEventAuthor.principal.identifier', 'actor', 'auditEventAuthor.principal.email', 'email', 'user',
-  'auditModule', 'module', 'auditResource.type', 'resource.type', 'resourceType', 'type',
-  'auditResource.identifier', 'resource.identifier', 'resourceId',
-  'auditResourceScope.accountIdentifier', 'account', 'auditResourceScope.orgIdentifier', 'org', 'organization',
-  'auditResourceScope.projectIdentifier', 'project', 'auditAction', 'action',
-  'auditHttpRequestInfo.requestMethod', 'method', 'auditHttpRequestInfo.clientIP', 'ip', 'clientIP',
-  'auditEventMetadata.', 'metadata.', 'is',
-];
-
-const VOCAB_OF = {
-  user: 'user', email: 'user', actor: 'user', 'auditeventauthor.principal.identifier': 'user', 'auditeventauthor.principal.email': 'user',
-  action: 'action', auditaction: 'action',
-  module: 'module', auditmodule: 'module',
-  type: 'rtype', resourcetype: 'rtype', 'resource.type': 'rtype', 'auditresource.type': 'rtype',
-  resourceid: 'rid', 'resource.identifier': 'rid', 'auditresource.identifier': 'rid',
-  org: 'org', organization: 'org', 'auditresourcescope.origidentifier': 'org', 'auditresourcescope.orgidentifier': 'org',
-  project: 'project', 'auditresourcescope.projectidentifier': 'project',
-  account: 'account', 'auditresourcescope.accountidentifier': 'account',
-  principaltype: 'ptype', 'principal.type': 'ptype', 'auditeventauthor.principal.type': 'ptype',
-};
+// Field names and the field each stands for come from the package's field catalog
+// (`fieldCatalog()`): canonical paths and aliases, `metadata.`, and the presets of `is:`.
+export function completionNames(catalog) {
+  const names = new Map(); // lowercase name -> [name as written, canonical path]
+  for (const { path, aliases } of catalog.names) {
+    for (const n of [path, ...aliases]) names.set(n.toLowerCase(), [n, path]);
+  }
+  names.set(catalog.metadataPrefix.toLowerCase(), [catalog.metadataPrefix, null]);
+  names.set('is', ['is', null]);
+  return names;
+}
 
 export function byteSpanToChars(text, span) {
   if (!span) return null;
@@ -53,7 +41,9 @@ export class QueryBar {
     this.list = list;
     this.errorBox = errorBox;
     this.onApply = onApply;
-    this.vocab = {};
+    this.vocab = {}; // canonical path -> known values
+    this.names = new Map();
+    this.presets = [];
     this.items = [];
     this.sel = -1;
     input.addEventListener('input', () => { this.clearError(); this.complete(); });
@@ -63,6 +53,11 @@ export class QueryBar {
   }
 
   setVocab(v) { this.vocab = v || {}; }
+
+  setCatalog(catalog) {
+    this.names = completionNames(catalog);
+    this.presets = catalog.presets;
+  }
 
   get value() { return this.input.value; }
   set value(v) { this.input.value = v; this.clearError(); }
@@ -104,13 +99,14 @@ export class QueryBar {
       const lastComma = rest.lastIndexOf(',');
       const prefix = rest.slice(lastComma + 1);
       const valueStart = caret - prefix.length;
-      const values = field === 'is' ? ['login', 'system'] : (this.vocab[VOCAB_OF[field]] || []);
+      const known = this.names.get(field);
+      const values = field === 'is' ? this.presets : (known && known[1] && this.vocab[known[1]]) || [];
       const p = prefix.toLowerCase();
       items = values.filter((v) => v.toLowerCase().startsWith(p) && v !== prefix).slice(0, 12)
         .map((v) => ({ label: v, insert: /[\s,()"]/.test(v) ? JSON.stringify(v) : v, from: valueStart }));
     } else if (token.length >= 1 && !/^["\d]/.test(token)) {
       const p = token.toLowerCase();
-      items = FIELD_NAMES.filter((f) => f.toLowerCase().startsWith(p) && f.toLowerCase() !== p).slice(0, 12)
+      items = [...this.names.values()].map(([f]) => f).filter((f) => f.toLowerCase().startsWith(p) && f.toLowerCase() !== p).slice(0, 12)
         .map((f) => ({ label: f.endsWith('.') ? f : `${f}:`, insert: f.endsWith('.') ? f : `${f}:`, from: tokenStart }));
     }
     this.show(items);

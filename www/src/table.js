@@ -4,7 +4,7 @@
 import { el, fmtTime } from './format.js';
 
 const ROW_H = 28;
-const PAGE = 200;
+export const PAGE = 200; // rows fetched at once (the engine sends the first page with a view)
 const OVERSCAN = 8;
 const MAX_PX = 15_000_000; // stay well below the browsers' maximum element height
 
@@ -33,7 +33,8 @@ export class VirtualTable {
     this.rowEls = new Map(); // row number -> element
     this.active = -1;
     this.scale = 1;
-    viewport.addEventListener('scroll', () => this.schedule(), { passive: true });
+    this.top = 0; // the viewport's scrollTop as last seen (reading it forces a layout)
+    viewport.addEventListener('scroll', () => { this.top = viewport.scrollTop; this.schedule(); }, { passive: true });
     new ResizeObserver(() => this.schedule()).observe(viewport);
     viewport.addEventListener('keydown', (e) => this.onKey(e));
     spacer.addEventListener('click', (e) => {
@@ -57,19 +58,26 @@ export class VirtualTable {
   }
 
   // New result set: forget cached rows, keep the scroll position only if asked.
-  reset(count, keepScroll = false) {
+  // `firstPage`: the first rows, when the engine sent them with the view.
+  reset(count, keepScroll = false, firstPage = null) {
     this.generation++;
     this.count = count;
     this.cache.clear();
     this.loading.clear();
+    if (firstPage && firstPage.start === 0) this.cache.set(0, firstPage.rows);
     for (const e of this.rowEls.values()) e.remove();
     this.rowEls.clear();
     const h = count * ROW_H;
     this.scale = h > MAX_PX ? MAX_PX / h : 1;
     this.spacer.style.height = `${Math.round(h * this.scale)}px`;
     this.root.setAttribute('aria-rowcount', String(count + 1));
-    if (!keepScroll) { this.viewport.scrollTop = 0; this.active = -1; }
-    this.render();
+    if (!keepScroll) {
+      if (this.top) this.viewport.scrollTop = this.top = 0;
+      this.active = -1;
+    }
+    // Rows are drawn at the next frame, once the page is laid out anyway (drawing them now
+    // would lay out the whole page a second time).
+    this.schedule();
   }
 
   schedule() {
@@ -82,9 +90,13 @@ export class VirtualTable {
   }
 
   render() {
+    // Layout is read once, before any row is written: reading it between writes would lay
+    // the page out again for every row.
     const vh = this.viewport.clientHeight || 600;
-    const first = Math.max(0, this.firstVisible() - OVERSCAN);
-    const last = Math.min(this.count, this.firstVisible() + Math.ceil(vh / ROW_H) + OVERSCAN);
+    const top = this.viewport.scrollTop;
+    const visible = Math.floor(top / this.scale / ROW_H);
+    const first = Math.max(0, visible - OVERSCAN);
+    const last = Math.min(this.count, visible + Math.ceil(vh / ROW_H) + OVERSCAN);
     for (const [r, e] of this.rowEls) {
       if (r < first || r >= last) { e.remove(); this.rowEls.delete(r); }
     }
@@ -92,21 +104,20 @@ export class VirtualTable {
     for (let r = first; r < last; r++) {
       const data = this.rowData(r);
       let e = this.rowEls.get(r);
-      if (e && e.dataset.filled === '1') { this.position(e, r); continue; }
+      if (e && e.dataset.filled === '1') { this.position(e, r, top); continue; }
       if (!e) {
         e = el('div', { class: 'tr', role: 'row', 'aria-rowindex': r + 2, 'data-row': r });
         for (const [, cls] of CELLS) e.appendChild(el('div', { class: `td ${cls}`, role: 'cell' }));
         this.spacer.appendChild(e);
         this.rowEls.set(r, e);
       }
-      this.position(e, r);
+      this.position(e, r, top);
       if (data) this.fill(e, data);
     }
   }
 
-  position(e, r) {
+  position(e, r, top) {
     // With a scaled spacer (huge results), rows are laid out from the scroll position.
-    const top = this.viewport.scrollTop;
     const y = this.scale === 1 ? r * ROW_H : top + r * ROW_H - top / this.scale;
     e.style.transform = `translateY(${Math.round(y)}px)`;
     e.classList.toggle('active', r === this.active);

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{ErrorCode, Format, Item, ReadError, ReadOptions, Record};
-use crate::input::{self, Decoder, InputError};
+use crate::input::{self, Decoder};
 
 pub mod csv;
 pub mod json;
@@ -331,13 +331,8 @@ impl Reader {
                 Some(inner) => inner.position(),
                 None => (0, 1, sniff.len() as u64),
             };
-            let code = match e {
-                InputError::BadGzip(_) => ErrorCode::BadGzip,
-                InputError::Truncated(_) => ErrorCode::Truncated,
-                InputError::TooLarge { .. } => ErrorCode::TooLarge,
-            };
             sink(Piece::Item(Err(ReadError::new(
-                code,
+                ErrorCode::from(&e),
                 e.to_string(),
                 index,
                 line,
