@@ -13,6 +13,7 @@ pub mod alarm;
 pub mod destinations;
 pub mod events;
 pub mod filters;
+pub mod log;
 pub(crate) mod sql;
 pub mod stats;
 
@@ -45,6 +46,7 @@ const SCHEMA: &[&[&str]] = &[
     filters::SCHEMA,
     destinations::SCHEMA,
     alarm::SCHEMA,
+    log::SCHEMA,
 ];
 
 /// An alarm this long overdue is looked at again: it may have been dropped.
@@ -64,6 +66,7 @@ pub enum StoreRequest {
     Filters(filters::FilterRequest),
     /// Boxed: a destination's definition is much larger than the other messages.
     Destinations(Box<destinations::DestinationRequest>),
+    Log(log::LogRequest),
 }
 
 /// Sends `request` to the account's object and reads its answer as `R`, the reply its
@@ -154,6 +157,7 @@ impl DurableObject for AccountStore {
         if !self.delivering.replace(true) {
             if let Ok(sql) = self.sql() {
                 let _ = alarm::run_retention(&sql, &self.config, now);
+                let _ = log::run_alarm(&sql, &self.config, now);
                 destinations::delivery::run(&self.ctx(sql), now).await;
             }
             self.delivering.set(false);
@@ -177,7 +181,10 @@ impl AccountStore {
                 let bytes: usize = commit.rows.iter().map(|r| r.body.get().len()).sum();
                 let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
                 let committed = self.in_transaction(move || {
-                    let committed = events::commit(&sql, commit)?;
+                    let account = commit.account.clone();
+                    let (committed, leaves) = events::commit(&sql, commit)?;
+                    // The tree grows in the same transaction: leaf i is always seq i + 1.
+                    log::append(&sql, &account, &leaves)?;
                     destinations::on_commit(&sql, committed.last_seq, bytes, now_ms())?;
                     Ok(committed)
                 })?;
@@ -190,6 +197,12 @@ impl AccountStore {
             StoreRequest::Event(event) => events::event(&self.sql()?, &event),
             StoreRequest::Stats(stats) => encode(&stats::count(&self.sql()?, &stats)?),
             StoreRequest::Filters(request) => filters::handle(&self.sql()?, request),
+            StoreRequest::Log(request) => {
+                let sql = self.sql()?;
+                let config = self.config.clone();
+                // A checkpoint signed on request is kept atomically with nothing else.
+                self.in_transaction(move || log::handle(&sql, &config, request))
+            }
             StoreRequest::Destinations(request) => {
                 let answer = destinations::handle(&self.ctx(self.sql()?), *request).await;
                 self.alarm_earlier().await;
@@ -342,6 +355,7 @@ mod tests {
     fn a_commit_keeps_each_event_text_as_it_was_written() {
         let body = r#"{"auditEventId":"e\"1","n":[1.5,{"k":null}]}"#;
         let request = StoreRequest::Commit(events::Commit {
+            account: "acme".into(),
             rows: vec![events::Row {
                 id: "e\"1".into(),
                 time: 1_700_000_000_000,
