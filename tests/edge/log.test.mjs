@@ -69,9 +69,12 @@ function verifyConsistency(first, second, proof, firstRoot, secondRoot) {
   return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
 }
 
-/** A verifier key `<name>+<id hex>+<base64(0x01 || key)>`, its id checked. */
+/** A verifier key `<name>+<id hex>+<base64(0x01 || key)>` (base64 may hold '+'), its id
+ * checked. */
 function parseKey(text) {
-  const [name, id, b64] = text.split('+');
+  const first = text.indexOf('+');
+  const second = text.indexOf('+', first + 1);
+  const [name, id, b64] = [text.slice(0, first), text.slice(first + 1, second), text.slice(second + 1)];
   const raw = Buffer.from(b64, 'base64');
   assert.equal(raw[0], 1, 'an Ed25519 key');
   const pub = raw.subarray(1);
