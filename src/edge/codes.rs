@@ -69,6 +69,12 @@ pub const TOO_MANY_DESTINATIONS: &str = "too_many_destinations";
 /// Destination credentials cannot be sealed or opened: `CREDENTIALS_KEY` is missing,
 /// malformed or not the key they were sealed with (503).
 pub const CREDENTIALS_UNAVAILABLE: &str = "credentials_unavailable";
+/// `seq` of an inclusion proof is not from 1 to the tree size asked about (400).
+pub const SEQ_OUT_OF_RANGE: &str = "seq_out_of_range";
+/// A tree size asked about (`treeSize`, `second`) is larger than the account's log (400).
+pub const TREE_SIZE_OUT_OF_RANGE: &str = "tree_size_out_of_range";
+/// The log cannot sign: `LOG_SIGNING_KEY` is missing or malformed (503).
+pub const LOG_KEY_UNAVAILABLE: &str = "log_key_unavailable";
 
 /// Every code above.
 pub const CODES: &[&str] = &[
@@ -101,6 +107,9 @@ pub const CODES: &[&str] = &[
     DESTINATION_ACTIVE,
     TOO_MANY_DESTINATIONS,
     CREDENTIALS_UNAVAILABLE,
+    SEQ_OUT_OF_RANGE,
+    TREE_SIZE_OUT_OF_RANGE,
+    LOG_KEY_UNAVAILABLE,
 ];
 
 #[cfg(test)]
@@ -131,6 +140,8 @@ mod tests {
             include_str!("store/tail/sse.rs"),
             include_str!("store/tail/tickets.rs"),
             include_str!("store/alarm.rs"),
+            include_str!("store/log.rs"),
+            include_str!("log.rs"),
             include_str!("store/destinations/mod.rs"),
             include_str!("store/destinations/delivery.rs"),
             include_str!("store/destinations/crypto.rs"),

@@ -6,6 +6,7 @@ use worker::Env;
 
 use super::auth::{self, TokenEntry};
 use super::store::tail::Limits;
+use crate::log::SigningKey;
 use crate::schema::IngestLimits;
 use crate::time::DAY_MS;
 
@@ -30,6 +31,13 @@ pub struct Config {
     pub destination_timeout_ms: i64,
     /// The key that seals destination credentials (`CREDENTIALS_KEY`, base64 of 32 bytes).
     pub credentials_key: Option<Secret>,
+    /// The log's origin prefix and key name (`LOG_ORIGIN`, default `trailsift.local`).
+    pub log_origin: String,
+    /// The seed that signs the log's checkpoints (`LOG_SIGNING_KEY`, base64 of 32 bytes).
+    pub log_signing_key: Option<Secret>,
+    /// A checkpoint is signed on request at most this often
+    /// (`LOG_CHECKPOINT_INTERVAL_SECONDS`, default 60; 0 signs whenever the tree grew).
+    pub log_checkpoint_interval_ms: i64,
 }
 
 /// A secret configuration value: its `Debug` form never shows it.
@@ -86,9 +94,40 @@ impl Config {
                 .map(|k| k.trim().to_string())
                 .filter(|k| !k.is_empty())
                 .map(Secret),
+            log_origin: var("LOG_ORIGIN")
+                .map(|o| o.trim().to_string())
+                .filter(|o| !o.is_empty())
+                .unwrap_or_else(|| DEFAULT_LOG_ORIGIN.to_string()),
+            log_signing_key: var("LOG_SIGNING_KEY")
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .map(Secret),
+            log_checkpoint_interval_ms: signed(
+                number("LOG_CHECKPOINT_INTERVAL_SECONDS").unwrap_or(60),
+            )
+            .saturating_mul(1000),
         }
     }
+
+    /// The key that signs checkpoints, named `LOG_ORIGIN`; why not, when it is missing or
+    /// malformed.
+    pub fn log_signing_key(&self) -> Result<SigningKey, String> {
+        let seed = self
+            .log_signing_key
+            .as_ref()
+            .ok_or("LOG_SIGNING_KEY is not set: the log cannot sign checkpoints")?;
+        SigningKey::from_base64_seed(&self.log_origin, &seed.0)
+            .map_err(|e| format!("LOG_SIGNING_KEY or LOG_ORIGIN: {}", e.message))
+    }
+
+    /// The origin of an account's checkpoints: `<LOG_ORIGIN>/<account>`.
+    pub fn log_origin_of(&self, account: &str) -> String {
+        format!("{}/{account}", self.log_origin)
+    }
 }
+
+/// The log's origin prefix when `LOG_ORIGIN` is unset.
+pub const DEFAULT_LOG_ORIGIN: &str = "trailsift.local";
 
 #[cfg(test)]
 mod tests {
@@ -128,6 +167,27 @@ mod tests {
         assert!(!c.allow_http_destinations);
         assert_eq!(c.destination_timeout_ms, 30_000);
         assert_eq!(c.credentials_key, None);
+        assert_eq!(c.log_origin, "trailsift.local");
+        assert_eq!(c.log_checkpoint_interval_ms, 60_000);
+        assert!(c.log_signing_key().is_err());
+    }
+
+    #[test]
+    fn the_log_key_is_named_by_the_origin_and_never_shown() {
+        let seed = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+        let c = config(&[
+            ("LOG_ORIGIN", " logs.example.com "),
+            ("LOG_SIGNING_KEY", seed),
+            ("LOG_CHECKPOINT_INTERVAL_SECONDS", "0"),
+        ]);
+        let key = c.log_signing_key().unwrap();
+        assert_eq!(key.name(), "logs.example.com");
+        assert_eq!(c.log_origin_of("acme"), "logs.example.com/acme");
+        assert_eq!(c.log_checkpoint_interval_ms, 0);
+        assert!(!format!("{c:?}").contains(seed));
+        assert!(config(&[("LOG_SIGNING_KEY", "c2hvcnQ=")])
+            .log_signing_key()
+            .is_err());
     }
 
     #[test]

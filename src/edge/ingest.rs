@@ -79,7 +79,10 @@ pub async fn handle(
     let committed = if rows.is_empty() {
         Committed::default()
     } else {
-        let request = StoreRequest::Commit(Commit { rows });
+        let request = StoreRequest::Commit(Commit {
+            account: caller.account.clone(),
+            rows,
+        });
         store::call(env, &caller.account, &request).await?
     };
     let mut answer = json!({

@@ -13,6 +13,7 @@ pub mod error;
 pub mod filtering;
 mod filters;
 mod ingest;
+mod log;
 mod query;
 pub mod ratelimit;
 pub mod store;
@@ -66,6 +67,7 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Get, ["v1", "stream"]) => {
             stream::subscribe(req, env, &Config::from_env(env)).await
         }
+        (Method::Get, ["v1", "log", "keys"]) => log::keys(&Config::from_env(env)),
         (_, ["v1", ..]) => {
             let config = Config::from_env(env);
             let header = req.headers().get("authorization").ok().flatten();
@@ -83,6 +85,17 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
                 }
                 (Method::Get, ["v1", "events", id]) => query::event_one(env, &caller, id).await,
                 (Method::Get, ["v1", "stats"]) => query::stats(&req, env, &caller).await,
+                (Method::Get, ["v1", "log", "checkpoint"]) => log::checkpoint(env, &caller).await,
+                (Method::Get, ["v1", "log", "checkpoints"]) => {
+                    log::checkpoints(&req, env, &caller).await
+                }
+                (Method::Get, ["v1", "log", "proof", "inclusion"]) => {
+                    log::inclusion(&req, env, &caller).await
+                }
+                (Method::Get, ["v1", "log", "proof", "consistency"]) => {
+                    log::consistency(&req, env, &caller).await
+                }
+                (Method::Get, ["v1", "evidence"]) => log::evidence(&req, env, &caller).await,
                 (Method::Get, ["v1", "filters"]) => filters::list(env, &caller).await,
                 (Method::Post, ["v1", "filters"]) => filters::create(&mut req, env, &caller).await,
                 (Method::Get, ["v1", "filters", id]) => filters::get(env, &caller, id).await,
@@ -140,6 +153,9 @@ fn allowed(segs: &[&str]) -> Option<&'static str> {
         ["v1", "stats"] => "GET",
         ["v1", "stream"] => "GET",
         ["v1", "stream", "tickets"] => "POST",
+        ["v1", "log", "keys" | "checkpoint" | "checkpoints"] => "GET",
+        ["v1", "log", "proof", "inclusion" | "consistency"] => "GET",
+        ["v1", "evidence"] => "GET",
         ["v1", "filters"] => "GET, POST",
         ["v1", "filters", _] => "GET, PUT, DELETE",
         ["v1", "destinations"] => "GET, POST",

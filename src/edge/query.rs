@@ -93,7 +93,7 @@ fn transform(params: &HashMap<String, String>, req: &Request) -> ApiResult<Optio
     Ok(Some(bound?))
 }
 
-fn params(req: &Request) -> ApiResult<HashMap<String, String>> {
+pub(crate) fn params(req: &Request) -> ApiResult<HashMap<String, String>> {
     let url = req
         .url()
         .map_err(|_| ApiError::bad_request(codes::BAD_REQUEST, "bad URL"))?;
@@ -101,7 +101,7 @@ fn params(req: &Request) -> ApiResult<HashMap<String, String>> {
 }
 
 /// Resolves `from`/`to` (with the filter's own time bounds as defaults) and checks the range.
-fn resolve_range(
+pub(crate) fn resolve_range(
     params: &HashMap<String, String>,
     filter: &Filter,
     fallback_from: Option<&str>,

@@ -56,19 +56,24 @@ export function makeTokens() {
 /** A fresh CREDENTIALS_KEY (base64 of 32 random bytes). */
 export const newCredentialsKey = () => randomBytes(32).toString('base64');
 
+/** A fresh LOG_SIGNING_KEY (the base64 Ed25519 seed of 32 random bytes). */
+export const newLogSigningKey = () => randomBytes(32).toString('base64');
+
 /**
  * Starts `wrangler dev`. Returns {url, port, stop(), kill(), persist}. `persist` reuses a
  * state directory (for restart tests; pass the same `credentialsKey` too); otherwise a fresh
  * temporary one is made and removed by `cleanup()`. `port` reuses an address (for clients
  * that reconnect across a restart). Destinations may use plain http (the receivers are on
- * loopback) and their credentials are sealed with `credentialsKey`.
+ * loopback) and their credentials are sealed with `credentialsKey`; the log's checkpoints
+ * are signed with `logSigningKey` (pass the same one on a restart).
  */
-export async function startWorker({ tokensConfig, persist, vars = {}, credentialsKey = newCredentialsKey(), port: fixedPort } = {}) {
+export async function startWorker({ tokensConfig, persist, vars = {}, credentialsKey = newCredentialsKey(),
+  logSigningKey = newLogSigningKey(), port: fixedPort } = {}) {
   const port = fixedPort ?? await freePort();
   const dir = persist ?? mkdtempSync(join(tmpdir(), 'trailsift-edge-'));
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir,
     '--var', `TRAILSIFT_TOKENS:${tokensConfig}`, '--inspector-port', String(await freePort())];
-  const all = { ALLOW_HTTP_DESTINATIONS: 'true', CREDENTIALS_KEY: credentialsKey, ...vars };
+  const all = { ALLOW_HTTP_DESTINATIONS: 'true', CREDENTIALS_KEY: credentialsKey, LOG_SIGNING_KEY: logSigningKey, ...vars };
   for (const [k, v] of Object.entries(all)) args.push('--var', `${k}:${v}`);
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,

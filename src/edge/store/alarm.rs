@@ -5,7 +5,7 @@
 use worker::{SqlStorage, SqlStorageValue};
 
 use super::sql::{self, int};
-use super::{destinations, events};
+use super::{destinations, events, log};
 use crate::edge::config::Config;
 use crate::edge::error::ApiResult;
 use crate::time::DAY_MS;
@@ -58,8 +58,14 @@ pub fn run_retention(sql: &SqlStorage, config: &Config, now: i64) -> ApiResult<(
     set_retention_due(sql, now.saturating_add(config.retention_interval_ms))
 }
 
-/// The earliest time the alarm has work.
+/// The earliest time the alarm has work: retention, delivery or a checkpoint to sign.
 pub fn next_due(sql: &SqlStorage, config: &Config, now: i64) -> ApiResult<i64> {
     let retention = retention_due(sql, config, now)?;
-    Ok(destinations::next_due(sql, now)?.map_or(retention, |d| d.min(retention)))
+    Ok([
+        destinations::next_due(sql, now)?,
+        log::next_due(sql, config, now)?,
+    ]
+    .into_iter()
+    .flatten()
+    .fold(retention, i64::min))
 }

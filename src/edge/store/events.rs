@@ -10,6 +10,7 @@ use worker::{SqlStorage, SqlStorageValue};
 use super::sql::{self, int, text};
 use crate::edge::error::{ApiError, ApiResult};
 use crate::edge::filtering::{is_match_all, Filter, FilterSource};
+use crate::log::{self, Hash};
 
 pub const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS events (
@@ -43,6 +44,9 @@ pub struct Row {
 /// Answers [`Committed`].
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Commit {
+    /// The account, whose name the log's checkpoints carry.
+    #[serde(default)]
+    pub account: String,
     pub rows: Vec<Row>,
 }
 
@@ -91,7 +95,9 @@ pub struct EventRequest {
 /// Stores the events whose `auditEventId` is new, numbered from the last sequence number
 /// on without gaps (http-api.md): duplicates, stored before or repeated within the commit,
 /// are left out before numbering, so a resend uses up no numbers.
-pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<Committed> {
+///
+/// Answers also the leaf hashes of the stored events, in sequence order, for the log.
+pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<(Committed, Vec<Hash>)> {
     let total = commit.rows.len() as u64;
     let mut seen = HashSet::with_capacity(commit.rows.len());
     let mut fresh: Vec<Row> = commit
@@ -102,6 +108,14 @@ pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<Committed> {
     let stored = stored_ids(sql, fresh.iter().map(|r| r.id.as_str()))?;
     fresh.retain(|r| !stored.contains(&r.id));
     let accepted = fresh.len() as u64;
+    let leaves = fresh
+        .iter()
+        .map(|r| {
+            serde_json::from_str(r.body.get())
+                .map(|event| log::event_leaf_hash(&event))
+                .map_err(|e| ApiError::storage(format!("an event to store is not JSON: {e}")))
+        })
+        .collect::<ApiResult<Vec<Hash>>>()?;
     let last = last_seq(sql)?;
     let mut next = last;
     let mut rows = fresh.into_iter().peekable();
@@ -121,12 +135,13 @@ pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<Committed> {
         }
         sql::exec(sql, &stmt, binds)?;
     }
-    Ok(Committed {
+    let committed = Committed {
         accepted,
         duplicates: total - accepted,
         first_seq: (accepted > 0).then_some(last + 1),
         last_seq: (accepted > 0).then_some(next),
-    })
+    };
+    Ok((committed, leaves))
 }
 
 /// The last sequence number given out (kept by SQLite's AUTOINCREMENT even when retention

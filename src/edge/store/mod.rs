@@ -14,6 +14,7 @@ pub mod alarm;
 pub mod destinations;
 pub mod events;
 pub mod filters;
+pub mod log;
 pub(crate) mod sql;
 pub mod stats;
 pub mod tail;
@@ -48,6 +49,7 @@ const SCHEMA: &[&[&str]] = &[
     destinations::SCHEMA,
     alarm::SCHEMA,
     tail::SCHEMA,
+    log::SCHEMA,
 ];
 
 /// An alarm this long overdue is looked at again: it may have been dropped.
@@ -68,6 +70,7 @@ pub enum StoreRequest {
     Tail(tail::TailRequest),
     /// Boxed: a destination's definition is much larger than the other messages.
     Destinations(Box<destinations::DestinationRequest>),
+    Log(log::LogRequest),
 }
 
 /// Sends `request` to the account's object and reads its answer as `R`, the reply its
@@ -171,6 +174,7 @@ impl DurableObject for AccountStore {
         if !self.delivering.replace(true) {
             if let Ok(sql) = self.sql() {
                 let _ = alarm::run_retention(&sql, &self.config, now);
+                let _ = log::run_alarm(&sql, &self.config, now);
                 destinations::delivery::run(&self.ctx(sql), now).await;
             }
             self.delivering.set(false);
@@ -221,7 +225,10 @@ impl AccountStore {
                 let committed = self.in_transaction({
                     let sql = sql.clone();
                     move || {
-                        let committed = events::commit(&sql, commit)?;
+                        let account = commit.account.clone();
+                        let (committed, leaves) = events::commit(&sql, commit)?;
+                        // The tree grows in the same transaction: leaf i is always seq i + 1.
+                        log::append(&sql, &account, &leaves)?;
                         destinations::on_commit(&sql, committed.last_seq, bytes, now_ms())?;
                         Ok(committed)
                     }
@@ -240,6 +247,12 @@ impl AccountStore {
             StoreRequest::Stats(stats) => encode(&stats::count(&self.sql()?, &stats)?),
             StoreRequest::Filters(request) => filters::handle(&self.sql()?, request),
             StoreRequest::Tail(request) => self.tail.handle(&self.sql()?, request),
+            StoreRequest::Log(request) => {
+                let sql = self.sql()?;
+                let config = self.config.clone();
+                // A checkpoint signed on request is kept atomically with nothing else.
+                self.in_transaction(move || log::handle(&sql, &config, request))
+            }
             StoreRequest::Destinations(request) => {
                 let answer = destinations::handle(&self.ctx(self.sql()?), *request).await;
                 self.alarm_earlier().await;
@@ -392,6 +405,7 @@ mod tests {
     fn a_commit_keeps_each_event_text_as_it_was_written() {
         let body = r#"{"auditEventId":"e\"1","n":[1.5,{"k":null}]}"#;
         let request = StoreRequest::Commit(events::Commit {
+            account: "acme".into(),
             rows: vec![events::Row {
                 id: "e\"1".into(),
                 time: 1_700_000_000_000,
