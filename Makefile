@@ -49,7 +49,6 @@ worker:
 test-edge: worker cli
 	$(CARGO) clippy --target wasm32-unknown-unknown --lib --features worker -- -D warnings
 	$(CARGO) test --features worker --lib edge::
-	$(CARGO) build --release --features cli
 	node --test --test-concurrency=1 tests/edge/
 
 bench-edge: worker

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { startWorker, makeTokens, newLogSigningKey, event, call, ROOT } from './harness.mjs';
 import { openapiChecker } from './destinations.mjs';
 
-const CLI = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'release', 'trailsift');
+// The CLI that `make cli` builds (a dependency of make test-edge), or $TRAILSIFT_BIN.
+const CLI = process.env.TRAILSIFT_BIN
+  || join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'native', 'trailsift');
 
 // ---- the reference verifier --------------------------------------------------------------
 
@@ -137,7 +139,7 @@ function cli(...args) {
 
 test('the log: checkpoints, proofs and evidence verify, by reference and CLI, across a restart', { timeout: 900_000 }, async () => {
   if (!existsSync(CLI)) {
-    const built = spawnSync('cargo', ['build', '--release', '--features', 'cli'], { cwd: ROOT, stdio: 'inherit' });
+    const built = spawnSync('cargo', ['build', '--profile', 'native', '--features', 'cli'], { cwd: ROOT, stdio: 'inherit' });
     assert.equal(built.status, 0, 'the CLI builds');
   }
   const { tokens: T, config } = makeTokens();
