@@ -11,7 +11,8 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.join(ROOT, 'www');
-export const CLI = process.env.TRAILSIFT_BIN || path.join(ROOT, 'target/native/trailsift');
+export const CLI = process.env.TRAILSIFT_BIN
+  || path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'native', 'trailsift');
 export const SCREENSHOTS = path.join(ROOT, 'tests/e2e/screenshots');
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
