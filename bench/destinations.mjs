@@ -5,7 +5,7 @@
 //  3. ingest throughput of one account with five active destinations beside none.
 // Not a test: figures depend on the machine and its load. DURATION (seconds of each ingest
 // run), SMALL and LARGE (events delivered with 1 KB and 500 KB batches) override.
-import { readFileSync, readdirSync } from 'node:fs';
+import { groupCpu } from './workerd-cpu.mjs';
 import { startWorker, newToken, sha256, event } from '../tests/edge/harness.mjs';
 import { api, until } from '../tests/edge/destinations.mjs';
 import { startS3, startWebhook, startHec, startSumo, newSecret } from '../tests/edge/receivers.mjs';
@@ -14,20 +14,7 @@ const DURATION = Number(process.env.DURATION ?? 30);
 const SMALL = Number(process.env.SMALL ?? 1000);
 const LARGE = Number(process.env.LARGE ?? 20000);
 const CONCURRENCY = 8;
-const TICK = 100;
 
-/** user + system CPU seconds of the workerd processes of wrangler's process group. */
-function groupCpu(pgid) {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let stat;
-    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(f[2]) === pgid && name.startsWith('workerd')) ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks / TICK;
-}
 
 const accounts = ['hook_small', 'hook_large', 's3_small', 's3_large', 'delay', 'none', 'five', 'none_again'];
 const tokens = Object.fromEntries(accounts.map((a) => [a, newToken()]));

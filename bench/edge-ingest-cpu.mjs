@@ -4,27 +4,12 @@
 // includes the Durable Object's SQLite commit and workerd's HTTP work: compare it between
 // builds, not with other machines.
 //   node bench/edge-ingest-cpu.mjs      (make bench-edge builds the Worker first)
-import { readFileSync, readdirSync } from 'node:fs';
+import { groupCpu } from './workerd-cpu.mjs';
 import { startWorker, newToken, sha256, event } from '../tests/edge/harness.mjs';
 
 const BATCHES = Number(process.env.BATCHES ?? 300);
 const EVENTS = Number(process.env.EVENTS ?? 200);
-const TICK = 100; // clock ticks per second of /proc/<pid>/stat
 
-/** user + system CPU seconds of the workerd processes in the group (the Worker and its
- * Durable Objects; wrangler's own Node process, a local proxy, is left out). */
-function groupCpu(pgid) {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let stat;
-    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields after the command: state(0) ppid(1) pgrp(2) ... utime(11) stime(12).
-    if (Number(f[2]) === pgid && name.startsWith('workerd')) ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks / TICK;
-}
 
 const token = newToken();
 const config = JSON.stringify([{ sha256: sha256(token), account: 'cpu', scopes: ['ingest', 'read'], owner: 'bench' }]);
