@@ -22,14 +22,22 @@ pub extern "C" fn probe(
 ) -> i32 {
     use signed_note::{Note, StandardVerifier, Verifier, VerifierList};
     use tlog_tiles::{check_record, check_tree, record_hash, Checkpoint, Hash};
-    let Ok(key) = core::str::from_utf8(bytes(key, key_len)) else { return -1 };
-    let Ok(verifier) = StandardVerifier::new(key) else { return -2 };
+    let Ok(key) = core::str::from_utf8(bytes(key, key_len)) else {
+        return -1;
+    };
+    let Ok(verifier) = StandardVerifier::new(key) else {
+        return -2;
+    };
     let keys = VerifierList::new(vec![Box::new(verifier) as Box<dyn Verifier>]);
-    let Ok(note) = Note::from_bytes(bytes(note, note_len)) else { return -3 };
+    let Ok(note) = Note::from_bytes(bytes(note, note_len)) else {
+        return -3;
+    };
     if note.verify(&keys).is_err() {
         return -4;
     }
-    let Ok(checkpoint) = Checkpoint::from_bytes(note.text()) else { return -5 };
+    let Ok(checkpoint) = Checkpoint::from_bytes(note.text()) else {
+        return -5;
+    };
     let proof: Vec<Hash> = bytes(proof, proof_len)
         .chunks_exact(32)
         .filter_map(|c| c.try_into().ok().map(Hash))
@@ -59,11 +67,19 @@ pub extern "C" fn probe(
 ) -> i32 {
     use trailsift::log::tree::{leaf_hash, verify_consistency, verify_inclusion, Hash};
     use trailsift::log::{open_checkpoint, VerifierKey};
-    let Ok(key) = core::str::from_utf8(bytes(key, key_len)) else { return -1 };
-    let Ok(key) = VerifierKey::parse(key) else { return -2 };
+    let Ok(key) = core::str::from_utf8(bytes(key, key_len)) else {
+        return -1;
+    };
+    let Ok(key) = VerifierKey::parse(key) else {
+        return -2;
+    };
     let keys = [key];
-    let Ok(note) = core::str::from_utf8(bytes(note, note_len)) else { return -3 };
-    let Ok(opened) = open_checkpoint(note, &keys) else { return -4 };
+    let Ok(note) = core::str::from_utf8(bytes(note, note_len)) else {
+        return -3;
+    };
+    let Ok(opened) = open_checkpoint(note, &keys) else {
+        return -4;
+    };
     let (size, root) = (opened.checkpoint.size, opened.checkpoint.root);
     let proof: Vec<Hash> = bytes(proof, proof_len)
         .chunks_exact(32)
