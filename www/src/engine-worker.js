@@ -384,8 +384,9 @@ async function appendEvents({ texts }) {
   return { ...onlineView(), added: store.n - from, skipped };
 }
 
-// Adds rows `from`.. of the store to the server's counts the online view shows.
-const FACET_COLUMNS = { user: 'user', action: 'action', resourceType: 'rtype', module: 'module' };
+// Adds rows `from`.. of the store to the server's counts the online view shows. The
+// server's `by=user` counts the principal's identifier (a column kept by its path).
+const FACET_COLUMNS = { user: 'auditEventAuthor.principal.identifier', action: 'action', resourceType: 'rtype', module: 'module' };
 function countLive(from) {
   const s = online.stats;
   s.total += store.n - from;
