@@ -55,6 +55,7 @@ async function ingest(n) {
   return events;
 }
 
+const panel = (page) => page.getByTestId('destinations-dialog');
 const row = (page, id) => page.getByTestId(`dest-row-${id}`);
 const cell = (page, id, name) => row(page, id).getByTestId(name);
 // Waits until the (refreshing) panel shows `text` in a cell of destination `id`.
@@ -66,15 +67,15 @@ async function cellShows(page, id, name, text) {
 }
 // Presses a row's button through the keyboard.
 async function press(page, label) {
-  const b = page.getByRole('button', { name: label, exact: true });
+  const b = panel(page).getByRole('button', { name: label, exact: true });
   await b.focus();
   await page.keyboard.press('Enter');
 }
 
 // Fills the open form's fields (by label) and submits it with Enter.
 async function submitForm(page, values) {
-  for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value);
-  await page.getByLabel('Name (required)', { exact: true }).press('Enter');
+  for (const [label, value] of Object.entries(values)) await panel(page).getByLabel(label, { exact: true }).fill(value);
+  await panel(page).getByLabel('Name (required)', { exact: true }).press('Enter');
 }
 
 test('a webhook destination: created, secret write-only, test, activate, flush, pause', { skip }, async () => {
@@ -89,9 +90,9 @@ test('a webhook destination: created, secret write-only, test, activate, flush, 
   assert.equal(await page.evaluate(() => document.activeElement.id), 'dest-new', 'the panel opens on "New destination"');
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'dest-name', 'the form opens on its first field');
-  assert.equal(await page.getByLabel('Type').inputValue(), 'webhook');
+  assert.equal(await panel(page).getByLabel('Type').inputValue(), 'webhook');
   await submitForm(page, {
-    'Name (required)': 'SIEM hook', 'URL (required)': hook.url, 'Signing secret': secret,
+    'Name (required)': 'SIEM hook', 'URL (required)': hook.url, 'Signing secret (required)': secret,
     'Batch interval, seconds (default 1800)': '3600',
   });
   await row(page, 'siem-hook').waitFor();
@@ -102,14 +103,14 @@ test('a webhook destination: created, secret write-only, test, activate, flush, 
 
   // Edit: the secret field is empty and says what is stored; saving it empty keeps it.
   await press(page, 'Edit SIEM hook');
-  const secretInput = page.getByLabel('Signing secret');
+  const secretInput = panel(page).getByLabel('Signing secret');
   assert.equal(await secretInput.inputValue(), '');
   assert.equal(await secretInput.getAttribute('type'), 'password');
   assert.match(await page.locator('#dest-cred-help').textContent(), /Stored: secret\./);
-  assert.equal(await page.getByLabel('URL (required)').inputValue(), hook.url);
+  assert.equal(await panel(page).getByLabel('URL (required)').inputValue(), hook.url);
   await submitForm(page, { 'Name (required)': 'SIEM webhook' });
   await cellShows(page, 'siem-hook', 'dest-status', 'inactive');
-  await page.getByRole('rowheader', { name: 'SIEM webhook' }).waitFor();
+  await panel(page).getByRole('rowheader', { name: 'SIEM webhook' }).waitFor();
   const listed = await h.call(`${w.url}/v1/destinations/siem-hook`, tokens.aAll);
   assert.deepEqual(listed.json.credentialKeys, ['secret']);
   assert.ok(!listed.text.includes(secret));
@@ -140,7 +141,7 @@ test('a webhook destination: created, secret write-only, test, activate, flush, 
 test('the API\'s errors are shown with their code; Escape closes the form, then the panel', { skip }, async () => {
   const { page } = s;
   await press(page, 'New destination');
-  await submitForm(page, { 'Name (required)': 'Plain FTP', 'URL (required)': 'ftp://example.com/x', 'Signing secret': 'x' });
+  await submitForm(page, { 'Name (required)': 'Plain FTP', 'URL (required)': 'ftp://example.com/x', 'Signing secret (required)': 'x' });
   const error = page.getByTestId('dest-error');
   await error.waitFor({ state: 'visible' });
   assert.equal(await error.getAttribute('role'), 'alert');
@@ -164,7 +165,7 @@ test('a failing receiver: dead letters replayed and discarded from the panel', {
   await page.getByTestId('open-destinations').press('Enter');
   await page.keyboard.press('Enter'); // New destination
   await submitForm(page, {
-    'Name (required)': 'Broken', 'URL (required)': hook.url, 'Signing secret': secret,
+    'Name (required)': 'Broken', 'URL (required)': hook.url, 'Signing secret (required)': secret,
     'Batch interval, seconds (default 1800)': '1', 'Attempts before a dead letter (default 8)': '1',
   });
   await row(page, 'broken').waitFor();
