@@ -177,7 +177,7 @@ test('a failing receiver: dead letters replayed and discarded from the panel', {
   await press(page, 'Dead letters of Broken');
   const letters = page.getByTestId('dest-letters-broken');
   await letters.waitFor();
-  assert.match(await letters.textContent(), /\(3\), 1 attempts/);
+  assert.match(await letters.textContent(), /\(3\), 1 attempt: HTTP 400/);
   const shot = screenshotPath('destinations-dead-letters');
   await page.screenshot({ path: shot });
   console.log(`screenshot: ${shot}`);

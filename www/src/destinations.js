@@ -163,7 +163,7 @@ export function setupDestinations({ opener, dialog, conn }) {
     const ul = el('ul', { class: 'dest-letters', 'aria-label': `Dead letters of ${d.name}`, 'data-testid': `dest-letters-${d.id}` });
     for (const b of dead) {
       const li = el('li', { 'data-batch': b.batch });
-      li.appendChild(el('span', {}, `Events ${b.firstSeq}–${b.lastSeq} (${fmtCount(b.events)}), ${b.attempts} attempts: ${b.lastError || 'failed'}${b.replaying ? ' · replaying' : ''}`));
+      li.appendChild(el('span', {}, `Events ${b.firstSeq}–${b.lastSeq} (${fmtCount(b.events)}), ${b.attempts} ${b.attempts === 1 ? 'attempt' : 'attempts'}: ${b.lastError || 'failed'}${b.replaying ? ' · replaying' : ''}`));
       const replay = el('button', { type: 'button', 'data-key': `${d.id}:replay:${b.batch}`, 'aria-label': `Replay batch ${b.batch}` }, 'Replay');
       replay.addEventListener('click', () => replayLetters(d, [b.batch]));
       const discard = el('button', { type: 'button', 'data-key': `${d.id}:discard:${b.batch}`, 'aria-label': `Discard batch ${b.batch}` }, 'Discard');
