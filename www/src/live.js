@@ -22,6 +22,7 @@ export class LiveTail {
     this.onState = onState;
     this.on = false;
     this.gen = 0; // the subscription that messages must belong to
+    this.session = 0; // from a start to a stop: batches of an ended one are not handed on
     this.es = null;
     this.timer = 0;
     this.pending = [];
@@ -40,11 +41,16 @@ export class LiveTail {
     this.connect(this.gen, 'connecting');
   }
 
+  // Ends the subscription. Messages not handed on yet are let go: the rows are about to be
+  // replaced (a new filter), or the user asked for no more.
   stop() {
     this.gen++;
+    this.session++;
     this.close();
     clearTimeout(this.timer);
-    this.flush();
+    clearTimeout(this.batchTimer);
+    this.batchTimer = 0;
+    this.pending = [];
     if (this.on) this.onState('off');
     this.on = false;
   }
@@ -118,12 +124,11 @@ export class LiveTail {
 
   // Hands the messages received so far on, after the batches before them.
   flush() {
-    clearTimeout(this.batchTimer);
     this.batchTimer = 0;
-    if (!this.pending.length) return this.delivering;
+    if (!this.pending.length) return;
     const texts = this.pending;
+    const session = this.session;
     this.pending = [];
-    this.delivering = this.delivering.then(() => this.onEvents(texts)).catch(() => {});
-    return this.delivering;
+    this.delivering = this.delivering.then(() => session === this.session && this.onEvents(texts)).catch(() => {});
   }
 }
