@@ -124,7 +124,7 @@ export function setupDestinations({ opener, dialog, conn }) {
         el('td', { 'data-testid': 'dest-delivered', class: 'num' }, ok ? fmtCount(st.deliveredEvents) : '–'),
         el('td', { 'data-testid': 'dest-dead', class: 'num' }, ok ? fmtCount(dead.length) : '–'),
       );
-      const actions = el('td', { class: 'dest-actions' });
+      const actions = el('div', { class: 'dest-actions' });
       const button = (key, text, label, fn) => {
         const b = el('button', { type: 'button', 'data-key': `${d.id}:${key}`, 'aria-label': `${label} ${d.name}` }, text);
         b.addEventListener('click', fn);
@@ -143,7 +143,7 @@ export function setupDestinations({ opener, dialog, conn }) {
         });
         b.setAttribute('aria-expanded', String(openLetters.has(d.id)));
       }
-      tr.appendChild(actions);
+      tr.appendChild(el('td')).appendChild(actions);
       rows.appendChild(tr);
       if (ok && st.lastError) {
         const e = st.lastError;
