@@ -49,3 +49,31 @@ export const filtersApi = {
   create: (conn, f) => api(conn, '/v1/filters', { method: 'POST', body: f }),
   remove: (conn, id) => api(conn, `/v1/filters/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };
+
+// --- live tail and destinations (issue 15) -------------------------------------------------
+
+// A one-use ticket for `GET /v1/stream` (an EventSource cannot send the bearer token).
+export function streamTicket(conn) {
+  return api(conn, '/v1/stream/tickets', { method: 'POST' });
+}
+
+// The URL of a live tail with the filter `q`, a ticket, and the sequence number to resume after.
+export function streamUrl(conn, { q, ticket, after }) {
+  const url = new URL(`${conn.url}/v1/stream`);
+  if (q) url.searchParams.set('q', q);
+  url.searchParams.set('ticket', ticket);
+  if (after !== null && after !== undefined && after !== '') url.searchParams.set('after', after);
+  return url.toString();
+}
+
+const dest = (id, rest = '') => `/v1/destinations/${encodeURIComponent(id)}${rest}`;
+export const destinationsApi = {
+  list: (conn) => api(conn, '/v1/destinations'),
+  create: (conn, d) => api(conn, '/v1/destinations', { method: 'POST', body: d }),
+  update: (conn, id, patch) => api(conn, dest(id), { method: 'PATCH', body: patch }),
+  status: (conn, id) => api(conn, dest(id, '/status')),
+  test: (conn, id) => api(conn, dest(id, '/test'), { method: 'POST' }),
+  flush: (conn, id) => api(conn, dest(id, '/flush'), { method: 'POST' }),
+  replay: (conn, id, batches) => api(conn, dest(id, '/replay'), { method: 'POST', body: batches ? { batches } : {} }),
+  discard: (conn, id, batch) => api(conn, dest(id, `/dead-letters/${encodeURIComponent(batch)}`), { method: 'DELETE' }),
+};

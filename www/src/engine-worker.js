@@ -359,6 +359,57 @@ function onlineView() {
   return { ...v, total: online.stats.total, count: online.stats.total, loaded: v.count, facets: online.stats.facets, histogram: online.stats.histogram, hasMore: !!online.cursor, online: true };
 }
 
+// Live events (the texts of the stream's messages, in commit order) join the rows: the
+// package reads them as one JSON array into NDJSON lines, as it reads a file, and the
+// view's count, facets and histogram take them in.
+async function appendEvents({ texts }) {
+  await ready;
+  needPackage();
+  if (mode !== 'online' || !online) throw engineError('not_online', 'live events need a connection to a Worker');
+  const input = new pkg.Input('live.json');
+  let lines, skipped;
+  try {
+    const head = input.push(new TextEncoder().encode(`[${texts.join(',')}]`));
+    const tail = input.finish();
+    lines = new Uint8Array(head.length + tail.length);
+    lines.set(head);
+    lines.set(tail, head.length);
+    skipped = input.takeErrors().map((e) => ({ line: e.line, message: e.message }));
+  } finally {
+    input.free();
+  }
+  const from = store.n;
+  if (lines.length) store.push(lines, 1);
+  countLive(from);
+  return { ...onlineView(), added: store.n - from, skipped };
+}
+
+// Adds rows `from`.. of the store to the server's counts the online view shows. The
+// server's `by=user` counts the principal's identifier (a column kept by its path).
+const FACET_COLUMNS = { user: 'auditEventAuthor.principal.identifier', action: 'action', resourceType: 'rtype', module: 'module' };
+function countLive(from) {
+  const s = online.stats;
+  s.total += store.n - from;
+  for (const [facet, column] of Object.entries(FACET_COLUMNS)) {
+    const counts = new Map(s.facets[facet].map((f) => [f.value, f.count]));
+    for (let i = from; i < store.n; i++) {
+      const v = store.value(column, i);
+      if (v) counts.set(v, (counts.get(v) || 0) + 1);
+    }
+    s.facets[facet] = [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count).slice(0, 10);
+  }
+  const h = s.histogram;
+  for (let i = from; i < store.n; i++) {
+    const t = store.times.a[i];
+    if (!Number.isFinite(t)) continue;
+    const start = Math.floor(t / h.bucketMs) * h.bucketMs;
+    const b = h.buckets.find((x) => x.start === start);
+    if (b) b.count++;
+    else h.buckets.push({ start, end: start + h.bucketMs, count: 1 });
+  }
+  h.buckets.sort((a, b) => a.start - b.start);
+}
+
 function statRows(stats) {
   const rows = stats && (stats.buckets || stats.counts || stats.values || stats.rows || stats);
   if (Array.isArray(rows)) return rows.map((r) => ({ key: String(r.key ?? r.value ?? r.bucket ?? r.name ?? r.time ?? ''), count: Number(r.count ?? r.n ?? 0), start: typeof r.value === 'number' ? r.value : (r.start ?? r.time ?? r.key) }));
@@ -426,6 +477,7 @@ const ops = {
   },
   connect,
   more,
+  appendEvents,
 };
 
 if (!SHARD) {

@@ -11,6 +11,8 @@ import { downloadExport } from './api.js';
 import { SavedFilters } from './saved.js';
 import { setupExportDialog } from './export-dialog.js';
 import { fmtCount, fmtBytes } from './format.js';
+import { LiveTail } from './live.js';
+import { setupDestinations } from './destinations.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -126,11 +128,16 @@ function timeParams(s) {
 async function runQuery(query, structured, started = null, t0 = performance.now()) {
   if (!state.loaded) { window.__trailsift.runs++; return false; }
   setBusy(true);
+  // A live view stops while the server's answer replaces the rows, and starts again with
+  // the new filter.
+  const wasLive = live.on;
+  if (wasLive) live.stop();
   try {
     const v = await (started || engine.call('applyFilter', { query, now: Date.now(), ...timeParams(structured || readForm(form, '')) }));
     state.applied = query;
     queryBar.clearError();
     showView(v);
+    if (wasLive) startLive();
     return true;
   } catch (e) {
     if (e.data && e.data.filterError) queryBar.showError(e.data.filterError);
@@ -274,6 +281,7 @@ async function openFile(file) {
     state.loadingFile = null;
     state.loaded = true;
     state.mode = 'local';
+    showOnlineTools(false);
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     let msg = `${file.name}: ${fmtCount(info.events)} events (${info.format}${info.gzip ? ', gzip' : ''}, ${fmtBytes(file.size)}) read in ${secs} s`;
     if (info.rejectedCount) msg += `; ${fmtCount(info.rejectedCount)} lines skipped (first at line ${info.rejected[0].line}: ${info.rejected[0].message})`;
@@ -415,6 +423,7 @@ $('connect-form').addEventListener('submit', async (e) => {
   const token = $('api-token').value;
   sessionStorage.setItem('trailsift.url', url);
   state.conn = { url, token };
+  showOnlineTools(false);
   writeForm(form, { from: 'now-7d' });
   toggleCustom();
   const s = readForm(form, '');
@@ -429,6 +438,7 @@ $('connect-form').addEventListener('submit', async (e) => {
     state.applied = query;
     setStatus(`Connected to ${url}`);
     showView(v);
+    showOnlineTools(true);
     refreshVocab();
     saved.refresh();
   } catch (err) {
@@ -454,6 +464,56 @@ async function loadMore() {
   }
 }
 $('load-more').addEventListener('click', loadMore);
+
+// --- live view and destinations (online mode) ---------------------------------------------
+
+const liveToggle = $('live-toggle');
+const liveState = $('live-state');
+const LIVE_TEXT = { off: '', connecting: 'Connecting…', live: 'Live: new events appear at the top', reconnecting: 'Connection lost; resuming…', failed: 'Live view failed' };
+const live = new LiveTail({
+  conn: () => state.conn,
+  onEvents: async (texts) => {
+    try {
+      const v = await engine.call('appendEvents', { texts });
+      showView(v, true);
+      window.__trailsift.liveRows += v.added;
+      if (v.skipped.length) setStatus(`Live: ${v.skipped.length} events could not be read (${v.skipped[0].message})`, true);
+    } catch (e) {
+      setStatus(`Live: ${e.message}`, true);
+    }
+  },
+  onDropped: (n) => {
+    $('live-banner-text').textContent = `The server dropped ${fmtCount(n)} live ${n === 1 ? 'event' : 'events'} because the page fell behind; they are being read again from the last event shown.`;
+    $('live-banner').hidden = false;
+  },
+  onState: (st, message) => {
+    liveState.dataset.state = st;
+    liveState.textContent = message ? `${LIVE_TEXT[st]} (${message})` : LIVE_TEXT[st];
+    liveToggle.setAttribute('aria-pressed', String(st !== 'off' && st !== 'failed'));
+  },
+});
+window.__trailsift.liveRows = 0;
+window.__trailsift.live = live.stats;
+
+function startLive() {
+  live.start(state.applied);
+}
+liveToggle.addEventListener('click', () => {
+  if (live.on) live.stop();
+  else startLive();
+});
+$('live-banner-close').addEventListener('click', () => { $('live-banner').hidden = true; liveToggle.focus(); });
+
+function showOnlineTools(on) {
+  if (!on) live.stop();
+  $('online-tools').hidden = !on;
+}
+
+setupDestinations({
+  opener: $('open-destinations'),
+  dialog: $('destinations-dialog'),
+  conn: () => state.conn,
+});
 
 // --- saved filters -------------------------------------------------------------------------
 
