@@ -49,3 +49,10 @@ export const filtersApi = {
   create: (conn, f) => api(conn, '/v1/filters', { method: 'POST', body: f }),
   remove: (conn, id) => api(conn, `/v1/filters/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };
+
+// API tokens of the account (admin): the secret comes back once, from create.
+export const tokensApi = {
+  list: (conn) => api(conn, '/v1/tokens'),
+  create: (conn, t) => api(conn, '/v1/tokens', { method: 'POST', body: t }),
+  revoke: (conn, id) => api(conn, `/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+};

@@ -9,6 +9,7 @@ import { readForm, writeForm, isEmpty, splitList, customTimes, showTimeErrors } 
 import { QueryBar } from './querybar.js';
 import { downloadExport } from './api.js';
 import { SavedFilters } from './saved.js';
+import { TokensPanel } from './tokens.js';
 import { setupExportDialog } from './export-dialog.js';
 import { fmtCount, fmtBytes } from './format.js';
 
@@ -431,6 +432,7 @@ $('connect-form').addEventListener('submit', async (e) => {
     showView(v);
     refreshVocab();
     saved.refresh();
+    tokensPanel.show();
   } catch (err) {
     setStatus(`Could not connect: ${err.message}`, true);
   } finally {
@@ -475,6 +477,14 @@ $('save-form').addEventListener('submit', async (e) => {
   $('save-name').value = '';
 });
 saved.refresh();
+
+// --- API tokens (online mode) -------------------------------------------------------------
+
+const tokensPanel = new TokensPanel({
+  root: $('tokens'),
+  conn: () => (state.mode === 'online' ? state.conn : null),
+  onError: (msg) => setStatus(msg, true),
+});
 
 // --- start ---------------------------------------------------------------------------------
 
