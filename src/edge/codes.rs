@@ -67,6 +67,9 @@ pub const UNKNOWN_DESTINATION_TYPE: &str = "unknown_destination_type";
 pub const BAD_DESTINATION_URL: &str = "bad_destination_url";
 /// A plain `http` destination URL while `ALLOW_HTTP_DESTINATIONS` is not `true`.
 pub const HTTP_NOT_ALLOWED: &str = "http_not_allowed";
+/// A destination URL whose host is `localhost` or a loopback, private, link-local or
+/// shared address, while `ALLOW_HTTP_DESTINATIONS` is not `true`; `details.field` names it.
+pub const PRIVATE_DESTINATION: &str = "private_destination";
 /// A `transform` (of an export or a destination) that is not valid (formats.md section 4);
 /// the details carry its own code and the key at fault.
 pub const BAD_TRANSFORM: &str = "bad_transform";
@@ -114,6 +117,7 @@ pub const CODES: &[&str] = &[
     UNKNOWN_DESTINATION_TYPE,
     BAD_DESTINATION_URL,
     HTTP_NOT_ALLOWED,
+    PRIVATE_DESTINATION,
     BAD_TRANSFORM,
     DESTINATION_ACTIVE,
     TOO_MANY_DESTINATIONS,

@@ -145,3 +145,11 @@ test('405 on the token paths names what they allow', async () => {
   assert.equal(one.status, 405);
   assert.equal(one.headers.get('allow'), 'DELETE');
 });
+
+test('the API description documents the token endpoints', async () => {
+  const doc = (await call(`${U}/v1/openapi.json`)).json;
+  assert.deepEqual(Object.keys(doc.paths['/v1/tokens']).sort(), ['get', 'post']);
+  assert.deepEqual(Object.keys(doc.paths['/v1/tokens/{id}']), ['delete']);
+  assert.ok(doc.components.schemas.Token.properties.lastUsedAt);
+  assert.ok(!('token' in doc.components.schemas.Token.properties), 'a listed token has no secret');
+});
