@@ -29,6 +29,9 @@ pub struct Caller {
     pub account: String,
     pub scopes: Vec<String>,
     pub owner: String,
+    /// The account's object took this request from the account's budget already (it looks
+    /// up managed tokens), so the Worker does not ask it again.
+    pub admitted: bool,
 }
 
 impl Caller {
@@ -108,6 +111,7 @@ async fn managed(env: &Env, presented: Option<&str>, now: i64) -> ApiResult<Call
         account: account.to_string(),
         scopes: holder.scopes,
         owner: holder.owner,
+        admitted: true,
     })
 }
 
@@ -143,6 +147,7 @@ pub fn authenticate(tokens: &[TokenEntry], authorization: Option<&str>) -> ApiRe
         account: entry.account.clone(),
         scopes: entry.scopes.clone(),
         owner: entry.owner.clone(),
+        admitted: false,
     })
 }
 

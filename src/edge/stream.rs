@@ -149,6 +149,7 @@ async fn redeem(env: &Env, ticket: &str) -> ApiResult<Caller> {
         account,
         scopes: grant.scopes,
         owner: grant.owner,
+        admitted: false,
     })
 }
 

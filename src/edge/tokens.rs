@@ -211,6 +211,7 @@ mod tests {
             account: "acct_a".into(),
             scopes: vec!["read".into(), "admin".into()],
             owner: "alice".into(),
+            admitted: false,
         }
     }
 

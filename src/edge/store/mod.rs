@@ -221,7 +221,10 @@ impl AccountStore {
             if !self.has_tables()? {
                 return Err(ApiError::unauthorized());
             }
-            return tokens::authenticate(&self.sql()?, digest, *now);
+            // One round trip: the holder's request is taken from the account's budget here.
+            let holder = tokens::authenticate(&self.sql()?, digest, *now)?;
+            self.admit()?;
+            return Ok(holder);
         }
         self.ensure_alarm().await;
         match request {

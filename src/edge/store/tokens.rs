@@ -48,7 +48,8 @@ pub enum TokenRequest {
     /// Deletes token `id`; answers [`Revoked`], or 404.
     Revoke { id: String },
     /// The holder of the token whose secret has SHA-256 `digest` (hex), at `now`: answers
-    /// [`Holder`], or 401 for a digest not kept or a token expired.
+    /// [`Holder`], or 401 for a digest not kept or a token expired; the request is taken
+    /// from the account's budget too (`429 rate_limited` over it).
     Authenticate { digest: String, now: i64 },
 }
 
