@@ -1,9 +1,16 @@
-//! Bearer tokens: SHA-256 digests from `TRAILSIFT_TOKENS`, compared in constant time.
+//! Bearer tokens: SHA-256 digests from `TRAILSIFT_TOKENS` (the bootstrap), compared in
+//! constant time, then the tokens each account manages (`edge::tokens`); failures are
+//! counted per client address (`edge::guard`).
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use worker::{Env, Request};
 
+use super::config::Config;
 use super::error::{ApiError, ApiResult};
+use super::store::tokens::{Holder, TokenRequest};
+use super::store::{self, StoreRequest};
+use super::{guard, now_ms, tokens};
 
 /// One configured token (only its digest is known).
 #[derive(Debug, Clone, Deserialize)]
@@ -22,6 +29,9 @@ pub struct Caller {
     pub account: String,
     pub scopes: Vec<String>,
     pub owner: String,
+    /// The account's object took this request from the account's budget already (it looks
+    /// up managed tokens), so the Worker does not ask it again.
+    pub admitted: bool,
 }
 
 impl Caller {
@@ -68,16 +78,56 @@ fn nibble(c: u8) -> Option<u8> {
     }
 }
 
+/// Who sends `req`: its bearer token is one of `TRAILSIFT_TOKENS`, or a token its account
+/// keeps (not expired, not revoked). Every failure counts against the client's address,
+/// which is refused (`429`) once over its limit.
+pub async fn identify(req: &Request, env: &Env, config: &Config) -> ApiResult<Caller> {
+    let client = guard::client(req);
+    let now = now_ms();
+    if let Some(refused) = guard::refused(&client, now) {
+        return Err(refused);
+    }
+    let header = req.headers().get("authorization").ok().flatten();
+    let found = match authenticate(&config.tokens, header.as_deref()) {
+        Ok(caller) => return Ok(caller),
+        Err(_) => managed(env, bearer(header.as_deref()), now).await,
+    };
+    match found {
+        Err(e) if e.status == 401 => Err(guard::failed(env, config, &client, now).await),
+        found => found,
+    }
+}
+
+/// The holder of a managed token, asked of the account the token names.
+async fn managed(env: &Env, presented: Option<&str>, now: i64) -> ApiResult<Caller> {
+    let presented = presented.ok_or_else(ApiError::unauthorized)?;
+    let account = tokens::account_of(presented).ok_or_else(ApiError::unauthorized)?;
+    let request = StoreRequest::Tokens(TokenRequest::Authenticate {
+        digest: token_digest(presented),
+        now,
+    });
+    let holder: Holder = store::call(env, account, &request).await?;
+    Ok(Caller {
+        account: account.to_string(),
+        scopes: holder.scopes,
+        owner: holder.owner,
+        admitted: true,
+    })
+}
+
+/// The token of an `Authorization: Bearer` header.
+fn bearer(header: Option<&str>) -> Option<&str> {
+    header?
+        .strip_prefix("Bearer ")
+        .or_else(|| header?.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 /// Finds the token whose digest equals SHA-256(`presented`). Every configured digest is
 /// compared in full, so the time taken does not reveal which digest (if any) matched.
 pub fn authenticate(tokens: &[TokenEntry], authorization: Option<&str>) -> ApiResult<Caller> {
-    let header = authorization.ok_or_else(ApiError::unauthorized)?;
-    let presented = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(ApiError::unauthorized)?;
+    let presented = bearer(authorization).ok_or_else(ApiError::unauthorized)?;
     let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
     let mut found: Option<&TokenEntry> = None;
     for entry in tokens {
@@ -97,6 +147,7 @@ pub fn authenticate(tokens: &[TokenEntry], authorization: Option<&str>) -> ApiRe
         account: entry.account.clone(),
         scopes: entry.scopes.clone(),
         owner: entry.owner.clone(),
+        admitted: false,
     })
 }
 

@@ -5,12 +5,12 @@
 //! `convert::ErrorCode`), and a `bad_filter` error carries the filter's own code in its
 //! details (`filter::error::CODES`).
 
-/// No bearer token, or one that is not configured (401).
+/// No bearer token, or one that is not configured, not kept, expired or revoked (401).
 pub const UNAUTHORIZED: &str = "unauthorized";
 /// The token lacks the scope the endpoint needs (403).
 pub const FORBIDDEN: &str = "forbidden";
-/// No such endpoint, event, saved filter, destination or dead letter, or one of another
-/// account (404).
+/// No such endpoint, event, saved filter, destination, dead letter or API token, or one of
+/// another account (404).
 pub const NOT_FOUND: &str = "not_found";
 /// The method is not one the endpoint takes (405).
 pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
@@ -25,6 +25,14 @@ pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
 pub const INVALID_EVENTS: &str = "invalid_events";
 /// The account made more requests than its limit allows (429, with `Retry-After`).
 pub const RATE_LIMITED: &str = "rate_limited";
+/// Too many failed authentications from the client's address (429, with `Retry-After`):
+/// every request from it is refused until then, whatever its token.
+pub const TOO_MANY_AUTH_FAILURES: &str = "too_many_auth_failures";
+/// A field of a new API token that is missing or of the wrong shape (`name`, `scopes`,
+/// `owner`, `expiresAt`); `details.field` names it.
+pub const BAD_TOKEN: &str = "bad_token";
+/// The account holds as many API tokens as it may (409).
+pub const TOO_MANY_TOKENS: &str = "too_many_tokens";
 /// The account's Durable Object or its storage failed (503).
 pub const STORAGE_UNAVAILABLE: &str = "storage_unavailable";
 /// A request the endpoint cannot read: a bad URL, or a field of the wrong shape.
@@ -59,6 +67,9 @@ pub const UNKNOWN_DESTINATION_TYPE: &str = "unknown_destination_type";
 pub const BAD_DESTINATION_URL: &str = "bad_destination_url";
 /// A plain `http` destination URL while `ALLOW_HTTP_DESTINATIONS` is not `true`.
 pub const HTTP_NOT_ALLOWED: &str = "http_not_allowed";
+/// A destination URL whose host is `localhost` or a loopback, private, link-local or
+/// shared address, while `ALLOW_HTTP_DESTINATIONS` is not `true`; `details.field` names it.
+pub const PRIVATE_DESTINATION: &str = "private_destination";
 /// A `transform` (of an export or a destination) that is not valid (formats.md section 4);
 /// the details carry its own code and the key at fault.
 pub const BAD_TRANSFORM: &str = "bad_transform";
@@ -87,6 +98,9 @@ pub const CODES: &[&str] = &[
     UNSUPPORTED_MEDIA_TYPE,
     INVALID_EVENTS,
     RATE_LIMITED,
+    TOO_MANY_AUTH_FAILURES,
+    BAD_TOKEN,
+    TOO_MANY_TOKENS,
     STORAGE_UNAVAILABLE,
     BAD_REQUEST,
     BAD_BODY,
@@ -103,6 +117,7 @@ pub const CODES: &[&str] = &[
     UNKNOWN_DESTINATION_TYPE,
     BAD_DESTINATION_URL,
     HTTP_NOT_ALLOWED,
+    PRIVATE_DESTINATION,
     BAD_TRANSFORM,
     DESTINATION_ACTIVE,
     TOO_MANY_DESTINATIONS,
@@ -147,6 +162,9 @@ mod tests {
             include_str!("store/destinations/crypto.rs"),
             include_str!("destinations/mod.rs"),
             include_str!("destinations/validate.rs"),
+            include_str!("tokens.rs"),
+            include_str!("guard.rs"),
+            include_str!("store/tokens.rs"),
         ];
         let mut found = 0;
         for source in sources {

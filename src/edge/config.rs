@@ -21,6 +21,9 @@ pub struct Config {
     pub retention_interval_ms: i64,
     /// Requests per minute per account (`RATE_LIMIT_REQUESTS_PER_MINUTE`); 0 disables.
     pub rate_limit_per_minute: u64,
+    /// Failed authentications per minute per client address (`AUTH_FAILURES_PER_MINUTE`);
+    /// 0 disables the limit.
+    pub auth_failures_per_minute: u64,
     /// Live-tail subscribers: events one may have waiting (`TAIL_BUFFER_EVENTS`) and,
     /// for a WebSocket, events a second beyond those (`TAIL_EVENTS_PER_SECOND`).
     pub tail: Limits,
@@ -53,6 +56,9 @@ impl std::fmt::Debug for Secret {
 /// The rate limit when its variable is unset or unreadable.
 pub const DEFAULT_RATE_LIMIT: u64 = 6000;
 
+/// The limit of failed authentications when its variable is unset or unreadable.
+pub const DEFAULT_AUTH_FAILURES: u64 = 20;
+
 impl Config {
     /// Reads `env` (a secret reads like a plain variable: both are strings).
     pub fn from_env(env: &Env) -> Config {
@@ -82,6 +88,8 @@ impl Config {
                 .map_or(DAY_MS, |s| signed(s).saturating_mul(1000)),
             rate_limit_per_minute: number("RATE_LIMIT_REQUESTS_PER_MINUTE")
                 .unwrap_or(DEFAULT_RATE_LIMIT),
+            auth_failures_per_minute: number("AUTH_FAILURES_PER_MINUTE")
+                .unwrap_or(DEFAULT_AUTH_FAILURES),
             tail: Limits {
                 buffer: size("TAIL_BUFFER_EVENTS", 10_000),
                 rate: size("TAIL_EVENTS_PER_SECOND", 1000),
@@ -157,6 +165,7 @@ mod tests {
         assert_eq!(c.retention_days, 730);
         assert_eq!(c.retention_interval_ms, DAY_MS);
         assert_eq!(c.rate_limit_per_minute, DEFAULT_RATE_LIMIT);
+        assert_eq!(c.auth_failures_per_minute, DEFAULT_AUTH_FAILURES);
         assert_eq!(
             c.tail,
             Limits {
@@ -232,6 +241,12 @@ mod tests {
 
     #[test]
     fn a_rate_limit_of_zero_disables_it() {
+        let c = config(&[("AUTH_FAILURES_PER_MINUTE", " 0 ")]);
+        assert_eq!(c.auth_failures_per_minute, 0);
+        assert_eq!(
+            config(&[("AUTH_FAILURES_PER_MINUTE", "3")]).auth_failures_per_minute,
+            3
+        );
         assert_eq!(
             config(&[("RATE_LIMIT_REQUESTS_PER_MINUTE", "0")]).rate_limit_per_minute,
             0

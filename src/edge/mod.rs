@@ -12,12 +12,14 @@ mod destinations;
 pub mod error;
 pub mod filtering;
 mod filters;
+pub mod guard;
 mod ingest;
 mod log;
 mod query;
 pub mod ratelimit;
 pub mod store;
 mod stream;
+mod tokens;
 
 use serde_json::{json, Value};
 use worker::{event, Context, Env, Method, Request, Response};
@@ -27,6 +29,7 @@ use config::Config;
 use error::{json_response, text_response, ApiError, ApiResult};
 use store::StoreRequest;
 
+pub use guard::AuthGuard;
 pub use store::AccountStore;
 
 const OPENAPI: &str = include_str!("openapi.json");
@@ -70,8 +73,7 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Get, ["v1", "log", "keys"]) => log::keys(&Config::from_env(env)),
         (_, ["v1", ..]) => {
             let config = Config::from_env(env);
-            let header = req.headers().get("authorization").ok().flatten();
-            let caller = auth::authenticate(&config.tokens, header.as_deref())?;
+            let caller = auth::identify(&req, env, &config).await?;
             admit(env, &config, &caller).await?;
             let segments: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
             let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -132,6 +134,9 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
                 (Method::Delete, ["v1", "destinations", id, "dead-letters", batch]) => {
                     destinations::discard(env, &caller, id, batch).await
                 }
+                (Method::Get, ["v1", "tokens"]) => tokens::list(env, &caller).await,
+                (Method::Post, ["v1", "tokens"]) => tokens::create(&mut req, env, &caller).await,
+                (Method::Delete, ["v1", "tokens", id]) => tokens::revoke(env, &caller, id).await,
                 (method, segs) => Err(match allowed(segs) {
                     Some(allow) => ApiError::method_not_allowed(method.as_ref(), &path, allow),
                     None => ApiError::not_found("endpoint"),
@@ -163,6 +168,8 @@ fn allowed(segs: &[&str]) -> Option<&'static str> {
         ["v1", "destinations", _, "test" | "flush" | "replay"] => "POST",
         ["v1", "destinations", _, "status"] => "GET",
         ["v1", "destinations", _, "dead-letters", _] => "DELETE",
+        ["v1", "tokens"] => "GET, POST",
+        ["v1", "tokens", _] => "DELETE",
         _ => return None,
     })
 }
@@ -170,7 +177,7 @@ fn allowed(segs: &[&str]) -> Option<&'static str> {
 /// Counts one request against the caller's account limit, in the account's store (which
 /// sees every request of the account). Over the limit: `429 rate_limited`, before any work.
 pub(crate) async fn admit(env: &Env, config: &Config, caller: &Caller) -> ApiResult<()> {
-    if config.rate_limit_per_minute == 0 {
+    if config.rate_limit_per_minute == 0 || caller.admitted {
         return Ok(());
     }
     store::call(env, &caller.account, &StoreRequest::Admit).await

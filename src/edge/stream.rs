@@ -56,7 +56,7 @@ pub async fn subscribe(req: Request, env: &Env, config: &Config) -> ApiResult<Re
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let caller = match (header("authorization"), params.get("ticket")) {
         (None, Some(ticket)) => redeem(env, ticket).await?,
-        (authorization, _) => auth::authenticate(&config.tokens, authorization.as_deref())?,
+        _ => auth::identify(&req, env, config).await?,
     };
     super::admit(env, config, &caller).await?;
     caller.require("read")?;
@@ -149,6 +149,7 @@ async fn redeem(env: &Env, ticket: &str) -> ApiResult<Caller> {
         account,
         scopes: grant.scopes,
         owner: grant.owner,
+        admitted: false,
     })
 }
 

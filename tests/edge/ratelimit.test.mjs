@@ -73,3 +73,25 @@ test('a limit of 0 disables rate limiting', { timeout: 900_000 }, async () => {
     w.cleanup();
   }
 });
+
+test('a managed token spends its account\'s budget like any other', { timeout: 900_000 }, async () => {
+  const { tokens: T, config } = makeTokens();
+  const w = await startWorker({ tokensConfig: config, vars: { RATE_LIMIT_REQUESTS_PER_MINUTE: '4' } });
+  try {
+    // 1: the token is made; 2-3: it is used; 4: a bootstrap token of the account.
+    const made = await call(`${w.url}/v1/tokens`, T.aAll, { method: 'POST', body: JSON.stringify({ name: 'n', scopes: ['read'] }), headers: json });
+    assert.equal(made.status, 201, made.text);
+    for (let i = 0; i < 2; i++) assert.equal((await call(`${w.url}/v1/events`, made.json.token)).status, 200);
+    assert.equal((await call(`${w.url}/v1/events`, T.aRead)).status, 200);
+    const over = await call(`${w.url}/v1/events`, made.json.token);
+    assert.equal(over.status, 429, over.text);
+    assert.equal(over.json.error.code, 'rate_limited');
+    assert.ok(Number(over.headers.get('retry-after')) >= 1);
+    assert.equal((await call(`${w.url}/v1/events`, T.aRead)).status, 429);
+    // A wrong token is still 401, not a spent budget.
+    assert.equal((await call(`${w.url}/v1/events`, `ts_acct_a_${'B'.repeat(43)}`)).status, 401);
+  } finally {
+    await w.stop();
+    w.cleanup();
+  }
+});

@@ -77,3 +77,10 @@ export const destinationsApi = {
   replay: (conn, id, batches) => api(conn, dest(id, '/replay'), { method: 'POST', body: batches ? { batches } : {} }),
   discard: (conn, id, batch) => api(conn, dest(id, `/dead-letters/${encodeURIComponent(batch)}`), { method: 'DELETE' }),
 };
+
+// API tokens of the account (admin): the secret comes back once, from create.
+export const tokensApi = {
+  list: (conn) => api(conn, '/v1/tokens'),
+  create: (conn, t) => api(conn, '/v1/tokens', { method: 'POST', body: t }),
+  revoke: (conn, id) => api(conn, `/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+};

@@ -9,6 +9,7 @@ import { readForm, writeForm, isEmpty, splitList, customTimes, showTimeErrors } 
 import { QueryBar } from './querybar.js';
 import { downloadExport } from './api.js';
 import { SavedFilters } from './saved.js';
+import { TokensPanel } from './tokens.js';
 import { setupExportDialog } from './export-dialog.js';
 import { fmtCount, fmtBytes } from './format.js';
 import { LiveTail } from './live.js';
@@ -441,6 +442,7 @@ $('connect-form').addEventListener('submit', async (e) => {
     showOnlineTools(true);
     refreshVocab();
     saved.refresh();
+    tokensPanel.show();
   } catch (err) {
     setStatus(`Could not connect: ${err.message}`, true);
   } finally {
@@ -535,6 +537,14 @@ $('save-form').addEventListener('submit', async (e) => {
   $('save-name').value = '';
 });
 saved.refresh();
+
+// --- API tokens (online mode) -------------------------------------------------------------
+
+const tokensPanel = new TokensPanel({
+  root: $('tokens'),
+  conn: () => (state.mode === 'online' ? state.conn : null),
+  onError: (msg) => setStatus(msg, true),
+});
 
 // --- start ---------------------------------------------------------------------------------
 

@@ -376,7 +376,8 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// A receiver URL: `https`, or `http` when allowed, with a host and no user info. The
+/// A receiver URL: `https`, or `http` when allowed, with a host and no user info, not local
+/// or private unless `http` is allowed (development). The
 /// URL itself is never echoed (it may hold a secret).
 fn check_url(field: &str, text: &str, rules: Rules) -> ApiResult<String> {
     let bad_url = |message: String| {
@@ -405,7 +406,48 @@ fn check_url(field: &str, text: &str, rules: Rules) -> ApiResult<String> {
         }
         other => return Err(bad_url(format!("`{field}` must be an https URL (got scheme `{other}`)"))),
     }
+    if !rules.allow_http && url.host_str().is_some_and(local_host) {
+        return Err(ApiError::bad_request(
+            codes::PRIVATE_DESTINATION,
+            format!("`{field}` names a local or private address; such receivers are allowed only when the Worker variable ALLOW_HTTP_DESTINATIONS is true"),
+        )
+        .with_details(json!({"field": field})));
+    }
     Ok(text.trim().to_string())
+}
+
+/// A host that is this machine or a private network: `localhost` and its subdomains, and
+/// loopback, private, link-local, shared (RFC 6598) or unspecified IP addresses. A name that
+/// resolves to such an address cannot be seen here (the Worker resolves no names).
+fn local_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => local_v4(ip),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || first & 0xfe00 == 0xfc00
+                || first & 0xffc0 == 0xfe80
+                || ip.to_ipv4_mapped().is_some_and(local_v4)
+        }
+        Err(_) => false,
+    }
+}
+
+fn local_v4(ip: std::net::Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
 }
 
 /// An endpoint: a URL with no path, query or fragment of its own.
@@ -1023,6 +1065,46 @@ mod tests {
         .unwrap();
         assert_eq!(removed.definition.filter, "action:create");
         assert!(removed.definition.transform.is_some());
+    }
+
+    #[test]
+    fn local_and_private_receivers_need_the_development_switch() {
+        for host in [
+            "localhost",
+            "api.localhost",
+            "LOCALHOST.",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "[::1]",
+            "[fd00::1]",
+            "[fe80::1]",
+            "[::ffff:127.0.0.1]",
+        ] {
+            assert!(local_host(host), "{host}");
+        }
+        for host in [
+            "s3.example",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "[2001:db8::1]",
+            "localhost.example",
+        ] {
+            assert!(!local_host(host), "{host}");
+        }
+        let mut body = s3_body();
+        body["config"]["endpoint"] = json!("https://169.254.169.254");
+        let (c, d) = code(new_destination(&body, HTTPS_ONLY));
+        assert_eq!(
+            (c.as_str(), d["field"].as_str()),
+            (codes::PRIVATE_DESTINATION, Some("config.endpoint"))
+        );
+        assert!(new_destination(&body, HTTP).is_ok());
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod log;
 pub(crate) mod sql;
 pub mod stats;
 pub mod tail;
+pub mod tokens;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -50,6 +51,7 @@ const SCHEMA: &[&[&str]] = &[
     alarm::SCHEMA,
     tail::SCHEMA,
     log::SCHEMA,
+    tokens::SCHEMA,
 ];
 
 /// An alarm this long overdue is looked at again: it may have been dropped.
@@ -71,6 +73,7 @@ pub enum StoreRequest {
     /// Boxed: a destination's definition is much larger than the other messages.
     Destinations(Box<destinations::DestinationRequest>),
     Log(log::LogRequest),
+    Tokens(tokens::TokenRequest),
 }
 
 /// Sends `request` to the account's object and reads its answer as `R`, the reply its
@@ -212,6 +215,17 @@ impl DurableObject for AccountStore {
 impl AccountStore {
     /// The one place a request meets the concern that answers it.
     async fn dispatch(&self, request: StoreRequest) -> ApiResult<Vec<u8>> {
+        if let StoreRequest::Tokens(tokens::TokenRequest::Authenticate { digest, now }) = &request {
+            // Anyone may present a token naming any account: looking it up must not make
+            // an object that was never used keep state (tables, an alarm).
+            if !self.has_tables()? {
+                return Err(ApiError::unauthorized());
+            }
+            // One round trip: the holder's request is taken from the account's budget here.
+            let holder = tokens::authenticate(&self.sql()?, digest, *now)?;
+            self.admit()?;
+            return Ok(holder);
+        }
         self.ensure_alarm().await;
         match request {
             StoreRequest::Admit => {
@@ -253,6 +267,7 @@ impl AccountStore {
                 // A checkpoint signed on request is kept atomically with nothing else.
                 self.in_transaction(move || log::handle(&sql, &config, request))
             }
+            StoreRequest::Tokens(request) => tokens::handle(&self.sql()?, request),
             StoreRequest::Destinations(request) => {
                 let answer = destinations::handle(&self.ctx(self.sql()?), *request).await;
                 self.alarm_earlier().await;
@@ -290,6 +305,16 @@ impl AccountStore {
             self.ready.set(true);
         }
         Ok(sql)
+    }
+
+    /// Whether this object has ever made its tables (asked without making them).
+    fn has_tables(&self) -> ApiResult<bool> {
+        if self.ready.get() {
+            return Ok(true);
+        }
+        let sql = self.state.storage().sql();
+        let stmt = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tokens'";
+        Ok(sql::rows(&sql, stmt, vec![])?.next().is_some())
     }
 
     /// Runs `f` inside the storage's synchronous transaction (see [`transaction`]).
