@@ -1,13 +1,14 @@
 // Evidence sidecars of S3 and GCS destinations (integrity.md): each object gets
-// `<object name>.evidence.json`, read back here with boto3 (S3 from s3s-fs; GCS through its
-// XML API with HMAC keys) and checked with the real CLI, `trailsift verify SIDECAR --events
+// `<object name>.evidence.json`, read back here with boto3 (S3 from s3s-fs; GCS, written
+// with OAuth, through its XML API with HMAC keys) and checked with the real CLI, `trailsift verify SIDECAR --events
 // OBJECT --key KEY`; a tampered object fails, located. A sidecar that cannot be written
 // fails its batch, and the retry writes the same bytes even after the log has grown and
 // newer checkpoints were signed. Destinations where a sidecar cannot prove the object are
 // refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -118,12 +119,13 @@ after(async () => {
 const s3Config = (endpoint, prefix) => ({ endpoint, region: 'us-east-1', bucket: 'audit', prefix, pathStyle: true });
 const s3Credentials = () => ({ accessKeyId: s3.accessKey, secretAccessKey: S3_SECRET });
 
-/** Downloads objects with boto3 into a fresh folder: `{dir, keys}`. */
-function download(endpoint, access, secret, region, bucket, keys) {
+/** Downloads objects with boto3 into a fresh folder: `{dir, keys}`. Asynchronous: the GCS
+ * proxy answers in this process. */
+async function download(endpoint, access, secret, region, bucket, keys) {
   const dir = mkdtempSync(join(tmp, 'objects-'));
-  const out = execFileSync('python3', ['-c', DOWNLOAD, endpoint, access, secret, region, bucket, dir, ...keys],
+  const { stdout } = await promisify(execFile)('python3', ['-c', DOWNLOAD, endpoint, access, secret, region, bucket, dir, ...keys],
     { encoding: 'utf8', maxBuffer: 1 << 28 });
-  return { dir, keys: JSON.parse(out) };
+  return { dir, keys: JSON.parse(stdout) };
 }
 
 const verify = (sidecar, object) => spawnSync(CLI, ['verify', sidecar, '--events', object, '--key', key], { encoding: 'utf8' });
@@ -248,7 +250,7 @@ test('S3: a sidecar beside each object verifies with the CLI; a lost sidecar ans
     }
   }
 
-  const got = download(s3.base, s3.accessKey, S3_SECRET, 'us-east-1', 'audit', ['list:ev/']);
+  const got = await download(s3.base, s3.accessKey, S3_SECRET, 'us-east-1', 'audit', ['list:ev/']);
   const verified = verifyAll(got, (e) => seqById.get(e.auditEventId));
   assert.equal(verified, matching.length, 'every matching event is in an object and proved');
   const firstSidecar = got.keys.find((k) => `/audit/${k}` === sidecarPuts[0].url);
@@ -279,12 +281,10 @@ test('S3: a sidecar beside each object verifies with the CLI; a lost sidecar ans
   assert.equal((await A.patch(id, { status: 'inactive' })).status, 200);
 });
 
-test('GCS: sidecars beside JSON objects (HMAC keys, XML API), verified with the CLI', async () => {
-  const hmacId = 'GOOG1EVIDENCETEST';
-  const hmacSecret = newSecret();
-  gcs.acceptHmac(hmacId);
+test('GCS: sidecars beside JSON objects (OAuth from a service-account key), verified with the CLI', async () => {
+  const account = gcs.newServiceAccount();
   const id = await A.activeDestination({ name: 'GCS evidence', type: 'gcs', config: { bucket: 'audit-gcs', prefix: 'ev/', endpoint: gcs.base },
-    credentials: { hmacAccessId: hmacId, hmacSecret }, evidence: true, batch: { maxEvents: 12, intervalSeconds: 1 } });
+    credentials: { serviceAccountKey: account }, evidence: true, batch: { maxEvents: 12, intervalSeconds: 1 } });
   const evs = events('acct_a', 2000, 30);
   const { firstSeq, lastSeq } = await A.ingest(evs);
   const seqById = new Map(evs.map((e, i) => [e.auditEventId, firstSeq + i]));
@@ -293,8 +293,10 @@ test('GCS: sidecars beside JSON objects (HMAC keys, XML API), verified with the 
   }, { diagnose: async () => (await A.status(id)).json });
   const names = (await gcs.objects('ev/')).map((o) => o.name);
   assert.ok(names.some((n) => /^ev\/\d+_\d+_\d+\.json$/.test(n)), names.join(', '));
-  // Read as stored, with boto3 through GCS's XML API (the way HMAC keys are used).
-  const got = download(gcs.base, hmacId, hmacSecret, 'auto', 'audit-gcs', names);
+  // Read as stored, with boto3 through GCS's XML API and HMAC keys.
+  const hmacId = 'GOOG1EVIDENCEREADER';
+  gcs.acceptHmac(hmacId);
+  const got = await download(gcs.base, hmacId, newSecret(), 'auto', 'audit-gcs', names);
   assert.equal(verifyAll(got, (e) => seqById.get(e.auditEventId)), 30);
   // An object changed by one byte fails.
   const name = names.find((n) => n.endsWith('.json') && !n.endsWith('.evidence.json')).split('/').pop();

@@ -548,21 +548,17 @@ async fn attempt(
         None => render(&ctx.sql, &row.definition.target, &credentials, &batch)?,
     };
     // Made before anything is sent: a batch whose sidecar cannot be made is not written.
-    let sidecar = match batch.render.evidence {
-        false => None,
-        true => match sidecar(ctx, &batch, now) {
+    let sidecar = if batch.render.evidence {
+        match sidecar(ctx, &batch, now) {
             Ok(bytes) => Some(bytes),
             Err(e) => {
                 let why = format!("the evidence sidecar: {}", e.message);
-                return record_outcome(
-                    ctx,
-                    row,
-                    &batch,
-                    Err(Failure::new(Stage::Http, true, why)),
-                    now,
-                );
+                let failure = Failure::new(Stage::Http, true, why);
+                return record_outcome(ctx, row, &batch, Err(failure), now);
             }
-        },
+        }
+    } else {
+        None
     };
     let sender = Sender::new(ctx, row, &credentials, now);
     let key = format!("{}:{}", row.id, batch.id);
