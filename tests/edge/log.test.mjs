@@ -344,11 +344,24 @@ function objectDatabases(dir) {
   return found;
 }
 
-/** Runs SQL statements on a stopped Worker's object databases with Python's sqlite3. */
+/** Runs SQL statements on a stopped Worker's account databases (those with a log) with
+ * Python's sqlite3; answers how many it changed. */
 function sqlite(files, statements) {
-  const script = 'import sqlite3, sys\nfor f in sys.argv[2:]:\n    c = sqlite3.connect(f)\n    c.executescript(sys.argv[1])\n    c.commit()\n    c.close()\n';
+  const script = [
+    'import sqlite3, sys',
+    'changed = 0',
+    'for f in sys.argv[2:]:',
+    '    c = sqlite3.connect(f)',
+    '    if c.execute("SELECT 1 FROM sqlite_master WHERE name = \'log_nodes\'").fetchone():',
+    '        c.executescript(sys.argv[1])',
+    '        c.commit()',
+    '        changed += 1',
+    '    c.close()',
+    'print(changed)',
+  ].join('\n');
   const out = spawnSync('python3', ['-c', script, statements, ...files], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
+  return Number(out.stdout.trim());
 }
 
 test('retention keeps the hashes; an object with events stored before its log builds the leaves in order', { timeout: 900_000 }, async () => {
@@ -394,8 +407,8 @@ test('retention keeps the hashes; an object with events stored before its log bu
     // (a number an older commit skipped).
     await w.stop();
     const dbs = objectDatabases(dir);
-    assert.ok(dbs.length >= 1, `the object databases in ${dir}`);
-    sqlite(dbs, 'DELETE FROM log_nodes; DELETE FROM log_checkpoints; DELETE FROM log_origin; DELETE FROM events WHERE seq = 1500;');
+    const changed = sqlite(dbs, 'DELETE FROM log_nodes; DELETE FROM log_checkpoints; DELETE FROM log_origin; DELETE FROM events WHERE seq = 1500;');
+    assert.equal(changed, 1, `the account's database among ${dbs.join(', ')}`);
     w = await startWorker({ tokensConfig: config, logSigningKey, vars, persist: dir });
 
     // The first request is a commit: its events get their leaves in order, after the others.
