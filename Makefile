@@ -5,7 +5,7 @@ export CARGO_TERM_COLOR ?= never
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test setup lint test-rust check-wasm bench fuzz fuzz-smoke cli pkg test-js bench-js worker test-edge bench-edge bench-destinations www test-e2e
+.PHONY: dev test setup lint test-rust check-wasm bench fuzz fuzz-smoke cli pkg test-js bench-js worker test-edge bench-edge bench-destinations bench-log www test-e2e
 
 ## Set up everything missing and run the main job.
 dev: setup-dev cli www
@@ -60,6 +60,14 @@ bench-edge: worker
 bench-destinations: worker
 	scripts/setup.sh receivers
 	node bench/destinations.mjs
+
+## The verifiable log: ingest with and without it (a second Worker built with the
+## bench-only feature bench-no-log), proof sizes, evidence export and `trailsift verify`.
+bench-log: cli
+	rm -rf target/bench-log && mkdir -p target/bench-log
+	scripts/build-worker.sh --features bench-no-log && cp -r build target/bench-log/nolog
+	scripts/build-worker.sh && cp -r build target/bench-log/log
+	node bench/edge-log.mjs
 
 bench: cli
 	scripts/bench.sh

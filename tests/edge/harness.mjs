@@ -65,14 +65,16 @@ export const newLogSigningKey = () => randomBytes(32).toString('base64');
  * temporary one is made and removed by `cleanup()`. `port` reuses an address (for clients
  * that reconnect across a restart). Destinations may use plain http (the receivers are on
  * loopback) and their credentials are sealed with `credentialsKey`; the log's checkpoints
- * are signed with `logSigningKey` (pass the same one on a restart).
+ * are signed with `logSigningKey` (pass the same one on a restart). `wranglerConfig` runs
+ * another build than the repository's (a wrangler.toml of its own; benchmarks).
  */
 export async function startWorker({ tokensConfig, persist, vars = {}, credentialsKey = newCredentialsKey(),
-  logSigningKey = newLogSigningKey(), port: fixedPort } = {}) {
+  logSigningKey = newLogSigningKey(), port: fixedPort, wranglerConfig } = {}) {
   const port = fixedPort ?? await freePort();
   const dir = persist ?? mkdtempSync(join(tmpdir(), 'trailsift-edge-'));
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir,
     '--var', `TRAILSIFT_TOKENS:${tokensConfig}`, '--inspector-port', String(await freePort())];
+  if (wranglerConfig) args.push('--config', wranglerConfig);
   const all = { ALLOW_HTTP_DESTINATIONS: 'true', CREDENTIALS_KEY: credentialsKey, LOG_SIGNING_KEY: logSigningKey, ...vars };
   for (const [k, v] of Object.entries(all)) args.push('--var', `${k}:${v}`);
   const child = spawn(WRANGLER, args, {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker, makeTokens, newLogSigningKey, event, call, ROOT } from './harness.mjs';
@@ -282,9 +282,180 @@ test('the log: checkpoints, proofs and evidence verify, by reference and CLI, ac
     out = cli('verify', bundlePath, '--key', keys[0]);
     assert.equal(out.status, 0, out.stdout + out.stderr);
 
+    // Many ingests of every size around powers of two (with resends): each checkpoint
+    // verifies, grows by exactly the new events and is consistent with the one before.
+    let [prevNote, prev] = [note3, cp3];
+    let serial = 1000;
+    const many = [];
+    for (const n of [1, 1, 2, 3, 5, 8, 13, 31, 32, 33, 63, 64, 65, 127, 1, 7, 128, 129, 255, 256, 257, 2, 511, 513]) {
+      const batch = Array.from({ length: n }, () => event('acct_a', serial++, { auditEventTime: String(Date.now() - serial * 1000) }));
+      await ingest(w, T.aAll, [...batch, first[1]]);
+      const note = (await get(w, T.aRead, '/v1/log/checkpoint')).text;
+      const cp = openCheckpoint(note, key);
+      assert.equal(cp.size, prev.size + n, 'one leaf per new event');
+      const r = await get(w, T.aRead, `/v1/log/proof/consistency?first=${prev.size}&second=${cp.size}`);
+      assert.ok(verifyConsistency(prev.size, cp.size, r.json.proof.map((p) => Buffer.from(p, 'base64')), prev.root, cp.root),
+        `${prev.size} → ${cp.size}`);
+      many.push([note, cp]);
+      [prevNote, prev] = [note, cp];
+    }
+    // The first checkpoint is a prefix of the last, by the CLI too.
+    writeFileSync(join(tmp, 'old'), note1);
+    writeFileSync(join(tmp, 'new'), prevNote);
+    writeFileSync(join(tmp, 'proof.json'), (await get(w, T.aRead, `/v1/log/proof/consistency?first=${cp1.size}&second=${prev.size}`)).text);
+    out = cli('verify-consistency', join(tmp, 'old'), join(tmp, 'new'), '--proof', join(tmp, 'proof.json'), '--key', keys[0]);
+    assert.equal(out.status, 0, out.stdout + out.stderr);
+
+    // After a second restart, every checkpoint signed so far is still listed and verifies.
+    await w.stop();
+    w = await startWorker({ tokensConfig: config, logSigningKey, vars, persist: dir });
+    assert.equal((await get(w, T.aRead, '/v1/log/checkpoint')).text, prevNote, 'the same head after the restart');
+    const kept = (await get(w, T.aRead, `/v1/log/checkpoints?from=${cp3.size + 1}`)).json.checkpoints;
+    for (const [note, cp] of many) assert.equal(kept.find((c) => c.treeSize === cp.size)?.checkpoint, note);
+    const whole = (await get(w, T.aRead, '/v1/evidence?from=now-7d')).json;
+    assert.equal(whole.checkpoint, prevNote);
+    assert.equal(whole.entries.length, prev.size);
+    writeFileSync(bundlePath, JSON.stringify(whole));
+    out = cli('verify', bundlePath, '--key', keys[0]);
+    assert.equal(out.status, 0, out.stdout + out.stderr);
+    assert.match(out.stdout, new RegExp(`verified ${prev.size} events against log\\.test/acct_a at size ${prev.size}`));
+
     // The other account has its own log and origin.
     const other = openCheckpoint((await get(w, T.bAll, '/v1/log/checkpoint')).text, key);
     assert.deepEqual([other.origin, other.size], ['log.test/acct_b', 1]);
+  } finally {
+    await w.stop();
+    w.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+/** The account objects' SQLite files of a `wrangler dev` state directory. */
+function objectDatabases(dir) {
+  const found = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.sqlite') && p.includes(`${join('v3', 'do')}`)) found.push(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/** Runs SQL statements on a stopped Worker's account databases (those with a log) with
+ * Python's sqlite3; answers how many it changed. */
+function sqlite(files, statements) {
+  const script = [
+    'import sqlite3, sys',
+    'changed = 0',
+    'for f in sys.argv[2:]:',
+    '    c = sqlite3.connect(f)',
+    '    if c.execute("SELECT 1 FROM sqlite_master WHERE name = \'log_nodes\'").fetchone():',
+    '        c.executescript(sys.argv[1])',
+    '        c.commit()',
+    '        changed += 1',
+    '    c.close()',
+    'print(changed)',
+  ].join('\n');
+  const out = spawnSync('python3', ['-c', script, statements, ...files], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  return Number(out.stdout.trim());
+}
+
+test('retention keeps the hashes; an object with events stored before its log builds the leaves in order', { timeout: 900_000 }, async () => {
+  const { tokens: T, config } = makeTokens();
+  const logSigningKey = newLogSigningKey();
+  const vars = { LOG_ORIGIN: 'log.test', LOG_CHECKPOINT_INTERVAL_SECONDS: '0', RETENTION_DAYS: '2', RETENTION_INTERVAL_SECONDS: '1' };
+  const tmp = mkdtempSync(join(tmpdir(), 'trailsift-backfill-'));
+  let w = await startWorker({ tokensConfig: config, logSigningKey, vars });
+  const dir = w.dir;
+  try {
+    const keyText = (await get(w, undefined, '/v1/log/keys')).json.keys[0];
+    const key = parseKey(keyText);
+    // 3000 events (more than one backfill step), the first ten older than the retention.
+    const now = Date.now();
+    const evs = Array.from({ length: 3000 }, (_, i) => event('acct_a', i, {
+      auditEventTime: String(i < 10 ? now - 5 * 86_400_000 - i : now - (3000 - i) * 1000),
+    }));
+    const a = await ingest(w, T.aAll, evs);
+    assert.deepEqual([a.firstSeq, a.lastSeq], [1, 3000]);
+    const seqOf = new Map(evs.map((e, i) => [e.auditEventId, i + 1]));
+    const cpA = openCheckpoint((await get(w, T.aRead, '/v1/log/checkpoint')).text, key);
+    assert.equal(cpA.size, 3000);
+
+    // Retention deletes the old events; their leaves stay, so their proofs still verify.
+    for (let i = 0; i < 60; i++) {
+      const r = await get(w, T.aRead, '/v1/events?from=now-30d&order=asc&limit=20');
+      if (r.json.events[0]?.auditEventId === 'acct_a-ev-10') break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    assert.equal((await get(w, T.aRead, '/v1/events?from=now-30d&order=asc&limit=1')).json.events[0].auditEventId, 'acct_a-ev-10');
+    for (const seq of [1, 5, 10]) {
+      const { json } = await get(w, T.aRead, `/v1/log/proof/inclusion?seq=${seq}&treeSize=3000`);
+      const leaf = leafHash(Buffer.from(jcs(evs[seq - 1])));
+      assert.ok(verifyInclusion(leaf, seq - 1, 3000, json.proof.map((p) => Buffer.from(p, 'base64')), cpA.root), `deleted seq ${seq} still proves`);
+    }
+    const recent = () => ({ auditEventTime: String(Date.now() - 1000) });
+    await ingest(w, T.aAll, [event('acct_a', 5000, recent())]);
+    const cpB = openCheckpoint((await get(w, T.aRead, '/v1/log/checkpoint')).text, key);
+    const cons = await get(w, T.aRead, `/v1/log/proof/consistency?first=3000&second=${cpB.size}`);
+    assert.ok(verifyConsistency(3000, cpB.size, cons.json.proof.map((p) => Buffer.from(p, 'base64')), cpA.root, cpB.root));
+
+    // The object as an older version left it: events, but no log. Seq 1500 is missing too
+    // (a number an older commit skipped).
+    await w.stop();
+    const dbs = objectDatabases(dir);
+    const changed = sqlite(dbs, 'DELETE FROM log_nodes; DELETE FROM log_checkpoints; DELETE FROM log_origin; DELETE FROM events WHERE seq = 1500;');
+    assert.equal(changed, 1, `the account's database among ${dbs.join(', ')}`);
+    w = await startWorker({ tokensConfig: config, logSigningKey, vars, persist: dir });
+
+    // The first request is a commit: its events get their leaves in order, after the others.
+    const fresh = Array.from({ length: 40 }, (_, i) => event('acct_a', 6000 + i, recent()));
+    const c = await ingest(w, T.aAll, fresh);
+    assert.deepEqual([c.firstSeq, c.lastSeq], [3002, 3041]);
+    fresh.forEach((e, i) => seqOf.set(e.auditEventId, 3002 + i));
+    seqOf.set('acct_a-ev-5000', 3001);
+    let cp;
+    for (let i = 0; i < 60; i++) {
+      cp = openCheckpoint((await get(w, T.aRead, '/v1/log/checkpoint')).text, key);
+      if (cp.size === 3041) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    assert.equal(cp.size, 3041, 'the tree caught up with every sequence number');
+
+    // Every stored event proves at its own sequence number; the CLI agrees.
+    const bundle = await get(w, T.aRead, '/v1/evidence?from=now-30d');
+    assert.equal(bundle.json.entries.length, 3041 - 10 - 1);
+    for (const e of bundle.json.entries) assert.equal(e.seq, seqOf.get(e.event.auditEventId), e.event.auditEventId);
+    writeFileSync(join(tmp, 'bundle.json'), bundle.text);
+    let out = spawnSync(CLI, ['verify', join(tmp, 'bundle.json'), '--key', keyText], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stdout + out.stderr);
+    assert.match(out.stdout, /verified 3030 events against log\.test\/acct_a at size 3041/);
+    // Where no event was stored, the leaf is the hash of empty bytes.
+    for (const seq of [1, 10, 1500]) {
+      const { json } = await get(w, T.aRead, `/v1/log/proof/inclusion?seq=${seq}&treeSize=3041`);
+      assert.ok(verifyInclusion(leafHash(Buffer.alloc(0)), seq - 1, 3041, json.proof.map((p) => Buffer.from(p, 'base64')), cp.root), `seq ${seq}`);
+    }
+    // The tree rebuilt over the stored events is the one signed before, but for the
+    // sequence numbers whose events were gone: seq 11..1499 prove as before.
+    const { json: p20 } = await get(w, T.aRead, '/v1/log/proof/inclusion?seq=20&treeSize=3041');
+    assert.ok(verifyInclusion(leafHash(Buffer.from(jcs(evs[19]))), 19, 3041, p20.proof.map((p) => Buffer.from(p, 'base64')), cp.root));
+
+    // Later commits append at once, consistent with the rebuilt head.
+    const d = await ingest(w, T.aAll, [event('acct_a', 7000, recent()), event('acct_a', 7001, recent())]);
+    assert.equal(d.lastSeq, 3043);
+    const noteE = (await get(w, T.aRead, '/v1/log/checkpoint')).text;
+    const cpE = openCheckpoint(noteE, key);
+    assert.equal(cpE.size, 3043);
+    const proof = await get(w, T.aRead, '/v1/log/proof/consistency?first=3041&second=3043');
+    const list = (await get(w, T.aRead, '/v1/log/checkpoints?from=3041&to=3041')).json.checkpoints;
+    writeFileSync(join(tmp, 'old'), list[0].checkpoint);
+    writeFileSync(join(tmp, 'new'), noteE);
+    writeFileSync(join(tmp, 'proof.json'), proof.text);
+    out = spawnSync(CLI, ['verify-consistency', join(tmp, 'old'), join(tmp, 'new'), '--proof', join(tmp, 'proof.json'), '--key', keyText], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stdout + out.stderr);
   } finally {
     await w.stop();
     w.cleanup();

@@ -38,6 +38,7 @@ async fn call<R: DeserializeOwned>(
 fn rules(config: &Config) -> Rules {
     Rules {
         allow_http: config.allow_http_destinations,
+        log_key: config.log_signing_key().is_ok(),
     }
 }
 

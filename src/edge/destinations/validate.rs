@@ -42,6 +42,8 @@ pub struct Checked {
 pub struct Rules {
     /// Plain `http` URLs (`ALLOW_HTTP_DESTINATIONS`).
     pub allow_http: bool,
+    /// The Worker can sign checkpoints (`LOG_SIGNING_KEY`), as evidence sidecars need.
+    pub log_key: bool,
 }
 
 fn bad(field: &str, message: impl Into<String>) -> ApiError {
@@ -123,6 +125,7 @@ const TOP_LEVEL: &[&str] = &[
     "compression",
     "filter",
     "transform",
+    "evidence",
     "status",
     "batch",
     "retry",
@@ -221,6 +224,10 @@ fn check(
         return Err(transform_error(e, "credentials.pseudonymizeKey"));
     }
     let transform = transform.map(|t| t.to_value());
+    let evidence = optional_bool(&top, "evidence")?;
+    if evidence {
+        check_evidence(kind, transform.is_some(), rules)?;
+    }
     let status =
         match (top.string("status")?.as_deref(), creating) {
             (None, _) | (Some("inactive"), _) => Status::Inactive,
@@ -253,6 +260,7 @@ fn check(
             compression,
             filter,
             transform,
+            evidence,
             batch,
             retry,
         },
@@ -260,6 +268,37 @@ fn check(
         status,
         start_after_seq,
     })
+}
+
+/// Whether a destination can have evidence sidecars: an object store's, without a
+/// transform, on a Worker that signs checkpoints.
+fn check_evidence(kind: Kind, transform: bool, rules: Rules) -> ApiResult<()> {
+    if !matches!(kind, Kind::S3 | Kind::Gcs) {
+        return Err(bad(
+            "evidence",
+            format!(
+                "`evidence` applies to s3 and gcs destinations only (a sidecar object beside each object); a {} destination has no object to put it beside",
+                kind.name()
+            ),
+        ));
+    }
+    if transform {
+        // The sidecar proves the events as the account stores them: a transformed object
+        // would not verify against it.
+        return Err(bad(
+            "evidence",
+            "`evidence` cannot be combined with a `transform`: the sidecar proves the events as stored, and transformed events do not verify against it; send the transformed copy through a second destination",
+        ));
+    }
+    if !rules.log_key {
+        return Err(ApiError::new(
+            503,
+            codes::LOG_KEY_UNAVAILABLE,
+            "`evidence` needs the log's signing key, and the Worker has no LOG_SIGNING_KEY",
+        )
+        .with_details(json!({"field": "evidence"})));
+    }
+    Ok(())
 }
 
 /// `400 bad_transform` with the transform's own error and the field at fault.
@@ -788,8 +827,14 @@ fn retry(value: Option<&Value>) -> ApiResult<RetrySettings> {
 mod tests {
     use super::*;
 
-    const HTTP: Rules = Rules { allow_http: true };
-    const HTTPS_ONLY: Rules = Rules { allow_http: false };
+    const HTTP: Rules = Rules {
+        allow_http: true,
+        log_key: true,
+    };
+    const HTTPS_ONLY: Rules = Rules {
+        allow_http: false,
+        log_key: true,
+    };
 
     fn s3_body() -> Value {
         json!({"name": "SIEM S3", "type": "s3",
@@ -962,6 +1007,80 @@ mod tests {
             }))
             .1["field"],
             "startAfterSeq"
+        );
+    }
+
+    #[test]
+    fn evidence_goes_only_beside_untransformed_objects_of_a_signing_worker() {
+        let mut body = s3_body();
+        assert!(
+            !new_destination(&body, HTTPS_ONLY)
+                .unwrap()
+                .definition
+                .evidence
+        );
+        body["evidence"] = json!(true);
+        assert!(
+            new_destination(&body, HTTPS_ONLY)
+                .unwrap()
+                .definition
+                .evidence
+        );
+        let gcs = json!({"name": "g", "type": "gcs", "config": {"bucket": "audit"}, "evidence": true,
+                         "credentials": {"hmacAccessId": "GOOG1", "hmacSecret": "s"}});
+        assert!(
+            new_destination(&gcs, HTTPS_ONLY)
+                .unwrap()
+                .definition
+                .evidence
+        );
+        let hook = json!({"name": "h", "type": "webhook", "config": {"url": "https://hooks.example/a"},
+                          "credentials": {"secret": "s"}, "evidence": true});
+        let e = new_destination(&hook, HTTPS_ONLY).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (400, codes::BAD_DESTINATION));
+        assert_eq!(e.details["field"], "evidence");
+        assert!(e.message.contains("s3 and gcs"), "{}", e.message);
+        let mut transformed = body.clone();
+        transformed["transform"] = json!({"exclude": ["auditEventMetadata"]});
+        let e = new_destination(&transformed, HTTPS_ONLY).unwrap_err();
+        assert_eq!(
+            (e.status, e.details["field"].clone()),
+            (400, json!("evidence"))
+        );
+        assert!(e.message.contains("transform"), "{}", e.message);
+        let unsigned = Rules {
+            allow_http: false,
+            log_key: false,
+        };
+        let e = new_destination(&body, unsigned).unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_str()),
+            (503, codes::LOG_KEY_UNAVAILABLE)
+        );
+        body["evidence"] = json!("yes");
+        assert_eq!(
+            code(new_destination(&body, HTTPS_ONLY)).1["field"],
+            "evidence"
+        );
+        // A patch that adds a transform to an evidence destination is refused too.
+        let current = Destination {
+            id: "siem-s3".into(),
+            definition: new_destination(&s3_body(), HTTPS_ONLY).unwrap().definition,
+            status: Status::Inactive,
+            credential_keys: vec!["accessKeyId".into(), "secretAccessKey".into()],
+            created: 1,
+            updated: 1,
+        };
+        let on = patched(&current, &json!({"evidence": true}), HTTPS_ONLY).unwrap();
+        assert!(on.definition.evidence);
+        let current = Destination {
+            definition: on.definition,
+            ..current
+        };
+        let t = json!({"transform": {"exclude": ["auditEventMetadata"]}});
+        assert_eq!(
+            code(patched(&current, &t, HTTPS_ONLY)).1["field"],
+            "evidence"
         );
     }
 

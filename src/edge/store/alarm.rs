@@ -47,13 +47,16 @@ fn set_retention_due(sql: &SqlStorage, due: i64) -> ApiResult<()> {
 }
 
 /// Deletes events older than the retention when it is due (keeping the ranges of batches
-/// in flight and dead letters), and schedules the next run.
+/// in flight and dead letters, and events the log has no leaf of yet), and schedules the
+/// next run.
 pub fn run_retention(sql: &SqlStorage, config: &Config, now: i64) -> ApiResult<()> {
     if retention_due(sql, config, now)? > now {
         return Ok(());
     }
     let cutoff = now - config.retention_days.saturating_mul(DAY_MS);
-    events::apply_retention(sql, cutoff, &destinations::kept_ranges(sql)?);
+    let mut keep = destinations::kept_ranges(sql)?;
+    keep.extend(log::unlogged(sql)?);
+    events::apply_retention(sql, cutoff, &keep);
     destinations::prune_commits(sql)?;
     set_retention_due(sql, now.saturating_add(config.retention_interval_ms))
 }

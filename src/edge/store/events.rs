@@ -10,7 +10,7 @@ use worker::{SqlStorage, SqlStorageValue};
 use super::sql::{self, int, text};
 use crate::edge::error::{ApiError, ApiResult};
 use crate::edge::filtering::{is_match_all, Filter, FilterSource};
-use crate::log::{self, Hash};
+use crate::log::Hash;
 
 pub const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS events (
@@ -108,14 +108,7 @@ pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<(Committed, Vec<Has
     let stored = stored_ids(sql, fresh.iter().map(|r| r.id.as_str()))?;
     fresh.retain(|r| !stored.contains(&r.id));
     let accepted = fresh.len() as u64;
-    let leaves = fresh
-        .iter()
-        .map(|r| {
-            serde_json::from_str(r.body.get())
-                .map(|event| log::event_leaf_hash(&event))
-                .map_err(|e| ApiError::storage(format!("an event to store is not JSON: {e}")))
-        })
-        .collect::<ApiResult<Vec<Hash>>>()?;
+    let leaves = super::log::leaves(fresh.iter().map(|r| r.body.get()))?;
     let last = last_seq(sql)?;
     let mut next = last;
     let mut rows = fresh.into_iter().peekable();

@@ -2,6 +2,11 @@
 //! events, appended in the transaction that stores them, its signed checkpoints, and the
 //! proofs and evidence bundles the `/v1/log` and `/v1/evidence` endpoints answer. The tree
 //! and its proofs are the core's ([`crate::log`]); this module keeps their rows.
+//!
+//! An object whose events were stored before it had a log (or whose tree fell behind)
+//! builds the missing leaves from its stored events in sequence order, in bounded steps: on
+//! a commit, on a log request and from the alarm. Until it has caught up, new events get no
+//! leaf of their own at commit; the steps reach them, so leaf `i` stays seq `i + 1`.
 
 use std::collections::HashMap;
 
@@ -9,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{SqlStorage, SqlStorageValue};
 
-use super::events::{keeps, scan_filter, scan_statement, SCAN_CHUNK};
+use super::events::{keeps, last_seq, scan_filter, scan_statement, Chunk, CHUNK_CHARS, SCAN_CHUNK};
 use super::sql::{self, int, text};
+use super::transaction;
 use crate::edge::codes;
 use crate::edge::config::Config;
 use crate::edge::error::{ApiError, ApiResult};
@@ -45,6 +51,13 @@ pub const CHECKPOINT_MAX_AGE_MS: i64 = 3_600_000;
 const MAX_LISTED: i64 = 1000;
 /// Events an evidence bundle holds at most (and by default).
 pub const MAX_EVIDENCE: usize = 10_000;
+/// Tree nodes written per statement (about 80 bytes of bound JSON text each).
+const INSERT_ROWS: usize = 5_000;
+const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Leaves one backfill step builds at most (each reads and hashes one stored event).
+const BACKFILL_STEP: u64 = 2_000;
+/// Backfill steps one alarm run takes at most; it is set again for the rest.
+const BACKFILL_STEPS_PER_ALARM: usize = 10;
 
 /// The tree's nodes in the object's SQLite.
 pub struct SqlNodes<'a>(pub &'a SqlStorage);
@@ -85,7 +98,7 @@ fn index(i: u64) -> i64 {
     i64::try_from(i).unwrap_or(i64::MAX)
 }
 
-fn tree_err(e: TreeError<ApiError>) -> ApiError {
+pub fn tree_err(e: TreeError<ApiError>) -> ApiError {
     match e {
         TreeError::Store(e) => e,
         TreeError::OutOfRange => ApiError::bad_request(codes::SEQ_OUT_OF_RANGE, "out of range"),
@@ -102,10 +115,50 @@ pub fn size(sql: &SqlStorage) -> ApiResult<u64> {
     })
 }
 
-/// Appends the leaves of newly stored events (their leaf hashes, in sequence order) and
-/// keeps every node they complete. Called in the transaction that stores the events, with
-/// the tree's size the sequence number before the first of them.
-pub fn append(sql: &SqlStorage, account: &str, leaves: &[Hash]) -> ApiResult<()> {
+/// The leaf hashes of events to store, in order (their stored JSON texts).
+pub fn leaves<'a>(bodies: impl Iterator<Item = &'a str>) -> ApiResult<Vec<Hash>> {
+    if cfg!(feature = "bench-no-log") {
+        return Ok(Vec::new());
+    }
+    bodies.map(leaf_of).collect()
+}
+
+fn leaf_of(body: &str) -> ApiResult<Hash> {
+    serde_json::from_str(body)
+        .map(|event| log::event_leaf_hash(&event))
+        .map_err(|e| ApiError::storage(format!("a stored event is not JSON: {e}")))
+}
+
+/// The leaf of a sequence number that has no stored event when its leaf is built (one an
+/// older commit skipped, or an event deleted before the account had a log): the hash of
+/// empty leaf bytes, which no event's canonical form is, so no bundle can prove an event
+/// there.
+pub fn missing_leaf() -> Hash {
+    log::leaf_hash(b"")
+}
+
+/// The leaves of sequence numbers `from..=through`, given the stored events among them
+/// (`(seq, JSON text)`, in sequence order).
+pub fn leaves_for(from: i64, through: i64, stored: &[(i64, &str)]) -> ApiResult<Vec<Hash>> {
+    let mut out = Vec::with_capacity(usize::try_from(through - from + 1).unwrap_or(0));
+    let mut events = stored
+        .iter()
+        .filter(|(seq, _)| (from..=through).contains(seq))
+        .peekable();
+    for seq in from..=through {
+        match events.next_if(|(s, _)| *s == seq) {
+            Some((_, body)) => out.push(leaf_of(body)?),
+            None => out.push(missing_leaf()),
+        }
+    }
+    Ok(out)
+}
+
+/// Appends the leaves of newly stored events, the first with sequence number `first_seq`,
+/// and keeps every node they complete. Called in the transaction that stores the events
+/// (after storing them). A tree that is behind is not given them out of place: it takes a
+/// backfill step instead, which builds them from the stored events in turn.
+pub fn append(sql: &SqlStorage, account: &str, first_seq: i64, leaves: &[Hash]) -> ApiResult<()> {
     if leaves.is_empty() {
         return Ok(());
     }
@@ -116,23 +169,74 @@ pub fn append(sql: &SqlStorage, account: &str, leaves: &[Hash]) -> ApiResult<()>
             vec![SqlStorageValue::String(account.into())],
         )?;
     }
+    let size = size(sql)?;
+    if index(size) == first_seq - 1 {
+        add(sql, size, leaves)
+    } else {
+        backfill(sql).map(|_| ())
+    }
+}
+
+/// Adds leaves to the tree of `size` leaves, with the nodes they complete.
+fn add(sql: &SqlStorage, size: u64, leaves: &[Hash]) -> ApiResult<()> {
     let nodes = SqlNodes(sql);
-    let added = log::append(&nodes, size(sql)?, leaves).map_err(tree_err)?;
-    for chunk in added.chunks(MAX_BINDS / 3) {
-        let rows = vec!["(?,?,?)"; chunk.len()].join(",");
-        let mut binds = Vec::with_capacity(chunk.len() * 3);
+    let added = log::append(&nodes, size, leaves).map_err(tree_err)?;
+    // One bound JSON text per statement (`[[level, idx, "hex"], ...]`) rather than three
+    // bound values a row: binding values one by one costs the commit more than SQLite's
+    // reading of the text.
+    for chunk in added.chunks(INSERT_ROWS) {
+        let mut rows = String::with_capacity(chunk.len() * 80);
         for (id, hash) in chunk {
-            binds.push(SqlStorageValue::Integer(i64::from(id.level)));
-            binds.push(SqlStorageValue::Integer(index(id.index)));
-            binds.push(SqlStorageValue::Blob(hash.0.to_vec()));
+            rows.push(if rows.is_empty() { '[' } else { ',' });
+            rows.push_str(&format!("[{},{},\"", id.level, id.index));
+            for b in hash.0 {
+                rows.push(char::from(HEX[usize::from(b >> 4)]));
+                rows.push(char::from(HEX[usize::from(b & 15)]));
+            }
+            rows.push_str("\"]");
         }
+        rows.push(']');
         sql::exec(
             sql,
-            &format!("INSERT INTO log_nodes (level, idx, hash) VALUES {rows}"),
-            binds,
+            "INSERT INTO log_nodes (level, idx, hash)
+             SELECT value ->> 0, value ->> 1, unhex(value ->> 2) FROM json_each(?)",
+            vec![SqlStorageValue::String(rows)],
         )?;
     }
     Ok(())
+}
+
+/// The sequence numbers stored without a leaf yet, `(first, last)`; retention keeps them
+/// until their leaves are built.
+pub fn unlogged(sql: &SqlStorage) -> ApiResult<Option<(i64, i64)>> {
+    let (size, last) = (index(size(sql)?), last_seq(sql)?);
+    Ok((size < last).then_some((size + 1, last)))
+}
+
+/// One bounded backfill step: builds the leaves of up to [`BACKFILL_STEP`] sequence numbers
+/// after the tree's end from the stored events. Answers whether the tree has caught up
+/// with the last sequence number.
+pub fn backfill(sql: &SqlStorage) -> ApiResult<bool> {
+    if cfg!(feature = "bench-no-log") {
+        return Ok(true);
+    }
+    let Some((first, last)) = unlogged(sql)? else {
+        return Ok(true);
+    };
+    let target = last.min(first - 1 + index(BACKFILL_STEP));
+    let mut leaves = Vec::new();
+    let mut after = first - 1;
+    while after < target {
+        let chunk = Chunk::read(sql, after, target, SCAN_CHUNK, CHUNK_CHARS)?;
+        let rows = chunk.rows();
+        // A chunk ends at its last row, or (when empty) no event is left up to the target.
+        let through = rows.last().map_or(target, |r| r.0);
+        let stored: Vec<(i64, &str)> = rows.iter().map(|&(seq, _, body)| (seq, body)).collect();
+        leaves.extend(leaves_for(after + 1, through, &stored)?);
+        after = through;
+    }
+    add(sql, u64::try_from(first - 1).unwrap_or(0), &leaves)?;
+    Ok(target == last)
 }
 
 /// A signed checkpoint as kept: its tree size, when it was signed, the signed note.
@@ -143,19 +247,33 @@ pub struct Signed {
     pub note: String,
 }
 
-fn latest(sql: &SqlStorage) -> ApiResult<Option<Signed>> {
-    let stmt = "SELECT size, time, note FROM log_checkpoints ORDER BY size DESC LIMIT 1";
-    match sql::rows(sql, stmt, vec![])?.next() {
-        Some(row) => {
-            let mut cols = row?.into_iter();
-            Ok(Some(Signed {
-                size: u64::try_from(int(cols.next())).unwrap_or(0),
-                time: int(cols.next()),
-                note: text(cols.next()).unwrap_or_default(),
-            }))
+impl Signed {
+    /// A row of `size, time, note`.
+    fn from_row(row: Vec<SqlStorageValue>) -> Signed {
+        let mut cols = row.into_iter();
+        Signed {
+            size: u64::try_from(int(cols.next())).unwrap_or(0),
+            time: int(cols.next()),
+            note: text(cols.next()).unwrap_or_default(),
         }
+    }
+}
+
+/// The first checkpoint a statement selects (`size, time, note`), if any.
+fn one_checkpoint(
+    sql: &SqlStorage,
+    stmt: &str,
+    binds: Vec<SqlStorageValue>,
+) -> ApiResult<Option<Signed>> {
+    match sql::rows(sql, stmt, binds)?.next() {
+        Some(row) => Ok(Some(Signed::from_row(row?))),
         None => Ok(None),
     }
+}
+
+fn latest(sql: &SqlStorage) -> ApiResult<Option<Signed>> {
+    let stmt = "SELECT size, time, note FROM log_checkpoints ORDER BY size DESC LIMIT 1";
+    one_checkpoint(sql, stmt, vec![])
 }
 
 /// The account whose log this is, once an event was stored.
@@ -213,8 +331,20 @@ fn refresh(
     }))
 }
 
-/// The alarm's part: a checkpoint when the tree has grown and the last one is an hour old.
-pub fn run_alarm(sql: &SqlStorage, config: &Config, now: i64) -> ApiResult<()> {
+/// The alarm's part: backfill steps (each its own transaction) while the tree is behind,
+/// then a checkpoint when the tree has grown and the last one is an hour old.
+pub fn run_alarm(
+    storage: &worker::Storage,
+    sql: &SqlStorage,
+    config: &Config,
+    now: i64,
+) -> ApiResult<()> {
+    for _ in 0..BACKFILL_STEPS_PER_ALARM {
+        let sql = sql.clone();
+        if transaction(storage, move || backfill(&sql))? {
+            break;
+        }
+    }
     if config.log_signing_key().is_err() {
         return Ok(());
     }
@@ -224,9 +354,13 @@ pub fn run_alarm(sql: &SqlStorage, config: &Config, now: i64) -> ApiResult<()> {
     Ok(())
 }
 
-/// When the alarm must sign next: an hour after the last checkpoint while the tree has
-/// grown past it (at once when there is none); `None` when nothing is to sign.
+/// When the alarm must work next: now while the tree is behind the events; an hour after
+/// the last checkpoint while the tree has grown past it (at once when there is none);
+/// `None` when nothing is to do.
 pub fn next_due(sql: &SqlStorage, config: &Config, now: i64) -> ApiResult<Option<i64>> {
+    if !cfg!(feature = "bench-no-log") && unlogged(sql)?.is_some() {
+        return Ok(Some(now));
+    }
     if config.log_signing_key().is_err() || stored_account(sql)?.is_none() {
         return Ok(None);
     }
@@ -236,6 +370,21 @@ pub fn next_due(sql: &SqlStorage, config: &Config, now: i64) -> ApiResult<Option
         Some(l) if size > l.size => Some(l.time.saturating_add(CHECKPOINT_MAX_AGE_MS)),
         _ => None,
     })
+}
+
+/// The smallest signed checkpoint whose tree holds the events up to `seq`, signing one of
+/// the whole tree when none does. Once one exists it stays the answer (later checkpoints
+/// are of larger trees), so what is proved against it is the same every time.
+pub fn covering(sql: &SqlStorage, config: &Config, seq: u64, now: i64) -> ApiResult<Signed> {
+    let stmt = "SELECT size, time, note FROM log_checkpoints WHERE size >= ? ORDER BY size LIMIT 1";
+    if let Some(signed) = one_checkpoint(sql, stmt, vec![SqlStorageValue::Integer(index(seq))])? {
+        return Ok(signed);
+    }
+    let behind = || ApiError::storage(format!("the log does not hold seq {seq} yet"));
+    let account = stored_account(sql)?.ok_or_else(behind)?;
+    refresh(sql, config, &account, now, 0)?
+        .filter(|s| s.size >= seq)
+        .ok_or_else(behind)
 }
 
 /// A request about the log; `account` names the origin of the checkpoints it signs.
@@ -265,6 +414,8 @@ pub enum LogRequest {
 
 /// Answers a [`LogRequest`] as JSON.
 pub fn handle(sql: &SqlStorage, config: &Config, request: LogRequest) -> ApiResult<Vec<u8>> {
+    // The first requests after events were stored without a log build it up.
+    backfill(sql)?;
     match request {
         LogRequest::Checkpoint { account, now } => encode(&current(sql, config, &account, now)?),
         LogRequest::Checkpoints { from, to } => {
@@ -276,12 +427,7 @@ pub fn handle(sql: &SqlStorage, config: &Config, request: LogRequest) -> ApiResu
             ];
             let mut out = Vec::new();
             for row in sql::rows(sql, stmt, binds)? {
-                let mut cols = row?.into_iter();
-                out.push(Signed {
-                    size: u64::try_from(int(cols.next())).unwrap_or(0),
-                    time: int(cols.next()),
-                    note: text(cols.next()).unwrap_or_default(),
-                });
+                out.push(Signed::from_row(row?));
             }
             encode(&out)
         }
@@ -401,4 +547,62 @@ fn matching(
 
 fn encode<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
     serde_json::to_vec(value).map_err(|e| ApiError::storage(format!("encoding: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn backfilled_leaves_are_the_stored_events_with_missing_ones_marked() {
+        let a = json!({"auditEventId": "a", "n": 1.50});
+        let c = json!({"b": [1, 2], "auditEventId": "c"});
+        let (a_text, c_text) = (a.to_string(), c.to_string());
+        // Seqs 3..=7: events at 3 and 6; 4, 5 and 7 have none (skipped or deleted); a row
+        // outside the range is not used.
+        let stored = [(1, "{}"), (3, a_text.as_str()), (6, c_text.as_str())];
+        let built = leaves_for(3, 7, &stored).unwrap();
+        let m = missing_leaf();
+        let expect = [log::event_leaf_hash(&a), m, m, log::event_leaf_hash(&c), m];
+        assert_eq!(built, expect);
+        // The same leaves a commit computes from the texts it stores.
+        assert_eq!(
+            leaves(vec![a_text.as_str(), c_text.as_str()].into_iter()).unwrap(),
+            [expect[0], expect[3]]
+        );
+        // No event's canonical form is empty, so a missing leaf proves no event.
+        assert_ne!(m, log::event_leaf_hash(&json!({})));
+        assert_eq!(m, log::leaf_hash(b""));
+        assert!(leaves_for(5, 4, &stored).unwrap().is_empty());
+        assert!(leaves_for(1, 1, &[(1, "not json")]).is_err());
+    }
+
+    #[test]
+    fn leaves_built_in_steps_give_the_tree_of_the_whole() {
+        // A tree filled in backfill steps of any size has the root of one built at once.
+        let events: Vec<String> = (0..37)
+            .map(|i| json!({"auditEventId": i}).to_string())
+            .collect();
+        let stored: Vec<(i64, &str)> = events
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 7 != 3)
+            .map(|(i, e)| (i as i64 + 1, e.as_str()))
+            .collect();
+        let all = leaves_for(1, 37, &stored).unwrap();
+        let mut whole = log::MemoryTree::new();
+        whole.extend(&all).unwrap();
+        for step in [1, 5, 16, 36] {
+            let mut tree = log::MemoryTree::new();
+            let mut at = 0;
+            while at < 37 {
+                let through = (at + step).min(37);
+                tree.extend(&leaves_for(at + 1, through, &stored).unwrap())
+                    .unwrap();
+                at = through;
+            }
+            assert_eq!(tree.root().unwrap(), whole.root().unwrap(), "step {step}");
+        }
+    }
 }

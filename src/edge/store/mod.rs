@@ -177,7 +177,7 @@ impl DurableObject for AccountStore {
         if !self.delivering.replace(true) {
             if let Ok(sql) = self.sql() {
                 let _ = alarm::run_retention(&sql, &self.config, now);
-                let _ = log::run_alarm(&sql, &self.config, now);
+                let _ = log::run_alarm(&self.state.storage(), &sql, &self.config, now);
                 destinations::delivery::run(&self.ctx(sql), now).await;
             }
             self.delivering.set(false);
@@ -242,7 +242,8 @@ impl AccountStore {
                         let account = commit.account.clone();
                         let (committed, leaves) = events::commit(&sql, commit)?;
                         // The tree grows in the same transaction: leaf i is always seq i + 1.
-                        log::append(&sql, &account, &leaves)?;
+                        let first = committed.first_seq.unwrap_or(0);
+                        log::append(&sql, &account, first, &leaves)?;
                         destinations::on_commit(&sql, committed.last_seq, bytes, now_ms())?;
                         Ok(committed)
                     }

@@ -17,8 +17,9 @@ use worker::{SqlStorage, SqlStorageValue};
 
 use super::connectors::{self, Failure, Outgoing, Sender, Stage};
 use super::{
-    crypto, cut_due, filter_source, load, oldest_pending, prune_commits, rows, BodyFormat,
-    Compression, Credentials, Ctx, ErrorRecord, Row, Status, Target, MAX_BATCH_SPAN, SCAN_CHUNK,
+    crypto, cut_due, evidence, filter_source, load, oldest_pending, prune_commits, rows,
+    BodyFormat, Compression, Credentials, Ctx, ErrorRecord, Row, Status, Target, MAX_BATCH_SPAN,
+    SCAN_CHUNK,
 };
 use crate::convert::batch::{Batch, BatchLimits, Batcher};
 use crate::convert::{HecOptions, WriteOptions, Writer};
@@ -43,6 +44,9 @@ pub struct Render {
     pub transform: Option<Value>,
     pub format: BodyFormat,
     pub compression: Compression,
+    /// An evidence sidecar goes beside the object.
+    #[serde(default)]
+    pub evidence: bool,
 }
 
 /// A batch row.
@@ -314,6 +318,7 @@ async fn cut(ctx: &Ctx<'_>, row: &Row, oldest: Option<i64>, now: i64) -> ApiResu
         transform: def.transform.clone(),
         format: def.format,
         compression: def.compression,
+        evidence: def.evidence,
     };
     let mut first: Option<i64> = None;
     let mut last = row.cursor;
@@ -454,16 +459,14 @@ fn insert(sql: &SqlStorage, row: &Row, cut: &NewBatch) -> ApiResult<Option<Batch
     }))
 }
 
-/// Renders a batch again from its range, as it was when cut.
-fn render(
+/// Calls `each` with the sequence number and stored text of every event of a batch, in
+/// order: the events of its range that its filter kept when it was cut.
+fn each_event(
     sql: &SqlStorage,
-    target: &Target,
-    credentials: &Credentials,
     batch: &BatchRow,
-) -> ApiResult<Vec<u8>> {
+    mut each: impl FnMut(i64, &str) -> ApiResult<()>,
+) -> ApiResult<()> {
     let filter = scan_filter(&filter_source(&batch.render.filter))?;
-    let opts = write_options(target, batch.render.transform.as_ref(), Some(credentials))?;
-    let mut writer = Writer::new(batch.render.format.format(), opts, Vec::new());
     let mut after = batch.from_seq - 1;
     loop {
         let chunk = Chunk::read(sql, after, batch.through_seq, SCAN_CHUNK, CHUNK_CHARS)?;
@@ -472,14 +475,42 @@ fn render(
             after = seq;
             // Relative times of the filter resolve as they did when the batch was cut.
             if keeps(filter.as_ref(), body, batch.cut_at) {
-                writer.write_raw(body.as_bytes()).map_err(render_error)?;
+                each(seq, body)?;
             }
         }
         if rows.is_empty() {
-            break;
+            return Ok(());
         }
     }
+}
+
+/// Renders a batch again from its range, as it was when cut.
+fn render(
+    sql: &SqlStorage,
+    target: &Target,
+    credentials: &Credentials,
+    batch: &BatchRow,
+) -> ApiResult<Vec<u8>> {
+    let opts = write_options(target, batch.render.transform.as_ref(), Some(credentials))?;
+    let mut writer = Writer::new(batch.render.format.format(), opts, Vec::new());
+    each_event(sql, batch, |_, body| {
+        writer.write_raw(body.as_bytes()).map_err(render_error)
+    })?;
     writer.finish().map_err(render_error)
+}
+
+/// The evidence sidecar of a batch (signing a checkpoint that holds it if none does, in
+/// its own transaction).
+fn sidecar(ctx: &Ctx<'_>, batch: &BatchRow, now: i64) -> ApiResult<Vec<u8>> {
+    let mut seqs = Vec::new();
+    each_event(&ctx.sql, batch, |seq, _| {
+        seqs.push(seq);
+        Ok(())
+    })?;
+    let (sql, config, through) = (ctx.sql.clone(), ctx.config.clone(), batch.through_seq);
+    transaction(&ctx.storage, move || {
+        evidence::sidecar(&sql, &config, &seqs, through, now)
+    })
 }
 
 /// A destination's credentials, opened once per sealed text.
@@ -516,6 +547,19 @@ async fn attempt(
         Some(body) => body,
         None => render(&ctx.sql, &row.definition.target, &credentials, &batch)?,
     };
+    // Made before anything is sent: a batch whose sidecar cannot be made is not written.
+    let sidecar = if batch.render.evidence {
+        match sidecar(ctx, &batch, now) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                let why = format!("the evidence sidecar: {}", e.message);
+                let failure = Failure::new(Stage::Http, true, why);
+                return record_outcome(ctx, row, &batch, Err(failure), now);
+            }
+        }
+    } else {
+        None
+    };
     let sender = Sender::new(ctx, row, &credentials, now);
     let key = format!("{}:{}", row.id, batch.id);
     let out = Outgoing {
@@ -537,7 +581,26 @@ async fn attempt(
             ],
         );
     };
-    let result = connectors::deliver(&sender, &out, &mut on_part).await;
+    let mut result = connectors::deliver(&sender, &out, &mut on_part).await;
+    if let (Ok(()), Some(bytes)) = (&result, &sidecar) {
+        // After the object: a sidecar names an object that exists. Its failure fails the
+        // batch, so a retry writes both again (the same bytes).
+        let name = evidence::name(&batch.name);
+        let side = Outgoing {
+            key: out.key,
+            name: &name,
+            body: bytes,
+            format: BodyFormat::Json,
+            gzip: false,
+            parts_done: 0,
+        };
+        result = connectors::deliver(&sender, &side, &mut |_| {})
+            .await
+            .map_err(|mut f| {
+                f.message = format!("the evidence sidecar {name}: {}", f.message);
+                f
+            });
+    }
     let result = result.map_err(|mut f| {
         f.message = credentials.scrub(&f.message);
         f

@@ -10,6 +10,7 @@
 pub mod connectors;
 pub mod crypto;
 pub mod delivery;
+pub mod evidence;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -373,6 +374,9 @@ pub struct Definition {
     /// A query in the filter language's text syntax; empty matches every event.
     pub filter: String,
     pub transform: Option<Value>,
+    /// S3 and GCS: an evidence sidecar beside each object (integrity.md).
+    #[serde(default)]
+    pub evidence: bool,
     pub batch: BatchSettings,
     pub retry: RetrySettings,
 }
@@ -1246,6 +1250,7 @@ mod tests {
             compression: Compression::Gzip,
             filter: String::new(),
             transform: None,
+            evidence: true,
             batch: batch(),
             retry: RetrySettings {
                 max_attempts: 8,
@@ -1257,6 +1262,7 @@ mod tests {
         assert_eq!(v["type"], "s3");
         assert_eq!(v["config"]["pathStyle"], false);
         assert_eq!(v["format"], "ndjson");
+        assert_eq!(v["evidence"], true);
         assert_eq!(
             v["batch"],
             json!({"maxEvents": 100, "maxBytes": 10000, "intervalSeconds": 60})
