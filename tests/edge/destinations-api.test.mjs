@@ -224,7 +224,7 @@ test('the connection test names the stage that failed', async () => {
   let r = await A.test('s3-good');
   check('POST', '/v1/destinations/{id}/test', r);
   assert.deepEqual([r.json.ok, r.json.stage], [true, undefined], r.text);
-  assert.ok(s3.objects('trail/').some((o) => o.key === 'trail/trailsift-connection-test.json'));
+  assert.ok((await s3.objects('trail/')).some((o) => o.key === 'trail/trailsift-connection-test.json'));
 
   await A.create(s3Body({ name: 'S3 wrong secret', credentials: { accessKeyId: s3.accessKey, secretAccessKey: 'not-the-secret' } }));
   r = await A.test('s3-wrong-secret');

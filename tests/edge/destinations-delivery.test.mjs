@@ -57,7 +57,7 @@ test('S3: stream files named <prefix><t1>_<t2>_<t3>, in their format, every even
   const evs = events('acct_a', 1000, 100);
   const { lastSeq } = await A.ingest(evs);
   const count = (objs) => objs.reduce((n, o) => n + o.events.length, 0);
-  const all = await until('100 events in json/', () => { const o = s3.objects('json/'); return count(o) >= 100 && o; });
+  const all = await until('100 events in json/', async () => { const o = await s3.objects('json/'); return count(o) >= 100 && o; });
   for (const o of all) {
     const m = /^json\/(\d+)_(\d+)_(\d+)\.json\.gz$/.exec(o.key);
     assert.ok(m, o.key);
@@ -73,8 +73,8 @@ test('S3: stream files named <prefix><t1>_<t2>_<t3>, in their format, every even
   assert.deepEqual(all.flatMap((o) => o.events)[0], evs.find((e) => e.auditEventId === got[0]), 'events arrive as stored');
 
   const creates = ids(evs.filter((e) => e.auditAction === 'CREATE'));
-  const nds = await until('the CREATE events in ndjson/', () => {
-    const o = s3.objects('ndjson/'); return count(o) >= creates.length && o;
+  const nds = await until('the CREATE events in ndjson/', async () => {
+    const o = await s3.objects('ndjson/'); return count(o) >= creates.length && o;
   });
   for (const o of nds) assert.match(o.key, /^ndjson\/\d+_\d+_\d+\.ndjson$/);
   assert.deepEqual(sorted(nds.flatMap((o) => ids(o.events))), sorted(creates));

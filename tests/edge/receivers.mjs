@@ -3,7 +3,8 @@
 // as the real ones do, and can be told to fail), the S3-compatible s3s-fs (it checks SigV4)
 // read back with boto3, and gcp-storage-emulator behind a proxy that accepts only OAuth
 // tokens issued by a token endpoint that verifies the RS256 JWT.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHmac, createVerify, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
@@ -244,11 +245,13 @@ export async function startS3({ bucket, accessKey = 'AKIDTRAILSIFT', secretKey =
   await waitFor(base, child, log);
   return {
     base, bucket, accessKey, secretKey,
-    /** [{key, gzip, events}] of every object under `prefix`, read with boto3. */
-    objects(prefix = '') {
-      const out = execFileSync('python3', [join(ROOT, 'tests', 'edge', 's3_read.py'), base, accessKey, secretKey, bucket, prefix],
+    /** [{key, gzip, events}] of every object under `prefix`, read with boto3 in a child
+     * process that the test process does not wait on (a blocked test process stops answering
+     * the Worker's connections). */
+    async objects(prefix = '') {
+      const { stdout } = await promisify(execFile)('python3', [join(ROOT, 'tests', 'edge', 's3_read.py'), base, accessKey, secretKey, bucket, prefix],
         { encoding: 'utf8', maxBuffer: 1 << 30 });
-      return JSON.parse(out);
+      return JSON.parse(stdout);
     },
     async close() { await stopChild(child); rmSync(root, { recursive: true, force: true }); },
   };
