@@ -11,6 +11,7 @@ import { downloadExport } from './api.js';
 import { SavedFilters } from './saved.js';
 import { setupExportDialog } from './export-dialog.js';
 import { fmtCount, fmtBytes } from './format.js';
+import { setupVerifyDialog } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -326,7 +327,8 @@ document.addEventListener('drop', (e) => {
   dragDepth = 0;
   $('drop-overlay').hidden = true;
   const f = e.dataTransfer && e.dataTransfer.files[0];
-  if (f) { selectTab('local'); openFile(f); }
+  // Files dropped on the verify dialog are its own (verify.js).
+  if (f && !$('verify-dialog').open) { selectTab('local'); openFile(f); }
 });
 
 // --- export --------------------------------------------------------------------------------
@@ -477,6 +479,15 @@ $('save-form').addEventListener('submit', async (e) => {
 saved.refresh();
 
 // --- start ---------------------------------------------------------------------------------
+
+// --- verify evidence -----------------------------------------------------------------------
+
+setupVerifyDialog({
+  opener: $('verify-open'),
+  dialog: $('verify-dialog'),
+  run: (inputs) => engine.call('verifyEvidence', inputs),
+  workerUrl: () => (state.conn ? state.conn.url : ''),
+});
 
 // For the benchmark: memory the engine holds (see engine-worker.js `memory`).
 window.__trailsift.memory = () => engine.call('memory');
