@@ -65,7 +65,14 @@ async function submit(page) {
 }
 
 test('the page loads no verifier until asked', async () => {
-  assert.deepEqual(wasmRequests.filter((w) => w.includes('verify')), []);
+  const page = await session.context.newPage();
+  const seen = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) seen.push(path.basename(new URL(r.url()).pathname)); });
+  await page.goto(srv.url);
+  await page.waitForFunction(() => document.body.dataset.engine === 'ready');
+  assert.ok(seen.includes('trailsift_bg.wasm'), `the engine's module was seen loading: ${seen}`);
+  assert.deepEqual(seen.filter((w) => w.includes('verify')), []);
+  await page.close();
 });
 
 test('every evidence case shows its failures, located and explained, or what was verified', async () => {
