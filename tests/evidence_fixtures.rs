@@ -23,7 +23,10 @@ fn slug(n: usize, name: &str) -> String {
 }
 
 fn keys_text(keys: &[VerifierKey]) -> Vec<u8> {
-    keys.iter().map(|k| format!("{k}\n")).collect::<String>().into_bytes()
+    keys.iter()
+        .map(|k| format!("{k}\n"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 fn pretty(value: serde_json::Value) -> Vec<u8> {

