@@ -59,7 +59,7 @@ pub fn explain(code: &str) -> Option<&'static str> {
         BAD_SIGNATURE => "The checkpoint's signature does not match its text: the checkpoint was changed after it was signed, or the signature was forged.",
         UNKNOWN_KEY => "The checkpoint is not signed by any of the verifier keys given: it comes from another log or another key, or the wrong key was given.",
         BAD_CHECKPOINT => "The checkpoint is not a signed checkpoint (origin, tree size and root hash, then signatures).",
-        BAD_PROOF => "This event is not the one the log recorded at this position: the event, its sequence number or its proof was changed.",
+        BAD_PROOF => "The proof does not match the signed checkpoint: the event, its sequence number or the proof was changed (or, between two checkpoints, the proof is for other tree sizes).",
         SEQ_OUT_OF_RANGE => "The entry's sequence number is not in the signed tree, so it cannot have been recorded there.",
         COUNT_MISMATCH => "The evidence file and the exported object hold different numbers of events: events were added to or removed from the object.",
         ORIGIN_MISMATCH => "The checkpoint names another log than its key signs for, or the two checkpoints are of different logs.",
