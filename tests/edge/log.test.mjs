@@ -148,7 +148,7 @@ async function packageVerifier() {
   return import(pathToFileURL(entry).href);
 }
 
-test('the log: checkpoints, proofs and evidence verify, by reference and CLI, across a restart', { timeout: 900_000 }, async () => {
+test('the log: checkpoints, proofs and evidence verify, by reference, CLI and npm package, across a restart', { timeout: 900_000 }, async () => {
   if (!existsSync(CLI)) {
     const built = spawnSync('cargo', ['build', '--profile', 'native', '--features', 'cli'], { cwd: ROOT, stdio: 'inherit' });
     assert.equal(built.status, 0, 'the CLI builds');
