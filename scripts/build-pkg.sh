@@ -56,6 +56,20 @@ log "wasm-opt -Oz"
   "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"
 mv "$TMP/trailsift_bg.opt.wasm" "$TMP/trailsift_bg.wasm"
 
+# The verifier (`trailsift/verify`) is a second module, built the same way with only the
+# feature `verify`: its ~26 kB gzipped would not fit in the main module's budget, and only
+# auditors need it.
+VTMP=$ROOT/target/pkg-build-verify
+log "wasm-pack build --target web (verifier)"
+rm -rf "$VTMP"
+wasm-pack --log-level warn build --release --target web --no-pack \
+  --out-dir "$VTMP" --out-name trailsift_verify -- --features verify
+"$BIN/wasm-opt" -Oz --converge --zero-filled-memory --low-memory-unused --strip-producers \
+  --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$VTMP/trailsift_verify_bg.wasm" -o "$VTMP/trailsift_verify_bg.opt.wasm"
+mv "$VTMP/trailsift_verify_bg.opt.wasm" "$VTMP/trailsift_verify_bg.wasm"
+
 log "assembling pkg/"
 find "$OUT" -mindepth 1 -not -name .gitkeep -delete 2>/dev/null || true
 mkdir -p "$OUT"
@@ -69,6 +83,17 @@ for f in node.mjs bundler.js web.js node-cjs.js; do
 done
 cp "$TMP/node.mjs" "$TMP/bundler.js" "$TMP/web.js" "$OUT/"
 cp "$TEMPLATES/streams.js" "$TEMPLATES/README.md" "$OUT/"
+
+cp "$VTMP/trailsift_verify.js" "$VTMP/trailsift_verify_bg.wasm" "$OUT/"
+for f in verify-api.js verify-node.mjs verify-bundler.js verify-web.js verify-node-cjs.js; do
+  sed "s#__ERRORS__#./$errors#" "$TEMPLATES/$f" >"$OUT/$f"
+done
+"$BIN/esbuild" "$OUT/verify-node-cjs.js" --bundle --format=cjs --platform=node --target=node18 \
+  --log-level=warning --log-override:empty-import-meta=silent --outfile="$OUT/verify.cjs"
+rm "$OUT/verify-node-cjs.js"
+cat "$TEMPLATES/verify.d.ts" "$TEMPLATES/errors.d.ts" >"$OUT/verify.d.ts"
+cp "$OUT/verify.d.ts" "$OUT/verify.d.cts"
+cp "$TEMPLATES/verify-web.d.ts" "$OUT/"
 
 # CommonJS for `require`: the ESM glue bundled into one file beside the same .wasm.
 cp "$TMP/node-cjs.js" "$OUT/node-cjs.js"
@@ -105,3 +130,6 @@ sed "s/__VERSION__/$version/" "$TEMPLATES/package.json" >"$OUT/package.json"
 raw=$(stat -c %s "$OUT/trailsift_bg.wasm")
 gz=$(gzip -9 -c "$OUT/trailsift_bg.wasm" | wc -c)
 log "pkg/trailsift_bg.wasm: $raw bytes, $gz bytes gzipped"
+raw=$(stat -c %s "$OUT/trailsift_verify_bg.wasm")
+gz=$(gzip -9 -c "$OUT/trailsift_verify_bg.wasm" | wc -c)
+log "pkg/trailsift_verify_bg.wasm: $raw bytes, $gz bytes gzipped"

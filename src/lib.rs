@@ -39,5 +39,8 @@ pub mod transform;
 pub mod edge;
 #[cfg(feature = "wasm")]
 pub mod wasm;
+#[cfg(feature = "verify")]
+#[path = "wasm/verify.rs"]
+mod wasm_verify;
 
 pub use time::{parse_time, parse_time_value, TimeError};

@@ -1012,14 +1012,16 @@ fn failures_read_as_lines() {
         index: Some(2),
         seq: Some(17),
         code: codes::BAD_PROOF,
+        explanation: "Changed.",
         message: "no".into(),
     };
-    assert_eq!(f.to_string(), "entry 2, seq 17: bad_proof: no");
+    assert_eq!(f.to_string(), "entry 2, seq 17: bad_proof: Changed. (no)");
     let f = log::Failure {
         index: None,
         seq: None,
         code: codes::UNKNOWN_KEY,
+        explanation: "Not ours.",
         message: "m".into(),
     };
-    assert_eq!(f.to_string(), "unknown_key: m");
+    assert_eq!(f.to_string(), "unknown_key: Not ours. (m)");
 }

@@ -182,6 +182,10 @@ pub struct Failure {
     pub index: Option<u64>,
     pub seq: Option<u64>,
     pub code: &'static str,
+    /// What the code means, for a reader who does not know the codes
+    /// ([`codes::explain`]).
+    pub explanation: &'static str,
+    /// What exactly was found.
     pub message: String,
 }
 
@@ -191,6 +195,7 @@ impl Failure {
             index: None,
             seq: None,
             code,
+            explanation: codes::explain(code).unwrap_or_default(),
             message: message.into(),
         }
     }
@@ -200,6 +205,7 @@ impl Failure {
             index: Some(index as u64),
             seq,
             code,
+            explanation: codes::explain(code).unwrap_or_default(),
             message,
         }
     }
@@ -218,7 +224,7 @@ impl fmt::Display for Failure {
             (Some(i), None) => write!(f, "entry {i}: ")?,
             (None, _) => {}
         }
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {} ({})", self.code, self.explanation, self.message)
     }
 }
 

@@ -51,6 +51,26 @@ pub const FAILURES: &[&str] = &[
     BAD_EVENT,
 ];
 
+/// What a failure means, in one sentence for a compliance reviewer: the CLI prints it
+/// and the npm package and the page show it, so all three say the same. `None` for a code
+/// that is not a failure.
+pub fn explain(code: &str) -> Option<&'static str> {
+    Some(match code {
+        BAD_SIGNATURE => "The checkpoint's signature does not match its text: the checkpoint was changed after it was signed, or the signature was forged.",
+        UNKNOWN_KEY => "The checkpoint is not signed by any of the verifier keys given: it comes from another log or another key, or the wrong key was given.",
+        BAD_CHECKPOINT => "The checkpoint is not a signed checkpoint (origin, tree size and root hash, then signatures).",
+        BAD_PROOF => "The proof does not match the signed checkpoint: the event, its sequence number or the proof was changed (or, between two checkpoints, the proof is for other tree sizes).",
+        SEQ_OUT_OF_RANGE => "The entry's sequence number is not in the signed tree, so it cannot have been recorded there.",
+        COUNT_MISMATCH => "The evidence file and the exported object hold different numbers of events: events were added to or removed from the object.",
+        ORIGIN_MISMATCH => "The checkpoint names another log than its key signs for, or the two checkpoints are of different logs.",
+        NOT_CONSISTENT => "The older checkpoint's log is not a prefix of the newer one's: the log's past was rewritten between them (or the proof is wrong).",
+        BAD_BUNDLE => "The file is not an evidence bundle (a JSON object with a checkpoint and entries).",
+        MISSING_EVENT => "The entry carries no event and no exported object was given to pair it with.",
+        BAD_EVENT => "The exported object's record at this position is not a readable event.",
+        _ => return None,
+    })
+}
+
 /// Every code of the module.
 pub const CODES: &[&str] = &[
     BAD_SIGNATURE,
@@ -76,6 +96,17 @@ mod tests {
     fn failures_are_codes() {
         for f in FAILURES {
             assert!(CODES.contains(f), "{f} is not in CODES");
+        }
+    }
+
+    #[test]
+    fn every_failure_is_explained_and_nothing_else() {
+        for code in CODES {
+            assert_eq!(
+                explain(code).is_some(),
+                FAILURES.contains(code),
+                "{code}: a failure needs a sentence, another code none"
+            );
         }
     }
 }

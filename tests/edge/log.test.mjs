@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startWorker, makeTokens, newLogSigningKey, event, call, ROOT } from './harness.mjs';
 import { openapiChecker } from './destinations.mjs';
 
@@ -137,7 +138,17 @@ function cli(...args) {
   return spawnSync(CLI, args, { encoding: 'utf8' });
 }
 
-test('the log: checkpoints, proofs and evidence verify, by reference and CLI, across a restart', { timeout: 900_000 }, async () => {
+// The npm package's verifier (`trailsift/verify`, its own .wasm), built like the CLI when missing.
+async function packageVerifier() {
+  const entry = join(ROOT, 'pkg', 'verify-node.mjs');
+  if (!existsSync(entry)) {
+    const built = spawnSync(join(ROOT, 'scripts', 'build-pkg.sh'), [], { cwd: ROOT, stdio: 'inherit' });
+    assert.equal(built.status, 0, 'the package builds');
+  }
+  return import(pathToFileURL(entry).href);
+}
+
+test('the log: checkpoints, proofs and evidence verify, by reference, CLI and npm package, across a restart', { timeout: 900_000 }, async () => {
   if (!existsSync(CLI)) {
     const built = spawnSync('cargo', ['build', '--profile', 'native', '--features', 'cli'], { cwd: ROOT, stdio: 'inherit' });
     assert.equal(built.status, 0, 'the CLI builds');
@@ -203,6 +214,12 @@ test('the log: checkpoints, proofs and evidence verify, by reference and CLI, ac
     assert.equal(out.status, 1, out.stdout + out.stderr);
     assert.match(out.stdout, new RegExp(`entry ${at}, seq ${tampered.entries[at].seq}: bad_proof`));
     assert.equal(out.stdout.trim().split('\n').length, 1, 'only the changed entry fails');
+    // The package's verifier says the same of both.
+    const pkg = await packageVerifier();
+    const good = pkg.verifyEvidence(ev.text, { keys });
+    assert.deepEqual([good.ok, good.verified, good.checkpoint.origin, good.checkpoint.size], [true, 70, 'log.test/acct_a', 70]);
+    const bad = pkg.verifyEvidence(JSON.stringify(tampered), { keys });
+    assert.deepEqual(bad.failures.map((f) => [f.index, f.seq, f.code]), [[at, tampered.entries[at].seq, 'bad_proof']]);
 
     // Parameters out of range are clear 400s; the paths take only GET.
     for (const [path, code] of [
@@ -262,6 +279,7 @@ test('the log: checkpoints, proofs and evidence verify, by reference and CLI, ac
         writeFileSync(join(tmp, 'proof.json'), r.text);
         out = cli('verify-consistency', join(tmp, 'old'), join(tmp, 'new'), '--proof', join(tmp, 'proof.json'), '--key', keys[0]);
         assert.equal(out.status, 0, out.stdout + out.stderr);
+        assert.ok((await packageVerifier()).verifyConsistency(oldNote, newNote, r.text, { keys }).ok, `package: ${old.size} → ${neu.size}`);
       }
     }
     // A proof between other sizes does not pass for these checkpoints.

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PKG, ROOT } from './helpers.mjs';
+import { FIXTURES, PKG, ROOT } from './helpers.mjs';
 
 const npm = (args, cwd) =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
@@ -45,6 +45,22 @@ test('npm pack + npm install into a fresh project; import and require both work'
   writeFileSync(join(dir, 'cjs.cjs'), body("const ts = require('trailsift');"));
   assert.equal(execFileSync(process.execPath, ['esm.mjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'ok');
   assert.equal(execFileSync(process.execPath, ['cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'ok');
+
+  // `trailsift/verify`, its own .wasm: a fixture bundle verifies through import and require.
+  const valid = join(FIXTURES, 'evidence', 'bundles', readdirSync(join(FIXTURES, 'evidence', 'bundles')).find((d) => d.endsWith('-valid')));
+  copyFileSync(join(valid, 'bundle.json'), join(dir, 'bundle.json'));
+  copyFileSync(join(valid, 'keys.txt'), join(dir, 'keys.txt'));
+  const verify = (load) => `
+    ${load}
+    const fs = require('node:fs');
+    const r = v.verifyEvidence(fs.readFileSync('bundle.json'), { keys: fs.readFileSync('keys.txt', 'utf8') });
+    if (!r.ok || r.verified !== 5) throw new Error(JSON.stringify(r));
+    console.log('ok');
+  `;
+  writeFileSync(join(dir, 'verify-esm.mjs'), verify("import * as v from 'trailsift/verify'; import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"));
+  writeFileSync(join(dir, 'verify-cjs.cjs'), verify("const v = require('trailsift/verify');"));
+  assert.equal(execFileSync(process.execPath, ['verify-esm.mjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'ok');
+  assert.equal(execFileSync(process.execPath, ['verify-cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'ok');
 });
 
 test('the TypeScript declarations type a consumer under tsc --strict and reject wrong calls', (t) => {
@@ -54,7 +70,7 @@ test('the TypeScript declarations type a consumer under tsc --strict and reject 
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'ts-consumer', private: true, type: 'module' }));
   npm(['install', `./${tarball}`, 'typescript@5'], dir);
-  for (const f of ['consumer.mts', 'tsconfig.json']) copyFileSync(join(ROOT, 'tests', 'js', 'types', f), join(dir, f));
+  for (const f of ['consumer.mts', 'verify-consumer.mts', 'tsconfig.json']) copyFileSync(join(ROOT, 'tests', 'js', 'types', f), join(dir, f));
   try {
     execFileSync(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
   } catch (e) {

@@ -10,6 +10,7 @@
 
 import { Store } from './store.js';
 import { fetchEventsPage, fetchStats } from './api.js';
+import { verifyEvidence } from './verify-engine.js';
 
 const SHARD = self.name === 'trailsift-shard';
 let pkg = null; // the trailsift package module, once loaded
@@ -478,6 +479,7 @@ const ops = {
   connect,
   more,
   appendEvents,
+  verifyEvidence,
 };
 
 if (!SHARD) {

@@ -14,6 +14,7 @@ import { setupExportDialog } from './export-dialog.js';
 import { fmtCount, fmtBytes } from './format.js';
 import { LiveTail } from './live.js';
 import { setupDestinations } from './destinations.js';
+import { setupVerifyDialog } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -335,7 +336,8 @@ document.addEventListener('drop', (e) => {
   dragDepth = 0;
   $('drop-overlay').hidden = true;
   const f = e.dataTransfer && e.dataTransfer.files[0];
-  if (f) { selectTab('local'); openFile(f); }
+  // Files dropped on the verify dialog are its own (verify.js).
+  if (f && !$('verify-dialog').open) { selectTab('local'); openFile(f); }
 });
 
 // --- export --------------------------------------------------------------------------------
@@ -547,6 +549,15 @@ const tokensPanel = new TokensPanel({
 });
 
 // --- start ---------------------------------------------------------------------------------
+
+// --- verify evidence -----------------------------------------------------------------------
+
+setupVerifyDialog({
+  opener: $('verify-open'),
+  dialog: $('verify-dialog'),
+  run: (inputs) => engine.call('verifyEvidence', inputs),
+  workerUrl: () => (state.conn ? state.conn.url : ''),
+});
 
 // For the benchmark: memory the engine holds (see engine-worker.js `memory`).
 window.__trailsift.memory = () => engine.call('memory');
