@@ -8,15 +8,21 @@ use std::collections::HashMap;
 use super::columnar::{Cell, Column, FieldReader, FieldValue};
 use super::Filter;
 
+/// Up to this many filters are decided line by line: a filter's literal pre-check mostly
+/// rules a line out for less than reading the line's fields costs.
+const BY_LINES: usize = 2;
+
 /// For each of `filters`, the indexes of the `lines` it matches (those for which
 /// [`Filter::matches_line`] answers `Ok(true)`), in order. A filter with free text, or one
-/// that reads a field inside a field another reads, is decided line by line.
+/// that reads a field inside a field another reads, is decided line by line, and so are
+/// all when they are few.
 pub fn decide(filters: &[&Filter], lines: &[&[u8]], now_ms: i64) -> Vec<Vec<u32>> {
     let mut paths: Vec<String> = Vec::new();
     let mut on_columns = Vec::with_capacity(filters.len());
     for f in filters {
         let fields = f.fields();
-        let fits = !f.has_free_text()
+        let fits = filters.len() > BY_LINES
+            && !f.has_free_text()
             && fields.iter().all(|p| {
                 paths
                     .iter()
@@ -32,18 +38,19 @@ pub fn decide(filters: &[&Filter], lines: &[&[u8]], now_ms: i64) -> Vec<Vec<u32>
         }
         on_columns.push(fits);
     }
-    let columns = Columns::read(&paths, lines);
+    let columns = on_columns
+        .contains(&true)
+        .then(|| Columns::read(&paths, lines));
     filters
         .iter()
         .zip(on_columns)
         .map(|(f, fits)| {
             let by_line = |row: usize| f.matches_line(lines[row], now_ms) == Ok(true);
-            let bound = fits
-                .then(|| f.on_columns(&|path| columns.column(path), now_ms))
-                .flatten();
+            let columns = columns.as_ref().filter(|_| fits);
+            let bound = columns.and_then(|c| f.on_columns(&|path| c.column(path), now_ms));
             (0..lines.len())
-                .filter(|&row| match &bound {
-                    Some(c) if !columns.unread.contains(&row) => c.matches(row),
+                .filter(|&row| match (&bound, columns) {
+                    (Some(b), Some(c)) if !c.unread.contains(&row) => b.matches(row),
                     _ => by_line(row),
                 })
                 .map(|row| row as u32)
