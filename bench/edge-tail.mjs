@@ -4,39 +4,55 @@
 //     when the event arrives first: the object sends before it answers) and from sending
 //     the ingest request;
 //  2. ingest throughput of one account with no subscriber, with 100 idle subscribers that
-//     share one query, and with 100 idle subscribers with 100 different queries;
+//     share one query, and with 100 idle subscribers with 100 different queries: the three
+//     in turns, THROUGHPUT_ROUNDS rounds (each round in another order), medians of events/s
+//     and of the workerd CPU per event. With BEFORE=DIR, a copy of the repository holding
+//     an older build/ (and no [build] in its wrangler.toml), its Worker runs beside this one
+//     and takes its turns in the same rounds;
 //  3. RSS of workerd with 1,000 WebSocket subscribers, connected and then hibernated (the
 //     runtime that holds the object, and wrangler's proxy in front of it, apart).
-//   node bench/edge-tail.mjs     (ROUNDS, EVENTS, SUBSCRIBERS override the sizes)
+//   node bench/edge-tail.mjs     (PARTS=latency,throughput,memory picks parts; ROUNDS,
+//                                 EVENTS, THROUGHPUT_ROUNDS, SUBSCRIBERS override the sizes)
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { startWorker, newToken, sha256, event } from '../tests/edge/harness.mjs';
+import { join, resolve } from 'node:path';
+import { groupCpu } from './workerd-cpu.mjs';
+import * as harness from '../tests/edge/harness.mjs';
 import { wsTail, sseTail } from '../tests/edge/tail-clients.mjs';
 
+const { newToken, sha256, event } = harness;
 const ROUNDS = Number(process.env.ROUNDS ?? 300);
 const EVENTS = Number(process.env.EVENTS ?? 60_000);
+const THROUGHPUT_ROUNDS = Number(process.env.THROUGHPUT_ROUNDS ?? 3);
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1000);
+const PARTS = new Set((process.env.PARTS ?? 'latency,throughput,memory').split(','));
+const BEFORE = process.env.BEFORE;
 const BATCH = 1000;
 const CONCURRENCY = 4;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const tokens = Array.from({ length: 4 }, () => newToken());
-const config = JSON.stringify(tokens.map((t, i) => ({
-  sha256: sha256(t), account: `tail_${i}`, scopes: ['ingest', 'read'], owner: 'bench',
+// One account per part (and per throughput case), so that none meets another's
+// subscribers or rows.
+const NAMES = ['lat', 'mem', 'none', 'one', 'many'];
+const accounts = Object.fromEntries(NAMES.map((name) => [name, { token: newToken(), account: `tail_${name}` }]));
+const config = JSON.stringify(Object.values(accounts).map(({ token, account }) => ({
+  sha256: sha256(token), account, scopes: ['ingest', 'read'], owner: 'bench',
 })));
-// One account per part, so that no part meets another's subscribers or rows.
-const [LAT, THR, MEM, THR_DISTINCT] = tokens.map((token, i) => ({ token, account: `tail_${i}` }));
+const { lat: LAT, mem: MEM } = accounts;
 
-const w = await startWorker({
-  tokensConfig: config,
-  vars: { RATE_LIMIT_REQUESTS_PER_MINUTE: '0' },
-});
+const start = (h) => h.startWorker({ tokensConfig: config, vars: { RATE_LIMIT_REQUESTS_PER_MINUTE: '0' } });
+const w = await start(harness);
+const workers = [{ label: 'this build', w }];
+if (BEFORE) {
+  const before = await import(join(resolve(BEFORE), 'tests', 'edge', 'harness.mjs'));
+  workers.unshift({ label: 'before', w: await start(before) });
+}
 let serial = 0;
 const ev = (account, over = {}) => {
   const i = serial++;
   return event(account, i, { auditEventId: `${account}-${i}`, ...over });
 };
-const post = (a, evs) => fetch(`${w.url}/v1/events`, {
+const post = (url, a, evs) => fetch(`${url}/v1/events`, {
   method: 'POST',
   body: evs.map((e) => JSON.stringify(e)).join('\n'),
   headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/x-ndjson' },
@@ -48,6 +64,7 @@ const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
+const median = (xs) => pct(xs, 50);
 const fmt = (x) => x.toFixed(2);
 
 /** RSS (kB) of the workerd processes in wrangler's process group: {runtime, proxy}. The
@@ -75,7 +92,7 @@ async function latency(label, subs) {
     const e = ev(LAT.account, { auditAction: 'CREATE', auditModule: 'LAT' });
     const before = subs.map((s) => s.inbox.events.length);
     const sent = performance.now();
-    await post(LAT, [e]);
+    await post(w.url, LAT, [e]);
     const answered = performance.now();
     await Promise.all(subs.map((s, i) => s.inbox.until((x) => x.events.length > before[i], 'the event', 30_000)));
     for (const [i, s] of subs.entries()) {
@@ -90,77 +107,120 @@ async function latency(label, subs) {
   };
 }
 
-async function throughput(a, label) {
+/** EVENTS events into account `a` of worker `w`: events/s and workerd CPU µs per event. */
+async function throughput(w, a) {
   let sent = 0;
+  const cpu0 = groupCpu(w.pgid);
   const t0 = performance.now();
   const loop = async () => {
     while (sent < EVENTS) {
       sent += BATCH;
-      await post(a, Array.from({ length: BATCH }, () => ev(a.account, { auditModule: 'THR' })));
+      await post(w.url, a, Array.from({ length: BATCH }, () => ev(a.account, { auditModule: 'THR' })));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, loop));
   const s = (performance.now() - t0) / 1000;
-  return { label, events: sent, seconds: s, perSecond: sent / s };
+  return { perSecond: sent / s, cpuMicros: ((groupCpu(w.pgid) - cpu0) / sent) * 1e6 };
+}
+
+/** The three throughput cases of one worker, their idle subscribers connected. */
+async function throughputCases({ label, w }) {
+  const { none, one, many } = accounts;
+  const cases = [
+    { build: label, w, name: 'no subscriber', a: none, queries: [] },
+    { build: label, w, name: '100 idle subscribers, one query', a: one, queries: Array(100).fill('module:NOTHING') },
+    { build: label, w, name: '100 idle subscribers, 100 queries', a: many, queries: Array.from({ length: 100 }, (_, i) => `module:NOTHING${i}`) },
+  ];
+  for (const c of cases) {
+    await post(w.url, c.a, [ev(c.a.account)]); // the object exists and is warm
+    c.subs = [];
+    for (const q of c.queries) c.subs.push(await wsTail(w.url, { token: c.a.token, q }));
+    c.runs = [];
+  }
+  return cases;
 }
 
 try {
   const results = { loadavg: loadavg(), latency: [], throughput: [], memory: {} };
-  // 1. Latency.
-  const one = [await wsTail(w.url, { token: LAT.token, q: 'module:LAT' })];
-  await post(LAT, [ev(LAT.account)]); // warm the object
-  results.latency.push(await latency('1 WebSocket subscriber', one));
-  await one[0].close();
-  const sse = [await sseTail(w.url, { token: LAT.token, q: 'module:LAT' })];
-  results.latency.push(await latency('1 SSE subscriber', sse));
-  sse[0].close();
-  const hundred = [];
-  for (let i = 0; i < 100; i++) hundred.push(await wsTail(w.url, { token: LAT.token, q: 'module:LAT' }));
-  results.latency.push(await latency('100 WebSocket subscribers', hundred));
-  for (const s of hundred) await s.close();
+  if (PARTS.has('latency')) {
+    const one = [await wsTail(w.url, { token: LAT.token, q: 'module:LAT' })];
+    await post(w.url, LAT, [ev(LAT.account)]); // warm the object
+    results.latency.push(await latency('1 WebSocket subscriber', one));
+    await one[0].close();
+    const sse = [await sseTail(w.url, { token: LAT.token, q: 'module:LAT' })];
+    results.latency.push(await latency('1 SSE subscriber', sse));
+    sse[0].close();
+    const hundred = [];
+    for (let i = 0; i < 100; i++) hundred.push(await wsTail(w.url, { token: LAT.token, q: 'module:LAT' }));
+    results.latency.push(await latency('100 WebSocket subscribers', hundred));
+    for (const s of hundred) await s.close();
+  }
 
-  // 2. Throughput: none, 100 idle with one query, 100 idle with different queries.
-  await post(THR, [ev(THR.account)]);
-  results.throughput.push(await throughput(THR, 'no subscriber'));
-  const idle = [];
-  for (let i = 0; i < 100; i++) idle.push(await wsTail(w.url, { token: THR.token, q: 'module:NOTHING' }));
-  results.throughput.push(await throughput(THR, '100 idle subscribers, one query'));
-  for (const s of idle) await s.close();
-  await post(THR_DISTINCT, [ev(THR_DISTINCT.account)]);
-  results.throughput.push(await throughput(THR_DISTINCT, 'no subscriber (second account)'));
-  const distinct = [];
-  for (let i = 0; i < 100; i++) distinct.push(await wsTail(w.url, { token: THR_DISTINCT.token, q: `module:NOTHING${i}` }));
-  results.throughput.push(await throughput(THR_DISTINCT, '100 idle subscribers, 100 queries'));
-  for (const s of distinct) await s.close();
+  if (PARTS.has('throughput')) {
+    const cases = [];
+    for (const worker of workers) cases.push(...await throughputCases(worker));
+    for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
+      // Each round in another order, so that no case always follows the same one.
+      const order = cases.map((_, i) => cases[(i + r * 2) % cases.length]);
+      for (const c of order) c.runs.push(await throughput(c.w, c.a));
+    }
+    for (const c of cases) {
+      for (const s of c.subs) await s.close();
+      const base = cases.find((b) => b.build === c.build && b.queries.length === 0);
+      results.throughput.push({
+        build: c.build,
+        case: c.name,
+        runs: c.runs,
+        perSecond: median(c.runs.map((x) => x.perSecond)),
+        cpuMicros: median(c.runs.map((x) => x.cpuMicros)),
+        // Against no subscriber in the same round.
+        change: median(c.runs.map((x, i) => x.perSecond / base.runs[i].perSecond - 1)),
+      });
+    }
+  }
 
-  // 3. Memory: a fresh object, then SUBSCRIBERS sockets, then hibernated.
-  await post(MEM, [ev(MEM.account)]);
-  await sleep(15_000);
-  results.memory.before = workerdRss(w.pgid);
-  const many = [];
-  for (let i = 0; i < SUBSCRIBERS; i++) many.push(await wsTail(w.url, { token: MEM.token, q: `action:create and module:M${i % 10}` }));
-  results.memory.connected = workerdRss(w.pgid);
-  await sleep(30_000); // idle past the eviction (about 10 s in wrangler dev)
-  results.memory.hibernated = workerdRss(w.pgid);
-  // Do they still work? One commit wakes the object; every subscriber of module M0 gets it.
-  await post(MEM, [ev(MEM.account, { auditAction: 'CREATE', auditModule: 'M0' })]);
-  const m0 = many.filter((_, i) => i % 10 === 0);
-  await Promise.all(m0.map((s) => s.inbox.until((x) => x.events.length === 1, 'the wake-up event')));
-  results.memory.afterWake = workerdRss(w.pgid);
-  results.memory.subscribers = SUBSCRIBERS;
-  results.memory.woken = m0.length;
-  for (const s of many) await s.close();
+  if (PARTS.has('memory')) {
+    // A fresh object, then SUBSCRIBERS sockets, then hibernated.
+    await post(w.url, MEM, [ev(MEM.account)]);
+    await sleep(15_000);
+    results.memory.before = workerdRss(w.pgid);
+    const many = [];
+    for (let i = 0; i < SUBSCRIBERS; i++) many.push(await wsTail(w.url, { token: MEM.token, q: `action:create and module:M${i % 10}` }));
+    results.memory.connected = workerdRss(w.pgid);
+    await sleep(30_000); // idle past the eviction (about 10 s in wrangler dev)
+    results.memory.hibernated = workerdRss(w.pgid);
+    // Do they still work? One commit wakes the object; every subscriber of module M0 gets it.
+    await post(w.url, MEM, [ev(MEM.account, { auditAction: 'CREATE', auditModule: 'M0' })]);
+    const m0 = many.filter((_, i) => i % 10 === 0);
+    await Promise.all(m0.map((s) => s.inbox.until((x) => x.events.length === 1, 'the wake-up event')));
+    results.memory.afterWake = workerdRss(w.pgid);
+    results.memory.subscribers = SUBSCRIBERS;
+    results.memory.woken = m0.length;
+    for (const s of many) await s.close();
+  }
 
   results.loadavgAfter = loadavg();
   console.log(JSON.stringify(results, null, 1));
-  console.log('\n| subscribers | from the ingest answer p50 / p99 (ms) | from sending the ingest p50 / p99 (ms) |\n|---|---|---|');
-  for (const l of results.latency) console.log(`| ${l.label} | ${fmt(l.answer.p50)} / ${fmt(l.answer.p99)} | ${fmt(l.send.p50)} / ${fmt(l.send.p99)} |`);
-  console.log('\n| ingest | events | seconds | events/s |\n|---|---|---|---|');
-  for (const t of results.throughput) console.log(`| ${t.label} | ${t.events} | ${fmt(t.seconds)} | ${Math.round(t.perSecond)} |`);
-  const m = results.memory;
-  const kb = (x) => `runtime ${x.runtime} kB, proxy ${x.proxy} kB`;
-  console.log(`\nworkerd RSS: before: ${kb(m.before)}; ${m.subscribers} connected: ${kb(m.connected)}; hibernated: ${kb(m.hibernated)}; after one commit woke it: ${kb(m.afterWake)}`);
+  if (results.latency.length) {
+    console.log('\n| subscribers | from the ingest answer p50 / p99 (ms) | from sending the ingest p50 / p99 (ms) |\n|---|---|---|');
+    for (const l of results.latency) console.log(`| ${l.label} | ${fmt(l.answer.p50)} / ${fmt(l.answer.p99)} | ${fmt(l.send.p50)} / ${fmt(l.send.p99)} |`);
+  }
+  if (results.throughput.length) {
+    console.log(`\n${THROUGHPUT_ROUNDS} rounds of ${EVENTS} events each, medians\n| build | ingest | events/s | against none | workerd CPU µs/event |\n|---|---|---|---|---|`);
+    for (const t of results.throughput) {
+      const change = t.case === 'no subscriber' ? '' : `${(t.change * 100).toFixed(1)} %`;
+      console.log(`| ${t.build} | ${t.case} | ${Math.round(t.perSecond)} | ${change} | ${t.cpuMicros.toFixed(1)} |`);
+    }
+  }
+  if (results.memory.before) {
+    const m = results.memory;
+    const kb = (x) => `runtime ${x.runtime} kB, proxy ${x.proxy} kB`;
+    console.log(`\nworkerd RSS: before: ${kb(m.before)}; ${m.subscribers} connected: ${kb(m.connected)}; hibernated: ${kb(m.hibernated)}; after one commit woke it: ${kb(m.afterWake)}`);
+  }
+  console.log(`\nload average: ${results.loadavg.map(fmt).join(' ')} at the start, ${results.loadavgAfter.map(fmt).join(' ')} at the end`);
 } finally {
-  await w.stop();
-  w.cleanup();
+  for (const { w: x } of workers) {
+    await x.stop();
+    x.cleanup();
+  }
 }

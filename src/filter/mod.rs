@@ -24,6 +24,7 @@
 //! assert_eq!(f.to_query(), r#"(action:"create" or action:"update") and not is:system"#);
 //! ```
 
+pub mod batch;
 mod check;
 pub mod columnar;
 mod compile;

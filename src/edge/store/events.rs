@@ -96,8 +96,9 @@ pub struct EventRequest {
 /// on without gaps (http-api.md): duplicates, stored before or repeated within the commit,
 /// are left out before numbering, so a resend uses up no numbers.
 ///
-/// Answers also the leaf hashes of the stored events, in sequence order, for the log.
-pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<(Committed, Vec<Hash>)> {
+/// Answers also the leaf hashes of the stored events, in sequence order, for the log, and
+/// when `keep` asks for them (the live tail), the stored events' text in that order.
+pub fn commit(sql: &SqlStorage, commit: Commit, keep: bool) -> ApiResult<Stored> {
     let total = commit.rows.len() as u64;
     let mut seen = HashSet::with_capacity(commit.rows.len());
     let mut fresh: Vec<Row> = commit
@@ -111,6 +112,7 @@ pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<(Committed, Vec<Has
     let leaves = super::log::leaves(fresh.iter().map(|r| r.body.get()))?;
     let last = last_seq(sql)?;
     let mut next = last;
+    let mut bodies = Vec::with_capacity(if keep { fresh.len() } else { 0 });
     let mut rows = fresh.into_iter().peekable();
     while rows.peek().is_some() {
         let mut stmt = String::from("INSERT INTO events (seq, id, time, body) VALUES ");
@@ -124,7 +126,11 @@ pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<(Committed, Vec<Has
             binds.push(SqlStorageValue::Integer(next));
             binds.push(SqlStorageValue::String(row.id));
             binds.push(SqlStorageValue::Integer(row.time));
-            binds.push(SqlStorageValue::String(Box::<str>::from(row.body).into()));
+            let body = String::from(Box::<str>::from(row.body));
+            if keep {
+                bodies.push(body.clone());
+            }
+            binds.push(SqlStorageValue::String(body));
         }
         sql::exec(sql, &stmt, binds)?;
     }
@@ -134,7 +140,19 @@ pub fn commit(sql: &SqlStorage, commit: Commit) -> ApiResult<(Committed, Vec<Has
         first_seq: (accepted > 0).then_some(last + 1),
         last_seq: (accepted > 0).then_some(next),
     };
-    Ok((committed, leaves))
+    Ok(Stored {
+        committed,
+        leaves,
+        bodies,
+    })
+}
+
+/// What [`commit`] stored.
+pub struct Stored {
+    pub committed: Committed,
+    pub leaves: Vec<Hash>,
+    /// The stored events' text in sequence order, when the caller asked to keep it.
+    pub bodies: Vec<String>,
 }
 
 /// The last sequence number given out (kept by SQLite's AUTOINCREMENT even when retention

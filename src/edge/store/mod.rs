@@ -236,21 +236,23 @@ impl AccountStore {
                 let sql = self.sql()?;
                 let bytes: usize = commit.rows.iter().map(|r| r.body.get().len()).sum();
                 let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
-                let committed = self.in_transaction({
+                let listening = self.tail.listening(&sql);
+                let (committed, bodies) = self.in_transaction({
                     let sql = sql.clone();
                     move || {
                         let account = commit.account.clone();
-                        let (committed, leaves) = events::commit(&sql, commit)?;
+                        let stored = events::commit(&sql, commit, listening)?;
+                        let committed = stored.committed;
                         // The tree grows in the same transaction: leaf i is always seq i + 1.
                         let first = committed.first_seq.unwrap_or(0);
-                        log::append(&sql, &account, first, &leaves)?;
+                        log::append(&sql, &account, first, &stored.leaves)?;
                         destinations::on_commit(&sql, committed.last_seq, bytes, now_ms())?;
-                        Ok(committed)
+                        Ok((committed, stored.bodies))
                     }
                 })?;
                 // Before any await: the subscribers see the commits in their order.
-                if let (Some(first), Some(last)) = (committed.first_seq, committed.last_seq) {
-                    self.tail.after_commit(&sql, first, last);
+                if let Some(first) = committed.first_seq {
+                    self.tail.after_commit(first, &bodies);
                 }
                 if committed.accepted > 0 {
                     self.alarm_earlier().await;

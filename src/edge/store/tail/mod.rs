@@ -19,8 +19,14 @@
 //! beyond it are dropped and counted the same way, and catching up waits for the budget.
 //!
 //! A WebSocket subscriber's query (and, while it catches up, its cursor) lives in the
-//! socket's attachment, so it survives the object's hibernation; its compiled filter is
-//! kept in memory, compiled once per lifetime of the object.
+//! socket's attachment, so it survives the object's hibernation. Each distinct query is
+//! compiled once while subscribers hold it, and subscribers with the same query share it.
+//!
+//! The fan-out works on the commit's own events, in memory (no reading back from
+//! storage), and only when a live subscriber exists; each distinct filter is decided on
+//! the whole batch at once by the core ([`batch::decide`]), which reads each event's
+//! fields once for all of them. A subscriber whose filter matches nothing costs nothing
+//! more.
 
 mod sse;
 mod tickets;
@@ -36,11 +42,12 @@ use worker::worker_sys::DurableObjectState;
 use worker::{Delay, Response, SqlStorage, SqlStorageValue, State, WebSocket, WebSocketPair};
 
 use super::encode;
-use super::events::keeps;
+use super::events::{keeps, last_seq};
 use super::sql::{self, int, text};
 use crate::edge::error::{ApiError, ApiResult};
 use crate::edge::filtering::Filter;
 use crate::edge::now_ms;
+use crate::filter::batch;
 use sse::SseSub;
 pub use tickets::{Grant, Ticket, SCHEMA};
 
@@ -124,6 +131,8 @@ struct Inner {
     loaded: Cell<bool>,
     /// SSE subscribers; each response stream owns its own, so a closed one is gone here.
     streams: RefCell<Vec<Weak<RefCell<SseSub>>>>,
+    /// The compiled filter of each query some subscriber holds, by its text.
+    queries: RefCell<HashMap<String, Weak<Filter>>>,
     /// Whether a catch-up of WebSockets is scheduled.
     pump_due: Cell<bool>,
 }
@@ -132,7 +141,7 @@ struct Socket {
     ws: WebSocket,
     id: String,
     q: String,
-    filter: Filter,
+    filter: Rc<Filter>,
     cursor: i64,
     live: bool,
     budget: Budget,
@@ -153,6 +162,7 @@ impl Tail {
                 sockets: RefCell::new(HashMap::new()),
                 loaded: Cell::new(false),
                 streams: RefCell::new(Vec::new()),
+                queries: RefCell::new(HashMap::new()),
                 pump_due: Cell::new(false),
             }),
         }
@@ -176,7 +186,7 @@ impl Tail {
     /// Opens a subscription: a WebSocket the object accepts with hibernation, or an SSE
     /// response. The Worker checked the query; one that does not compile is `400`.
     pub fn subscribe(&self, sql: &SqlStorage, sub: Subscribe) -> ApiResult<Response> {
-        let filter = Filter::parse(&sub.q)?;
+        let filter = self.inner.compile(&sub.q)?;
         let head = head(sql)?;
         let cursor = sub.after.unwrap_or(head);
         let live = cursor >= head;
@@ -186,7 +196,7 @@ impl Tail {
                 self.inner.subscribe_ws(sql, sub.q, filter, cursor, live)
             }
             Transport::Sse => {
-                let sub = SseSub::new(sub.q, filter, cursor, live, &self.inner.limits);
+                let sub = SseSub::new(filter, cursor, live, &self.inner.limits);
                 let sub = Rc::new(RefCell::new(sub));
                 self.inner.streams.borrow_mut().push(Rc::downgrade(&sub));
                 Ok(sse::response(sub, sql.clone()))
@@ -194,9 +204,16 @@ impl Tail {
         }
     }
 
-    /// Offers the events of a commit (`first..=last`) to the live subscribers.
-    pub fn after_commit(&self, sql: &SqlStorage, first: i64, last: i64) {
-        self.inner.fan_out(sql, first, last, now_ms());
+    /// Whether a commit about to be made has live subscribers to offer its events to
+    /// (then the commit keeps its events' text for [`Tail::after_commit`]).
+    pub fn listening(&self, sql: &SqlStorage) -> bool {
+        self.inner.load(|| last_seq(sql)).is_ok() && self.inner.has_live()
+    }
+
+    /// Offers the events of a commit to the live subscribers: `bodies[i]`, as stored, is
+    /// the event with sequence number `first + i`.
+    pub fn after_commit(&self, first: i64, bodies: &[String]) {
+        self.inner.fan_out(first, bodies, now_ms());
     }
 
     /// A socket closed or failed: it is no subscriber any more.
@@ -228,7 +245,7 @@ impl Inner {
             let mut known = self.sockets.borrow_mut();
             for ws in sockets.into_iter().map(WebSocket::from) {
                 let att = ws.deserialize_attachment::<Attachment>().ok().flatten();
-                let filter = att.as_ref().and_then(|a| Filter::parse(&a.q).ok());
+                let filter = att.as_ref().and_then(|a| self.compile(&a.q).ok());
                 let (Some(att), Some(filter)) = (att, filter) else {
                     let _ = ws.close(Some(1011), Some("unreadable subscription"));
                     continue;
@@ -258,6 +275,28 @@ impl Inner {
         Ok(())
     }
 
+    /// The compiled filter of query `q`: the one subscribers of `q` share, if any does.
+    fn compile(&self, q: &str) -> ApiResult<Rc<Filter>> {
+        let mut queries = self.queries.borrow_mut();
+        if let Some(filter) = queries.get(q).and_then(Weak::upgrade) {
+            return Ok(filter);
+        }
+        let filter = Rc::new(Filter::parse(q)?);
+        queries.retain(|_, f| f.strong_count() > 0);
+        queries.insert(q.to_string(), Rc::downgrade(&filter));
+        Ok(filter)
+    }
+
+    /// Whether any subscriber takes commits as they happen.
+    fn has_live(&self) -> bool {
+        let streams = self.streams.borrow();
+        let live_stream = streams
+            .iter()
+            .filter_map(Weak::upgrade)
+            .any(|s| s.borrow().live);
+        live_stream || self.sockets.borrow().values().any(|s| s.live)
+    }
+
     fn subscribers(&self) -> u64 {
         let mut sockets = self.sockets.borrow_mut();
         sockets.retain(|_, s| s.ws.as_ref().ready_state() == OPEN);
@@ -270,7 +309,7 @@ impl Inner {
         self: &Rc<Self>,
         sql: &SqlStorage,
         q: String,
-        filter: Filter,
+        filter: Rc<Filter>,
         cursor: i64,
         live: bool,
     ) -> ApiResult<Response> {
@@ -297,10 +336,10 @@ impl Inner {
         Ok(Response::from_websocket(pair.client)?)
     }
 
-    /// Reads the commit's events once and offers each to every live subscriber whose
-    /// cursor is before it.
-    fn fan_out(self: &Rc<Self>, sql: &SqlStorage, first: i64, last: i64, now: i64) {
-        if self.load(|| Ok(first - 1)).is_err() {
+    /// Offers the commit's events to every live subscriber whose cursor is before them.
+    fn fan_out(self: &Rc<Self>, first: i64, bodies: &[String], now: i64) {
+        let last = first + bodies.len() as i64 - 1;
+        if bodies.is_empty() || self.load(|| Ok(first - 1)).is_err() {
             return;
         }
         let mut sockets = self.sockets.borrow_mut();
@@ -318,7 +357,7 @@ impl Inner {
             sinks.push(&mut **s);
         }
         if !sinks.is_empty() {
-            offer_rows(sql, &mut sinks, first, last, now, &self.limits);
+            offer(&mut sinks, first, bodies, now, &self.limits);
             for sink in &mut sinks {
                 sink.settle(last);
             }
@@ -412,8 +451,7 @@ fn prune(sockets: &mut HashMap<String, Socket>) {
 
 /// A subscriber as the fan-out sees it.
 trait Sink {
-    fn q(&self) -> &str;
-    fn filter(&self) -> &Filter;
+    fn filter(&self) -> &Rc<Filter>;
     fn cursor(&mut self) -> &mut i64;
     /// Takes one matching event, or counts it as dropped.
     fn offer(&mut self, seq: i64, body: &str, now: i64, limits: &Limits);
@@ -422,10 +460,7 @@ trait Sink {
 }
 
 impl Sink for Socket {
-    fn q(&self) -> &str {
-        &self.q
-    }
-    fn filter(&self) -> &Filter {
+    fn filter(&self) -> &Rc<Filter> {
         &self.filter
     }
     fn cursor(&mut self) -> &mut i64 {
@@ -451,53 +486,34 @@ impl Sink for Socket {
     }
 }
 
-/// Offers the stored events `first..=last` to `sinks`, in order; the filter of each
-/// distinct query runs once per event.
-fn offer_rows(
-    sql: &SqlStorage,
-    sinks: &mut [&mut dyn Sink],
-    first: i64,
-    last: i64,
-    now: i64,
-    limits: &Limits,
-) {
-    let mut group_of: HashMap<String, usize> = HashMap::new();
+/// Offers the events of a commit (`bodies[i]` has sequence number `first + i`) to
+/// `sinks`, each in order; the filter of each distinct query is decided once on the batch.
+fn offer(sinks: &mut [&mut dyn Sink], first: i64, bodies: &[String], now: i64, limits: &Limits) {
+    let mut group_of: HashMap<*const Filter, usize> = HashMap::new();
+    let mut filters: Vec<Rc<Filter>> = Vec::new();
     let groups: Vec<usize> = sinks
         .iter()
         .map(|sink| {
-            let next = group_of.len();
-            *group_of.entry(sink.q().to_string()).or_insert(next)
+            let filter = sink.filter();
+            *group_of.entry(Rc::as_ptr(filter)).or_insert_with(|| {
+                filters.push(Rc::clone(filter));
+                filters.len() - 1
+            })
         })
         .collect();
-    let mut verdicts: Vec<Option<bool>> = vec![None; group_of.len()];
-    let binds = vec![
-        SqlStorageValue::Integer(first),
-        SqlStorageValue::Integer(last),
-    ];
-    let Ok(rows) = sql::rows(
-        sql,
-        "SELECT seq, body FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq",
-        binds,
-    ) else {
-        return;
-    };
-    for row in rows.flatten() {
-        let mut cols = row.into_iter();
-        let seq = int(cols.next());
-        let Some(body) = text(cols.next()) else {
-            continue;
-        };
-        verdicts.fill(None);
-        for (sink, &group) in sinks.iter_mut().zip(&groups) {
-            if *sink.cursor() >= seq {
-                continue;
-            }
-            *sink.cursor() = seq;
-            let Some(verdict) = verdicts.get_mut(group) else {
+    let lines: Vec<&[u8]> = bodies.iter().map(|b| b.as_bytes()).collect();
+    let filters: Vec<&Filter> = filters.iter().map(|f| &**f).collect();
+    let matches = batch::decide(&filters, &lines, now);
+    for (sink, &group) in sinks.iter_mut().zip(&groups) {
+        let rows = matches.get(group).map_or(&[][..], Vec::as_slice);
+        for &row in rows {
+            let seq = first + i64::from(row);
+            let Some(body) = bodies.get(row as usize) else {
                 continue;
             };
-            if *verdict.get_or_insert_with(|| keeps(Some(sink.filter()), &body, now)) {
-                sink.offer(seq, &body, now, limits);
+            if *sink.cursor() < seq {
+                *sink.cursor() = seq;
+                sink.offer(seq, body, now, limits);
             }
         }
     }

@@ -30,8 +30,7 @@ const READ_BATCH: usize = 99;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub struct SseSub {
-    pub q: String,
-    pub filter: Filter,
+    pub filter: Rc<Filter>,
     pub cursor: i64,
     pub live: bool,
     queue: Queue,
@@ -39,9 +38,8 @@ pub struct SseSub {
 }
 
 impl SseSub {
-    pub fn new(q: String, filter: Filter, cursor: i64, live: bool, limits: &Limits) -> SseSub {
+    pub fn new(filter: Rc<Filter>, cursor: i64, live: bool, limits: &Limits) -> SseSub {
         SseSub {
-            q,
             filter,
             cursor,
             live,
@@ -52,10 +50,7 @@ impl SseSub {
 }
 
 impl Sink for SseSub {
-    fn q(&self) -> &str {
-        &self.q
-    }
-    fn filter(&self) -> &Filter {
+    fn filter(&self) -> &Rc<Filter> {
         &self.filter
     }
     fn cursor(&mut self) -> &mut i64 {
