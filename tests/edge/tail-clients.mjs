@@ -19,11 +19,13 @@ class Inbox {
     this.events = [];   // the events' JSON, parsed
     this.seqs = [];     // SSE only: the id of each event
     this.dropped = [];  // the N of each {"dropped": N}
+    this.ready = [];    // SSE only: [id, after] of each `ready` message
     this.arrivals = []; // performance.now() at each event
     this.waiters = [];
   }
   add(kind, value, seq) {
     if (kind === 'dropped') this.dropped.push(value);
+    else if (kind === 'ready') this.ready.push([seq, value]);
     else {
       this.events.push(value);
       this.arrivals.push(performance.now());
@@ -120,6 +122,7 @@ export function sseTail(base, { token, lastEventId, headers = {}, reading = true
           if (!data.length) continue;
           const msg = JSON.parse(data.join('\n'));
           if (event === 'dropped') inbox.add('dropped', msg.dropped);
+          else if (event === 'ready') inbox.add('ready', msg.after, id);
           else inbox.add('event', msg, id);
         }
       };

@@ -111,6 +111,22 @@ test('resuming from a sequence number and from Last-Event-ID: stored matches, th
   sseId.close();
 });
 
+test('an SSE stream opens with `ready` naming where it starts: resuming from it before any event misses nothing', async () => {
+  const before = await ingest(T.aAll, events('acct_a', 10));
+  const head = before[before.length - 1].seq;
+  const sse = await sseTail(U, { token: T.aRead, q: 'action:create' });
+  await sse.inbox.until((i) => i.ready.length === 1, 'the ready message');
+  assert.deepEqual(sse.inbox.ready, [[head, head]], 'starts after the last stored event');
+  sse.close(); // lost before its first event
+  const missed = await ingest(T.aAll, [...events('acct_a', 30), ...sentinel('acct_a')]);
+  const again = await sseTail(U, { token: T.aRead, q: 'action:create', lastEventId: sse.inbox.ready[0][0] });
+  const want = missed.filter(isCreate);
+  await again.inbox.until((i) => i.events.length >= want.length, `${want.length} events`);
+  assert.deepEqual(ids(again.inbox.events), ids(want));
+  assert.deepEqual(again.inbox.ready, [[head, head]], 'a resumed stream starts where it was asked to');
+  again.close();
+});
+
 test('a resumed subscriber receives every stored match even past its buffer, and live ones after', async () => {
   // More matching stored events than a subscriber's buffer: none may be dropped.
   const stored = [];

@@ -93,6 +93,12 @@ export class LiveTail {
       this.pending.push(m.data);
       if (!this.batchTimer) this.batchTimer = setTimeout(() => this.flush(), BATCH_MS);
     };
+    // The subscription's starting point: resuming from it misses nothing even when the
+    // connection drops before the first event.
+    es.addEventListener('ready', (m) => {
+      if (gen !== this.gen) return;
+      this.lastId = m.lastEventId;
+    });
     es.addEventListener('dropped', (m) => {
       if (gen !== this.gen) return;
       let n = 0;

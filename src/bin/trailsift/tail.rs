@@ -207,6 +207,14 @@ impl<W: Write> Tail<W> {
                 );
                 return Ok(End::Dropped);
             }
+            if !done.event.is_empty() && done.event != "message" {
+                // `ready` (or a notice this client does not know) is not an event; its id
+                // is where a new connection resumes, even before the first event.
+                if let Ok(seq) = done.id.trim().parse::<u64>() {
+                    self.last = Some(seq);
+                }
+                continue;
+            }
             if done.data.is_empty() {
                 continue;
             }
@@ -332,6 +340,18 @@ mod tests {
             "{\"a\":1}\n{\"b\":[1,2]}\n"
         );
         assert_eq!((t.printed, t.bad, t.last), (2, 1, Some(10)));
+    }
+
+    #[test]
+    fn the_ready_message_says_where_to_resume_and_prints_nothing() {
+        let mut t = tail(None, Vec::new());
+        let stream = "event: ready\nid: 41\ndata: {\"after\":41}\n\nevent: other\ndata: {}\n\n";
+        let end = t
+            .read_events(&mut BufReader::new(stream.as_bytes()))
+            .unwrap();
+        assert!(matches!(end, End::Broken), "the stream ended");
+        assert!(t.out.is_empty(), "nothing printed");
+        assert_eq!((t.printed, t.bad, t.last), (0, 0, Some(41)));
     }
 
     #[test]

@@ -186,6 +186,17 @@ fn write_event(out: &mut String, seq: i64, body: &str) {
     out.push('\n');
 }
 
+/// The first message: `event: ready` whose id (and `after`) is the sequence number the
+/// subscription starts after, so a client that resumes with it misses nothing even when no
+/// event has arrived yet. Clients that know only unnamed messages ignore it (SSE's rules).
+fn write_ready(out: &mut String, cursor: i64) {
+    out.push_str("event: ready\nid: ");
+    out.push_str(&cursor.to_string());
+    out.push_str("\ndata: {\"after\":");
+    out.push_str(&cursor.to_string());
+    out.push_str("}\n\n");
+}
+
 fn write_dropped(out: &mut String, n: u64) {
     out.push_str("event: dropped\ndata: ");
     out.push_str(&dropped_json(n));
@@ -207,12 +218,13 @@ impl Stream for SseStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         let mut out = String::new();
+        let mut sub = this.sub.borrow_mut();
         if !this.opened {
-            // At once, so that the client knows the subscription stands.
-            out.push_str(": trailsift live tail\n\n");
+            // At once, so that the client knows the subscription stands and where it starts:
+            // a connection lost before the first event resumes after that, not after "now".
+            write_ready(&mut out, sub.cursor);
             this.opened = true;
         }
-        let mut sub = this.sub.borrow_mut();
         let written = if sub.queue.items.is_empty() && !sub.live {
             let SseSub { filter, cursor, .. } = &mut *sub;
             let step = read_after(
@@ -303,14 +315,15 @@ mod tests {
     #[test]
     fn messages_are_sse() {
         let mut out = String::new();
+        write_ready(&mut out, 5);
         write_event(&mut out, 7, "{\"a\":\r\n 1,\n\"b\":2}");
         write_dropped(&mut out, 3);
         assert_eq!(
             out,
-            "id: 7\ndata: {\"a\":\ndata:  1,\ndata: \"b\":2}\n\nevent: dropped\ndata: {\"dropped\":3}\n\n"
+            "event: ready\nid: 5\ndata: {\"after\":5}\n\nid: 7\ndata: {\"a\":\ndata:  1,\ndata: \"b\":2}\n\nevent: dropped\ndata: {\"dropped\":3}\n\n"
         );
         // What a client joins back together is the same JSON.
-        let first = out.split("\n\n").next().unwrap_or_default();
+        let first = out.split("\n\n").nth(1).unwrap_or_default();
         let data: Vec<&str> = first
             .lines()
             .filter_map(|l| l.strip_prefix("data: "))
