@@ -17,7 +17,11 @@ fn input() -> (Vec<u8>, Vec<u64>) {
     let mut out = Vec::new();
     let mut bad_json = Vec::new();
     let mut line = 0u64;
-    for (i, event) in events.split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+    for (i, event) in events
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         let extra: Option<Vec<u8>> = match i % 211 {
             3 => Some(b"{\"auditAction\": \"LOGIN\", broken".to_vec()),
             50 => Some(b"[1, 2]".to_vec()),
@@ -58,7 +62,13 @@ fn convert_and_validate_give_the_same_output_with_one_thread_and_four() {
         &["convert", "--max-record-bytes", "3000", "--to", "ndjson"],
         &["convert", "--max-record-bytes", "3000", "--to", "json"],
         &["convert", "--max-record-bytes", "3000", "--to", "csv"],
-        &["convert", "--max-record-bytes", "3000", "--to", "splunk_hec"],
+        &[
+            "convert",
+            "--max-record-bytes",
+            "3000",
+            "--to",
+            "splunk_hec",
+        ],
         &["convert", "--max-record-bytes", "3000", "--to", "sumo"],
         &["convert", "--to", "json", "--filter", "-is:login"],
         &["convert", "--to", "ndjson", "--stop-on-error"],
@@ -84,7 +94,11 @@ fn convert_and_validate_give_the_same_output_with_one_thread_and_four() {
                 trailsift(&args, if file == "-" { bytes } else { b"" })
             };
             let one = run("1", path);
-            assert_eq!(one.0, 1, "{name} {command:?}: bad records exit 1\n{}", one.2);
+            assert_eq!(
+                one.0, 1,
+                "{name} {command:?}: bad records exit 1\n{}",
+                one.2
+            );
             let report = format!("{}{}", String::from_utf8_lossy(&one.1), one.2);
             // The first record that is not JSON, at its own line.
             let n = bad_json[0];

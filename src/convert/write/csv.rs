@@ -174,12 +174,14 @@ impl CsvWriter {
     }
 
     /// A writer of rows to follow this one's (no header), once the columns are known.
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
     pub(crate) fn piece(&self) -> Option<CsvWriter> {
         let columns = self.columns.clone()?;
         Some(CsvWriter::new(Some(columns), self.safety).without_header())
     }
 
     /// Appends rows a [`piece`](Self::piece) writer wrote, after the header.
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
     pub(crate) fn append(&mut self, out: &mut dyn Write, rows: &[u8]) -> io::Result<()> {
         if !self.header_written && !rows.is_empty() {
             self.header::<Value>(out, None)?;

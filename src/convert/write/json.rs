@@ -29,6 +29,7 @@ impl JsonWriter {
 
     /// A writer of a piece of an array that another writer began: every event, the first
     /// too, goes after `,`.
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
     pub(crate) fn continuing() -> Self {
         JsonWriter {
             started: true,
@@ -38,6 +39,7 @@ impl JsonWriter {
 
     /// Appends a piece a [`continuing`](Self::continuing) writer wrote (events after `,`):
     /// the first event of the array goes after `[` instead.
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
     pub(crate) fn append(&mut self, out: &mut dyn Write, piece: &[u8]) -> io::Result<()> {
         match piece.strip_prefix(b",\n") {
             Some(events) if !self.started => {

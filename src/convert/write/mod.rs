@@ -155,6 +155,7 @@ impl<W: Write> Writer<W> {
     /// thread), whose bytes [`append`](Writer::append) adds to this output; `None` when
     /// how an event is written depends on the events before it (a CSV whose columns the
     /// first event decides, a column finder).
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
     pub(crate) fn piece(&self) -> Option<Writer<Vec<u8>>> {
         let inner = match &self.inner {
             Inner::Json(_) => Inner::Json(json::JsonWriter::continuing()),
@@ -175,6 +176,7 @@ impl<W: Write> Writer<W> {
     }
 
     /// Adds the output of a [`piece`](Writer::piece) writer (in input order).
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
     pub(crate) fn append(&mut self, piece: Writer<Vec<u8>>) -> io::Result<()> {
         let out = &mut self.out;
         match &mut self.inner {
