@@ -1,6 +1,7 @@
 //! Conversion of line input (NDJSON, Sumo) on every core: the blocks of lines that
 //! [`crate::parallel`] cuts are each converted on their own, by the [`Converter`]'s code,
-//! into a piece of the output ([`Writer::piece`]); the pieces are written in input order.
+//! into a piece of the output (a writer of its own whose bytes the one writer joins); the
+//! pieces are written in input order.
 //! The output, the errors and their positions are the [`Converter`]'s, for any number of
 //! threads (native only).
 //!
