@@ -33,7 +33,8 @@ use std::io::{self, Read};
 use std::ops::ControlFlow;
 use std::sync::{mpsc, Mutex};
 
-use crate::input::{InputError, LineEvent, LineReader};
+use crate::format::Format;
+use crate::input::{self, Decoder, InputError, LineEvent, LineReader};
 
 /// The size of the chunks the input is read in, and so of a block of lines.
 pub const BLOCK_BYTES: usize = 1 << 20;
@@ -57,8 +58,13 @@ pub enum Piece<'b> {
     /// Whole lines, or a line longer than the reader's maximum.
     Lines(LineEvent<'b>),
     /// The input cannot be read on (a bad or truncated gzip stream, too large a decoded
-    /// input): `line` is the number of the line it broke at.
-    Broken { line: u64, error: InputError },
+    /// input): `line` is the number of the line it broke at, `byte` the decoded bytes
+    /// read by then.
+    Broken {
+        line: u64,
+        byte: u64,
+        error: InputError,
+    },
 }
 
 /// Reads `source` through `reader`, runs `work` on every [`Piece`] (on `threads` threads)
@@ -165,6 +171,30 @@ pub fn map_lines<T: Send>(
     })
 }
 
+/// The format of an input from its first raw bytes, plain or gzip: what
+/// [`input::detect`] says of the content they decode to (`complete`: they are the whole
+/// input), as a reader of the whole input detects it. `None`: they do not tell yet.
+pub fn detect_format(raw: &[u8], complete: bool, hint: Option<Format>) -> Option<Format> {
+    // One byte past the sniff limit is enough for `detect` to decide.
+    let mut decoder = Decoder::new(input::SNIFF_LIMIT as u64 + 1);
+    let mut head = Vec::new();
+    for slice in raw.chunks(BLOCK_BYTES / 16) {
+        let pushed = decoder.push(slice, &mut |b| head.extend_from_slice(b));
+        if pushed.is_err() {
+            break;
+        }
+        if let Some(format) = input::detect(&head, false, hint) {
+            return Some(format);
+        }
+    }
+    if !complete {
+        return None;
+    }
+    // A broken stream tells what it decoded, as it does to a reader.
+    let _ = decoder.finish(&mut |b| head.extend_from_slice(b));
+    input::detect(&head, true, hint)
+}
+
 /// A piece that can go to another thread: its bytes a slice of the input or a copy.
 enum Held<'a> {
     Block {
@@ -178,6 +208,7 @@ enum Held<'a> {
     },
     Broken {
         line: u64,
+        byte: u64,
         error: InputError,
     },
 }
@@ -202,8 +233,9 @@ impl Held<'_> {
                 line: *line,
                 byte: *byte,
             }),
-            Held::Broken { line, error } => Piece::Broken {
+            Held::Broken { line, byte, error } => Piece::Broken {
                 line: *line,
+                byte: *byte,
                 error: error.clone(),
             },
         }
@@ -264,8 +296,8 @@ impl<'a> Cutter<'a> {
             reader.push(chunk, &mut |ev| queue.push_back(hold(ev, plain, spare)))
         };
         if let Err(error) = result {
-            let line = reader.position().0;
-            queue.push_back(Held::Broken { line, error });
+            let (line, byte) = reader.position();
+            queue.push_back(Held::Broken { line, byte, error });
             if !*done {
                 // Nothing more is decoded, but the last line read is still handed on.
                 *done = true;
@@ -340,7 +372,7 @@ mod tests {
                 .map(|(l, n)| Said::Line(n, l.to_vec()))
                 .collect(),
             Piece::Lines(LineEvent::TooLong { line, .. }) => vec![Said::TooLong(*line)],
-            Piece::Broken { line, error } => vec![Said::Broken(*line, error.to_string())],
+            Piece::Broken { line, error, .. } => vec![Said::Broken(*line, error.to_string())],
         }
     }
 

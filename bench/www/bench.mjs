@@ -12,6 +12,9 @@
 //   BENCH_ONLY=trailsift,plain,duckdb RUNS=3 SHARDS=N (the page's shard workers; default:
 //   one per core) BENCH_WWW=dir (serve another build of the page, e.g. an earlier commit's,
 //   for a before/after comparison)
+//   BENCH_PAGES=before=dir,after=dir[?query]: only the page, each build in turn (before,
+//   after, before, after, ...) so that a slow spell of a shared machine falls on all of
+//   them; medians of RUNS loads of each, the load average beside each run
 //
 // Needs target/native/trailsift (make cli) and the page (make www). Files are generated
 // once into bench/data/ (gitignored), the baselines' page is bundled there too.
@@ -73,17 +76,26 @@ function rendererRssMb() {
   return total;
 }
 
-// CPU seconds used so far by Chromium's renderer processes (the page and its workers):
-// what a load or a filter costs whatever else runs on the machine.
-function rendererCpuS() {
-  let ticks = 0;
+// CPU ticks used so far by each of Chromium's renderer processes (the page and its
+// workers), by pid: what a load or a filter costs whatever else runs on the machine.
+function rendererTicks() {
+  const ticks = new Map();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
     } catch { /* the process ended */ }
   }
+  return ticks;
+}
+
+// CPU seconds the renderers used since `before` (a rendererTicks()): a process that
+// started since counts whole, one that ended since is not counted (its last ticks are
+// lost), so the figure can only be low, never negative.
+function rendererCpuS(before) {
+  let ticks = 0;
+  for (const [pid, t] of rendererTicks()) ticks += t - (before.get(pid) || 0);
   return ticks / 100;
 }
 
@@ -155,7 +167,7 @@ async function measure(kind, file, urls) {
       }
     })();
     const selector = kind === 'trailsift' ? '[data-testid=file-input]' : '#file';
-    const cpu0 = rendererCpuS();
+    const cpu0 = rendererTicks();
     await page.setInputFiles(selector, file);
     let ready, firstRows, events, loadTiming;
     if (kind === 'trailsift') {
@@ -166,10 +178,10 @@ async function measure(kind, file, urls) {
       ({ ready, firstRows, events } = await page.evaluate(() => ({ ready: window.__alt.readyMs, firstRows: window.__alt.firstRowsMs, events: window.__alt.events })));
     }
     if (errors.length) throw new Error(`${kind}: ${errors.join('\n')}`);
-    const loadCpu = rendererCpuS() - cpu0;
+    const loadCpu = rendererCpuS(cpu0);
     const longestLoad = await page.evaluate(() => window.__longest);
     await page.evaluate(() => { window.__longest = 0; });
-    const cpu1 = rendererCpuS();
+    const cpu1 = rendererTicks();
     const filters = { broad: [], selective: [] };
     const counts = {};
     for (let i = 0; i < 3; i++) {
@@ -181,7 +193,7 @@ async function measure(kind, file, urls) {
       }
     }
     const longestFilter = await page.evaluate(() => window.__longest);
-    const filterCpu = (rendererCpuS() - cpu1) / 6;
+    const filterCpu = rendererCpuS(cpu1) / 6;
     sampling = false;
     await sampler;
     return { ready, firstRows, events, loadTiming, loadCpu, filterCpu, broad: median(filters.broad), selective: median(filters.selective), counts, longestLoad, longestFilter, peak: peakRss - baseRss };
@@ -191,6 +203,58 @@ async function measure(kind, file, urls) {
 }
 
 const NAMES = { trailsift: 'trailsift page', plain: 'plain JS (stream + `JSON.parse`, main thread)', duckdb: 'DuckDB-wasm over Arrow columns' };
+
+// Builds of the page measured in turns (BENCH_PAGES), one column each.
+async function comparePages(file, bytes) {
+  // name=dir, or name=dir?query to open the page with a query (`?shards=1`).
+  const pages = process.env.BENCH_PAGES.split(',').map((p) => p.split('='));
+  const servers = [];
+  for (const [, spec] of pages) {
+    const [dir, query] = spec.split('?');
+    const srv = await serve(path.resolve(dir));
+    servers.push({ close: () => srv.close(), url: query ? `${srv.url}?${query}` : srv.url });
+  }
+  const runs = pages.map(() => []);
+  const loads = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      for (const [j, [name]] of pages.entries()) {
+        const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+        const r = await measure('trailsift', file, { page: servers[j].url });
+        runs[j].push(r);
+        loads.push(load);
+        console.error(`run ${i + 1} ${name} (load ${load}): ${JSON.stringify(r)}`);
+      }
+    }
+  } finally {
+    for (const s of servers) s.close();
+  }
+  const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  const ms = (x) => `${Math.round(x)} ms`;
+  const fileMb = bytes / 2 ** 20;
+  // The median, then each run's figure in brackets.
+  const row = (title, key, f) => `| ${title} | ${runs.map((rs) => `${f(median(rs.map((r) => r[key])))} (${rs.map((r) => f(r[key])).join(', ')})`).join(' | ')} |`;
+  console.log(`${(bytes / 1e6).toFixed(0)} MB NDJSON, ${runs[0][0].events} events; medians of ${RUNS} loads of each build, in turns (each run's figure in brackets); load average at the start of each load: ${loads.join(', ')}\n`);
+  console.log(`| | ${pages.map(([name]) => name).join(' | ')} |`);
+  console.log(`|---|${pages.map(() => '---|').join('')}`);
+  console.log(row('first rows on screen', 'firstRows', s));
+  console.log(row('ready (all rows queryable)', 'ready', s));
+  console.log(row(`broad re-filter \`${BROAD}\``, 'broad', ms));
+  console.log(row(`selective re-filter \`${SELECTIVE}\``, 'selective', ms));
+  console.log(row('peak renderer memory above idle', 'peak', (x) => `+${Math.round(x)} MB (${(x / fileMb).toFixed(2)}×)`));
+  console.log(row('longest main-thread task, load', 'longestLoad', ms));
+  console.log(row('longest main-thread task, filters', 'longestFilter', ms));
+  console.log(row('renderer CPU time, load', 'loadCpu', (x) => `${x.toFixed(2)} s`));
+  console.log(row('renderer CPU time, one re-filter', 'filterCpu', (x) => `${Math.round(x * 1000)} ms`));
+}
+
+if (process.env.BENCH_PAGES) {
+  for (const mb of sizes) {
+    const file = ensureFile(mb);
+    await comparePages(file, statSync(file).size);
+  }
+  process.exit(0);
+}
 
 for (const mb of sizes) {
   const file = ensureFile(mb);

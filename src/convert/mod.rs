@@ -36,6 +36,8 @@ pub mod gzip;
 pub mod lines;
 pub mod node;
 pub mod output;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod parallel;
 pub mod pipeline;
 pub mod read;
 pub mod scan;

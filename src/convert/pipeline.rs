@@ -103,7 +103,10 @@ impl<W: Write> Converter<W> {
         }
         let mut sink = Sink {
             writer: &mut self.writer,
-            predicate: &mut self.predicate,
+            predicate: self
+                .predicate
+                .as_mut()
+                .map(|p| &mut **p as &mut dyn FnMut(&Value) -> bool),
             stop_on_error: self.stop_on_error,
             stopped: &mut self.stopped,
             read: &mut self.read,
@@ -122,15 +125,18 @@ impl<W: Write> Converter<W> {
     }
 }
 
-/// Where records go: the predicate, the writer and the error list.
-struct Sink<'s, W: Write> {
-    writer: &'s mut Writer<W>,
-    predicate: &'s mut Option<Predicate>,
-    stop_on_error: bool,
-    stopped: &'s mut bool,
-    read: &'s mut u64,
-    errors: &'s mut Vec<ReadError>,
-    io: Option<io::Error>,
+/// Where records go: the predicate, the writer and the error list (of a [`Converter`], or
+/// of one block of lines converted on its own: [`super::parallel`]).
+pub(crate) struct Sink<'s, W: Write> {
+    pub writer: &'s mut Writer<W>,
+    pub predicate: Option<&'s mut dyn FnMut(&Value) -> bool>,
+    pub stop_on_error: bool,
+    pub stopped: &'s mut bool,
+    /// Events read (written or not).
+    pub read: &'s mut u64,
+    pub errors: &'s mut Vec<ReadError>,
+    /// The writer's error, after which nothing more is written.
+    pub io: Option<io::Error>,
 }
 
 impl<W: Write> Sink<'_, W> {
@@ -144,7 +150,7 @@ impl<W: Write> Sink<'_, W> {
         }
     }
 
-    fn item(&mut self, item: Item) {
+    pub fn item(&mut self, item: Item) {
         if *self.stopped || self.io.is_some() {
             return;
         }
@@ -164,7 +170,7 @@ impl<W: Write> Sink<'_, W> {
         }
     }
 
-    fn raw(&mut self, ev: RawEvent) {
+    pub fn raw(&mut self, ev: RawEvent) {
         if *self.stopped || self.io.is_some() {
             return;
         }

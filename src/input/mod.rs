@@ -242,7 +242,7 @@ pub fn detect(content: &[u8], complete: bool, hint: Option<Format>) -> Option<Fo
 }
 
 /// What [`Lines`] hands on, in input order.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineEvent<'a> {
     /// Whole lines, each ending in `\n` (the last one of the input may have none). `line`
     /// is the 1-based number of its first line, `byte` the offset of its first byte.

@@ -8,6 +8,8 @@
 
 pub mod codes;
 mod fast;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod parallel;
 mod report;
 mod validator;
 pub mod vocabulary;

@@ -198,6 +198,25 @@ impl BatchValidator {
         });
     }
 
+    /// Adds the report of records that follow, validated apart with the same options:
+    /// their indices counted from 0 there, `base` the records before them.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn append(&mut self, later: BatchValidator, base: u64) {
+        self.report.valid += later.report.valid;
+        self.rejected += later.rejected;
+        self.warned += later.warned;
+        let rejected = later.report.rejected.into_iter();
+        self.report.rejected.extend(rejected.map(|r| Rejected {
+            index: r.index + base,
+            ..r
+        }));
+        let warnings = later.report.warnings.into_iter();
+        self.report.warnings.extend(warnings.map(|w| Warning {
+            index: w.index + base,
+            ..w
+        }));
+    }
+
     /// Takes the rejected events and warnings gathered so far (counts stay), so that a
     /// caller can stream them out instead of holding them.
     pub fn take_entries(&mut self) -> (Vec<Rejected>, Vec<Warning>) {

@@ -107,10 +107,7 @@ impl Validator {
             objects,
             on,
         };
-        reader.read(chunk, end, true, &mut |piece| match piece {
-            Piece::Raw(ev) => step.raw(ev),
-            Piece::Item(item) => step.item(item),
-        });
+        reader.read(chunk, end, true, &mut |piece| step.piece(piece));
     }
 
     /// The format read, once known.
@@ -147,7 +144,34 @@ struct Step<'v, 'o> {
     on: &'o mut dyn FnMut(Seen),
 }
 
+/// Validates the records `read` hands on into `batch`, as a [`Validator`] does; returns
+/// how many records it saw and how many of them were JSON objects (for a block of lines
+/// validated on its own: [`super::parallel`]).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn validate_pieces(
+    batch: &mut BatchValidator,
+    read: impl FnOnce(&mut dyn FnMut(Piece)),
+) -> (u64, u64) {
+    let (mut warnings, mut records, mut objects) = (Vec::new(), 0, 0);
+    let mut step = Step {
+        batch,
+        warnings: &mut warnings,
+        records: &mut records,
+        objects: &mut objects,
+        on: &mut |_| {},
+    };
+    read(&mut |piece| step.piece(piece));
+    (records, objects)
+}
+
 impl Step<'_, '_> {
+    fn piece(&mut self, piece: Piece) {
+        match piece {
+            Piece::Raw(ev) => self.raw(ev),
+            Piece::Item(item) => self.item(item),
+        }
+    }
+
     /// A record of JSON or NDJSON input, unparsed: the check from bytes first.
     fn raw(&mut self, ev: RawEvent) {
         if let RawEvent::Record {

@@ -4,13 +4,14 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use trailsift::filter::Filter;
-
+use serde_json::Value;
+use trailsift::convert::parallel::{self, Failure, Parallel};
 use trailsift::convert::{
     ColumnScan, Converter, Format, HecOptions, Output, ReadError, ReadOptions, WriteOptions, Writer,
 };
+use trailsift::filter::Filter;
 
-use crate::{now_ms, read_chunks, EXIT_BAD_RECORDS, EXIT_USAGE};
+use crate::{now_ms, read_chunks, Input, EXIT_BAD_RECORDS, EXIT_USAGE};
 
 /// Errors printed before only a count is kept.
 const MAX_PRINTED_ERRORS: u64 = 50;
@@ -71,6 +72,10 @@ pub struct Options {
     /// Stop at the first bad record instead of reporting it and going on.
     #[arg(long)]
     stop_on_error: bool,
+    /// Threads that convert blocks of lines (NDJSON and Sumo input) [default: the cores
+    /// available]; the output is the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     /// Largest record in bytes.
     #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
     max_record_bytes: usize,
@@ -210,7 +215,16 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     }
 
     // The input is opened first: a missing input must not truncate the output file.
-    let mut input = open_input(&args.input)?;
+    let mut input = Input::open(&args.input).map_err(|e| e.to_string())?;
+    let from = match args.from {
+        Some(from) => from,
+        None => {
+            let hint = name.and_then(|n| Format::from_file_name(n).0);
+            input
+                .detect_format(hint)
+                .map_err(|e| format!("cannot read {}: {e}", args.input))?
+        }
+    };
     let file: Box<dyn Write> = if args.output == "-" {
         Box::new(io::stdout().lock())
     } else {
@@ -221,45 +235,61 @@ fn convert(args: Options) -> Result<ExitCode, String> {
     };
     let file = BufWriter::with_capacity(1 << 16, file);
     let sink = Output::new(file, args.gzip || name_gzip);
-    let writer = Writer::new(to, write_opts, sink);
-    let mut converter = Converter::new(args.from, name, read_opts.clone(), writer)
-        .map_err(|e| e.message)?
-        .stop_on_error(args.stop_on_error);
-    if let Some((filter, now)) = filter {
-        converter = converter.with_predicate(Box::new(move |event| filter.matches(event, now)));
-    }
+    let mut writer = Writer::new(to, write_opts, sink);
     let mut bad = 0u64;
-    let mut errors = Vec::new();
-    let mut write_error = None;
-    let read = read_chunks(&mut input, 1 << 18, &mut |chunk| {
-        if let Err(e) = converter.push(chunk, &mut errors) {
-            write_error = Some(e);
-            return Err(io::Error::other("stopped"));
-        }
-        for e in errors.drain(..) {
-            bad += 1;
-            report(&e, bad);
-        }
-        if converter.stopped() {
-            return Err(io::Error::other("stopped"));
-        }
-        Ok(())
-    });
-    let io_err = |e: io::Error| format!("cannot write {}: {e}", args.output);
-    if let Some(e) = write_error {
-        return Err(io_err(e));
-    }
-    if let Err(e) = read {
-        if !converter.stopped() {
-            return Err(format!("cannot read {}: {e}", args.input));
-        }
-    }
-    let count = converter.events_read();
-    let sink = converter.finish(&mut errors).map_err(io_err)?;
-    for e in errors.drain(..) {
+    let mut on_error = |e: ReadError| {
         bad += 1;
         report(&e, bad);
-    }
+    };
+    let io_err = |e: io::Error| format!("cannot write {}: {e}", args.output);
+    let (count, sink) = if parallel::converts(from, &writer) {
+        let predicate = filter.map(|(filter, now)| move |v: &Value| filter.matches(v, now));
+        let how = Parallel {
+            threads: crate::threads(args.threads.map(usize::from)),
+            predicate: predicate
+                .as_ref()
+                .map(|p| p as &(dyn Fn(&Value) -> bool + Sync)),
+            stop_on_error: args.stop_on_error,
+        };
+        let source = input.source();
+        match parallel::convert_lines(source, from, &read_opts, &mut writer, &how, &mut on_error) {
+            Ok(done) => (done.read, writer.finish().map_err(io_err)?),
+            Err(Failure::Read(e)) => return Err(format!("cannot read {}: {e}", args.input)),
+            Err(Failure::Write(e)) => return Err(io_err(e)),
+        }
+    } else {
+        let mut converter = Converter::new(Some(from), name, read_opts, writer)
+            .map_err(|e| e.message)?
+            .stop_on_error(args.stop_on_error);
+        if let Some((filter, now)) = filter {
+            converter = converter.with_predicate(Box::new(move |event| filter.matches(event, now)));
+        }
+        let mut errors = Vec::new();
+        let mut write_error = None;
+        let read = input.read_chunks(1 << 18, &mut |chunk| {
+            if let Err(e) = converter.push(chunk, &mut errors) {
+                write_error = Some(e);
+                return Err(io::Error::other("stopped"));
+            }
+            errors.drain(..).for_each(&mut on_error);
+            if converter.stopped() {
+                return Err(io::Error::other("stopped"));
+            }
+            Ok(())
+        });
+        if let Some(e) = write_error {
+            return Err(io_err(e));
+        }
+        if let Err(e) = read {
+            if !converter.stopped() {
+                return Err(format!("cannot read {}: {e}", args.input));
+            }
+        }
+        let count = converter.events_read();
+        let sink = converter.finish(&mut errors).map_err(io_err)?;
+        errors.drain(..).for_each(&mut on_error);
+        (count, sink)
+    };
     sink.finish().map_err(io_err)?;
     Ok(summary(count, bad))
 }

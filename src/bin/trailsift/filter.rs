@@ -253,7 +253,7 @@ impl Sift<'_> {
                 sifted.bad.push((*line, message));
                 return sifted;
             }
-            Piece::Broken { line, error } => {
+            Piece::Broken { line, error, .. } => {
                 sifted.bad.push((*line, error.to_string()));
                 return sifted;
             }

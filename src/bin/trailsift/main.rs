@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
+use trailsift::convert::Format;
 
 mod convert;
 mod filter;
@@ -140,6 +141,47 @@ impl Input {
         match self {
             Input::Mapped(map) => trailsift::parallel::Source::Bytes(map),
             Input::Stream(r) => trailsift::parallel::Source::Read(r),
+        }
+    }
+
+    /// The input's format, from its content (`hint`, the file name's format, decides when
+    /// the content cannot tell); a stream keeps the bytes it read to look, to be read again.
+    pub fn detect_format(&mut self, hint: Option<Format>) -> io::Result<Format> {
+        let detect = trailsift::parallel::detect_format;
+        let stream = match self {
+            Input::Mapped(map) => return Ok(detect(map, true, hint).unwrap_or(Format::Ndjson)),
+            Input::Stream(r) => r,
+        };
+        let mut head = Vec::new();
+        let mut ended = false;
+        while !ended && detect(&head, false, hint).is_none() {
+            let at = head.len();
+            head.resize(at + (1 << 16), 0);
+            let n = loop {
+                match stream.read(&mut head[at..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            head.truncate(at + n);
+            ended = n == 0;
+        }
+        let format = detect(&head, ended, hint).unwrap_or(Format::Ndjson);
+        let rest = std::mem::replace(stream, Box::new(io::empty()));
+        *stream = Box::new(io::Cursor::new(head).chain(rest));
+        Ok(format)
+    }
+
+    /// Reads the input to its end in chunks of at most `size` bytes, handing each to `f`.
+    pub fn read_chunks(
+        &mut self,
+        size: usize,
+        f: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match self {
+            Input::Mapped(map) => map.chunks(size).try_for_each(f),
+            Input::Stream(r) => read_chunks(r, size, f),
         }
     }
 }

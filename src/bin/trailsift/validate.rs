@@ -3,13 +3,14 @@
 //! Exit codes: 0 every event valid, 1 some rejected, 2 usage or I/O error.
 
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trailsift::convert::{ReadOptions, Reader};
-use trailsift::schema::{Options, Rejected, Validator, Warning};
+use trailsift::convert::{Format, ReadOptions, Reader};
+use trailsift::schema::{parallel, BatchValidator, Options, Rejected, Validator, Warning};
 
-use crate::{open_input, read_chunks, EXIT_BAD_RECORDS, EXIT_USAGE};
+use crate::{Input, EXIT_BAD_RECORDS, EXIT_USAGE};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,6 +23,10 @@ pub struct Args {
     /// Print the machine-readable report (JSON) instead of the human one.
     #[arg(long)]
     json: bool,
+    /// Threads that validate blocks of lines (NDJSON and Sumo input) [default: the cores
+    /// available]; the report is the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     /// Events in any readable format (JSON array or object, NDJSON, CSV, Splunk HEC, Sumo),
     /// plain or gzip; `-` reads stdin.
     file: PathBuf,
@@ -29,10 +34,19 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     let path = args.file.to_string_lossy().into_owned();
-    let mut input = match open_input(&path) {
+    let name = (path != "-").then_some(path.as_str());
+    let mut input = match Input::open(&path) {
         Ok(input) => input,
         Err(e) => {
             eprintln!("trailsift validate: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let hint = name.and_then(|n| Format::from_file_name(n).0);
+    let from = match input.detect_format(hint) {
+        Ok(from) => from,
+        Err(e) => {
+            eprintln!("trailsift validate: cannot read {path}: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -45,38 +59,45 @@ pub fn run(args: Args) -> ExitCode {
         keep_raw: false,
         ..ReadOptions::default()
     };
-    let name = (path != "-").then_some(path.as_str());
-    let mut validator = Validator::new(Reader::detecting(name, read), options);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     // The human report streams; the JSON one is written at the end.
-    let stream = |v: &mut Validator, out: &mut io::BufWriter<_>| -> io::Result<()> {
-        if args.json {
-            return Ok(());
-        }
-        let (rejected, warnings) = v.batch().take_entries();
-        print_entries(out, &rejected, &warnings)
-    };
     let mut written = Ok(());
-    let read_result = read_chunks(&mut input, 1 << 16, &mut |chunk| {
-        validator.push(chunk, &mut |_| {});
-        if written.is_ok() {
-            written = stream(&mut validator, &mut out);
+    let mut stream = |batch: &mut BatchValidator| {
+        if !args.json && written.is_ok() {
+            let (rejected, warnings) = batch.take_entries();
+            written = print_entries(&mut out, &rejected, &warnings);
         }
-        Ok(())
-    });
+    };
+    let (batch, read_result) = if parallel::validates(from) {
+        let mut batch = BatchValidator::new(options);
+        let threads = crate::threads(args.threads.map(usize::from));
+        let source = input.source();
+        let result = parallel::validate_lines(source, from, &read, &mut batch, threads, &mut |b| {
+            stream(b);
+            ControlFlow::Continue(())
+        });
+        (batch, result.map(|_| ()))
+    } else {
+        let mut validator = Validator::new(Reader::detecting(name, read), options);
+        let result = input.read_chunks(1 << 16, &mut |chunk| {
+            validator.push(chunk, &mut |_| {});
+            stream(validator.batch());
+            Ok(())
+        });
+        validator.finish(&mut |_| {});
+        (std::mem::take(validator.batch()), result)
+    };
     if let Err(e) = read_result {
         eprintln!("trailsift validate: cannot read {path}: {e}");
         return ExitCode::from(EXIT_USAGE);
     }
-    validator.finish(&mut |_| {});
-    let batch = validator.batch();
     let (valid, rejected, warned) = (
         batch.valid_count(),
         batch.rejected_count(),
         batch.warning_count(),
     );
-    let report = validator.into_report();
+    let report = batch.finish();
     let written = written.and_then(|()| {
         if args.json {
             serde_json::to_writer(&mut out, &report).map_err(io::Error::from)?;

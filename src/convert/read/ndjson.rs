@@ -63,8 +63,10 @@ impl NdjsonReader {
     }
 }
 
-/// Hands on the records of a block of lines (or the error of a line that is too long).
-fn on_lines(
+/// Hands on the records of a block of lines (or the error of a line that is too long),
+/// numbered from `*index`. `at_end`: the input ends with this block (its last line, when
+/// it has no `\n`, was cut by the end of the input).
+pub(crate) fn on_lines(
     ev: LineEvent,
     max: usize,
     index: &mut u64,

@@ -173,6 +173,22 @@ impl CsvWriter {
         out.write_all(&self.row)
     }
 
+    /// A writer of rows to follow this one's (no header), once the columns are known.
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
+    pub(crate) fn piece(&self) -> Option<CsvWriter> {
+        let columns = self.columns.clone()?;
+        Some(CsvWriter::new(Some(columns), self.safety).without_header())
+    }
+
+    /// Appends rows a [`piece`](Self::piece) writer wrote, after the header.
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
+    pub(crate) fn append(&mut self, out: &mut dyn Write, rows: &[u8]) -> io::Result<()> {
+        if !self.header_written && !rows.is_empty() {
+            self.header::<Value>(out, None)?;
+        }
+        out.write_all(rows)
+    }
+
     /// Leaves out the header row (to continue a CSV written elsewhere).
     pub fn without_header(mut self) -> Self {
         self.write_header = false;

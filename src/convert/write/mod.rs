@@ -151,6 +151,43 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// A writer of a piece of this output (events that come later, written on another
+    /// thread), whose bytes [`append`](Writer::append) adds to this output; `None` when
+    /// how an event is written depends on the events before it (a CSV whose columns the
+    /// first event decides, a column finder).
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
+    pub(crate) fn piece(&self) -> Option<Writer<Vec<u8>>> {
+        let inner = match &self.inner {
+            Inner::Json(_) => Inner::Json(json::JsonWriter::continuing()),
+            Inner::Ndjson => Inner::Ndjson,
+            Inner::Csv(w) => Inner::Csv(Box::new(w.piece()?)),
+            Inner::SplunkHec(hec) => Inner::SplunkHec(hec.clone()),
+            Inner::Sumo => Inner::Sumo,
+            Inner::Ocsf => Inner::Ocsf,
+            Inner::Columns(_) => return None,
+        };
+        Some(Writer {
+            out: Vec::new(),
+            inner,
+            transform: self.transform.clone(),
+            count: 0,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Adds the output of a [`piece`](Writer::piece) writer (in input order).
+    #[cfg(not(target_arch = "wasm32"))] // for the parallel path only
+    pub(crate) fn append(&mut self, piece: Writer<Vec<u8>>) -> io::Result<()> {
+        let out = &mut self.out;
+        match &mut self.inner {
+            Inner::Json(w) => w.append(out, &piece.out)?,
+            Inner::Csv(w) => w.append(out, &piece.out)?,
+            _ => out.write_all(&piece.out)?,
+        }
+        self.count += piece.count;
+        Ok(())
+    }
+
     /// Writes one event (a JSON object).
     pub fn write(&mut self, event: &Value) -> io::Result<()> {
         // The transformed event goes back into a value rather than through the node
