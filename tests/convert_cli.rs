@@ -129,6 +129,26 @@ fn bad_records_are_reported_with_positions_and_the_rest_converted() {
     assert_eq!(out, b"{\"auditEventId\":\"a\"}\n");
 }
 
+/// The summary counts every record, also a last one with no newline after it (read only at
+/// the end of the input), on the parallel (NDJSON) and the one-thread (JSON) paths.
+#[test]
+fn the_summary_counts_a_last_record_read_at_the_end() {
+    for (from, input) in [
+        (
+            "ndjson",
+            &b"{\"auditEventId\":\"a\"}\n{oops}\n{\"auditEventId\":\"c\"}"[..],
+        ),
+        (
+            "json",
+            &b"[{\"auditEventId\":\"a\"}, 7, {\"auditEventId\":\"c\"}]"[..],
+        ),
+    ] {
+        let (code, _, err) = trailsift(&["convert", "--from", from, "--to", "ndjson"], input);
+        assert_eq!(code, 1, "{from}: {err}");
+        assert!(err.contains("2 records converted, 1 bad"), "{from}: {err}");
+    }
+}
+
 #[test]
 fn usage_errors() {
     let (code, _, err) = trailsift(&["convert", "--from", "ocsf", "--to", "json"], b"");

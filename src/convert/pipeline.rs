@@ -92,9 +92,16 @@ impl<W: Write> Converter<W> {
     }
 
     /// Ends the input and the output; gives the output back.
-    pub fn finish(mut self, errors: &mut Vec<ReadError>) -> io::Result<W> {
+    pub fn finish(self, errors: &mut Vec<ReadError>) -> io::Result<W> {
+        self.finish_counted(errors).map(|(_, out)| out)
+    }
+
+    /// [`finish`](Self::finish), also telling how many events were read in all: the last
+    /// record is read only at the end of the input, after [`events_read`](Self::events_read)
+    /// could be asked.
+    pub fn finish_counted(mut self, errors: &mut Vec<ReadError>) -> io::Result<(u64, W)> {
         self.feed(&[], true, errors)?;
-        self.writer.finish()
+        Ok((self.read, self.writer.finish()?))
     }
 
     fn feed(&mut self, chunk: &[u8], end: bool, errors: &mut Vec<ReadError>) -> io::Result<()> {

@@ -285,10 +285,9 @@ fn convert(args: Options) -> Result<ExitCode, String> {
                 return Err(format!("cannot read {}: {e}", args.input));
             }
         }
-        let count = converter.events_read();
-        let sink = converter.finish(&mut errors).map_err(io_err)?;
+        let counted = converter.finish_counted(&mut errors).map_err(io_err)?;
         errors.drain(..).for_each(&mut on_error);
-        (count, sink)
+        counted
     };
     sink.finish().map_err(io_err)?;
     Ok(summary(count, bad))
