@@ -14,7 +14,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { startWorker, makeTokens, call, ROOT } from './harness.mjs';
+import { startWorker, makeTokens, call, packageVerifier, ROOT } from './harness.mjs';
 import { api, until, events, openapiChecker } from './destinations.mjs';
 import { startS3, startGcs, newSecret } from './receivers.mjs';
 
@@ -144,11 +144,11 @@ function writeObject(path, evs) {
 }
 
 /**
- * Checks every object of a download with its sidecar: the CLI verifies it, the sidecar's
- * entries carry no events and name the object's events in order (`seqOf` gives each event's
- * seq); answers the events verified.
+ * Checks every object of a download with its sidecar: the CLI and the npm package's
+ * verifier `pkg` verify it, and the sidecar's entries carry no events and name the object's
+ * events in order (`seqOf` gives each event's seq); answers the events verified.
  */
-function verifyAll({ dir, keys }, seqOf) {
+function verifyAll({ dir, keys }, seqOf, pkg) {
   const objects = keys.filter((k) => !k.endsWith('.evidence.json'));
   assert.ok(objects.length > 0, 'objects were written');
   assert.equal(keys.length, 2 * objects.length, `one sidecar per object: ${keys.join(', ')}`);
@@ -162,6 +162,9 @@ function verifyAll({ dir, keys }, seqOf) {
     assert.ok(bundle.entries.every((e) => !('event' in e) && Array.isArray(e.proof)), 'sidecar entries leave out the event');
     const out = verify(sidecar, object);
     assert.equal(out.status, 0, `${k}: ${out.stdout}${out.stderr}`);
+    // The npm package's verifier gives the same answer on the same files.
+    const npm = pkg.verifyEvidence(readFileSync(sidecar), { keys: [key], events: readFileSync(object) });
+    assert.deepEqual([npm.ok, npm.verified, npm.failures], [true, evs.length, []], `${k}: package`);
     assert.match(out.stdout, new RegExp(`verified ${evs.length} events against evidence\\.test/acct_a at size \\d+`));
     total += evs.length;
   }
@@ -251,7 +254,7 @@ test('S3: a sidecar beside each object verifies with the CLI; a lost sidecar ans
   }
 
   const got = await download(s3.base, s3.accessKey, S3_SECRET, 'us-east-1', 'audit', ['list:ev/']);
-  const verified = verifyAll(got, (e) => seqById.get(e.auditEventId));
+  const verified = verifyAll(got, (e) => seqById.get(e.auditEventId), await packageVerifier());
   assert.equal(verified, matching.length, 'every matching event is in an object and proved');
   const firstSidecar = got.keys.find((k) => `/audit/${k}` === sidecarPuts[0].url);
   assert.ok(readFileSync(join(got.dir, firstSidecar.split('/').pop())).equals(retried[1].body), 'stored as written');
@@ -297,7 +300,7 @@ test('GCS: sidecars beside JSON objects (OAuth from a service-account key), veri
   const hmacId = 'GOOG1EVIDENCEREADER';
   gcs.acceptHmac(hmacId);
   const got = await download(gcs.base, hmacId, newSecret(), 'auto', 'audit-gcs', names);
-  assert.equal(verifyAll(got, (e) => seqById.get(e.auditEventId)), 30);
+  assert.equal(verifyAll(got, (e) => seqById.get(e.auditEventId), await packageVerifier()), 30);
   // An object changed by one byte fails.
   const name = names.find((n) => n.endsWith('.json') && !n.endsWith('.evidence.json')).split('/').pop();
   const object = join(got.dir, name);

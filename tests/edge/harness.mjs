@@ -1,14 +1,24 @@
 // Starts the built Worker in `wrangler dev` on a free loopback port with a temporary state
 // directory and two test accounts, and stops it again. Used by the edge HTTP tests.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The npm package's verifier (`trailsift/verify`, its own .wasm), built when missing. */
+export async function packageVerifier() {
+  const entry = join(ROOT, 'pkg', 'verify-node.mjs');
+  if (!existsSync(entry)) {
+    const built = spawnSync(join(ROOT, 'scripts', 'build-pkg.sh'), [], { cwd: ROOT, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('scripts/build-pkg.sh failed');
+  }
+  return import(pathToFileURL(entry).href);
+}
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 
 // Worker processes still running; stopped if the test process exits early.

@@ -9,8 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { startWorker, makeTokens, newLogSigningKey, event, call, ROOT } from './harness.mjs';
+import { startWorker, makeTokens, newLogSigningKey, event, call, packageVerifier, ROOT } from './harness.mjs';
 import { openapiChecker } from './destinations.mjs';
 
 // The CLI that `make cli` builds (a dependency of make test-edge), or $TRAILSIFT_BIN.
@@ -138,15 +137,6 @@ function cli(...args) {
   return spawnSync(CLI, args, { encoding: 'utf8' });
 }
 
-// The npm package's verifier (`trailsift/verify`, its own .wasm), built like the CLI when missing.
-async function packageVerifier() {
-  const entry = join(ROOT, 'pkg', 'verify-node.mjs');
-  if (!existsSync(entry)) {
-    const built = spawnSync(join(ROOT, 'scripts', 'build-pkg.sh'), [], { cwd: ROOT, stdio: 'inherit' });
-    assert.equal(built.status, 0, 'the package builds');
-  }
-  return import(pathToFileURL(entry).href);
-}
 
 test('the log: checkpoints, proofs and evidence verify, by reference, CLI and npm package, across a restart', { timeout: 900_000 }, async () => {
   if (!existsSync(CLI)) {
