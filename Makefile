@@ -12,7 +12,7 @@ dev: setup-dev cli www
 	scripts/dev.sh
 
 ## Set up everything missing and run every test of the project.
-test: setup lint test-rust check-wasm test-js test-edge test-reliability test-e2e
+test: setup lint test-rust fuzz-smoke check-wasm test-js test-edge test-reliability test-e2e
 	@echo "make test: all suites passed"
 
 ## Install every tool the builds and tests need (skips what is present).
@@ -69,9 +69,8 @@ fuzz:
 	scripts/fuzz.sh
 
 ## Every fuzz target briefly (15 s each) from fresh inputs, where the nightly toolchain is
-## installed. Not part of make test: fresh inputs find new failures at random (one is open,
-## see the session note), while test-rust replays every checked-in seed natively on stable
-## (tests/fuzz_corpus.rs), so known regressions fail make test deterministically.
+## installed. test-rust also replays every checked-in seed natively on stable
+## (tests/fuzz_corpus.rs), so known regressions fail make test even without nightly.
 fuzz-smoke:
 	@if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then \
 		FUZZ_FRESH=1 scripts/fuzz.sh 15; \

@@ -20,6 +20,13 @@ try {
     '--url', w.url,
     '--header', `Authorization: Bearer ${T.aAll}`,
     '--checks', 'all',
+    // positive_data_acceptance expects a 2xx for every request the document allows, but
+    // the API checks what JSON Schema cannot say: time expressions (`from`, `to`: RFC 3339,
+    // a date, epoch ms or now-7d), `from` before `to`, `seq` within `treeSize`, the audit
+    // events' own validation (formats.md; `atomic=true` refuses an invalid one with 422),
+    // names that are not blank and filters that compile. Every other check runs, and
+    // negative_data_rejection holds the Worker to each bound the document states.
+    '--exclude-checks', 'positive_data_acceptance',
     '--max-examples', EXAMPLES,
     '--seed', SEED,
     // A bound on the whole run, whatever the machine's load.
