@@ -17,6 +17,7 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const ACCOUNTS = Number(process.env.SOAK_ACCOUNTS ?? 5);
 const BATCH = Number(process.env.SOAK_BATCH ?? 50);
 const SAMPLE_MS = 5000;
+const REQUEST_TIMEOUT_MS = 60_000;
 // Memory "grows" when the fitted slope over the run adds more than this share of the
 // first sample (or 16 MB, whichever is larger).
 const GROWTH_SHARE = 0.1;
@@ -60,14 +61,19 @@ const latency = Object.fromEntries(kinds.map((k) => [k, []]));
 const errors = Object.fromEntries(kinds.map((k) => [k, 0]));
 const firstErrors = [];
 
-/** Times one request of `kind`; a non-200 answer or a failure counts as an error. */
-async function timed(kind, url, token, opts) {
+/** Times one request of `kind`; a non-200 answer, a failure or no answer within
+ * REQUEST_TIMEOUT_MS counts as an error. */
+async function timed(kind, url, token, { method = 'GET', body, headers = {} } = {}) {
   const t = performance.now();
   try {
-    const r = await call(url, token, opts);
+    const r = await fetch(url, {
+      method, body, headers: { authorization: `Bearer ${token}`, ...headers },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await r.text();
     latency[kind].push(performance.now() - t);
-    if (r.status === 200) return r;
-    if (firstErrors.length < 5) firstErrors.push(`${kind} ${r.status} ${r.text.slice(0, 200)}`);
+    if (r.status === 200) return { status: r.status, json: kind === 'ingest' ? JSON.parse(text) : undefined };
+    if (firstErrors.length < 5) firstErrors.push(`${kind} ${r.status} ${text.slice(0, 200)}`);
   } catch (e) {
     if (firstErrors.length < 5) firstErrors.push(`${kind} ${e.message}`);
   }
@@ -133,6 +139,8 @@ try {
   rss.push([0, groupRss(w.pgid).runtime / 1024]);
   const load = [];
   const loadSampler = setInterval(() => load.push(loadavg()[0]), SAMPLE_MS);
+  const reporter = setInterval(() => console.error(`soak: ${((performance.now() - t0) / 1000).toFixed(0)} s: ${
+    kinds.map((k) => `${k} ${latency[k].length} (${errors[k]} errors)`).join(', ')}`), 60_000);
 
   const ingest = async (a) => {
     for (let b = 0; performance.now() < deadline; b++) {
@@ -162,6 +170,7 @@ try {
   const elapsed = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   clearInterval(loadSampler);
+  clearInterval(reporter);
 
   // Stored, acknowledged and delivered per account, once delivery has caught up.
   const settle = Date.now() + 180_000;
