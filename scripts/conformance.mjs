@@ -30,7 +30,7 @@ try {
     '--max-examples', EXAMPLES,
     '--seed', SEED,
     // A bound on the whole run, whatever the machine's load.
-    '--max-time', '170',
+    '--max-time', '150',
     '--workers', '2',
     '--request-timeout', '30',
     ...process.argv.slice(2)];
