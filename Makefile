@@ -12,7 +12,7 @@ dev: setup-dev cli www
 	scripts/dev.sh
 
 ## Set up everything missing and run every test of the project.
-test: setup lint test-rust check-wasm test-js test-edge test-e2e
+test: setup lint test-rust fuzz-smoke check-wasm test-js test-edge test-reliability test-e2e
 	@echo "make test: all suites passed"
 
 ## Install every tool the builds and tests need (skips what is present).
@@ -77,9 +77,8 @@ fuzz:
 	scripts/fuzz.sh
 
 ## Every fuzz target briefly (15 s each) from fresh inputs, where the nightly toolchain is
-## installed. Not part of make test: fresh inputs find new failures at random (one is open,
-## see the session note), while test-rust replays every checked-in seed natively on stable
-## (tests/fuzz_corpus.rs), so known regressions fail make test deterministically.
+## installed. test-rust also replays every checked-in seed natively on stable
+## (tests/fuzz_corpus.rs), so known regressions fail make test even without nightly.
 fuzz-smoke:
 	@if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then \
 		FUZZ_FRESH=1 scripts/fuzz.sh 15; \
@@ -106,3 +105,29 @@ www: pkg
 ## Browser tests of the page (Chromium through playwright-core), against the CLI's answers.
 test-e2e: cli www
 	node --test --test-concurrency=1 tests/e2e/
+
+## Reliability (RELIABILITY.md) against the Worker in wrangler dev. make test runs the short
+## forms (test-reliability, a few minutes); the long ones give RELIABILITY.md's figures.
+.PHONY: test-reliability faults faults-short soak soak-short conformance
+test-reliability: faults-short soak-short conformance
+
+## SIGKILLs of wrangler dev mid-ingestion and mid-delivery, and failing receivers: nothing
+## acknowledged is lost, checkpoints verify (scripts/faults.mjs; --short: one kill).
+faults: worker cli
+	node scripts/faults.mjs
+
+faults-short: worker cli
+	node scripts/faults.mjs --short
+
+## Accounts ingesting, querying, exporting, tailing and delivering at once for 600 s:
+## latency, workerd memory over time, stored == acknowledged == delivered.
+soak: worker
+	node bench/soak.mjs
+
+soak-short: worker
+	SOAK_SECONDS=60 node bench/soak.mjs
+
+## schemathesis 4 against src/edge/openapi.json and the running Worker (scripts/conformance.mjs).
+conformance: worker
+	scripts/setup.sh python
+	node scripts/conformance.mjs

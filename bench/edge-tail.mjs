@@ -13,12 +13,11 @@
 //     runtime that holds the object, and wrangler's proxy in front of it, apart).
 //   node bench/edge-tail.mjs     (PARTS=latency,throughput,memory picks parts; ROUNDS,
 //                                 EVENTS, THROUGHPUT_ROUNDS, SUBSCRIBERS override the sizes)
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { groupCpu } from './workerd-cpu.mjs';
 import * as harness from '../tests/edge/harness.mjs';
 import { wsTail, sseTail } from '../tests/edge/tail-clients.mjs';
+import { groupCpu, groupRss } from './workerd-cpu.mjs';
 
 const { newToken, sha256, event } = harness;
 const ROUNDS = Number(process.env.ROUNDS ?? 300);
@@ -66,24 +65,6 @@ const pct = (xs, p) => {
 };
 const median = (xs) => pct(xs, 50);
 const fmt = (x) => x.toFixed(2);
-
-/** RSS (kB) of the workerd processes in wrangler's process group: {runtime, proxy}. The
- * proxy listens on the address given to wrangler; the runtime on a port of its own. */
-function workerdRss(pgid) {
-  const kb = { runtime: 0, proxy: 0 };
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let stat;
-    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(f[2]) !== pgid || !name.startsWith('workerd')) continue;
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    kb[cmd.includes('--socket-addr=entry=127.0.0.1:0') ? 'runtime' : 'proxy'] += rss;
-  }
-  return kb;
-}
 
 async function latency(label, subs) {
   const fromAnswer = [];
@@ -183,17 +164,17 @@ try {
     // A fresh object, then SUBSCRIBERS sockets, then hibernated.
     await post(w.url, MEM, [ev(MEM.account)]);
     await sleep(15_000);
-    results.memory.before = workerdRss(w.pgid);
+    results.memory.before = groupRss(w.pgid);
     const many = [];
     for (let i = 0; i < SUBSCRIBERS; i++) many.push(await wsTail(w.url, { token: MEM.token, q: `action:create and module:M${i % 10}` }));
-    results.memory.connected = workerdRss(w.pgid);
+    results.memory.connected = groupRss(w.pgid);
     await sleep(30_000); // idle past the eviction (about 10 s in wrangler dev)
-    results.memory.hibernated = workerdRss(w.pgid);
+    results.memory.hibernated = groupRss(w.pgid);
     // Do they still work? One commit wakes the object; every subscriber of module M0 gets it.
     await post(w.url, MEM, [ev(MEM.account, { auditAction: 'CREATE', auditModule: 'M0' })]);
     const m0 = many.filter((_, i) => i % 10 === 0);
     await Promise.all(m0.map((s) => s.inbox.until((x) => x.events.length === 1, 'the wake-up event')));
-    results.memory.afterWake = workerdRss(w.pgid);
+    results.memory.afterWake = groupRss(w.pgid);
     results.memory.subscribers = SUBSCRIBERS;
     results.memory.woken = m0.length;
     for (const s of many) await s.close();

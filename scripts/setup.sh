@@ -89,6 +89,11 @@ python_packages() {
     log "installing the gcp-storage-emulator Python package"
     python3 -m pip install --quiet gcp-storage-emulator
   fi
+  # make conformance checks the Worker against its OpenAPI document with schemathesis 4.
+  if ! st --version 2>/dev/null | grep -q 'version 4\.'; then
+    log "installing the schemathesis Python package (version 4)"
+    python3 -m pip install --quiet 'schemathesis>=4,<5'
+  fi
 }
 
 receivers() {

@@ -213,6 +213,28 @@ mod gzip_input {
         assert!(gz_err.byte > 0 && gz_err.line > 100);
     }
 
+    /// Found by the `validate` fuzz target (its input, less the four choice bytes, is this
+    /// gzip stream: a CSV row, then a corrupt deflate block). flate2 kept what it inflated
+    /// in the call that failed, so with the input in one piece the row came after
+    /// `bad_gzip` (at the reader's finish) and in small chunks before it.
+    #[test]
+    fn a_corrupt_stream_reports_the_same_errors_in_the_same_order_in_any_chunks() {
+        let seed = std::fs::read("fuzz/seeds/validate/regress-csv-gzip-error-order").unwrap();
+        let gz = &seed[4..];
+        let whole = read_all(None, None, gz, ReadOptions::default());
+        let (_, bad) = summary(&whole);
+        assert!(bad.iter().any(|b| b.0 == "bad_gzip"), "{bad:?}");
+        for size in (1..=100).chain([1000, 2047, 2048, 2049]) {
+            let mut reader = Reader::detecting(None, ReadOptions::default());
+            let mut out = Vec::new();
+            for c in gz.chunks(size) {
+                reader.push(c, &mut out);
+            }
+            reader.finish(&mut out);
+            assert_eq!(summary(&out), summary(&whole), "chunks of {size}");
+        }
+    }
+
     #[test]
     fn not_really_gzip() {
         let items = read_all(

@@ -588,6 +588,27 @@ mod ingest_body {
         );
     }
 
+    /// Found by the `ingest` fuzz target: a small body over the event limit gave one
+    /// rejected record fewer read plain than gzipped (the plain push read up to the last
+    /// record and stopped; the gzip decoder held the bytes until the finish read them all).
+    #[test]
+    fn a_body_over_the_event_limit_reports_the_same_gzipped() {
+        let body = [
+            lines(&[valid(), valid(), valid(), valid()]),
+            b"{\"a\"".to_vec(),
+        ]
+        .concat();
+        let read = |body: &[u8]| ingest(body, Format::Ndjson, "acct", &LIMITS, &mut |_| {});
+        let plain = read(&body);
+        assert_eq!(plain.fault, Some(BodyFault::TooManyEvents));
+        assert_eq!(
+            plain.report.total(),
+            5,
+            "the last, unfinished record is read too"
+        );
+        assert_eq!(read(&gzip::compress(&body)), plain);
+    }
+
     #[test]
     fn bodies_refused_whole() {
         assert_eq!(

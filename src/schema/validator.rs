@@ -323,12 +323,18 @@ pub fn ingest(
                     break;
                 }
             }
-            if too_many(&validator) {
+            // Stop early only while slices remain: once the whole body was pushed, the
+            // finish reads what the push left (the last record, or the last compressed
+            // bytes the gzip decoder holds), so that gzip or not gives the same report.
+            if too_many(&validator) && slices.len() > 0 {
                 break;
             }
         }
     }
-    let fault = if let Some(e) = fatal {
+    // A fault in a record past the event limit comes after the body was already refused
+    // for its number of events.
+    let past_limit = |e: &ReadError| e.index >= limits.events as u64;
+    let fault = if let Some(e) = fatal.filter(|e| !past_limit(e)) {
         Some(BodyFault::Unreadable(e))
     } else if too_many(&validator) {
         Some(BodyFault::TooManyEvents)

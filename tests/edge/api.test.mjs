@@ -3,7 +3,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { createHmac } from 'node:crypto';
-import { startWorker, makeTokens, event, call } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWorker, makeTokens, event, call, ROOT } from './harness.mjs';
 
 const { tokens: T, config } = makeTokens();
 let w;
@@ -613,4 +615,36 @@ test('errors have the common shape', async () => {
   assert.equal(typeof r.json.error.code, 'string');
   assert.equal(typeof r.json.error.message, 'string');
   assert.ok('details' in r.json.error);
+});
+
+// Found by schemathesis (make conformance): values the Worker refuses that the document
+// allowed. The document now states each bound, and the Worker answers 400 past it.
+test('the OpenAPI document states the bounds the Worker enforces', async () => {
+  const doc = JSON.parse(readFileSync(join(ROOT, 'src', 'edge', 'openapi.json'), 'utf8'));
+  const param = (path, name) => doc.paths[path].get.parameters.find((p) => p.name === name).schema;
+  const bounds = [
+    ['/v1/evidence', 'limit', 1, 10000, 'limit=0', 'limit=10001'],
+    ['/v1/log/proof/inclusion', 'seq', 1, undefined, 'seq=0&treeSize=1'],
+    ['/v1/log/proof/consistency', 'first', 0, undefined, 'first=-1&second=1'],
+    ['/v1/log/checkpoints', 'from', 0, undefined, 'from=-1'],
+  ];
+  for (const [path, name, min, max, ...outside] of bounds) {
+    assert.equal(param(path, name).minimum, min, `${path} ${name} minimum`);
+    assert.equal(param(path, name).maximum, max, `${path} ${name} maximum`);
+    for (const q of outside) {
+      const r = await get(T.aAll, `${path}?${q}`);
+      assert.equal(r.status, 400, `${path}?${q}: ${r.text}`);
+    }
+  }
+  const schemas = doc.components.schemas;
+  assert.equal(schemas.DestinationInput.properties.name.minLength, 1);
+  assert.equal(schemas.SavedFilterInput.properties.name.minLength, 1);
+  const named = (path, body) => call(`${U}${path}`, T.aAll, {
+    method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
+  });
+  assert.equal((await named('/v1/filters', { name: '', query: 'action:CREATE' })).status, 400);
+  assert.equal((await named('/v1/destinations', { name: '', type: 'webhook', config: { url: 'http://127.0.0.1:9/h' } })).status, 400);
+  const events = doc.paths['/v1/events'].post.requestBody.content['application/json'].schema.oneOf[0];
+  assert.equal(events.minItems, 1);
+  assert.equal((await post(T.aAll, '[]')).status, 400);
 });

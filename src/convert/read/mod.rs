@@ -301,7 +301,12 @@ impl Reader {
             sniff,
             inner,
         } = self;
-        let mut content = |bytes: &[u8], end: bool, sink: &mut dyn FnMut(Piece)| {
+        // The decoded content to the format's reader (held until the format is known).
+        let mut content = |inner: &mut Option<Inner>,
+                           sniff: &mut Vec<u8>,
+                           bytes: &[u8],
+                           end: bool,
+                           sink: &mut dyn FnMut(Piece)| {
             if inner.is_none() {
                 sniff.extend_from_slice(bytes);
                 let Some(f) = input::detect(sniff, end, *hint) else {
@@ -319,13 +324,13 @@ impl Reader {
                 inner.read(bytes, end, raw, sink);
             }
         };
-        let mut result = decoder.push(chunk, &mut |b| content(b, false, sink));
-        if end {
-            if result.is_ok() {
-                result = decoder.finish(&mut |b| content(b, false, sink));
-            }
-            content(&[], true, sink);
+        let mut result = decoder.push(chunk, &mut |b| content(inner, sniff, b, false, sink));
+        if end && result.is_ok() {
+            result = decoder.finish(&mut |b| content(inner, sniff, b, false, sink));
         }
+        // The decoder's error goes before the end of the content (a last record cut short),
+        // as it does when it comes from a push: whether the decoder meets it in a push or in
+        // the finish that decodes the last compressed bytes must not change what is read.
         if let Err(e) = result {
             let (index, line, byte) = match inner {
                 Some(inner) => inner.position(),
@@ -338,6 +343,9 @@ impl Reader {
                 line,
                 byte,
             ))));
+        }
+        if end {
+            content(inner, sniff, &[], true, sink);
         }
     }
 }
