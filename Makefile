@@ -91,7 +91,7 @@ pkg:
 	scripts/build-pkg.sh
 
 ## Build the npm package and run its Node, install and Vite+Chromium tests.
-test-js: pkg
+test-js: pkg cli
 	node --test --test-concurrency=1 tests/js/*.test.mjs
 
 ## Benchmarks of the npm package against JS baselines and the native CLI.
