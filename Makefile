@@ -90,7 +90,8 @@ fuzz-smoke:
 pkg:
 	scripts/build-pkg.sh
 
-## Build the npm package and run its Node, install and Vite+Chromium tests.
+## Build the npm package (and the CLI, whose answers the verifier tests compare) and run its
+## Node, install and Vite+Chromium tests.
 test-js: pkg cli
 	node --test --test-concurrency=1 tests/js/*.test.mjs
 
