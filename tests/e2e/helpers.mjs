@@ -123,3 +123,29 @@ export async function download(page, testId) {
   const { readFileSync } = await import('node:fs');
   return readFileSync(p);
 }
+
+/** Submits the open "Verify evidence" dialog; answers what its result box shows. */
+export async function submitVerify(page) {
+  const before = await page.evaluate(() => window.__trailsift.verifications || 0);
+  await page.getByTestId('verify-go').click();
+  await page.waitForFunction((b) => (window.__trailsift.verifications || 0) > b, before, { timeout: 60_000 });
+  return page.evaluate(() => {
+    const box = document.querySelector('[data-testid=verify-result]');
+    const text = (sel) => { const e = box.querySelector(sel); return e ? e.textContent : null; };
+    return {
+      ok: box.dataset.ok === 'true',
+      verified: Number(box.dataset.verified),
+      heading: text('p'),
+      origin: text('.v-origin'),
+      size: text('.v-size'),
+      root: text('.v-root'),
+      key: text('.v-key'),
+      failures: [...box.querySelectorAll('[data-testid=verify-failure]')].map((r) => ({
+        index: r.dataset.index === '' ? null : Number(r.dataset.index),
+        seq: r.dataset.seq === '' ? null : Number(r.dataset.seq),
+        code: r.dataset.code,
+        explanation: r.children[3].textContent,
+      })),
+    };
+  });
+}

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, serve, launch, openPage, screenshotPath } from './helpers.mjs';
+import { ROOT, serve, launch, openPage, screenshotPath, submitVerify } from './helpers.mjs';
 
 const EVIDENCE = path.join(ROOT, 'tests/fixtures/evidence');
 const LOG = JSON.parse(readFileSync(path.join(EVIDENCE, 'log.json'), 'utf8'));
@@ -36,33 +36,9 @@ async function verify(page, dir) {
   await page.setInputFiles('[data-testid=verify-bundle]', path.join(dir, 'bundle.json'));
   await page.setInputFiles('[data-testid=verify-object]', existsSync(object) ? object : []);
   await page.getByTestId('verify-keys').fill(readFileSync(path.join(dir, 'keys.txt'), 'utf8'));
-  return submit(page);
+  return submitVerify(page);
 }
 
-async function submit(page) {
-  const before = await page.evaluate(() => window.__trailsift.verifications || 0);
-  await page.getByTestId('verify-go').click();
-  await page.waitForFunction((b) => (window.__trailsift.verifications || 0) > b, before, { timeout: 60_000 });
-  return page.evaluate(() => {
-    const box = document.querySelector('[data-testid=verify-result]');
-    const text = (sel) => { const e = box.querySelector(sel); return e ? e.textContent : null; };
-    return {
-      ok: box.dataset.ok === 'true',
-      verified: Number(box.dataset.verified),
-      heading: text('p'),
-      origin: text('.v-origin'),
-      size: text('.v-size'),
-      root: text('.v-root'),
-      key: text('.v-key'),
-      failures: [...box.querySelectorAll('[data-testid=verify-failure]')].map((r) => ({
-        index: r.dataset.index === '' ? null : Number(r.dataset.index),
-        seq: r.dataset.seq === '' ? null : Number(r.dataset.seq),
-        code: r.dataset.code,
-        explanation: r.children[3].textContent,
-      })),
-    };
-  });
-}
 
 test('the page loads no verifier until asked', async () => {
   const page = await session.context.newPage();
@@ -126,7 +102,7 @@ test('a sidecar, its object and a keys file dropped together verify', async () =
   await page.waitForFunction(() => document.querySelector('[data-testid=verify-object-name]').textContent !== '');
   assert.equal(await page.getByTestId('verify-bundle-name').textContent(), 'events.ndjson.evidence.json');
   assert.equal(await page.getByTestId('verify-object-name').textContent(), 'events.ndjson');
-  const shown = await submit(page);
+  const shown = await submitVerify(page);
   assert.ok(shown.ok, JSON.stringify(shown));
   assert.equal(shown.verified, LOG.seqs.length);
   // The viewer did not open the dropped files.
