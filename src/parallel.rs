@@ -289,20 +289,24 @@ impl<'a> Cutter<'a> {
             }
         };
         let plain = *plain;
-        let result = if chunk.is_empty() {
+        if chunk.is_empty() {
+            // A stream found broken at its end is reported before the last line, which is
+            // read only at the end of the input (the format readers' order).
             *done = true;
-            reader.finish(&mut |ev| queue.push_back(hold(ev, plain, spare)))
-        } else {
-            reader.push(chunk, &mut |ev| queue.push_back(hold(ev, plain, spare)))
-        };
-        if let Err(error) = result {
+            if let Err(error) = reader.end_input(&mut |ev| queue.push_back(hold(ev, plain, spare)))
+            {
+                let (line, byte) = reader.position();
+                queue.push_back(Held::Broken { line, byte, error });
+            }
+            reader.end_lines(&mut |ev| queue.push_back(hold(ev, plain, spare)));
+            return Ok(false);
+        }
+        if let Err(error) = reader.push(chunk, &mut |ev| queue.push_back(hold(ev, plain, spare))) {
             let (line, byte) = reader.position();
             queue.push_back(Held::Broken { line, byte, error });
-            if !*done {
-                // Nothing more is decoded, but the last line read is still handed on.
-                *done = true;
-                let _ = reader.finish(&mut |ev| queue.push_back(hold(ev, plain, spare)));
-            }
+            // Nothing more is decoded, but the last line read is still handed on.
+            *done = true;
+            let _ = reader.finish(&mut |ev| queue.push_back(hold(ev, plain, spare)));
         }
         Ok(!*done)
     }

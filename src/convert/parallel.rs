@@ -244,7 +244,9 @@ pub(crate) mod tests {
     use serde_json::Value;
 
     use super::{convert_lines, Converted, Parallel};
-    use crate::convert::{Converter, Format, ReadError, ReadOptions, WriteOptions, Writer};
+    use crate::convert::{
+        Converter, ErrorCode, Format, ReadError, ReadOptions, WriteOptions, Writer,
+    };
     use crate::parallel::Source;
 
     /// Lines of every kind a reader meets: events, bad JSON, not objects, blank, too long
@@ -379,6 +381,36 @@ pub(crate) mod tests {
         })
         .unwrap();
         (writer.finish().unwrap(), errors, done)
+    }
+
+    /// Regression (found by the property below): a gzip stream found cut short only at the
+    /// end of the input was reported after its unterminated last line on the parallel path,
+    /// before it by the converter. Both now report the break first.
+    #[test]
+    fn a_stream_cut_short_is_reported_before_its_last_line() {
+        let mut input = crate::convert::gzip::compress(
+            b"{\"auditEventId\":\"a\",\"auditAction\":\"CREATE\"}\n{\"auditEventId\":\"unterminated",
+        );
+        input.truncate(input.len() - 6);
+        let want = sequential(&input, Format::Ndjson, false, false);
+        let codes: Vec<_> = want.1.iter().map(|e| e.code).collect();
+        assert_eq!(
+            codes,
+            [ErrorCode::Truncated, ErrorCode::Truncated],
+            "{:?}",
+            want.1
+        );
+        assert!(
+            want.1[0].message.contains("gzip"),
+            "the break first: {:?}",
+            want.1
+        );
+        for threads in [1, 3] {
+            assert_eq!(
+                parallel(Source::Bytes(&input), Format::Ndjson, false, false, threads),
+                want
+            );
+        }
     }
 
     proptest! {

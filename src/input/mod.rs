@@ -444,10 +444,22 @@ impl LineReader {
 
     /// Ends the input. The last line is handed on even when the gzip stream is broken.
     pub fn finish(&mut self, f: &mut dyn FnMut(LineEvent)) -> Result<(), InputError> {
-        let lines = &mut self.lines;
-        let result = self.decoder.finish(&mut |b| lines.push(b, f));
-        self.lines.finish(f);
+        let result = self.end_input(f);
+        self.end_lines(f);
         result
+    }
+
+    /// The first half of [`finish`](Self::finish): decodes what is left and hands on the
+    /// whole lines. A caller that reports a broken stream where the decoder met it, before
+    /// the last line (as the format readers do), reports it between the two halves.
+    pub fn end_input(&mut self, f: &mut dyn FnMut(LineEvent)) -> Result<(), InputError> {
+        let lines = &mut self.lines;
+        self.decoder.finish(&mut |b| lines.push(b, f))
+    }
+
+    /// The second half of [`finish`](Self::finish): the last line, if it has no line ending.
+    pub fn end_lines(&mut self, f: &mut dyn FnMut(LineEvent)) {
+        self.lines.finish(f);
     }
 
     /// (number of the current line, decoded bytes so far).

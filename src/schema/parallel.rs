@@ -135,6 +135,35 @@ mod tests {
         (report, counts)
     }
 
+    /// Regression (found by the property below): a gzip stream found cut short only at the
+    /// end of the input was reported after its unterminated last line on the parallel path,
+    /// before it by the validator.
+    #[test]
+    fn a_stream_cut_short_is_reported_before_its_last_line() {
+        let mut input = crate::convert::gzip::compress(
+            b"{\"auditEventId\":\"a\"}\n{\"auditEventId\":\"unterminated",
+        );
+        input.truncate(input.len() - 6);
+        let options = Options::default();
+        let want = sequential(&input, &options);
+        // The first event lacks its fields; then the break, then the unterminated line.
+        let messages: Vec<&str> = want.0.rejected[1..]
+            .iter()
+            .flat_map(|r| r.errors.iter().map(|e| e.message.as_str()))
+            .collect();
+        assert_eq!(messages.len(), 2, "{:?}", want.0);
+        assert!(
+            messages[0].contains("gzip"),
+            "the break first: {messages:?}"
+        );
+        for threads in [1, 3] {
+            assert_eq!(
+                parallel(Source::Bytes(&input), &options, threads, false),
+                want
+            );
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
