@@ -188,7 +188,7 @@ fn build_query(
     let filter = source.compile()?;
     let (from, to) = resolve_range(params, &filter, fallback_from, fallback_to, now)?;
     let desc = match params.get("order").map(String::as_str) {
-        None | Some("") | Some("desc") => true,
+        None | Some("desc") => true,
         Some("asc") => false,
         Some(other) => {
             return Err(ApiError::bad_request(
@@ -197,7 +197,7 @@ fn build_query(
             ))
         }
     };
-    let limit = match params.get("limit").filter(|s| !s.is_empty()) {
+    let limit = match params.get("limit") {
         None => None,
         Some(l) => match l.parse::<usize>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),

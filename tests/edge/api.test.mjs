@@ -647,4 +647,22 @@ test('the OpenAPI document states the bounds the Worker enforces', async () => {
   const events = doc.paths['/v1/events'].post.requestBody.content['application/json'].schema.oneOf[0];
   assert.equal(events.minItems, 1);
   assert.equal((await post(T.aAll, '[]')).status, 400);
+  // A second schemathesis round: an empty `order` or `limit` is no value of theirs (400, as
+  // the document's enum and integer say), events of any shape are taken and judged one by
+  // one (200 with `rejected`, so the body's items are documented as objects), and a token's
+  // `expiresAt` may be null (no expiry).
+  assert.deepEqual(param('/v1/events', 'order').enum, ['desc', 'asc']);
+  for (const q of ['order=', 'limit=']) {
+    const r = await get(T.aAll, `/v1/events?${q}`);
+    assert.equal(r.status, 400, `/v1/events?${q}: ${r.text}`);
+  }
+  assert.equal(events.items.type, 'object');
+  const odd = await post(T.aAll, JSON.stringify([{ auditEventId: 'x', auditResource: { type: true } }]));
+  assert.equal(odd.status, 200, odd.text);
+  assert.equal(odd.json.rejected.length, 1);
+  const expiresAt = schemas.TokenInput.properties.expiresAt.oneOf.map((o) => o.type);
+  assert.ok(expiresAt.includes('null'), `expiresAt: ${expiresAt}`);
+  const token = await named('/v1/tokens', { name: 'no expiry', scopes: ['read'], expiresAt: null });
+  assert.equal(token.status, 201, token.text);
+  assert.equal(token.json.expiresAt, null);
 });
