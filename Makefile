@@ -109,8 +109,8 @@ test-e2e: cli www
 
 ## Reliability (RELIABILITY.md) against the Worker in wrangler dev. make test runs the short
 ## forms (test-reliability, a few minutes); the long ones give RELIABILITY.md's figures.
-.PHONY: test-reliability faults faults-short soak soak-short conformance conformance-short
-test-reliability: faults-short soak-short conformance-short
+.PHONY: test-reliability faults faults-short soak soak-short conformance
+test-reliability: faults-short soak-short conformance
 
 ## SIGKILLs of wrangler dev mid-ingestion and mid-delivery, and failing receivers: nothing
 ## acknowledged is lost, checkpoints verify (scripts/faults.mjs; --short: one kill).
@@ -135,9 +135,3 @@ soak-short: worker
 conformance: worker
 	scripts/setup.sh python
 	node scripts/conformance.mjs
-
-# make test's form: the same run, its findings printed but not failing the build (see the
-# comment in scripts/conformance.mjs); make conformance fails on any.
-conformance-short: worker
-	scripts/setup.sh python
-	CONFORMANCE_REPORT=1 node scripts/conformance.mjs

@@ -19,7 +19,8 @@ const { tokens: T, config } = makeTokens();
 const w = await startWorker({ tokensConfig: config, vars: { RATE_LIMIT_REQUESTS_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0' } });
 let status = 1;
 try {
-  const args = ['run', join(ROOT, 'src', 'edge', 'openapi.json'),
+  const args = ['--config-file', join(ROOT, 'scripts', 'schemathesis.toml'),
+    'run', join(ROOT, 'src', 'edge', 'openapi.json'),
     '--url', w.url,
     '--header', `Authorization: Bearer ${T.aAll}`,
     '--checks', 'all',
@@ -34,7 +35,11 @@ try {
     '--seed', SEED,
     // A bound on the whole run, whatever the machine's load.
     '--max-time', '150',
-    '--workers', '2',
+    // One worker: with two, two runs in a row stopped in the coverage phase with Python
+    // 3.11's SystemError "AST constructor recursion depth mismatch" inside hypothesis (an
+    // error of the tool, not a finding; the recursion limit is process-wide and hypothesis
+    // changes it per thread); with one, none.
+    '--workers', '1',
     '--request-timeout', '30',
     ...process.argv.slice(2)];
   const t0 = Date.now();
@@ -44,15 +49,6 @@ try {
     st.on('error', (e) => { console.error(`conformance: cannot run st (${e.message}); run scripts/setup.sh python`); resolve(1); });
   });
   console.log(`conformance: st run exited ${status} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  // make test's form (CONFORMANCE_REPORT=1) prints the findings above without failing on
-  // them: each run's generated cases differ a little, and wrangler dev's proxy answers some
-  // itself (a 500 for an undeclared method sent with `Upgrade: websocket` on /v1/stream),
-  // so a finding needs reading, not a red build. A run that could not start still fails.
-  // `make conformance` fails on any finding (RELIABILITY.md, API conformance).
-  if (process.env.CONFORMANCE_REPORT === '1' && status === 1) {
-    console.log('conformance: findings reported above (report only in make test; make conformance fails on them)');
-    status = 0;
-  }
 } finally {
   await w.stop();
   w.cleanup();

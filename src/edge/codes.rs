@@ -21,6 +21,8 @@ pub const CONFLICT: &str = "conflict";
 pub const TOO_LARGE: &str = "too_large";
 /// An ingest body that is neither `application/json` nor NDJSON (415).
 pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+/// An ingest body with a `Content-Encoding` other than `gzip` or `identity` (415).
+pub const UNSUPPORTED_ENCODING: &str = "unsupported_encoding";
 /// With `atomic=true`, at least one event of the batch is invalid (422).
 pub const INVALID_EVENTS: &str = "invalid_events";
 /// The account made more requests than its limit allows (429, with `Retry-After`).
@@ -48,7 +50,8 @@ pub const EMPTY_BODY: &str = "empty_body";
 /// The filter (`q`, a structured body or a saved filter) does not compile; the details
 /// are the filter error with its code and position.
 pub const BAD_FILTER: &str = "bad_filter";
-/// A query parameter out of its range or vocabulary (`format`, `order`, `limit`, `by`).
+/// A query parameter out of its range or vocabulary (`format`, `order`, `limit`, `by`), or
+/// one given more than once.
 pub const BAD_PARAMETER: &str = "bad_parameter";
 /// `from` or `to` is not a time.
 pub const BAD_TIME: &str = "bad_time";
@@ -96,6 +99,7 @@ pub const CODES: &[&str] = &[
     CONFLICT,
     TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
+    UNSUPPORTED_ENCODING,
     INVALID_EVENTS,
     RATE_LIMITED,
     TOO_MANY_AUTH_FAILURES,

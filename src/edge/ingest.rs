@@ -22,29 +22,18 @@ pub async fn handle(
 ) -> ApiResult<Response> {
     caller.require("ingest")?;
     let limits = &config.ingest;
-    let url = req
-        .url()
-        .map_err(|_| ApiError::bad_request("bad_request", "bad URL"))?;
-    let mut atomic = false;
-    for (k, v) in url.query_pairs().filter(|(k, _)| k == "atomic") {
-        atomic = match v.as_ref() {
-            "true" | "1" => true,
-            "false" | "0" | "" => false,
-            other => {
-                return Err(ApiError::bad_request(
-                    codes::BAD_PARAMETER,
-                    format!("`{k}` must be true or false (got `{other}`)"),
-                ))
-            }
-        };
-    }
+    let atomic = match super::query::params(req)?.get("atomic").map(String::as_str) {
+        None | Some("false" | "0" | "") => false,
+        Some("true" | "1") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                codes::BAD_PARAMETER,
+                format!("`atomic` must be true or false (got `{other}`)"),
+            ))
+        }
+    };
     let media = media_type(req)?;
-    let marked_gzip = req
-        .headers()
-        .get("content-encoding")
-        .ok()
-        .flatten()
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    let marked_gzip = content_encoding(req)?;
 
     let raw = read_body(req, limits.body + limits.body / 10 + 1024).await?;
     if marked_gzip && !is_gzip(&raw) && !looks_like_json(&raw) {
@@ -174,6 +163,25 @@ fn media_type(req: &Request) -> ApiResult<Media> {
             format!(
                 "Content-Type must be application/json or application/x-ndjson (got `{header}`)"
             ),
+        )),
+    }
+}
+
+/// Whether the body is marked gzip. `identity`, an empty value or no header is plain; any
+/// other coding (RFC 9110 section 8.4) or a list of codings is refused with 415, since the
+/// body could not be read as the client meant it.
+fn content_encoding(req: &Request) -> ApiResult<bool> {
+    let Some(header) = req.headers().get("content-encoding").ok().flatten() else {
+        return Ok(false);
+    };
+    match header.trim().to_ascii_lowercase().as_str() {
+        "gzip" | "x-gzip" => Ok(true),
+        // An empty value names no coding (some proxies drop the header instead).
+        "identity" | "" => Ok(false),
+        _ => Err(ApiError::new(
+            415,
+            codes::UNSUPPORTED_ENCODING,
+            format!("Content-Encoding must be gzip or identity (got `{header}`)"),
         )),
     }
 }

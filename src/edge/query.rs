@@ -33,7 +33,7 @@ const EXPORT_PAGE: usize = 1_000;
 fn parse_format(s: Option<&str>) -> ApiResult<Format> {
     let name = s.unwrap_or("json");
     match name {
-        "" | "json" => Ok(Format::Json),
+        "json" => Ok(Format::Json),
         "ndjson" | "csv" | "splunk_hec" | "sumo" | "ocsf" => {
             name.parse().map_err(|_| bad_format(name))
         }
@@ -97,7 +97,17 @@ pub(crate) fn params(req: &Request) -> ApiResult<HashMap<String, String>> {
     let url = req
         .url()
         .map_err(|_| ApiError::bad_request(codes::BAD_REQUEST, "bad URL"))?;
-    Ok(url.query_pairs().into_owned().collect())
+    let mut params = HashMap::new();
+    for (name, value) in url.query_pairs().into_owned() {
+        if params.contains_key(&name) {
+            return Err(ApiError::bad_request(
+                codes::BAD_PARAMETER,
+                format!("`{name}` is given more than once"),
+            ));
+        }
+        params.insert(name, value);
+    }
+    Ok(params)
 }
 
 /// Resolves `from`/`to` (with the filter's own time bounds as defaults) and checks the range.

@@ -131,7 +131,7 @@ fn definition(body: &Value, caller: &Caller, now: i64) -> ApiResult<Spec> {
         .ok_or_else(|| bad("", "the body must be a JSON object"))?;
     let text = |field: &str, value: Option<&Value>| -> ApiResult<Option<String>> {
         match value {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_TEXT => {
                 Ok(Some(s.trim().to_string()))
             }
@@ -279,6 +279,11 @@ mod tests {
                 json!({"name": "n", "scopes": ["read"], "owner": 5}),
                 "owner",
             ),
+            (
+                json!({"name": "n", "scopes": ["read"], "owner": null}),
+                "owner",
+            ),
+            (json!({"name": null, "scopes": ["read"]}), "name"),
             (
                 json!({"name": "n", "scopes": ["read"], "expiresAt": "soon"}),
                 "expiresAt",
