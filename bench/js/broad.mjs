@@ -1,4 +1,4 @@
-// The npm package's filter on broad queries (issue 18's, and its held-out set) against the
+// The npm package's filter on the queries of bench/filter-peers.py (issue 18's broad ones, its held-out set, two selective ones) against the
 // native CLI on one thread: MB per CPU-second of each, in interleaved rounds.
 //   node --expose-gc bench/js/broad.mjs [FILE] [--json]   (default: bench/data/events-100mb.ndjson)
 //   PKGS=dir,dir: builds of the package to compare, one column each (default: pkg/)
