@@ -1,5 +1,6 @@
-// The npm package's filter on the queries of bench/filter-peers.py (issue 18's broad ones, its held-out set, two selective ones) against the
-// native CLI on one thread: MB per CPU-second of each, in interleaved rounds.
+// The npm package's filter on the queries of bench/filter-peers.py (issue 18's broad ones,
+// its held-out set, two selective ones) against the native CLI on one thread: MB per
+// CPU-second of each, in interleaved rounds.
 //   node --expose-gc bench/js/broad.mjs [FILE] [--json]   (default: bench/data/events-100mb.ndjson)
 //   PKGS=dir,dir: builds of the package to compare, one column each (default: pkg/)
 //   ROUNDS=n (default 5); --json: one JSON object a line per query instead of the table,
