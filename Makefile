@@ -5,7 +5,7 @@ export CARGO_TERM_COLOR ?= never
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test setup lint test-rust check-wasm bench fuzz fuzz-smoke cli pkg test-js bench-js worker test-edge bench-edge bench-destinations bench-log www test-e2e
+.PHONY: dev test setup lint test-rust check-wasm bench fuzz fuzz-smoke cli pkg test-js bench-js worker test-edge bench-edge bench-destinations bench-log www test-e2e bench-table
 
 ## Set up everything missing and run the main job.
 dev: setup-dev cli www
@@ -94,6 +94,13 @@ pkg:
 ## Node, install and Vite+Chromium tests.
 test-js: pkg cli
 	node --test --test-concurrency=1 tests/js/*.test.mjs
+
+## Issue 18's one table: the filter queries natively (1 and 2 threads), in the npm package and
+## in the page, beside DuckDB, jq and the page's in-browser baselines, the goals marked
+## (bench/table.mjs). BENCH_DATA=file; QUICK=1: 3 rounds, no jq (~10 min); ROUNDS=n.
+BENCH_DATA ?= bench/data/filter-100mb.ndjson
+bench-table: cli www
+	node --expose-gc bench/table.mjs $(BENCH_DATA)
 
 ## Benchmarks of the npm package against JS baselines and the native CLI.
 bench-js: pkg cli

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Filter benchmark driver: trailsift beside DuckDB and jq on the same NDJSON file.
 
-Usage: bench/filter-peers.py DATA TRAILSIFT [--rounds N] [--threads 1,2] [--no-jq]
+Usage: bench/filter-peers.py DATA TRAILSIFT [--rounds N] [--threads 1,2] [--no-jq] [--json]
 
 Prints Markdown tables (for BENCHMARKS.md, section "Filter"). Each query is run in
 rounds; within a round every contender runs once, in turn (interleaved), so that the
@@ -12,11 +12,15 @@ shared machine's load falls on all of them alike; the tables give medians.
 - DuckDB: `SELECT count(*) FROM read_ndjson(DATA) WHERE ...` in one connection with
   `SET threads=N`, timed around the query alone (no interpreter start). Counting lets
   DuckDB read only the columns the condition needs, its cheapest form of the query.
-- jq: `jq -c 'select(...)'`, once per query (it is 20-50x slower).
+- jq: `jq -c 'select(...)'`, once per query (it is 20-50x slower); its output is read
+  through a pipe and its lines counted (the check against trailsift's count).
+
+--json prints one JSON object per query instead of the tables (for bench/table.mjs).
 
 Times are wall clock (what a user waits for, and what threads shorten) and CPU (user +
 system of every thread of the process).
 """
+import json
 import os
 import statistics
 import subprocess
@@ -99,10 +103,16 @@ QUERIES = {
 }
 
 
-def run_process(argv):
-    """(wall s, cpu s, stdout) of a child process, its output discarded unless asked."""
+def run_process(argv, count=False):
+    """(wall s, cpu s, lines written) of a child process; its output is discarded, or read
+    and its lines counted when `count` (jq's single run both times and checks it)."""
     t = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE if count else subprocess.DEVNULL, stderr=subprocess.PIPE)
+    lines = 0
+    if count:
+        for chunk in iter(lambda: p.stdout.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+        p.stdout.close()
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -110,7 +120,7 @@ def run_process(argv):
     p.stderr.close()
     if p.returncode != 0:
         sys.exit(f"{argv}: exit {p.returncode}: {err}")
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, lines
 
 
 def count_lines(argv):
@@ -118,16 +128,12 @@ def count_lines(argv):
     return out.count(b"\n")
 
 
-def main():
-    args = sys.argv[1:]
-    data, ts = args[0], args[1]
-    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 5
-    threads = [int(t) for t in (args[args.index("--threads") + 1] if "--threads" in args else "1,2").split(",")]
-    jq = "--no-jq" not in args
+def measure(data, ts, rounds, threads, jq):
+    """Yields, query by query, (group, query, matches, {(tool, threads): (wall, cpu)}):
+    medians of `rounds` interleaved rounds; tool is "ts", "duck" or "jq" (jq: one run,
+    threads 1). Exits when a peer's count differs from trailsift's."""
     import duckdb
 
-    size = os.path.getsize(data)
-    mb = size / 1e6
     cons = {}
     for n in threads:
         con = duckdb.connect()
@@ -142,27 +148,13 @@ def main():
     def ts_argv(n, q):
         return [ts, "filter", "--threads", str(n), "-q", q, data]
 
-    print(f"Data: `{data}`, {size} bytes, {sum(1 for _ in open(data, 'rb'))} events. "
-          f"Medians of {rounds} interleaved rounds; MB/s = input MB / wall seconds; "
-          f"CPU = user + system seconds of every thread.")
     for group, queries in QUERIES.items():
-        print()
-        print(f"#### {group}")
-        print()
-        cols = ["query", "matches"]
-        cols += [f"trailsift {n}T" for n in threads]
-        cols += [f"DuckDB {n}T" for n in threads]
-        if jq:
-            cols.append("jq")
-        cols += [f"× DuckDB {n}T" for n in threads]
-        print("| " + " | ".join(cols) + " |")
-        print("|" + "---|" * len(cols))
         for q, where, jqp in queries:
             matches = count_lines(ts_argv(1, q))
             samples = {}
             for _ in range(rounds):
                 for n in threads:
-                    w, c = run_process(ts_argv(n, q))
+                    w, c, _ = run_process(ts_argv(n, q))
                     samples.setdefault(("ts", n), []).append((w, c))
                     w, c, got = duck(n, where)
                     if got != matches:
@@ -170,18 +162,59 @@ def main():
                     samples.setdefault(("duck", n), []).append((w, c))
             med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
                    for k, v in samples.items()}
-            cell = lambda w, c: f"{mb / w:,.0f} MB/s ({w:.3f} s, CPU {c:.2f} s)"
-            row = [f"`{q}`", f"{matches:,}"]
-            row += [cell(*med[("ts", n)]) for n in threads]
-            row += [cell(*med[("duck", n)]) for n in threads]
             if jq:
-                n_jq = count_lines(["jq", "-c", f"select({jqp})", data])
+                w, c, n_jq = run_process(["jq", "-c", f"select({jqp})", data], count=True)
                 if n_jq != matches:
                     sys.exit(f"jq counts {n_jq} for {q!r}, trailsift {matches}")
-                w, c = run_process(["jq", "-c", f"select({jqp})", data])
-                row.append(cell(w, c))
-            row += [f"{med[('duck', n)][0] / med[('ts', n)][0]:.1f}×" for n in threads]
-            print("| " + " | ".join(row) + " |", flush=True)
+                med[("jq", 1)] = (w, c)
+            yield group, q, matches, med
+
+
+def main():
+    args = sys.argv[1:]
+    data, ts = args[0], args[1]
+    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 5
+    threads = [int(t) for t in (args[args.index("--threads") + 1] if "--threads" in args else "1,2").split(",")]
+    jq = "--no-jq" not in args
+    results = measure(data, ts, rounds, threads, jq)
+    if "--json" in args:
+        # One JSON object a line, per query: {group, query, matches, ts|duck|jq: {threads:
+        # {wall, cpu}}}, seconds (bench/table.mjs reads these).
+        for group, q, matches, med in results:
+            row = {"group": group, "query": q, "matches": matches}
+            for (tool, n), (w, c) in med.items():
+                row.setdefault(tool, {})[str(n)] = {"wall": w, "cpu": c}
+            print(json.dumps(row), flush=True)
+        return
+
+    size = os.path.getsize(data)
+    mb = size / 1e6
+    print(f"Data: `{data}`, {size} bytes, {sum(1 for _ in open(data, 'rb'))} events. "
+          f"Medians of {rounds} interleaved rounds; MB/s = input MB / wall seconds; "
+          f"CPU = user + system seconds of every thread.")
+    cols = ["query", "matches"]
+    cols += [f"trailsift {n}T" for n in threads]
+    cols += [f"DuckDB {n}T" for n in threads]
+    if jq:
+        cols.append("jq")
+    cols += [f"× DuckDB {n}T" for n in threads]
+    cell = lambda w, c: f"{mb / w:,.0f} MB/s ({w:.3f} s, CPU {c:.2f} s)"
+    last = None
+    for group, q, matches, med in results:
+        if group != last:
+            print()
+            print(f"#### {group}")
+            print()
+            print("| " + " | ".join(cols) + " |")
+            print("|" + "---|" * len(cols))
+            last = group
+        row = [f"`{q}`", f"{matches:,}"]
+        row += [cell(*med[("ts", n)]) for n in threads]
+        row += [cell(*med[("duck", n)]) for n in threads]
+        if jq:
+            row.append(cell(*med[("jq", 1)]))
+        row += [f"{med[('duck', n)][0] / med[('ts', n)][0]:.1f}×" for n in threads]
+        print("| " + " | ".join(row) + " |", flush=True)
 
 
 main()
