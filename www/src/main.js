@@ -192,13 +192,14 @@ async function applyForm() {
 async function applyTypedQuery() {
   const t0 = performance.now();
   const query = queryBar.value;
-  // A file's filter does not depend on the form: it runs while the form is worked out.
-  const started = state.loaded && state.mode === 'local' ? engine.call('applyFilter', { query, now: Date.now() }) : null;
+  // A file's filter does not depend on the form: it runs at once, and its answer brings the
+  // form's fields too (one compile, one round trip to the engine).
+  const started = state.loaded && state.mode === 'local' ? engine.call('applyFilter', { query, now: Date.now(), structured: true }) : null;
   if (started) started.catch(() => {});
   let structured = null;
   if (query.trim()) {
     try {
-      structured = (await engine.call('queryToStructured', { query, now: Date.now() })).structured;
+      structured = (await (started || engine.call('queryToStructured', { query, now: Date.now() }))).structured;
     } catch (e) {
       if (e.data && e.data.filterError) { queryBar.showError(e.data.filterError); window.__trailsift.runs++; return; }
     }

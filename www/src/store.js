@@ -111,18 +111,24 @@ export class Store {
   }
 
   // The matching rows in the chosen order: few are sorted themselves, many are picked from
-  // the order of every row.
+  // the order of every row, as far as they are asked for (`upTo`): a view shows its first
+  // page only, and the rest is picked when the table scrolls to it.
   order() {
     const m = this.matches();
-    if (m.length === this.n) return this.fullOrder();
-    if (m.length * 16 < this.n && !this.orders.has(`${this.sort.column} ${this.sort.dir}`)) return this.sorted(m);
+    if (m.length === this.n) return complete(this.fullOrder());
+    if (m.length * 16 < this.n && !this.orders.has(`${this.sort.column} ${this.sort.dir}`)) return complete(this.sorted(m));
     const all = this.fullOrder();
     const hit = new Uint8Array(this.n);
     for (let j = 0; j < m.length; j++) hit[m[j]] = 1;
-    const out = new Uint32Array(m.length);
-    let k = 0;
-    for (let j = 0; j < all.length; j++) if (hit[all[j]]) out[k++] = all[j];
-    return out;
+    const rows = new Uint32Array(m.length);
+    let j = 0, k = 0;
+    return {
+      length: m.length,
+      rows,
+      upTo(end) {
+        while (k < end && j < all.length) { const r = all[j++]; if (hit[r]) rows[k++] = r; }
+      },
+    };
   }
 
   // The `n` rows `row(i)` by time.
@@ -173,16 +179,27 @@ export class Store {
       total: this.n,
       sort: this.sort,
       histogram: this.histogram(),
-      facets: { user: this.top('user'), action: this.top('action'), resourceType: this.top('rtype'), module: this.top('module') },
+      facets: this.facets(),
     };
   }
 
-  top(c, k = 10) {
-    const values = this.values[c];
-    const ids = this.ids[c].a;
-    const counts = new Uint32Array(values.length);
+  // The top values of the facets' columns among the matching rows, counted in one pass.
+  facets() {
     const m = this.matches();
-    for (let j = 0; j < m.length; j++) counts[ids[m[j]]]++;
+    const [u, a, t, d] = ['user', 'action', 'rtype', 'module'].map((c) => [this.ids[c].a, new Uint32Array(this.values[c].length)]);
+    for (let j = 0; j < m.length; j++) {
+      const i = m[j];
+      u[1][u[0][i]]++;
+      a[1][a[0][i]]++;
+      t[1][t[0][i]]++;
+      d[1][d[0][i]]++;
+    }
+    return { user: this.top('user', u[1]), action: this.top('action', a[1]), resourceType: this.top('rtype', t[1]), module: this.top('module', d[1]) };
+  }
+
+  // The `k` values of column `c` with the highest `counts` (by value id).
+  top(c, counts, k = 10) {
+    const values = this.values[c];
     const top = [];
     for (let id = 1; id < counts.length; id++) if (counts[id]) top.push(id);
     top.sort((a, b) => counts[b] - counts[a] || (values[a] < values[b] ? -1 : 1));
@@ -208,10 +225,11 @@ export class Store {
 
   rows(start, end) {
     const out = [];
-    const o = this.ordered || this.order();
+    const o = this.ordered || (this.ordered = this.order());
     end = Math.min(end, o.length);
+    o.upTo(end);
     for (let r = Math.max(0, start); r < end; r++) {
-      const i = o[r];
+      const i = o.rows[r];
       const rid = this.value('rid', i);
       const rtype = this.value('rtype', i);
       out.push({
@@ -264,6 +282,11 @@ export class Store {
     for (const o of this.orders.values()) n += o.byteLength;
     return n;
   }
+}
+
+// An order computed whole.
+function complete(rows) {
+  return { length: rows.length, rows, upTo() {} };
 }
 
 // Positions sorted by a 64-bit key each (`hi` then `lo`, whose low bits under `mask` are
