@@ -55,6 +55,14 @@ for (const dir of dirs) {
   const long = tasks.filter((t) => t.dur > LONG);
   const cpu = (t) => (t.tdur !== undefined ? `${(t.tdur / 1000).toFixed(0)} ms CPU` : '');
   console.log(`${dir}: load average ${load}; ${long.length} main-thread tasks over 50 ms; the longest ${long.length ? (Math.max(...long.map((t) => t.dur)) / 1000).toFixed(0) : 0} ms`);
+  // The same by CPU time, which the machine's load does not inflate.
+  for (const phase of ['load', 'filters']) {
+    const ts = tasks.filter((t) => phaseOf(t) === phase && t.tdur !== undefined);
+    const most = ts.reduce((m, t) => Math.max(m, t.tdur), 0);
+    const over = ts.filter((t) => t.tdur > LONG).length;
+    const sum = ts.reduce((a, t) => a + t.tdur, 0);
+    console.log(`  ${phase}: ${over} tasks over 50 ms of CPU; the most CPU in one task ${(most / 1000).toFixed(0)} ms; main-thread CPU in tasks ${(sum / 1000).toFixed(0)} ms`);
+  }
   const busiest = [...long].sort((a, b) => b.dur - a.dur).slice(0, 10).sort((a, b) => a.ts - b.ts);
   for (const t of busiest) {
     const inside = mine.filter((e) => e !== t && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur);
