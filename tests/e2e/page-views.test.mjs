@@ -90,3 +90,32 @@ test('the live view counts each facet on a column the store holds, by the core\'
   assert.notEqual(pkg.countPath('user'), 'user');
   assert.equal(pkg.countPath('no.such.field'), undefined);
 });
+
+// A view shown while a file loads picks its first page without sorting every row: the same
+// rows as the full view's, for either direction, with or without a filter, with rows whose
+// time is absent (last ascending, first descending) and equal times (by row).
+for (const [query, dir] of [['', 'desc'], ['', 'asc'], ['-is:login', 'desc'], ['action:FORCE_PUSH,DELETE', 'asc']]) {
+  test(`a partial view's first page of \`${query || 'every event'}\` ${dir} is the full view's`, () => {
+    const store = new Store(pkg, columns(catalog));
+    const all = new TextDecoder().decode(lines).split('\n').filter(Boolean);
+    const odd = all.slice(0, 40).map((l, i) => {
+      const ev = JSON.parse(l);
+      if (i % 2) delete ev.auditEventTime; // absent
+      else ev.auditEventTime = JSON.parse(all[0]).auditEventTime; // one time for all
+      return JSON.stringify(ev);
+    });
+    store.push(new TextEncoder().encode([...all.slice(40), ...odd].join('\n') + '\n'), 1);
+    store.setSort('time', dir);
+    const f = query ? pkg.compileFilter(query, { now: Date.now() }) : null;
+    store.setFilter(f);
+    const partial = store.view({ partial: true });
+    const deeper = store.rows(150, 450).rows.map((r) => r.index);
+    store.orders.clear();
+    store.setFilter(f);
+    const full = store.view();
+    assert.equal(partial.count, full.count);
+    assert.deepEqual(partial.page.rows.map((r) => r.index), full.page.rows.map((r) => r.index));
+    assert.deepEqual(deeper, store.rows(150, 450).rows.map((r) => r.index));
+    if (f) f.free();
+  });
+}

@@ -133,7 +133,7 @@ function startShards(count) {
 }
 
 // Posts a partial view while the file is read: the first as soon as there are rows, then
-// at most every PARTIAL_MS (each sorts every row read so far).
+// at most every PARTIAL_MS (each counts the rows read so far; its first page is picked, not sorted: store.js firstByTime).
 const PARTIAL_MS = 1000;
 
 async function loadFile({ file, query, now }) {
@@ -166,7 +166,7 @@ async function loadFile({ file, query, now }) {
     const t = performance.now();
     if (store.n && (!lastView || t - lastView > PARTIAL_MS)) {
       lastView = t;
-      postMessage({ type: 'view', view: { ...store.view(), loading: true, read, size: total } });
+      postMessage({ type: 'view', view: { ...store.view({ partial: true }), loading: true, read, size: total } });
       timing.partialViews += performance.now() - t;
     }
   };

@@ -131,6 +131,44 @@ export class Store {
     };
   }
 
+  // The first `k` matching rows by time in the order byTime gives (absent times last,
+  // ties by row; descending: the exact reverse), found in one pass that keeps the best few;
+  // the whole order is made if rows beyond them are asked for.
+  firstByTime(k) {
+    const m = this.matches();
+    const t = this.times.a;
+    let min = Infinity;
+    for (let j = 0; j < m.length; j++) if (t[m[j]] < min) min = t[m[j]];
+    const absent = (i) => (t[i] - min >= 0 && t[i] - min < 2 ** 44 ? 0 : 1);
+    const asc = (a, b) => absent(a) - absent(b) || (absent(a) ? 0 : t[a] - t[b]) || a - b;
+    const desc = this.sort.dir === 'desc';
+    const cmp = desc ? (a, b) => asc(b, a) : asc;
+    const best = [];
+    let worst = -1; // the k-th row so far, once `best` was cut to k
+    // Descending, from the end: the rows read last are often the newest, which makes the
+    // k-th row a good bound early.
+    for (let x = 0; x < m.length; x++) {
+      const i = m[desc ? m.length - 1 - x : x];
+      if (worst >= 0 && cmp(worst, i) < 0) continue;
+      best.push(i);
+      if (best.length >= 4 * k) { best.sort(cmp); best.length = k; worst = best[k - 1]; }
+    }
+    best.sort(cmp);
+    if (best.length > k) best.length = k;
+    const store = this;
+    return {
+      length: m.length,
+      rows: Uint32Array.from(best),
+      upTo(end) {
+        if (end <= this.rows.length) return;
+        const whole = store.order();
+        whole.upTo(end);
+        this.rows = whole.rows;
+        this.upTo = (e) => whole.upTo(e);
+      },
+    };
+  }
+
   // The `n` rows `row(i)` by time.
   byTime(n, row) {
     const t = this.times.a;
@@ -171,8 +209,10 @@ export class Store {
     return order.map(row);
   }
 
-  view() {
-    this.ordered = this.order();
+  // `partial`: a view shown while a file loads, one a second; its first page is picked
+  // from the rows read so far instead of sorting them all each time.
+  view({ partial = false } = {}) {
+    this.ordered = partial && this.sort.column === 'time' ? this.firstByTime(FIRST_PAGE) : this.order();
     return {
       page: this.rows(0, FIRST_PAGE),
       count: this.ordered.length,
