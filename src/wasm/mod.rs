@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use crate::schema;
 
 mod convert;
+mod count;
 mod fields;
 mod filter;
 mod table;

@@ -418,3 +418,28 @@ test('saved filters stay in localStorage across reloads', async () => {
     await s.context.close();
   }
 });
+
+test('a new view updates the facets, histogram and rows in place, with the new counts', async () => {
+  const { page } = session;
+  await typeQuery(page, '');
+  // The elements of the view before the filter, marked so that they can be found again.
+  await page.evaluate(() => {
+    for (const sel of ['[data-facet=action]', '#histogram rect', '#spacer .tr']) document.querySelector(sel).dataset.before = sel;
+  });
+  const query = 'action:CREATE,UPDATE -is:system';
+  await typeQuery(page, query);
+  const kept = await page.evaluate(() => [...document.querySelectorAll('[data-before]')].map((e) => e.dataset.before));
+  assert.deepEqual(kept.sort(), ['#histogram rect', '#spacer .tr', '[data-facet=action]'].sort());
+  // ...and they show the new view: the actions the CLI counts, bars that add up to the count.
+  const shown = await page.evaluate(() => [...document.querySelectorAll('[data-facet=action]')]
+    .map((b) => [b.dataset.value, Number(b.querySelector('.facet-count').textContent.replace(/\D/g, ''))]));
+  assert.ok(shown.length > 0 && shown.every(([v]) => v === 'CREATE' || v === 'UPDATE'), JSON.stringify(shown));
+  for (const [value, count] of shown) assert.equal(count, cliCount(`(${query}) and action == ${JSON.stringify(value)}`, file), value);
+  const bars = await page.evaluate(() => [...document.querySelectorAll('#histogram rect title')]
+    .map((t) => Number(/: ([\d,]+) events$/.exec(t.textContent)[1].replace(/,/g, ''))));
+  assert.equal(bars.reduce((a, b) => a + b, 0), cliCount(query, file));
+  await page.waitForFunction(() => document.querySelector('#spacer .tr[aria-rowindex="2"]')?.dataset.filled === '1');
+  const action = await page.locator('#spacer .tr[aria-rowindex="2"] .c-action').textContent();
+  assert.ok(['CREATE', 'UPDATE'].includes(action), action);
+  await typeQuery(page, '');
+});

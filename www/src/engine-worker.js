@@ -133,7 +133,7 @@ function startShards(count) {
 }
 
 // Posts a partial view while the file is read: the first as soon as there are rows, then
-// at most every PARTIAL_MS (each sorts every row read so far).
+// at most every PARTIAL_MS (each counts the rows read so far; its first page is picked, not sorted: store.js firstByTime).
 const PARTIAL_MS = 1000;
 
 async function loadFile({ file, query, now }) {
@@ -166,7 +166,7 @@ async function loadFile({ file, query, now }) {
     const t = performance.now();
     if (store.n && (!lastView || t - lastView > PARTIAL_MS)) {
       lastView = t;
-      postMessage({ type: 'view', view: { ...store.view(), loading: true, read, size: total } });
+      postMessage({ type: 'view', view: { ...store.view({ partial: true }), loading: true, read, size: total } });
       timing.partialViews += performance.now() - t;
     }
   };
@@ -233,12 +233,16 @@ async function loadFile({ file, query, now }) {
 
 // --- filtering -----------------------------------------------------------------------------
 
-async function applyFilter({ query, now, from, to }) {
+// `structured`: the answer also carries the filter's structured form (as queryToStructured
+// gives it), so that Enter in the query bar costs one compile and one round trip.
+async function applyFilter({ query, now, from, to, structured }) {
   await ready;
   if (mode === 'online') return onlineQuery({ query: query || '', from: from ?? online.from, to: to ?? online.to });
   const t0 = performance.now();
   useFilter(query || '', now);
-  return { ...store.view(), ms: performance.now() - t0 };
+  const view = { ...store.view(), ms: performance.now() - t0 };
+  if (structured) view.structured = store.filter ? store.filter.toStructured() : {};
+  return view;
 }
 
 // The query text that a structured (form) filter compiles to, and back: the package maps a
@@ -305,6 +309,8 @@ function asBytes(x) {
 // --- online mode ---------------------------------------------------------------------------
 
 const PAGE = 500;
+// The server's counts (`by` of GET /v1/stats) the online view's facets show.
+const FACET_BY = { user: 'user', action: 'action', resourceType: 'resource.type', module: 'module' };
 
 async function connect({ url, token, query, from, to }) {
   await ready;
@@ -328,20 +334,19 @@ async function onlineQuery({ query, from, to }) {
   if (to !== undefined) online.to = to;
   store.reset();
   const params = { q: online.query, from: online.from, to: online.to };
-  const [page, byUser, byAction, byType, byModule, byTime] = await Promise.all([
+  const facets = Object.entries(FACET_BY);
+  const [page, byTime, ...byFacet] = await Promise.all([
     fetchEventsPage(online, { ...params, limit: PAGE }),
-    fetchStats(online, { ...params, by: 'user' }),
-    fetchStats(online, { ...params, by: 'action' }),
-    fetchStats(online, { ...params, by: 'resource.type' }),
-    fetchStats(online, { ...params, by: 'module' }),
     fetchStats(online, { ...params, by: bucketOf(params.from, params.to) }),
+    ...facets.map(([, by]) => fetchStats(online, { ...params, by })),
   ]);
   online.cursor = page.cursor || null;
   pushEvents(page.events || []);
+  const byAction = byFacet[facets.findIndex(([facet]) => facet === 'action')];
   const total = typeof byAction.total === 'number' ? byAction.total : sumCounts(byAction);
   online.stats = {
     total,
-    facets: { user: topOf(byUser), action: topOf(byAction), resourceType: topOf(byType), module: topOf(byModule) },
+    facets: Object.fromEntries(facets.map(([facet], i) => [facet, topOf(byFacet[i])])),
     histogram: histogramOf(byTime),
   };
   return onlineView();
@@ -385,13 +390,16 @@ async function appendEvents({ texts }) {
   return { ...onlineView(), added: store.n - from, skipped };
 }
 
-// Adds rows `from`.. of the store to the server's counts the online view shows. The
-// server's `by=user` counts the principal's identifier (a column kept by its path).
-const FACET_COLUMNS = { user: 'auditEventAuthor.principal.identifier', action: 'action', resourceType: 'rtype', module: 'module' };
+// Adds rows `from`.. of the store to the server's counts the online view shows, each facet
+// from the column of the field the server counts for it (the package's `countPath`: `user`
+// counts the principal's identifier, not the email the table shows).
 function countLive(from) {
   const s = online.stats;
   s.total += store.n - from;
-  for (const [facet, column] of Object.entries(FACET_COLUMNS)) {
+  for (const [facet, by] of Object.entries(FACET_BY)) {
+    const path = pkg.countPath(by);
+    const column = Object.keys(store.names).find((c) => store.names[c] === path);
+    if (!column) continue;
     const counts = new Map(s.facets[facet].map((f) => [f.value, f.count]));
     for (let i = from; i < store.n; i++) {
       const v = store.value(column, i);

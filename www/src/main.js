@@ -3,8 +3,8 @@
 
 import { Engine } from './engine-client.js';
 import { VirtualTable } from './table.js';
-import { renderHistogram } from './histogram.js';
-import { renderFacets } from './facets.js';
+import { Histogram } from './histogram.js';
+import { Facets, setText } from './facets.js';
 import { readForm, writeForm, isEmpty, splitList, customTimes, showTimeErrors } from './form.js';
 import { QueryBar } from './querybar.js';
 import { downloadExport } from './api.js';
@@ -87,19 +87,22 @@ const queryBar = new QueryBar({
   onApply: () => applyTypedQuery(),
 });
 
+const histogram = new Histogram($('histogram'), $('histogram-caption'), (start, end) => pickTime(start, end));
+const facets = new Facets($('facets'), (formKey, value) => pickFacet(formKey, value));
+
 function showView(v, keepScroll = false) {
   const count = v.count;
   const rc = $('result-count');
-  rc.textContent = `${count} ${count === 1 ? 'event' : 'events'}`;
+  setText(rc, `${count} ${count === 1 ? 'event' : 'events'}`);
   rc.dataset.count = String(count);
   const extra = [];
   if (v.online) extra.push(`${fmtCount(v.loaded)} loaded from the server`);
   else if (v.loading) extra.push(`of ${fmtCount(v.total)} read so far`);
   else extra.push(`of ${fmtCount(v.total)} in the file`);
   if (v.ms !== undefined) extra.push(`filtered in ${Math.round(v.ms)} ms`);
-  $('result-extra').textContent = extra.join(' · ');
-  renderHistogram($('histogram'), $('histogram-caption'), v.histogram, pickTime);
-  renderFacets($('facets'), v.facets, pickFacet);
+  setText($('result-extra'), extra.join(' · '));
+  histogram.show(v.histogram);
+  facets.show(v.facets);
   table.setSort(v.sort);
   table.reset(v.online ? v.loaded : count, keepScroll, v.page);
   $('load-more').hidden = !v.hasMore;
@@ -189,13 +192,14 @@ async function applyForm() {
 async function applyTypedQuery() {
   const t0 = performance.now();
   const query = queryBar.value;
-  // A file's filter does not depend on the form: it runs while the form is worked out.
-  const started = state.loaded && state.mode === 'local' ? engine.call('applyFilter', { query, now: Date.now() }) : null;
+  // A file's filter does not depend on the form: it runs at once, and its answer brings the
+  // form's fields too (one compile, one round trip to the engine).
+  const started = state.loaded && state.mode === 'local' ? engine.call('applyFilter', { query, now: Date.now(), structured: true }) : null;
   if (started) started.catch(() => {});
   let structured = null;
   if (query.trim()) {
     try {
-      structured = (await engine.call('queryToStructured', { query, now: Date.now() })).structured;
+      structured = (await (started || engine.call('queryToStructured', { query, now: Date.now() }))).structured;
     } catch (e) {
       if (e.data && e.data.filterError) { queryBar.showError(e.data.filterError); window.__trailsift.runs++; return; }
     }

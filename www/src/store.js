@@ -111,18 +111,62 @@ export class Store {
   }
 
   // The matching rows in the chosen order: few are sorted themselves, many are picked from
-  // the order of every row.
+  // the order of every row, as far as they are asked for (`upTo`): a view shows its first
+  // page only, and the rest is picked when the table scrolls to it.
   order() {
     const m = this.matches();
-    if (m.length === this.n) return this.fullOrder();
-    if (m.length * 16 < this.n && !this.orders.has(`${this.sort.column} ${this.sort.dir}`)) return this.sorted(m);
+    if (m.length === this.n) return complete(this.fullOrder());
+    if (m.length * 16 < this.n && !this.orders.has(`${this.sort.column} ${this.sort.dir}`)) return complete(this.sorted(m));
     const all = this.fullOrder();
     const hit = new Uint8Array(this.n);
     for (let j = 0; j < m.length; j++) hit[m[j]] = 1;
-    const out = new Uint32Array(m.length);
-    let k = 0;
-    for (let j = 0; j < all.length; j++) if (hit[all[j]]) out[k++] = all[j];
-    return out;
+    const rows = new Uint32Array(m.length);
+    let j = 0, k = 0;
+    return {
+      length: m.length,
+      rows,
+      upTo(end) {
+        while (k < end && j < all.length) { const r = all[j++]; if (hit[r]) rows[k++] = r; }
+      },
+    };
+  }
+
+  // The first `k` matching rows by time in the order byTime gives (absent times last,
+  // ties by row; descending: the exact reverse), found in one pass that keeps the best few;
+  // the whole order is made if rows beyond them are asked for.
+  firstByTime(k) {
+    const m = this.matches();
+    const t = this.times.a;
+    let min = Infinity;
+    for (let j = 0; j < m.length; j++) if (t[m[j]] < min) min = t[m[j]];
+    const absent = (i) => (t[i] - min >= 0 && t[i] - min < 2 ** 44 ? 0 : 1);
+    const asc = (a, b) => absent(a) - absent(b) || (absent(a) ? 0 : t[a] - t[b]) || a - b;
+    const desc = this.sort.dir === 'desc';
+    const cmp = desc ? (a, b) => asc(b, a) : asc;
+    const best = [];
+    let worst = -1; // the k-th row so far, once `best` was cut to k
+    // Descending, from the end: the rows read last are often the newest, which makes the
+    // k-th row a good bound early.
+    for (let x = 0; x < m.length; x++) {
+      const i = m[desc ? m.length - 1 - x : x];
+      if (worst >= 0 && cmp(worst, i) < 0) continue;
+      best.push(i);
+      if (best.length >= 4 * k) { best.sort(cmp); best.length = k; worst = best[k - 1]; }
+    }
+    best.sort(cmp);
+    if (best.length > k) best.length = k;
+    const store = this;
+    return {
+      length: m.length,
+      rows: Uint32Array.from(best),
+      upTo(end) {
+        if (end <= this.rows.length) return;
+        const whole = store.order();
+        whole.upTo(end);
+        this.rows = whole.rows;
+        this.upTo = (e) => whole.upTo(e);
+      },
+    };
   }
 
   // The `n` rows `row(i)` by time.
@@ -165,24 +209,37 @@ export class Store {
     return order.map(row);
   }
 
-  view() {
-    this.ordered = this.order();
+  // `partial`: a view shown while a file loads, one a second; its first page is picked
+  // from the rows read so far instead of sorting them all each time.
+  view({ partial = false } = {}) {
+    this.ordered = partial && this.sort.column === 'time' ? this.firstByTime(FIRST_PAGE) : this.order();
     return {
       page: this.rows(0, FIRST_PAGE),
       count: this.ordered.length,
       total: this.n,
       sort: this.sort,
       histogram: this.histogram(),
-      facets: { user: this.top('user'), action: this.top('action'), resourceType: this.top('rtype'), module: this.top('module') },
+      facets: this.facets(),
     };
   }
 
-  top(c, k = 10) {
-    const values = this.values[c];
-    const ids = this.ids[c].a;
-    const counts = new Uint32Array(values.length);
+  // The top values of the facets' columns among the matching rows, counted in one pass.
+  facets() {
     const m = this.matches();
-    for (let j = 0; j < m.length; j++) counts[ids[m[j]]]++;
+    const [u, a, t, d] = ['user', 'action', 'rtype', 'module'].map((c) => [this.ids[c].a, new Uint32Array(this.values[c].length)]);
+    for (let j = 0; j < m.length; j++) {
+      const i = m[j];
+      u[1][u[0][i]]++;
+      a[1][a[0][i]]++;
+      t[1][t[0][i]]++;
+      d[1][d[0][i]]++;
+    }
+    return { user: this.top('user', u[1]), action: this.top('action', a[1]), resourceType: this.top('rtype', t[1]), module: this.top('module', d[1]) };
+  }
+
+  // The `k` values of column `c` with the highest `counts` (by value id).
+  top(c, counts, k = 10) {
+    const values = this.values[c];
     const top = [];
     for (let id = 1; id < counts.length; id++) if (counts[id]) top.push(id);
     top.sort((a, b) => counts[b] - counts[a] || (values[a] < values[b] ? -1 : 1));
@@ -208,10 +265,11 @@ export class Store {
 
   rows(start, end) {
     const out = [];
-    const o = this.ordered || this.order();
+    const o = this.ordered || (this.ordered = this.order());
     end = Math.min(end, o.length);
+    o.upTo(end);
     for (let r = Math.max(0, start); r < end; r++) {
-      const i = o[r];
+      const i = o.rows[r];
       const rid = this.value('rid', i);
       const rtype = this.value('rtype', i);
       out.push({
@@ -264,6 +322,11 @@ export class Store {
     for (const o of this.orders.values()) n += o.byteLength;
     return n;
   }
+}
+
+// An order computed whole.
+function complete(rows) {
+  return { length: rows.length, rows, upTo() {} };
 }
 
 // Positions sorted by a 64-bit key each (`hi` then `lo`, whose low bits under `mask` are

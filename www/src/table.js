@@ -33,9 +33,12 @@ export class VirtualTable {
     this.rowEls = new Map(); // row number -> element
     this.active = -1;
     this.scale = 1;
-    this.top = 0; // the viewport's scrollTop as last seen (reading it forces a layout)
+    // The viewport's scrollTop and height as last seen: reading them while drawing would
+    // force a layout of the page before the frame's own.
+    this.top = 0;
+    this.vh = 600;
     viewport.addEventListener('scroll', () => { this.top = viewport.scrollTop; this.schedule(); }, { passive: true });
-    new ResizeObserver(() => this.schedule()).observe(viewport);
+    new ResizeObserver(([e]) => { this.vh = e.contentRect.height || 600; this.schedule(); }).observe(viewport);
     viewport.addEventListener('keydown', (e) => this.onKey(e));
     spacer.addEventListener('click', (e) => {
       const row = e.target.closest('[data-row]');
@@ -65,8 +68,9 @@ export class VirtualTable {
     this.cache.clear();
     this.loading.clear();
     if (firstPage && firstPage.start === 0) this.cache.set(0, firstPage.rows);
-    for (const e of this.rowEls.values()) e.remove();
-    this.rowEls.clear();
+    // The row elements stay and are filled again (making them anew each view cost a
+    // layout and paint of every row).
+    for (const e of this.rowEls.values()) e.dataset.filled = '0';
     const h = count * ROW_H;
     this.scale = h > MAX_PX ? MAX_PX / h : 1;
     this.spacer.style.height = `${Math.round(h * this.scale)}px`;
@@ -92,8 +96,8 @@ export class VirtualTable {
   render() {
     // Layout is read once, before any row is written: reading it between writes would lay
     // the page out again for every row.
-    const vh = this.viewport.clientHeight || 600;
-    const top = this.viewport.scrollTop;
+    const vh = this.vh;
+    const top = this.top;
     const visible = Math.floor(top / this.scale / ROW_H);
     const first = Math.max(0, visible - OVERSCAN);
     const last = Math.min(this.count, visible + Math.ceil(vh / ROW_H) + OVERSCAN);
@@ -112,27 +116,32 @@ export class VirtualTable {
         this.rowEls.set(r, e);
       }
       this.position(e, r, top);
-      if (data) this.fill(e, data);
+      this.fill(e, data);
     }
   }
 
   position(e, r, top) {
     // With a scaled spacer (huge results), rows are laid out from the scroll position.
     const y = this.scale === 1 ? r * ROW_H : top + r * ROW_H - top / this.scale;
-    e.style.transform = `translateY(${Math.round(y)}px)`;
+    const transform = `translateY(${Math.round(y)}px)`;
+    if (e.style.transform !== transform) e.style.transform = transform;
     e.classList.toggle('active', r === this.active);
     if (r === this.active) e.setAttribute('aria-selected', 'true'); else e.removeAttribute('aria-selected');
   }
 
+  // Fills a row with `data`, or empties it until its rows arrive; cells keep what did not change.
   fill(e, data) {
     const cells = e.children;
     CELLS.forEach(([, , get], k) => {
-      const v = get(data) ?? '';
-      cells[k].textContent = v;
-      cells[k].title = v;
+      const v = data ? get(data) ?? '' : '';
+      if (cells[k].textContent !== v) {
+        cells[k].textContent = v;
+        cells[k].title = v;
+      }
     });
-    e.dataset.filled = '1';
-    e.dataset.index = String(data.index);
+    if (data) e.dataset.index = String(data.index);
+    const filled = data ? '1' : '0';
+    if (e.dataset.filled !== filled) e.dataset.filled = filled;
   }
 
   rowData(r) {
@@ -157,10 +166,10 @@ export class VirtualTable {
     if (r < 0 || r >= this.count) return;
     this.active = r;
     const top = r * ROW_H * this.scale;
-    const vt = this.viewport.scrollTop;
-    const vh = this.viewport.clientHeight;
-    if (top < vt) this.viewport.scrollTop = top;
-    else if (top + ROW_H > vt + vh) this.viewport.scrollTop = top + ROW_H - vh;
+    const vt = this.top;
+    const vh = this.vh;
+    if (top < vt) this.viewport.scrollTop = this.top = top;
+    else if (top + ROW_H > vt + vh) this.viewport.scrollTop = this.top = top + ROW_H - vh;
     this.render();
     const data = this.rowData(r);
     if (open && data) this.onOpen(data);
