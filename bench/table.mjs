@@ -23,10 +23,11 @@
 // Needs `make cli www` (the Makefile target builds both).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, mkdirSync, createReadStream } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync, symlinkSync, mkdirSync, createReadStream } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { ROOT, CLI, serve, launch, loadFile } from '../tests/e2e/helpers.mjs';
+import { rendererTicks, rendererCpuS, pageRefilter } from './www/probes.mjs';
 
 const ARGS = process.argv.slice(2);
 const QUICK = ARGS.includes('--quick') || process.env.QUICK === '1';
@@ -63,44 +64,6 @@ async function countLines(file) {
 
 // --- the page ------------------------------------------------------------------------------
 
-// CPU ticks (1/100 s) used so far by all of Chromium's renderer processes together (the page,
-// its engine and shard workers run in them).
-function rendererTicks() {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch { /* the process ended */ }
-  }
-  return ticks;
-}
-
-// In the page: `q` typed into the query bar and Enter → { ms, count } once the count and the
-// first row of the new view are shown (a mutation observer sees them as they change).
-function refilter(q) {
-  const input = document.querySelector('[data-testid=query-input]');
-  const before = window.__trailsift.runs;
-  input.value = q;
-  return new Promise((resolve) => {
-    let t0 = 0;
-    const shown = () => {
-      if (window.__trailsift.runs <= before) return false;
-      const count = Number(document.getElementById('result-count').dataset.count);
-      if (count > 0 && !document.querySelector('#spacer .tr[data-filled="1"]')) return false;
-      resolve({ ms: performance.now() - t0, count });
-      return true;
-    };
-    const obs = new MutationObserver(() => { if (shown()) obs.disconnect(); });
-    obs.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-    const poll = () => { if (shown()) obs.disconnect(); else requestAnimationFrame(poll); };
-    t0 = performance.now();
-    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-    requestAnimationFrame(poll);
-  });
-}
-
 async function measurePage(queries) {
   const srv = await serve(process.env.BENCH_WWW || undefined);
   const browser = await launch();
@@ -117,10 +80,10 @@ async function measurePage(queries) {
     for (let r = 0; r < ROUNDS; r++) {
       for (const q of queries) {
         const t = rendererTicks();
-        const { ms, count } = await page.evaluate(refilter, q);
+        const { ms, count } = await page.evaluate(pageRefilter, q);
         const run = runs.get(q);
         run.ms.push(ms);
-        run.cpu.push((rendererTicks() - t) * 10);
+        run.cpu.push(rendererCpuS(t) * 1000);
         run.count = count;
       }
     }
