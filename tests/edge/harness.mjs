@@ -1,6 +1,7 @@
 // Starts the built Worker in `wrangler dev` on a free loopback port with a temporary state
 // directory and two test accounts, and stops it again. Used by the edge HTTP tests.
 import { spawn, spawnSync } from 'node:child_process';
+import { before, after } from 'node:test';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -135,6 +136,27 @@ export async function startWorker({ tokensConfig, persist, vars = {}, credential
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The Worker of one test file: the test tokens ([`makeTokens`]), and wrangler dev started
+ * before the file's tests with `options` (startWorker's, but `tokensConfig`) and stopped
+ * after them. Answers `{tokens, worker, url}`; `worker` and `url` are set once it is up.
+ */
+export function workerPerFile(options = {}) {
+  const { tokens, config } = makeTokens();
+  const w = { tokens, worker: null, url: '' };
+  before(async () => {
+    w.worker = await startWorker({ tokensConfig: config, ...options });
+    w.url = w.worker.url;
+  }, { timeout: 600_000 });
+  after(async () => {
+    if (w.worker) {
+      await w.worker.stop();
+      w.worker.cleanup();
+    }
+  });
+  return w;
 }
 
 function stopChild(child) {
