@@ -196,3 +196,12 @@ export async function call(url, token, { method = 'GET', body, headers = {} } = 
   try { json = JSON.parse(text); } catch { json = undefined; }
   return { status: r.status, headers: r.headers, text, json };
 }
+
+/** Ingests `events` as NDJSON into the Worker at `url`; answers the call, and throws unless 200. */
+export async function ingest(url, token, events) {
+  const r = await call(`${url}/v1/events`, token, {
+    method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' },
+  });
+  if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${r.text}`);
+  return r;
+}
