@@ -44,6 +44,9 @@ pub fn ids(out: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// An input file: its name, path and bytes.
+pub type InputFile = (&'static str, String, Vec<u8>);
+
 /// One input as the three files the parallel paths are checked on, written to a fresh
 /// folder named for `what`: `plain.ndjson`, `all.ndjson.gz` (gzip) and `cut.ndjson.gz` (that
 /// gzip cut to `cut(its length)` bytes). Answers the folder and each file's name, path and
@@ -52,7 +55,7 @@ pub fn plain_gzip_and_cut(
     what: &str,
     plain: Vec<u8>,
     cut: impl Fn(usize) -> usize,
-) -> (PathBuf, Vec<(&'static str, String, Vec<u8>)>) {
+) -> (PathBuf, Vec<InputFile>) {
     let gz = trailsift::convert::gzip::compress(&plain);
     let short = gz[..cut(gz.len())].to_vec();
     let dir = std::env::temp_dir().join(format!("trailsift-{what}-{}", std::process::id()));
