@@ -16,14 +16,8 @@ use trailsift::transform::Transform;
 const EVENTS: u64 = 100_000;
 const RUNS: usize = 7;
 
-const SPEC_EXAMPLE: &str = r#"{"include": ["auditEventId", "auditEventTime", "auditAction", "auditResource"],
- "exclude": ["auditEventMetadata"],
- "redact": ["auditHttpRequestInfo.clientIP"],
- "redactPatterns": ["(?i)bearer [a-z0-9._~+/-]+=*"],
- "pseudonymize": ["auditEventAuthor.principal.email", "auditEventAuthor.principal.identifier"],
- "truncateIp": {"v4": 24, "v6": 48},
- "sample": 0.25,
- "timeFormat": "epoch_ms"}"#;
+/// The spec's example transform (formats.md §4), as the golden case holds it.
+const SPEC_EXAMPLE: &str = include_str!("../tests/fixtures/transform/spec_example/transform.json");
 
 /// Every key, none of them cutting the work short: no sampling, `include` keeps every
 /// field of section 1, `exclude` one metadata key.

@@ -54,7 +54,7 @@ pub const PARTS: &[Part] = &[
     },
     Part {
         name: "the verifiable log (log::codes)",
-        codes: || crate::log::codes::CODES.to_vec(),
+        codes: crate::log::codes::codes,
     },
 ];
 

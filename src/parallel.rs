@@ -306,7 +306,7 @@ impl<'a> Cutter<'a> {
             queue.push_back(Held::Broken { line, byte, error });
             // Nothing more is decoded, but the last line read is still handed on.
             *done = true;
-            let _ = reader.finish(&mut |ev| queue.push_back(hold(ev, plain, spare)));
+            reader.end_lines(&mut |ev| queue.push_back(hold(ev, plain, spare)));
         }
         Ok(!*done)
     }

@@ -1,6 +1,7 @@
 //! `trailsift convert` end to end (built with `--features cli`).
 #![cfg(feature = "cli")]
 
+#[allow(dead_code)]
 mod common;
 
 use common::trailsift;

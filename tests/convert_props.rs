@@ -1,9 +1,14 @@
 //! Property: any split of an input into chunks gives the same events and errors as one
 //! chunk, for every reader, gzip included.
 
+#[path = "common/cuts.rs"]
+mod cuts;
+
 use proptest::prelude::*;
 use trailsift::convert::gzip;
 use trailsift::convert::{read_all, Format, Item, ReadOptions, Reader};
+
+use cuts::convert_cut;
 
 fn read_chunked(format: Option<Format>, input: &[u8], cuts: &[usize]) -> Vec<Item> {
     let mut reader = match format {
@@ -163,17 +168,9 @@ fn slow_and_fast(
     }
     let slow = slow.finish().unwrap();
     let writer = Writer::new(to, WriteOptions::default(), Vec::new());
-    let mut conv = Converter::new(from, None, small_limits(), writer).unwrap();
+    let conv = Converter::new(from, None, small_limits(), writer).unwrap();
     let mut errors = Vec::new();
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
-    points.sort_unstable();
-    let mut start = 0;
-    for p in points {
-        conv.push(&input[start..p], &mut errors).unwrap();
-        start = p;
-    }
-    conv.push(&input[start..], &mut errors).unwrap();
-    let fast = conv.finish(&mut errors).unwrap();
+    let fast = convert_cut(conv, input, cuts, &mut errors);
     prop_assert_eq!(
         String::from_utf8_lossy(&slow),
         String::from_utf8_lossy(&fast)

@@ -245,11 +245,7 @@ fn many_blocks() -> Vec<u8> {
 /// `--count`, `--explain` and a transform.
 #[test]
 fn any_number_of_threads_gives_the_same_output_and_errors() {
-    let plain = many_blocks();
-    let gz = trailsift::convert::gzip::compress(&plain);
-    let cut = gz[..gz.len() / 2].to_vec();
-    let dir = std::env::temp_dir().join(format!("trailsift-threads-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let (dir, inputs) = common::plain_gzip_and_cut("threads", many_blocks(), |n| n / 2);
     // Sampling and pseudonyms: a transform with a key, dropping some events.
     let transform =
         r#"{"sample": 0.5, "pseudonymize": ["auditEventId"], "include": ["auditAction"]}"#;
@@ -257,14 +253,8 @@ fn any_number_of_threads_gives_the_same_output_and_errors() {
     std::fs::write(&sample, transform).unwrap();
     std::fs::write(&key, "k").unwrap();
     let (sample, key) = (sample.to_str().unwrap(), key.to_str().unwrap());
-    for (name, bytes) in [
-        ("plain.ndjson", &plain),
-        ("all.ndjson.gz", &gz),
-        ("cut.ndjson.gz", &cut),
-    ] {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        let path = path.to_str().unwrap();
+    for (name, path, bytes) in &inputs {
+        let (name, path) = (*name, path.as_str());
         for (query, more) in [
             ("-is:login", &[][..]),
             ("action:create is:system", &[]),

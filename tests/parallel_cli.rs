@@ -53,10 +53,7 @@ fn input() -> (Vec<u8>, Vec<u64>) {
 #[test]
 fn convert_and_validate_give_the_same_output_with_one_thread_and_four() {
     let (plain, bad_json) = input();
-    let gz = trailsift::convert::gzip::compress(&plain);
-    let cut = gz[..gz.len() * 2 / 3].to_vec();
-    let dir = std::env::temp_dir().join(format!("trailsift-parallel-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let (dir, inputs) = common::plain_gzip_and_cut("parallel", plain, |n| n * 2 / 3);
     let commands: &[&[&str]] = &[
         &["convert", "--to=ndjson"],
         &["convert", "--max-record-bytes", "3000", "--to", "ndjson"],
@@ -75,14 +72,8 @@ fn convert_and_validate_give_the_same_output_with_one_thread_and_four() {
         &["validate"],
         &["validate", "--json", "--strict", "--vocabulary"],
     ];
-    for (name, bytes) in [
-        ("plain.ndjson", &plain),
-        ("all.ndjson.gz", &gz),
-        ("cut.ndjson.gz", &cut),
-    ] {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        let path = path.to_str().unwrap();
+    for (name, path, bytes) in &inputs {
+        let (name, path) = (*name, path.as_str());
         for command in commands {
             // Every command on the plain file; gzip, whole and cut, for two of them.
             if name != "plain.ndjson" && command.len() > 2 {

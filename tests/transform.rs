@@ -35,6 +35,15 @@ fn input(dir: &Path) -> Vec<u8> {
         .unwrap_or_else(|_| fs::read(root().join("input.ndjson")).unwrap())
 }
 
+/// The events of the cases' shared input.
+fn input_events() -> Vec<Value> {
+    let input = fs::read(root().join("input.ndjson")).unwrap();
+    read_all(Some(Format::Ndjson), None, &input, ReadOptions::default())
+        .into_iter()
+        .map(|i| i.unwrap().value)
+        .collect()
+}
+
 fn options(t: &BoundTransform) -> WriteOptions {
     WriteOptions {
         transform: Some(t.clone()),
@@ -174,15 +183,8 @@ fn spec_examples() {
         "2001:db8:85a3::"
     );
     // The spec's example transform compiles, and needs a key for its pseudonyms.
-    let example = r#"{"include": ["auditEventId", "auditEventTime", "auditAction", "auditResource"],
-     "exclude": ["auditEventMetadata"],
-     "redact": ["auditHttpRequestInfo.clientIP"],
-     "redactPatterns": ["(?i)bearer [a-z0-9._~+/-]+=*"],
-     "pseudonymize": ["auditEventAuthor.principal.email", "auditEventAuthor.principal.identifier"],
-     "truncateIp": {"v4": 24, "v6": 48},
-     "sample": 0.25,
-     "timeFormat": "epoch_ms"}"#;
-    let t = Transform::from_json(example).unwrap();
+    let example = fs::read_to_string(root().join("spec_example/transform.json")).unwrap();
+    let t = Transform::from_json(&example).unwrap();
     assert_eq!(t.clone().bind(None).unwrap_err().code, "missing_key");
     assert!(t.bind(Some(b"k")).is_ok());
 }
@@ -195,11 +197,7 @@ fn every_format_writes_transformed_events() {
         .unwrap()
         .bind(None)
         .unwrap();
-    let input = fs::read(root().join("input.ndjson")).unwrap();
-    let events: Vec<Value> = read_all(Some(Format::Ndjson), None, &input, ReadOptions::default())
-        .into_iter()
-        .map(|i| i.unwrap().value)
-        .collect();
+    let events = input_events();
     let kept: Vec<Value> = events.iter().filter_map(|e| t.apply(e)).collect();
     assert!(!kept.is_empty() && kept.len() < events.len());
     for format in Format::ALL {
@@ -223,11 +221,7 @@ fn batches_count_only_written_events() {
         .unwrap()
         .bind(None)
         .unwrap();
-    let input = fs::read(root().join("input.ndjson")).unwrap();
-    let events: Vec<Value> = read_all(Some(Format::Ndjson), None, &input, ReadOptions::default())
-        .into_iter()
-        .map(|i| i.unwrap().value)
-        .collect();
+    let events = input_events();
     let limits = BatchLimits {
         max_bytes: 1 << 20,
         max_events: 4,

@@ -2,11 +2,16 @@
 //! `redact` leaves no trace of a value, `sample` keeps the same events however the input
 //! comes, and no event makes a transform panic.
 
+#[path = "common/cuts.rs"]
+mod cuts;
+
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use trailsift::convert::{Converter, Format, ReadOptions, WriteOptions, Writer};
 use trailsift::transform::{BoundTransform, Transform};
+
+use cuts::convert_cut;
 
 /// Keys from a small set, so that generated paths meet generated events.
 const KEYS: &[&str] = &[
@@ -75,18 +80,8 @@ fn with(t: &BoundTransform) -> WriteOptions {
 /// NDJSON through the converter's node path, cut at `cuts`.
 fn convert(t: &BoundTransform, input: &[u8], cuts: &[usize]) -> Vec<u8> {
     let writer = Writer::new(Format::Ndjson, with(t), Vec::new());
-    let mut conv =
-        Converter::new(Some(Format::Ndjson), None, ReadOptions::default(), writer).unwrap();
-    let mut errors = Vec::new();
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
-    points.sort_unstable();
-    let mut start = 0;
-    for p in points {
-        conv.push(&input[start..p], &mut errors).unwrap();
-        start = p;
-    }
-    conv.push(&input[start..], &mut errors).unwrap();
-    conv.finish(&mut errors).unwrap()
+    let conv = Converter::new(Some(Format::Ndjson), None, ReadOptions::default(), writer).unwrap();
+    convert_cut(conv, input, cuts, &mut Vec::new())
 }
 
 /// Checks that every member of `out` (at `prefix`) is named by `named`, kept whole from

@@ -114,11 +114,11 @@ impl NdjsonLines {
         match &mut self.stage {
             Stage::Detecting { .. } => {}
             Stage::Lines(lines) => {
-                let max = self.max_line;
-                let result = lines.finish(&mut |ev| on_lines(ev, max, &mut self.errors, f));
-                if let Err(e) = result {
-                    self.errors.push(input_error(&e, lines.position()));
+                let (max, errors) = (self.max_line, &mut self.errors);
+                if let Err(e) = lines.end_input(&mut |ev| on_lines(ev, max, errors, f)) {
+                    errors.push(input_error(&e, lines.position()));
                 }
+                lines.end_lines(&mut |ev| on_lines(ev, max, errors, f));
             }
             Stage::Convert(converter, lines) => {
                 // The writer only fails when its output does, and a Vec does not.

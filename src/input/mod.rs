@@ -442,22 +442,17 @@ impl LineReader {
         self.decoder.push(chunk, &mut |b| lines.push(b, f))
     }
 
-    /// Ends the input. The last line is handed on even when the gzip stream is broken.
-    pub fn finish(&mut self, f: &mut dyn FnMut(LineEvent)) -> Result<(), InputError> {
-        let result = self.end_input(f);
-        self.end_lines(f);
-        result
-    }
-
-    /// The first half of [`finish`](Self::finish): decodes what is left and hands on the
-    /// whole lines. A caller that reports a broken stream where the decoder met it, before
-    /// the last line (as the format readers do), reports it between the two halves.
+    /// Ends the input, first half: decodes what is left and hands on the whole lines it
+    /// completes. An error here is a stream found broken at its end; report it before
+    /// calling [`end_lines`](Self::end_lines), which hands on the unterminated last line
+    /// even then. Every path reads in this order (the format readers too), so that the
+    /// break comes before that line wherever the input is read.
     pub fn end_input(&mut self, f: &mut dyn FnMut(LineEvent)) -> Result<(), InputError> {
         let lines = &mut self.lines;
         self.decoder.finish(&mut |b| lines.push(b, f))
     }
 
-    /// The second half of [`finish`](Self::finish): the last line, if it has no line ending.
+    /// Ends the input, second half: the last line, if it has no line ending.
     pub fn end_lines(&mut self, f: &mut dyn FnMut(LineEvent)) {
         self.lines.finish(f);
     }

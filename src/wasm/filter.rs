@@ -95,7 +95,8 @@ fn whole_matching(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMu
     // A broken gzip stream ends the input: the lines read before it are answered.
     let mut failed = false;
     input.pieces(|piece| failed = failed || lines.push(piece, &mut on).is_err());
-    let _ = lines.finish(&mut on);
+    let _ = lines.end_input(&mut on);
+    lines.end_lines(&mut on);
 }
 
 /// The line reader of the package's filters: any input size, lines up to the filter's
@@ -262,8 +263,13 @@ impl FilterStream {
         self.take(|lines, f| lines.push(chunk, f))
     }
 
-    /// Ends the input; returns the last line if it matches.
+    /// Ends the input; returns the last line if it matches. A stream found broken at its
+    /// end is reported before that line, as every reader orders them.
     pub fn finish(&mut self) -> Result<Uint8Array> {
-        self.take(|lines, f| lines.finish(f))
+        self.take(|lines, f| {
+            lines.end_input(f)?;
+            lines.end_lines(f);
+            Ok(())
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests that run the built CLI.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// Runs the built `trailsift` with `args` and `stdin`; returns (exit code, stdout, stderr).
@@ -41,4 +42,35 @@ pub fn ids(out: &[u8]) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+/// An input file: its name, path and bytes.
+pub type InputFile = (&'static str, String, Vec<u8>);
+
+/// One input as the three files the parallel paths are checked on, written to a fresh
+/// folder named for `what`: `plain.ndjson`, `all.ndjson.gz` (gzip) and `cut.ndjson.gz` (that
+/// gzip cut to `cut(its length)` bytes). Answers the folder and each file's name, path and
+/// bytes.
+pub fn plain_gzip_and_cut(
+    what: &str,
+    plain: Vec<u8>,
+    cut: impl Fn(usize) -> usize,
+) -> (PathBuf, Vec<InputFile>) {
+    let gz = trailsift::convert::gzip::compress(&plain);
+    let short = gz[..cut(gz.len())].to_vec();
+    let dir = std::env::temp_dir().join(format!("trailsift-{what}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        ("plain.ndjson", plain),
+        ("all.ndjson.gz", gz),
+        ("cut.ndjson.gz", short),
+    ]
+    .into_iter()
+    .map(|(name, bytes)| {
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        (name, path.to_str().unwrap().to_string(), bytes)
+    })
+    .collect();
+    (dir, files)
 }

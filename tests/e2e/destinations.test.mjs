@@ -6,13 +6,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, launch, openPage, screenshotPath, afterRun } from './helpers.mjs';
-
-const HARNESS = path.join(ROOT, 'tests/edge/harness.mjs');
-const skip = !existsSync(HARNESS) || !existsSync(path.join(ROOT, 'wrangler.toml'))
-  ? 'the Worker (wrangler.toml, tests/edge/harness.mjs) is not in this tree' : false;
+import { ROOT, noWorker as skip, startOnline, connectOnline, stopOnline, screenshotPath } from './helpers.mjs';
 
 let h, r, w, browser, s, tokens;
 const receivers = [];
@@ -20,24 +15,14 @@ let next = 0;
 
 before(async () => {
   if (skip) return;
-  h = await import(HARNESS);
   r = await import(path.join(ROOT, 'tests/edge/receivers.mjs'));
-  const t = h.makeTokens();
-  tokens = t.tokens;
-  w = await h.startWorker({ tokensConfig: t.config }); // ALLOW_HTTP_DESTINATIONS=true: receivers on loopback
-  browser = await launch();
-  s = await openPage(browser, `${w.url}/`);
-  const { page } = s;
-  await page.getByRole('tab', { name: 'Online' }).click();
-  await page.locator('#api-token').fill(tokens.aAll);
-  await afterRun(page, () => page.getByRole('button', { name: 'Connect' }).click());
+  ({ h, w, browser, s, tokens } = await startOnline()); // ALLOW_HTTP_DESTINATIONS=true: receivers on loopback
+  await connectOnline(s.page, tokens.aAll);
 }, { timeout: 900_000 });
 
 after(async () => {
-  if (s) await s.context.close();
-  if (browser) await browser.close();
   await Promise.all(receivers.map((x) => x.close()));
-  if (w) { await w.stop(); w.cleanup(); }
+  await stopOnline({ s, browser, w });
 });
 
 async function webhook(secret) {
@@ -48,10 +33,7 @@ async function webhook(secret) {
 
 async function ingest(n) {
   const events = Array.from({ length: n }, () => h.event('acct_a', next++));
-  const res = await h.call(`${w.url}/v1/events`, tokens.aAll, {
-    method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' },
-  });
-  assert.equal(res.status, 200, res.text);
+  await h.ingest(w.url, tokens.aAll, events);
   return events;
 }
 

@@ -1,5 +1,5 @@
 // Shared helpers of the page's browser tests: a static server for www/, Chromium through
-// playwright-core, the CLI, and generated event files.
+// playwright-core, the CLI, generated event files, and the Worker serving the page online.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, existsSync, mkdtempSync } from 'node:fs';
@@ -148,4 +148,41 @@ export async function submitVerify(page) {
       })),
     };
   });
+}
+
+// --- the page served by the Worker in wrangler dev (tests/edge/harness.mjs) ------------------
+
+export const HARNESS = path.join(ROOT, 'tests/edge/harness.mjs');
+/** Why the online tests cannot run here, or false. */
+export const noWorker = !existsSync(HARNESS) || !existsSync(path.join(ROOT, 'wrangler.toml'))
+  ? 'the Worker (wrangler.toml, tests/edge/harness.mjs) is not in this tree' : false;
+
+/**
+ * Starts the Worker with the test tokens (`options`: the harness's startWorker options but
+ * the tokens and keys) and opens the page it serves in Chromium. Answers `{h, w, browser,
+ * s, tokens, tokensConfig, keys}`: `h` the harness, `s` openPage's answer; a restart takes
+ * the same `tokensConfig` and `keys`.
+ */
+export async function startOnline(options = {}) {
+  const h = await import(HARNESS);
+  const { tokens, config: tokensConfig } = h.makeTokens();
+  const keys = { credentialsKey: h.newCredentialsKey(), logSigningKey: h.newLogSigningKey() };
+  const w = await h.startWorker({ ...options, tokensConfig, ...keys });
+  const browser = await launch();
+  const s = await openPage(browser, `${w.url}/`);
+  return { h, w, browser, s, tokens, tokensConfig, keys };
+}
+
+/** Connects the page's online mode with `token` and waits for its first results. */
+export async function connectOnline(page, token) {
+  await page.getByRole('tab', { name: 'Online' }).click();
+  await page.locator('#api-token').fill(token);
+  await afterRun(page, () => page.getByRole('button', { name: 'Connect' }).click());
+}
+
+/** Closes what startOnline opened (any part may be missing). */
+export async function stopOnline({ s, browser, w } = {}) {
+  if (s) await s.context.close();
+  if (browser) await browser.close();
+  if (w) { await w.stop(); w.cleanup(); }
 }

@@ -8,13 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { ROOT, launch, openPage, resultCount, screenshotPath, afterRun, typeQuery } from './helpers.mjs';
-
-const HARNESS = path.join(ROOT, 'tests/edge/harness.mjs');
-const skip = !existsSync(HARNESS) || !existsSync(path.join(ROOT, 'wrangler.toml'))
-  ? 'the Worker (wrangler.toml, tests/edge/harness.mjs) is not in this tree' : false;
+import { noWorker as skip, startOnline, connectOnline, stopOnline, resultCount, screenshotPath, typeQuery } from './helpers.mjs';
 
 // An SSE subscriber may have this many events waiting; more at once makes a `dropped` notice.
 const BUFFER = 20;
@@ -24,32 +18,16 @@ let next = 10_000; // event numbers, unique across the run
 
 before(async () => {
   if (skip) return;
-  h = await import(HARNESS);
-  ({ tokens, config: tokensConfig } = h.makeTokens());
-  keys = { credentialsKey: h.newCredentialsKey(), logSigningKey: h.newLogSigningKey() };
-  w = await h.startWorker({ tokensConfig, vars: { TAIL_BUFFER_EVENTS: String(BUFFER) }, ...keys });
+  ({ h, w, browser, s, tokens, tokensConfig, keys } = await startOnline({ vars: { TAIL_BUFFER_EVENTS: String(BUFFER) } }));
   // Stored before the page connects: listed, never sent live.
   await ingest(Array.from({ length: 60 }, (_, i) => h.event('acct_a', i)));
-  browser = await launch();
-  s = await openPage(browser, `${w.url}/`);
-  const { page } = s;
-  await page.getByRole('tab', { name: 'Online' }).click();
-  await page.locator('#api-token').fill(tokens.aAll);
-  await afterRun(page, () => page.getByRole('button', { name: 'Connect' }).click());
+  await connectOnline(s.page, tokens.aAll);
 }, { timeout: 900_000 });
 
-after(async () => {
-  if (s) await s.context.close();
-  if (browser) await browser.close();
-  if (w) { await w.stop(); w.cleanup(); }
-});
+after(() => stopOnline({ s, browser, w }));
 
 async function ingest(events) {
-  const r = await h.call(`${w.url}/v1/events`, tokens.aAll, {
-    method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' },
-  });
-  assert.equal(r.status, 200, r.text);
-  return r.json;
+  return (await h.ingest(w.url, tokens.aAll, events)).json;
 }
 
 // `n` events with current times (newest last), `over(i)` overriding fields; each has its own

@@ -4,56 +4,23 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { ROOT, launch, openPage, resultCount, screenshotPath, afterRun, download } from './helpers.mjs';
+import { noWorker as skip, HARNESS, launch, openPage, resultCount, screenshotPath, afterRun, download } from './helpers.mjs';
 
-const HARNESS = path.join(ROOT, 'tests/edge/harness.mjs');
-const skip = !existsSync(HARNESS) || !existsSync(path.join(ROOT, 'wrangler.toml'))
-  ? 'the Worker (wrangler.toml, tests/edge/harness.mjs) is not in this tree' : false;
-
-let h, worker, browser, tokens, stateDir;
-
-async function startWorker(tokensConfig) {
-  const port = await h.freePort();
-  stateDir = mkdtempSync(path.join(tmpdir(), 'trailsift-e2e-online-'));
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', stateDir, '--var', `TRAILSIFT_TOKENS:${tokensConfig}`,
-    '--inspector-port', String(await h.freePort())], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' },
-  });
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${log.slice(-3000)}`);
-    try { if ((await fetch(`${url}/v1/health`)).ok) return { url, child }; } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`wrangler dev did not come up:\n${log.slice(-3000)}`);
-}
+let h, worker, browser, tokens;
 
 before(async () => {
   if (skip) return;
   h = await import(HARNESS);
   const t = h.makeTokens();
   tokens = t.tokens;
-  worker = await startWorker(t.config);
-  const lines = [];
-  for (let i = 0; i < 700; i++) lines.push(JSON.stringify(h.event('acct_a', i)));
-  const r = await h.call(`${worker.url}/v1/events`, tokens.aAll, { method: 'POST', body: lines.join('\n'), headers: { 'content-type': 'application/x-ndjson' } });
-  assert.equal(r.status < 300, true, r.text);
+  worker = await h.startWorker({ tokensConfig: t.config });
+  await h.ingest(worker.url, tokens.aAll, Array.from({ length: 700 }, (_, i) => h.event('acct_a', i)));
   browser = await launch();
-});
+}, { timeout: 900_000 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (worker) { try { process.kill(-worker.child.pid, 'SIGTERM'); } catch { /* gone */ } }
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  if (worker) { await worker.stop(); worker.cleanup(); }
 });
 
 async function serverTotal(q) {

@@ -5,13 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { ROOT, launch, openPage, resultCount, screenshotPath, afterRun } from './helpers.mjs';
-
-const HARNESS = path.join(ROOT, 'tests/edge/harness.mjs');
-const skip = !existsSync(HARNESS) || !existsSync(path.join(ROOT, 'wrangler.toml'))
-  ? 'the Worker (wrangler.toml, tests/edge/harness.mjs) is not in this tree' : false;
+import { HARNESS, noWorker as skip, connectOnline as connect, launch, openPage, resultCount, screenshotPath } from './helpers.mjs';
 
 const XSS_NAME = 'ci <img src=x onerror=alert(7)>';
 const JS_URL = 'javascript:alert(1)';
@@ -28,8 +22,7 @@ before(async () => {
   evs[0].auditResource.identifier = JS_URL;
   evs[1].auditEventAuthor.principal.email = '"><img src=x onerror=alert(3)>@example.com';
   evs[2].auditResourceScope.projectIdentifier = '<a href="javascript:alert(2)">click</a>';
-  const r = await h.call(`${worker.url}/v1/events`, tokens.aAll, { method: 'POST', body: JSON.stringify(evs), headers: { 'content-type': 'application/json' } });
-  assert.equal(r.status, 200, r.text);
+  await h.ingest(worker.url, tokens.aAll, evs);
   browser = await launch();
 });
 
@@ -40,12 +33,6 @@ after(async () => {
     worker.cleanup();
   }
 });
-
-async function connect(page, token) {
-  await page.getByRole('tab', { name: 'Online' }).click();
-  await page.locator('#api-token').fill(token);
-  await afterRun(page, () => page.getByRole('button', { name: 'Connect' }).click());
-}
 
 test('an admin makes, copies and revokes a token with the keyboard', { skip }, async () => {
   const s = await openPage(browser, `${worker.url}/`);

@@ -5,37 +5,20 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, launch, openPage, afterRun, screenshotPath, submitVerify, tmpDir } from './helpers.mjs';
-
-const HARNESS = path.join(ROOT, 'tests/edge/harness.mjs');
-const skip = !existsSync(HARNESS) || !existsSync(path.join(ROOT, 'wrangler.toml'))
-  ? 'the Worker (wrangler.toml, tests/edge/harness.mjs) is not in this tree' : false;
+import { noWorker as skip, startOnline, connectOnline, stopOnline, screenshotPath, submitVerify, tmpDir } from './helpers.mjs';
 
 let h, w, browser, s, tokens;
 
 before(async () => {
   if (skip) return;
-  h = await import(HARNESS);
-  const made = h.makeTokens();
-  tokens = made.tokens;
-  w = await h.startWorker({ tokensConfig: made.config });
-  const lines = Array.from({ length: 120 }, (_, i) => JSON.stringify(h.event('acct_a', i))).join('\n');
-  const r = await h.call(`${w.url}/v1/events`, tokens.aAll, { method: 'POST', body: lines, headers: { 'content-type': 'application/x-ndjson' } });
-  assert.equal(r.status, 200, r.text);
-  browser = await launch();
-  s = await openPage(browser, `${w.url}/`);
-  await s.page.getByRole('tab', { name: 'Online' }).click();
-  await s.page.locator('#api-token').fill(tokens.aAll);
-  await afterRun(s.page, () => s.page.getByRole('button', { name: 'Connect' }).click());
+  ({ h, w, browser, s, tokens } = await startOnline());
+  await h.ingest(w.url, tokens.aAll, Array.from({ length: 120 }, (_, i) => h.event('acct_a', i)));
+  await connectOnline(s.page, tokens.aAll);
 }, { timeout: 900_000 });
 
-after(async () => {
-  if (s) await s.context.close();
-  if (browser) await browser.close();
-  if (w) { await w.stop(); w.cleanup(); }
-});
+after(() => stopOnline({ s, browser, w }));
 
 test('a bundle from the Worker verifies in the page against the Worker\'s keys; a changed event is caught', { skip }, async () => {
   const r = await h.call(`${w.url}/v1/evidence?from=now-30d&limit=50`, tokens.aRead);

@@ -1,6 +1,7 @@
 // Starts the built Worker in `wrangler dev` on a free loopback port with a temporary state
 // directory and two test accounts, and stops it again. Used by the edge HTTP tests.
 import { spawn, spawnSync } from 'node:child_process';
+import { before, after } from 'node:test';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -137,6 +138,27 @@ export async function startWorker({ tokensConfig, persist, vars = {}, credential
   };
 }
 
+/**
+ * The Worker of one test file: the test tokens ([`makeTokens`]), and wrangler dev started
+ * before the file's tests with `options` (startWorker's, but `tokensConfig`) and stopped
+ * after them. Answers `{tokens, worker, url}`; `worker` and `url` are set once it is up.
+ */
+export function workerPerFile(options = {}) {
+  const { tokens, config } = makeTokens();
+  const w = { tokens, worker: null, url: '' };
+  before(async () => {
+    w.worker = await startWorker({ tokensConfig: config, ...options });
+    w.url = w.worker.url;
+  }, { timeout: 600_000 });
+  after(async () => {
+    if (w.worker) {
+      await w.worker.stop();
+      w.worker.cleanup();
+    }
+  });
+  return w;
+}
+
 function stopChild(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
@@ -173,4 +195,13 @@ export async function call(url, token, { method = 'GET', body, headers = {} } = 
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }
   return { status: r.status, headers: r.headers, text, json };
+}
+
+/** Ingests `events` as NDJSON into the Worker at `url`; answers the call, and throws unless 200. */
+export async function ingest(url, token, events) {
+  const r = await call(`${url}/v1/events`, token, {
+    method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' },
+  });
+  if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${r.text}`);
+  return r;
 }

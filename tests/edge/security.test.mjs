@@ -2,41 +2,27 @@
 // client address, no answer revealing another account, no credential or token in an answer,
 // spreadsheet-safe CSV exports, destination URLs checked, and every input limit answered
 // with its own error code. SECURITY.md describes what these protect.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, makeTokens, event, call } from './harness.mjs';
-
-const { tokens: T, config } = makeTokens();
-let w;
-let U;
+import { workerPerFile, event, call } from './harness.mjs';
 
 const MAX_BODY = 200_000;
 const MAX_EVENT = 20_000;
 const FAILURES = 3;
 
-before(async () => {
-  w = await startWorker({
-    tokensConfig: config,
-    vars: {
-      AUTH_FAILURES_PER_MINUTE: String(FAILURES),
-      ALLOW_HTTP_DESTINATIONS: 'false',
-      MAX_BODY_BYTES: String(MAX_BODY),
-      MAX_EVENT_BYTES: String(MAX_EVENT),
-    },
-  });
-  U = w.url;
-}, { timeout: 600_000 });
-
-after(async () => {
-  if (w) {
-    await w.stop();
-    w.cleanup();
-  }
+const W = workerPerFile({
+  vars: {
+    AUTH_FAILURES_PER_MINUTE: String(FAILURES),
+    ALLOW_HTTP_DESTINATIONS: 'false',
+    MAX_BODY_BYTES: String(MAX_BODY),
+    MAX_EVENT_BYTES: String(MAX_EVENT),
+  },
 });
+const T = W.tokens;
 
 const json = { 'content-type': 'application/json' };
 const send = (token, method, path, body, headers = {}) =>
-  call(`${U}${path}`, token, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { ...json, ...headers } });
+  call(`${W.url}${path}`, token, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { ...json, ...headers } });
 const ingest = (token, evs) => send(token, 'POST', '/v1/events', evs);
 
 test('no answer tells another account\'s ids from ids that do not exist', async () => {
@@ -93,7 +79,7 @@ test('credentials and token secrets never come back in an answer', async () => {
   const withPassword = await send(T.aAll, 'POST', '/v1/destinations', { name: 'x', type: 'webhook', config: { url: 'https://user:pa55word-xyz@receiver.example/' }, credentials: { secret } });
   assert.equal(withPassword.status, 400);
   assert.ok(!withPassword.text.includes('pa55word-xyz'), withPassword.text);
-  const wrong = await call(`${U}/v1/events`, 'wrong-token-value-123', { headers: { 'cf-connecting-ip': '198.51.100.1' } });
+  const wrong = await call(`${W.url}/v1/events`, 'wrong-token-value-123', { headers: { 'cf-connecting-ip': '198.51.100.1' } });
   assert.equal(wrong.status, 401);
   assert.ok(!wrong.text.includes('wrong-token-value-123'));
 });
@@ -104,7 +90,7 @@ test('CSV exports are spreadsheet-safe', async () => {
   const r = await ingest(T.aAll, evs);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.accepted, hostile.length, r.text);
-  const csv = await call(`${U}/v1/events?format=csv&q=${encodeURIComponent('resource.type:SECRET')}&from=now-30d`, T.aRead);
+  const csv = await call(`${W.url}/v1/events?format=csv&q=${encodeURIComponent('resource.type:SECRET')}&from=now-30d`, T.aRead);
   assert.equal(csv.status, 200, csv.text);
   for (const v of hostile) {
     assert.ok(!csv.text.split(/\n/).some((line) => line.split(',').some((cell) => cell.replace(/^"/, '').startsWith(v.slice(0, 2)))),
@@ -144,7 +130,7 @@ test('every input limit has its own clear error', async (t) => {
   });
   await t.test('line (one event)', async () => {
     const big = event('acct_a', 3000, { auditEventMetadata: { blob: 'x'.repeat(MAX_EVENT) } });
-    const r = await call(`${U}/v1/events`, T.aAll, { method: 'POST', body: `${JSON.stringify(event('acct_a', 3001))}\n${JSON.stringify(big)}\n`, headers: { 'content-type': 'application/x-ndjson' } });
+    const r = await call(`${W.url}/v1/events`, T.aAll, { method: 'POST', body: `${JSON.stringify(event('acct_a', 3001))}\n${JSON.stringify(big)}\n`, headers: { 'content-type': 'application/x-ndjson' } });
     assert.ok(r.status === 200 || r.status === 413, r.text.slice(0, 300));
     const codes = r.status === 200 ? r.json.rejected.flatMap((x) => x.errors.map((e) => e.code)) : [r.json.error.code];
     assert.deepEqual(codes, ['too_large'], r.text.slice(0, 300));
@@ -171,7 +157,7 @@ test('every input limit has its own clear error', async (t) => {
   });
   await t.test('regex size', async () => {
     const q = 'resource.identifier matches "(a{1000}){1000}"';
-    const r = await call(`${U}/v1/events?q=${encodeURIComponent(q)}`, T.aRead);
+    const r = await call(`${W.url}/v1/events?q=${encodeURIComponent(q)}`, T.aRead);
     assert.equal(r.status, 400, r.text.slice(0, 300));
     assert.equal(r.json.error.code, 'bad_filter');
     assert.equal(r.json.error.details.code, 'bad_regex', r.text.slice(0, 300));
@@ -191,7 +177,7 @@ test('every input limit has its own clear error', async (t) => {
 
 // Last: it locks its address out for a minute.
 test('failed authentication is limited per client address', async () => {
-  const from = (ip, token) => call(`${U}/v1/events`, token, { headers: { 'cf-connecting-ip': ip } });
+  const from = (ip, token) => call(`${W.url}/v1/events`, token, { headers: { 'cf-connecting-ip': ip } });
   const ip = '203.0.113.7';
   for (let i = 0; i < FAILURES; i++) {
     const r = await from(ip, `bad-${i}`);

@@ -1,28 +1,15 @@
 // Live tail against `wrangler dev`: WebSocket and Server-Sent Events subscribers, resuming,
 // tickets, refusals, several filters, a subscriber that does not read, dead sockets.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, makeTokens, event, call } from './harness.mjs';
+import { workerPerFile, event, call } from './harness.mjs';
 import { wsTail, sseTail } from './tail-clients.mjs';
-
-const { tokens: T, config } = makeTokens();
-let w;
-let U;
 
 // A subscriber's buffer smaller than the default, so that the tests pass it with fewer events.
 const BUFFER = 1000;
 
-before(async () => {
-  w = await startWorker({ tokensConfig: config, vars: { TAIL_BUFFER_EVENTS: String(BUFFER) } });
-  U = w.url;
-}, { timeout: 600_000 });
-
-after(async () => {
-  if (w) {
-    await w.stop();
-    w.cleanup();
-  }
-});
+const W = workerPerFile({ vars: { TAIL_BUFFER_EVENTS: String(BUFFER) } });
+const T = W.tokens;
 
 let serial = 0;
 /** `n` events of `account`, ids unique across the run; `over(i)` overrides fields. */
@@ -35,7 +22,7 @@ function events(account, n, over = () => ({})) {
 
 /** Ingests and answers each stored event with its sequence number. */
 async function ingest(token, evs) {
-  const r = await call(`${U}/v1/events`, token, {
+  const r = await call(`${W.url}/v1/events`, token, {
     method: 'POST',
     body: evs.map((e) => JSON.stringify(e)).join('\n'),
     headers: { 'content-type': 'application/x-ndjson' },
@@ -58,7 +45,7 @@ const nudgeB = () => ingest(T.bAll, events('acct_b', 1, () => (nudges++ % 2
 async function subscribersReach(n, nudge = async () => {}) {
   let now;
   for (let i = 0; i < 600; i++) {
-    now = (await call(`${U}/v1/stats`, T.bAll)).json.subscribers;
+    now = (await call(`${W.url}/v1/stats`, T.bAll)).json.subscribers;
     if (now === n) return now;
     await nudge();
     await sleep(100);
@@ -71,8 +58,8 @@ const sentinel = (account) => events(account, 1, () => ({ auditAction: 'CREATE',
 
 test('both transports get exactly the matching events committed after they connect, in commit order', async () => {
   await ingest(T.aAll, events('acct_a', 20)); // before anyone listens: never sent
-  const ws = await wsTail(U, { token: T.aRead, q: 'action:create' });
-  const sse = await sseTail(U, { token: T.aRead, q: 'action:create' });
+  const ws = await wsTail(W.url, { token: T.aRead, q: 'action:create' });
+  const sse = await sseTail(W.url, { token: T.aRead, q: 'action:create' });
   assert.equal(ws.status, 101);
   assert.equal(sse.status, 200);
   assert.match(sse.headers['content-type'], /^text\/event-stream/);
@@ -95,10 +82,10 @@ test('both transports get exactly the matching events committed after they conne
 test('resuming from a sequence number and from Last-Event-ID: stored matches, then live, no gap, no repeat', async () => {
   const stored = await ingest(T.aAll, events('acct_a', 60));
   const from = stored[17].seq;
-  const ws = await wsTail(U, { token: T.aRead, q: 'action:create', after: from });
-  const sse = await sseTail(U, { token: T.aRead, q: 'action:create', after: from });
+  const ws = await wsTail(W.url, { token: T.aRead, q: 'action:create', after: from });
+  const sse = await sseTail(W.url, { token: T.aRead, q: 'action:create', after: from });
   // Last-Event-ID wins over after= (a browser reconnects with its first URL).
-  const sseId = await sseTail(U, { token: T.aRead, q: 'action:create', after: 1, lastEventId: from });
+  const sseId = await sseTail(W.url, { token: T.aRead, q: 'action:create', after: 1, lastEventId: from });
   const live = await ingest(T.aAll, [...events('acct_a', 30), ...sentinel('acct_a')]);
   const want = [...stored, ...live].filter((e) => e.seq > from && isCreate(e));
   for (const [name, c] of [['ws after=', ws], ['sse after=', sse], ['sse Last-Event-ID', sseId]]) {
@@ -114,12 +101,12 @@ test('resuming from a sequence number and from Last-Event-ID: stored matches, th
 test('an SSE stream opens with `ready` naming where it starts: resuming from it before any event misses nothing', async () => {
   const before = await ingest(T.aAll, events('acct_a', 10));
   const head = before[before.length - 1].seq;
-  const sse = await sseTail(U, { token: T.aRead, q: 'action:create' });
+  const sse = await sseTail(W.url, { token: T.aRead, q: 'action:create' });
   await sse.inbox.until((i) => i.ready.length === 1, 'the ready message');
   assert.deepEqual(sse.inbox.ready, [[head, head]], 'starts after the last stored event');
   sse.close(); // lost before its first event
   const missed = await ingest(T.aAll, [...events('acct_a', 30), ...sentinel('acct_a')]);
-  const again = await sseTail(U, { token: T.aRead, q: 'action:create', lastEventId: sse.inbox.ready[0][0] });
+  const again = await sseTail(W.url, { token: T.aRead, q: 'action:create', lastEventId: sse.inbox.ready[0][0] });
   const want = missed.filter(isCreate);
   await again.inbox.until((i) => i.events.length >= want.length, `${want.length} events`);
   assert.deepEqual(ids(again.inbox.events), ids(want));
@@ -132,8 +119,8 @@ test('a resumed subscriber receives every stored match even past its buffer, and
   const stored = [];
   for (let b = 0; b < 3; b++) stored.push(...await ingest(T.aAll, events('acct_a', BUFFER, () => ({ auditModule: 'RESUME' }))));
   const q = 'module:RESUME';
-  const ws = await wsTail(U, { token: T.aRead, q, after: stored[0].seq - 1 });
-  const sse = await sseTail(U, { token: T.aRead, q, after: stored[0].seq - 1 });
+  const ws = await wsTail(W.url, { token: T.aRead, q, after: stored[0].seq - 1 });
+  const sse = await sseTail(W.url, { token: T.aRead, q, after: stored[0].seq - 1 });
   const live = await ingest(T.aAll, events('acct_a', 5, () => ({ auditModule: 'RESUME' })));
   const want = [...stored, ...live];
   for (const [name, c] of [['ws', ws], ['sse', sse]]) {
@@ -146,29 +133,29 @@ test('a resumed subscriber receives every stored match even past its buffer, and
 });
 
 test('tickets work once, only for their account, and carry the scopes of their token', async () => {
-  const issued = await call(`${U}/v1/stream/tickets`, T.aRead, { method: 'POST' });
+  const issued = await call(`${W.url}/v1/stream/tickets`, T.aRead, { method: 'POST' });
   assert.equal(issued.status, 200, issued.text);
   assert.equal(issued.json.expiresInSeconds, 60);
   assert.equal(typeof issued.json.ticket, 'string');
   const ticket = issued.json.ticket;
-  const sse = await sseTail(U, { ticket, q: 'action:create' });
+  const sse = await sseTail(W.url, { ticket, q: 'action:create' });
   assert.equal(sse.status, 200);
-  const again = await sseTail(U, { ticket, q: 'action:create' });
+  const again = await sseTail(W.url, { ticket, q: 'action:create' });
   assert.equal(again.status, 401, 'a ticket works once');
   assert.equal(again.json.error.code, 'unauthorized');
 
-  const wsTicket = (await call(`${U}/v1/stream/tickets`, T.aAll, { method: 'POST' })).json.ticket;
-  const ws = await wsTail(U, { ticket: wsTicket, q: 'action:create' });
+  const wsTicket = (await call(`${W.url}/v1/stream/tickets`, T.aAll, { method: 'POST' })).json.ticket;
+  const ws = await wsTail(W.url, { ticket: wsTicket, q: 'action:create' });
   assert.equal(ws.status, 101);
-  assert.equal((await wsTail(U, { ticket: wsTicket })).status, 401);
+  assert.equal((await wsTail(W.url, { ticket: wsTicket })).status, 401);
 
   // The ticket names its account: pointing it at another account finds nothing there.
-  const other = (await call(`${U}/v1/stream/tickets`, T.aRead, { method: 'POST' })).json.ticket;
+  const other = (await call(`${W.url}/v1/stream/tickets`, T.aRead, { method: 'POST' })).json.ticket;
   const [, secret] = other.split('.');
   const forged = `${Buffer.from('acct_b').toString('hex')}.${secret}`;
-  assert.equal((await sseTail(U, { ticket: forged })).status, 401);
+  assert.equal((await sseTail(W.url, { ticket: forged })).status, 401);
   for (const bad of ['', 'nonsense', '.', `${Buffer.from('acct_a').toString('hex')}.`]) {
-    assert.equal((await sseTail(U, { ticket: bad })).status, 401, bad);
+    assert.equal((await sseTail(W.url, { ticket: bad })).status, 401, bad);
   }
 
   // Each subscriber sees its own account only.
@@ -184,47 +171,47 @@ test('tickets work once, only for their account, and carry the scopes of their t
   await ws.close();
 
   // A ticket is for a read token; an ingest-only token gets none, nobody gets one without a token.
-  assert.equal((await call(`${U}/v1/stream/tickets`, T.aIngest, { method: 'POST' })).status, 403);
-  assert.equal((await call(`${U}/v1/stream/tickets`, null, { method: 'POST' })).status, 401);
-  assert.equal((await call(`${U}/v1/stream/tickets`, T.aRead)).status, 405);
+  assert.equal((await call(`${W.url}/v1/stream/tickets`, T.aIngest, { method: 'POST' })).status, 403);
+  assert.equal((await call(`${W.url}/v1/stream/tickets`, null, { method: 'POST' })).status, 401);
+  assert.equal((await call(`${W.url}/v1/stream/tickets`, T.aRead)).status, 405);
 });
 
 test('no token 401, an ingest-only token 403, a bad query 400 with its code', async () => {
   for (const open of [wsTail, sseTail]) {
-    const none = await open(U, {});
+    const none = await open(W.url, {});
     assert.equal(none.status, 401, open.name);
     assert.equal(none.json.error.code, 'unauthorized');
-    assert.equal((await open(U, { token: 'nope' })).status, 401);
-    const ingestOnly = await open(U, { token: T.aIngest });
+    assert.equal((await open(W.url, { token: 'nope' })).status, 401);
+    const ingestOnly = await open(W.url, { token: T.aIngest });
     assert.equal(ingestOnly.status, 403);
     assert.equal(ingestOnly.json.error.code, 'forbidden');
-    const bad = await open(U, { token: T.aRead, q: 'acton:create' });
+    const bad = await open(W.url, { token: T.aRead, q: 'acton:create' });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.code, 'bad_filter');
     assert.equal(typeof bad.json.error.details.code, 'string', 'the filter error code');
     assert.equal(bad.json.error.details.column, 1);
-    const after = await open(U, { token: T.aRead, after: 'yesterday' });
+    const after = await open(W.url, { token: T.aRead, after: 'yesterday' });
     assert.equal(after.status, 400);
     assert.equal(after.json.error.code, 'bad_parameter');
-    const long = await open(U, { token: T.aRead, q: `module:${'x'.repeat(5000)}` });
+    const long = await open(W.url, { token: T.aRead, q: `module:${'x'.repeat(5000)}` });
     assert.equal(long.status, 400);
     assert.equal(long.json.error.code, 'bad_parameter');
   }
-  const lastId = await sseTail(U, { token: T.aRead, lastEventId: '-3' });
+  const lastId = await sseTail(W.url, { token: T.aRead, lastEventId: '-3' });
   assert.equal(lastId.status, 400);
   assert.equal(lastId.json.error.code, 'bad_parameter');
   // Neither a WebSocket nor an event stream.
-  const plain = await call(`${U}/v1/stream`, T.aRead);
+  const plain = await call(`${W.url}/v1/stream`, T.aRead);
   assert.equal(plain.status, 400);
   assert.equal(plain.json.error.code, 'bad_request');
-  assert.equal((await call(`${U}/v1/stream`, T.aRead, { method: 'POST' })).status, 405);
+  assert.equal((await call(`${W.url}/v1/stream`, T.aRead, { method: 'POST' })).status, 405);
 });
 
 test('several subscribers with different filters each get their own matches', async () => {
   const queries = ['action:create', 'action:delete', 'module:CD and resource.type:PIPELINE', '', 'action:create'];
   const subs = [];
   for (const [i, q] of queries.entries()) {
-    subs.push({ q, c: await (i % 2 ? sseTail : wsTail)(U, { token: T.bAll, q }) });
+    subs.push({ q, c: await (i % 2 ? sseTail : wsTail)(W.url, { token: T.bAll, q }) });
   }
   const stored = await ingest(T.bAll, [...events('acct_b', 80), ...events('acct_b', 1, () => ({ auditAction: 'DELETE', auditModule: 'CD', auditResource: { type: 'PIPELINE', identifier: 'end' } }))]);
   const matches = {
@@ -247,10 +234,10 @@ test('several subscribers with different filters each get their own matches', as
 
 test('a subscriber that does not read gets a dropped notice; the Worker stays healthy and the connection usable', { timeout: 600_000 }, async (t) => {
   const q = 'module:FLOOD';
-  const slowSse = await sseTail(U, { token: T.aRead, q, reading: false });
-  const slowWs = await wsTail(U, { token: T.aRead, q });
+  const slowSse = await sseTail(W.url, { token: T.aRead, q, reading: false });
+  const slowWs = await wsTail(W.url, { token: T.aRead, q });
   slowWs.ws.pause();
-  const reader = await sseTail(U, { token: T.aRead, q: 'module:FLOOD and action:create' });
+  const reader = await sseTail(W.url, { token: T.aRead, q: 'module:FLOOD and action:create' });
   // Commits of twice the buffer, a quarter of them for the reading subscriber.
   const flood = [];
   for (let b = 0; b < 10; b++) {
@@ -258,8 +245,8 @@ test('a subscriber that does not read gets a dropped notice; the Worker stays he
   }
   assert.equal(flood.length, 20_000);
   // Healthy meanwhile: other requests are answered, and another subscriber gets everything.
-  assert.equal((await call(`${U}/v1/health`)).status, 200);
-  const stats = await call(`${U}/v1/stats?q=module:FLOOD`, T.aRead);
+  assert.equal((await call(`${W.url}/v1/health`)).status, 200);
+  const stats = await call(`${W.url}/v1/stats?q=module:FLOOD`, T.aRead);
   assert.equal(stats.status, 200);
   assert.equal(stats.json.total, 20_000);
   const creates = flood.filter(isCreate);
@@ -288,9 +275,9 @@ test('a subscriber that does not read gets a dropped notice; the Worker stays he
 
 test('dead sockets are cleaned up even when no close arrives', async () => {
   assert.equal(await subscribersReach(0, nudgeB), 0);
-  const ws = await wsTail(U, { token: T.bAll, q: 'action:create' });
-  const sse = await sseTail(U, { token: T.bAll, q: 'action:create' });
-  const quiet = await sseTail(U, { token: T.bAll, q: 'module:NEVER' });
+  const ws = await wsTail(W.url, { token: T.bAll, q: 'action:create' });
+  const sse = await sseTail(W.url, { token: T.bAll, q: 'action:create' });
+  const quiet = await sseTail(W.url, { token: T.bAll, q: 'module:NEVER' });
   assert.equal(await subscribersReach(3), 3);
   // Cut the connections without a close frame.
   ws.ws._socket.destroy();
@@ -302,7 +289,7 @@ test('dead sockets are cleaned up even when no close arrives', async () => {
 });
 
 test('the OpenAPI document describes the stream, the tickets and the notices', async () => {
-  const o = (await call(`${U}/v1/openapi.json`)).json;
+  const o = (await call(`${W.url}/v1/openapi.json`)).json;
   const stream = o.paths['/v1/stream']?.get;
   assert.ok(stream, 'GET /v1/stream');
   assert.deepEqual(stream.security, [{ bearer: [] }, { ticket: [] }]);

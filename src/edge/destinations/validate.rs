@@ -826,6 +826,7 @@ fn retry(value: Option<&Value>) -> ApiResult<RetrySettings> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::field;
 
     const HTTP: Rules = Rules {
         allow_http: true,
@@ -1041,7 +1042,7 @@ mod tests {
         assert_eq!(e.details["field"], "evidence");
         assert!(e.message.contains("s3 and gcs"), "{}", e.message);
         let mut transformed = body.clone();
-        transformed["transform"] = json!({"exclude": ["auditEventMetadata"]});
+        transformed["transform"] = json!({"exclude": [field::METADATA]});
         let e = new_destination(&transformed, HTTPS_ONLY).unwrap_err();
         assert_eq!(
             (e.status, e.details["field"].clone()),
@@ -1077,7 +1078,7 @@ mod tests {
             definition: on.definition,
             ..current
         };
-        let t = json!({"transform": {"exclude": ["auditEventMetadata"]}});
+        let t = json!({"transform": {"exclude": [field::METADATA]}});
         assert_eq!(
             code(patched(&current, &t, HTTPS_ONLY)).1["field"],
             "evidence"
@@ -1178,7 +1179,7 @@ mod tests {
         );
         let removed = patched(
             &current,
-            &json!({"filter": "action:create", "transform": {"exclude": ["auditEventMetadata"]}}),
+            &json!({"filter": "action:create", "transform": {"exclude": [field::METADATA]}}),
             HTTPS_ONLY,
         )
         .unwrap();

@@ -239,6 +239,7 @@ fn count_of(n: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::field;
 
     #[test]
     fn by_names_take_their_paths_from_the_field_table() {
@@ -249,11 +250,11 @@ mod tests {
         assert_eq!(
             paths,
             [
-                StatsBy::Field("auditAction".into()),
-                StatsBy::Field("auditModule".into()),
-                StatsBy::Field("auditResource.type".into()),
-                StatsBy::Field("auditEventAuthor.principal.identifier".into()),
-                StatsBy::Field("auditEventAuthor.principal.type".into()),
+                StatsBy::Field(field::ACTION.into()),
+                StatsBy::Field(field::MODULE.into()),
+                StatsBy::Field(field::RESOURCE_TYPE.into()),
+                StatsBy::Field(field::PRINCIPAL_ID.into()),
+                StatsBy::Field(field::PRINCIPAL_TYPE.into()),
             ]
         );
         assert_eq!(StatsBy::from_name("day").unwrap(), StatsBy::Bucket(DAY_MS));
