@@ -433,6 +433,11 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
                         }
                     }
                 }
+                // Most members passed over are strings: read here, without a call.
+                None if self.line.get(self.pos) == Some(&b'"') => {
+                    let text = read_string(self.line, &mut self.pos, &mut self.quotes)?;
+                    self.strings.push(text);
+                }
                 None => skip(
                     self.line,
                     &mut self.pos,
