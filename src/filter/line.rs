@@ -174,8 +174,10 @@ fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
         } else {
             plain_fields(line, &program.tree, values, &mut NoStrings, stop)?
         };
-        if read == Read::Stopped {
-            return Some(false);
+        match read {
+            Read::Stopped => return Some(false),
+            Read::Whole(Some(answer)) => return Some(answer),
+            Read::Whole(None) => {}
         }
         let slots = Slots {
             values,
@@ -244,8 +246,9 @@ impl Strings<'_> for NoStrings {
 /// How far [`plain_fields`] read a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Read {
-    /// To its end: the line is plain JSON.
-    Whole,
+    /// To its end: the line is plain JSON. With the filter's answer when it was decided
+    /// on the way (see [`Stop`]) and no member read came again after.
+    Whole(Option<bool>),
     /// Up to the last member the filter reads, the answer being no (see [`Stop`]).
     Stopped,
 }
@@ -265,11 +268,9 @@ struct Stop<'p> {
 }
 
 impl Stop<'_> {
-    /// Whether the line may stop at `rest`, the slots in `out` read.
-    fn here(&self, rest: &[u8], out: &[Option<Captured<'_>>]) -> bool {
-        !(self.decide)(out)
-            && memchr::memchr(b'\\', rest).is_none()
-            && self.keys.iter().all(|k| k.find(rest).is_none())
+    /// Whether no member the filter reads can come again in `rest`.
+    fn last(&self, rest: &[u8]) -> bool {
+        memchr::memchr(b'\\', rest).is_none() && self.keys.iter().all(|k| k.find(rest).is_none())
     }
 }
 
@@ -311,13 +312,14 @@ fn plain_fields<'a, S: Strings<'a>>(
         keys: Vec::new(),
         stop: stop.filter(|s| !s.keys.is_empty()),
         stopped: false,
+        early: None,
     };
     r.value(None, Some(root), out, 0)?;
     if r.stopped {
         return Some(Read::Stopped);
     }
     skip_ws(line, &mut r.pos);
-    (r.pos == line.len() && r.quotes.clean()).then_some(Read::Whole)
+    (r.pos == line.len() && r.quotes.clean()).then_some(Read::Whole(r.early))
 }
 
 /// A line being read by [`plain_fields`].
@@ -332,6 +334,8 @@ struct Reader<'a, 's, S> {
     stop: Option<Stop<'s>>,
     /// Whether the line was left at the last member read (see [`Stop`]).
     stopped: bool,
+    /// The answer once every top-level member read was seen, until one comes again.
+    early: Option<bool>,
 }
 
 impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
@@ -424,12 +428,20 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
             match tree.and_then(|t| t.child_at(key)) {
                 Some((at, Child { slot, sub })) => {
                     self.value(*slot, sub.as_ref(), out, depth)?;
-                    let was = unseen;
-                    unseen &= !(1 << at);
-                    if let Some(stop) = stop.filter(|_| was != 0 && unseen == 0) {
-                        if stop.here(self.line.get(self.pos..)?, out) {
-                            self.stopped = true;
-                            return Some(());
+                    if let Some(stop) = stop {
+                        if unseen == 0 {
+                            // A member read came again: the answer waits for the end.
+                            self.early = None;
+                        } else {
+                            unseen &= !(1 << at);
+                            if unseen == 0 {
+                                let answer = (stop.decide)(out);
+                                if !answer && stop.last(self.line.get(self.pos..)?) {
+                                    self.stopped = true;
+                                    return Some(());
+                                }
+                                self.early = Some(answer);
+                            }
                         }
                     }
                 }
