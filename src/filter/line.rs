@@ -100,8 +100,9 @@ impl Source for Slots<'_, '_> {
 /// is read in well under a microsecond, and an allocation would be a good part of it).
 fn with_slots<'de, R>(n: usize, f: impl FnOnce(&mut [Option<Captured<'de>>]) -> R) -> R {
     // Most filters read one to four fields: a short array costs less to make and drop
-    // (per line) than a long one.
-    if n <= 4 {
+    // (per line) than a long one. Natively only: each array is another copy of `f` in the
+    // .wasm, whose size budget has no room for it.
+    if n <= 4 && !cfg!(target_arch = "wasm32") {
         let mut values: [Option<Captured<'de>>; 4] = Default::default();
         f(&mut values[..n])
     } else if n <= 16 {
@@ -445,8 +446,9 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
                         }
                     }
                 }
-                // Most members passed over are strings: read here, without a call.
-                None if self.line.get(self.pos) == Some(&b'"') => {
+                // Most members passed over are strings: read here, without a call (natively:
+                // the .wasm's size budget has no room for a second copy of the reading).
+                None if !cfg!(target_arch = "wasm32") && self.line.get(self.pos) == Some(&b'"') => {
                     let text = read_string(self.line, &mut self.pos, &mut self.quotes)?;
                     self.strings.push(text);
                 }
