@@ -542,6 +542,83 @@ fn raw_lines_read_as_serde_json(
     Ok(())
 }
 
+/// Keys of members written after an event's own: keys the filters read (also spelled
+/// with an escape, or with other letters in another case), keys nothing reads.
+const TAIL_KEYS: &[&str] = &[
+    "auditAction",
+    "audit\\u0041ction",
+    "auditEventAuthor",
+    "auditEventTime",
+    "auditModule",
+    "auditResource",
+    "auditHttpRequestInfo",
+    "auditEventMetadata",
+    "AUDITACTION",
+    "x",
+];
+
+/// Values of those members: scalars where strings are expected, objects holding the same
+/// key names as the event's (nested, at another depth), escapes, non-ASCII text.
+const TAIL_VALUES: &[&str] = &[
+    r#""LOGIN""#,
+    r#""CREATE""#,
+    r#""cre\u0041te""#,
+    r#""Straße""#,
+    r#""\u212AEY""#,
+    "5",
+    "null",
+    "true",
+    r#"{"principal":{"type":"SYSTEM","identifier":"a@example.com","email":"b@EXAMPLE.com"}}"#,
+    r#"{"auditAction":"LOGIN","principal":{"auditAction":"CREATE"}}"#,
+    r#"{"type":"PIPELINE","identifier":"res-1"}"#,
+    r#"{"requestMethod":"POST","clientIP":"10.0.0.1"}"#,
+    r#"[{"auditAction":"LOGIN"}]"#,
+    r#""1767312000001""#,
+];
+
+/// The raw path (which may stop reading a line after the last member the filter reads)
+/// answers as the `Value` evaluator does when members follow an event's own: repeated
+/// keys (which replace the earlier value), escaped keys, nested objects with the same key
+/// names. A line cut short is never a match.
+fn tail_members_hold(
+    ir: Ir,
+    event: &Value,
+    extra: &[(usize, usize)],
+    cut: bool,
+    now: i64,
+) -> Result<(), TestCaseError> {
+    let f = Filter::from_ir(ir).expect("generated IR compiles");
+    let mut line = serde_json::to_string(event).unwrap();
+    line.pop();
+    for &(k, v) in extra {
+        if !line.ends_with('{') {
+            line.push(',');
+        }
+        line.push_str(&format!(r#""{}":{}"#, TAIL_KEYS[k], TAIL_VALUES[v]));
+    }
+    line.push('}');
+    if cut {
+        line.pop();
+        let raw = f.matches_line(line.as_bytes(), now);
+        prop_assert!(
+            !matches!(raw, Ok(true)),
+            "query {} matched {}",
+            f.to_query(),
+            line
+        );
+        return Ok(());
+    }
+    let v: Value = serde_json::from_str(&line).unwrap();
+    prop_assert_eq!(
+        f.matches_line(line.as_bytes(), now).map_err(|e| e.message),
+        Ok(f.matches(&v, now)),
+        "query {} on {}",
+        f.to_query(),
+        line
+    );
+    Ok(())
+}
+
 /// `to_structured` inverts `from_structured`, and gives a form whenever the input used one.
 fn structured_holds(s: &Value) -> Result<(), TestCaseError> {
     let text = s.to_string();
@@ -660,6 +737,17 @@ proptest! {
         let from = from.index(table.len() + 1);
         let tail: Vec<u32> = want.into_iter().filter(|&r| r as usize >= from).collect();
         prop_assert_eq!(table.filter(&f, now, from), tail);
+    }
+
+    #[test]
+    fn members_after_the_last_field_read_count(
+        ir in ir(),
+        event in event(),
+        extra in prop::collection::vec((0usize..TAIL_KEYS.len(), 0usize..TAIL_VALUES.len()), 0..4),
+        cut in any::<bool>(),
+        now in 0i64..4_102_444_800_000,
+    ) {
+        tail_members_hold(ir, &event, &extra, cut, now)?;
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub fn compile(ir: &Ir) -> Result<Program, FilterError> {
         slots: c.slots,
         text: c.text,
         precheck: PreCheck::new(ir),
+        stop_keys: tree.stop_keys(),
         tree,
     })
 }

@@ -151,7 +151,7 @@ pub(super) fn test(pred: &Pred, leaf: Leaf<'_>, now: i64) -> bool {
         Pred::EndsWith(v) => matches!(leaf, Leaf::Str(x) if x.ends_with(v.as_str())),
         Pred::Regex(re) => matches!(leaf, Leaf::Str(x) if re.is_match(x)),
         Pred::Like(g) => match leaf {
-            Leaf::Str(x) => g.matches_lower(&x.to_lowercase()),
+            Leaf::Str(x) => g.matches_folded(x),
             Leaf::Num(_) | Leaf::Bool(_) if !g.scalars => false,
             Leaf::Num(n) => match &g.number {
                 Some(v) => n.as_f64() == Some(*v),

@@ -18,6 +18,7 @@ use super::precheck::next_escape;
 use super::program::{Child, PathTree, Program};
 use crate::plain::{Num, Plain};
 use crate::quotes::Quotes;
+use memchr::memmem::Finder;
 
 impl PathTree {
     /// Clears the slots at or below this tree (entering it again replaces them).
@@ -98,9 +99,14 @@ impl Source for Slots<'_, '_> {
 /// Calls `f` with `n` empty slots: on the stack for the filters most people write (a line
 /// is read in well under a microsecond, and an allocation would be a good part of it).
 fn with_slots<'de, R>(n: usize, f: impl FnOnce(&mut [Option<Captured<'de>>]) -> R) -> R {
-    const ON_STACK: usize = 16;
-    if n <= ON_STACK {
-        let mut values: [Option<Captured<'de>>; ON_STACK] = std::array::from_fn(|_| None);
+    // Most filters read one to four fields: a short array costs less to make and drop
+    // (per line) than a long one. Natively only: each array is another copy of `f` in the
+    // .wasm, whose size budget has no room for it.
+    if n <= 4 && !cfg!(target_arch = "wasm32") {
+        let mut values: [Option<Captured<'de>>; 4] = Default::default();
+        f(&mut values[..n])
+    } else if n <= 16 {
+        let mut values: [Option<Captured<'de>>; 16] = Default::default();
         f(&mut values[..n])
     } else {
         f(&mut (0..n).map(|_| None).collect::<Vec<_>>())
@@ -150,12 +156,29 @@ fn parsed(program: &Program, line: &[u8], now_ms: i64) -> Result<bool, FilterErr
 fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
     with_slots(program.slots.len(), |values| {
         let mut strings = Vec::new();
+        // Free text reads every string, so only a filter without it can stop early.
+        let decide = |values: &[Option<Captured<'_>>]| {
+            let slots = Slots {
+                values,
+                strings: &[],
+            };
+            eval(&program.root, &slots, now_ms)
+        };
+        let stop = (!program.text).then_some(Stop {
+            keys: &program.stop_keys,
+            decide: &decide,
+        });
         // In the npm package one reader (keeping strings) serves both: the size budget of
         // the .wasm over the few per cent that skipping the strings saves.
-        if program.text || cfg!(target_arch = "wasm32") {
-            plain_fields(line, &program.tree, values, &mut strings)?;
+        let read = if program.text || cfg!(target_arch = "wasm32") {
+            plain_fields(line, &program.tree, values, &mut strings, stop)?
         } else {
-            plain_fields(line, &program.tree, values, &mut NoStrings)?;
+            plain_fields(line, &program.tree, values, &mut NoStrings, stop)?
+        };
+        match read {
+            Read::Stopped => return Some(false),
+            Read::Whole(Some(answer)) => return Some(answer),
+            Read::Whole(None) => {}
         }
         let slots = Slots {
             values,
@@ -181,7 +204,7 @@ pub(super) fn read_slots<'a>(
 ) -> Result<Vec<Option<Captured<'a>>>, FilterError> {
     let empty = || (0..n).map(|_| None).collect::<Vec<_>>();
     let mut values = empty();
-    if plain_fields(text.as_bytes(), tree, &mut values, &mut Vec::new()).is_some() {
+    if plain_fields(text.as_bytes(), tree, &mut values, &mut Vec::new(), None).is_some() {
         return Ok(values);
     }
     let mut values = empty();
@@ -221,8 +244,54 @@ impl Strings<'_> for NoStrings {
     fn push(&mut self, _: &str) {}
 }
 
+/// How far [`plain_fields`] read a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// To its end: the line is plain JSON. With the filter's answer when it was decided
+    /// on the way (see [`Stop`]) and no member read came again after.
+    Whole(Option<bool>),
+    /// Up to the last member the filter reads, the answer being no (see [`Stop`]).
+    Stopped,
+}
+
+/// Stopping early: once the top-level object has given every member the filter reads, a
+/// line the filter rejects need not be read on, unless a member read may come again (a
+/// repeated key replaces the value, as in `serde_json::Value`). Whether it may is a
+/// search of the rest for a backslash (an escape could spell a key) and for each key as
+/// JSON text: far cheaper than reading what follows. The rest is then not checked to be
+/// JSON, as with a line the pre-check rules out: such a line is not a match either way.
+#[derive(Clone, Copy)]
+struct Stop<'p> {
+    /// The top-level keys of the filter's fields, as JSON strings.
+    keys: &'p [Finder<'static>],
+    /// The filter's answer on the slots read.
+    decide: &'p dyn Fn(&[Option<Captured<'_>>]) -> bool,
+}
+
+impl Stop<'_> {
+    /// Whether no member the filter reads can come again in `rest`.
+    fn last(&self, rest: &[u8]) -> bool {
+        memchr::memchr(b'\\', rest).is_none() && self.keys.iter().all(|k| k.find(rest).is_none())
+    }
+}
+
+impl PathTree {
+    /// The top-level keys as JSON strings, for [`Stop`]; none when there are more than a
+    /// `u64` of bits can follow (never stopping early then).
+    pub(super) fn stop_keys(&self) -> Vec<Finder<'static>> {
+        if self.keys.len() >= 64 {
+            return Vec::new();
+        }
+        self.keys
+            .iter()
+            .map(|(k, _)| Finder::new(&serde_json::to_vec(k).unwrap_or_default()).into_owned())
+            .collect()
+    }
+}
+
 /// Reads one line of plain JSON (see [`crate::plain`]) to its end, capturing the slots of
 /// `root` and keeping string values in `strings`; `None` when the line is anything else.
+/// With `stop`, a line may be read only up to the last member the filter reads.
 ///
 /// A reader that scans each string for its end waits for that search before it can read
 /// on; here the strings' ends come from [`Quotes`] (found 64 bytes at a time, apart from
@@ -234,17 +303,24 @@ fn plain_fields<'a, S: Strings<'a>>(
     root: &PathTree,
     out: &mut [Option<Captured<'a>>],
     strings: &mut S,
-) -> Option<()> {
+    stop: Option<Stop<'_>>,
+) -> Option<Read> {
     let mut r = Reader {
         line,
         pos: 0,
         quotes: Quotes::new(line),
         strings,
         keys: Vec::new(),
+        stop: stop.filter(|s| !s.keys.is_empty()),
+        stopped: false,
+        early: None,
     };
     r.value(None, Some(root), out, 0)?;
+    if r.stopped {
+        return Some(Read::Stopped);
+    }
     skip_ws(line, &mut r.pos);
-    (r.pos == line.len() && r.quotes.clean()).then_some(())
+    (r.pos == line.len() && r.quotes.clean()).then_some(Read::Whole(r.early))
 }
 
 /// A line being read by [`plain_fields`].
@@ -256,6 +332,11 @@ struct Reader<'a, 's, S> {
     strings: &'s mut S,
     /// The keys of the open objects, for free text (see `Strings::KEPT`).
     keys: Vec<(u32, &'a str)>,
+    stop: Option<Stop<'s>>,
+    /// Whether the line was left at the last member read (see [`Stop`]).
+    stopped: bool,
+    /// The answer once every top-level member read was seen, until one comes again.
+    early: Option<bool>,
 }
 
 impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
@@ -339,11 +420,38 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
             self.pos += 1;
             return Some(());
         }
+        // The top-level members the filter reads not seen yet, one bit each (see `Stop`).
+        let stop = self.stop.filter(|_| depth == 1);
+        let mut unseen = stop.map_or(0, |s| u64::MAX >> (64 - s.keys.len()));
         loop {
             let key = read_key(self.line, &mut self.pos, &mut self.quotes)?;
             note_key::<S>(&mut self.keys, depth, key)?;
-            match tree.and_then(|t| t.child(key)) {
-                Some(Child { slot, sub }) => self.value(*slot, sub.as_ref(), out, depth)?,
+            match tree.and_then(|t| t.child_at(key)) {
+                Some((at, Child { slot, sub })) => {
+                    self.value(*slot, sub.as_ref(), out, depth)?;
+                    if let Some(stop) = stop {
+                        if unseen == 0 {
+                            // A member read came again: the answer waits for the end.
+                            self.early = None;
+                        } else {
+                            unseen &= !(1 << at);
+                            if unseen == 0 {
+                                let answer = (stop.decide)(out);
+                                if !answer && stop.last(self.line.get(self.pos..)?) {
+                                    self.stopped = true;
+                                    return Some(());
+                                }
+                                self.early = Some(answer);
+                            }
+                        }
+                    }
+                }
+                // Most members passed over are strings: read here, without a call (natively:
+                // the .wasm's size budget has no room for a second copy of the reading).
+                None if !cfg!(target_arch = "wasm32") && self.line.get(self.pos) == Some(&b'"') => {
+                    let text = read_string(self.line, &mut self.pos, &mut self.quotes)?;
+                    self.strings.push(text);
+                }
                 None => skip(
                     self.line,
                     &mut self.pos,

@@ -222,7 +222,9 @@ fn wanted(t: &Ir, out: &mut Vec<Want>) -> bool {
         ) =>
         {
             let head = p.split('*').next().unwrap_or_default();
-            if !head.chars().all(plain) {
+            // A glob that starts with `*` asks only for the key and a string, which nearly
+            // every line has: searching costs more than it rules out.
+            if !head.chars().all(plain) || head.is_empty() && p.starts_with('*') {
                 return false;
             }
             let mut folded = format!("\"{}", head.to_ascii_lowercase()).into_bytes();
