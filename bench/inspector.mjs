@@ -3,8 +3,12 @@
 // a full GC) from garbage V8 has not collected yet (a high-water mark). Used by the soak.
 import WebSocket from 'ws';
 
-/** Runs DevTools `methods` in order on the Worker's isolate; answers their results. */
-export async function inspect(inspectorPort, methods) {
+// Far from the ids wrangler's inspector proxy gives its own messages to the runtime.
+const FIRST_ID = 1_000_000;
+
+/** Runs DevTools `methods` in order on the Worker's isolate; answers their results (or
+ * fails after `timeoutMs`). */
+export async function inspect(inspectorPort, methods, timeoutMs = 60_000) {
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   const target = targets.find((t) => t.webSocketDebuggerUrl);
   if (!target) throw new Error('no inspector target');
@@ -14,16 +18,17 @@ export async function inspect(inspectorPort, methods) {
     const results = [];
     for (const [i, method] of methods.entries()) {
       const answer = new Promise((resolve, reject) => {
+        setTimeout(() => reject(new Error(`${method}: no answer in ${timeoutMs} ms`)), timeoutMs).unref();
         const onMessage = (data) => {
           const msg = JSON.parse(data.toString());
-          if (msg.id !== i + 1) return;
+          if (msg.id !== FIRST_ID + i) return;
           ws.off('message', onMessage);
           if (msg.error) reject(new Error(`${method}: ${msg.error.message}`));
           else resolve(msg.result);
         };
         ws.on('message', onMessage);
       });
-      ws.send(JSON.stringify({ id: i + 1, method }));
+      ws.send(JSON.stringify({ id: FIRST_ID + i, method }));
       results.push(await answer);
     }
     return results;

@@ -1,13 +1,15 @@
 // A soak of the Worker in `wrangler dev` on loopback (make worker first): SOAK_ACCOUNTS
 // accounts at once (default 5), each with an ingesting client, a querying client, an
 // exporting client, a live-tail subscriber (WebSocket and SSE in turn) and an active webhook
-// destination, for SOAK_SECONDS (default 600). Prints throughput and p50/p99 latency per
-// kind of request, errors, the workerd runtime's RSS sampled every 5 s (first, last, max and
-// the least-squares slope), and per account stored == acknowledged == delivered (and what
-// the live tail got). Exits 1 on a lost or unequal event count, memory that grows, or
-// more than SOAK_MAX_ERRORS request errors of a kind (default 0).
-//   node bench/soak.mjs        (make soak: 600 s; make soak-short: SOAK_SECONDS=60 and
-//                               SOAK_MAX_ERRORS=1, see the Makefile)
+// destination, for SOAK_SECONDS (default 600), then SOAK_IDLE_SECONDS without load. Prints
+// throughput and p50/p99 latency per kind of request, errors and resends, the Worker's steps
+// slower than SOAK_TRACE_MS, the workerd runtime's RSS sampled every 5 s (first, last, max,
+// slope, mean by third and whether it levels off; how much is anonymous memory; the V8 heap
+// before and after a forced GC; the wasm memory), and per account stored == acknowledged
+// == delivered (and what the live tail got). Exits 1 on a lost or unequal event count,
+// memory that grows, or more than SOAK_MAX_ERRORS request errors of a kind (default 0).
+//   node bench/soak.mjs        (make soak: 600 s; make soak-short: SOAK_SECONDS=60, see
+//                               the Makefile)
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -30,10 +32,13 @@ const IDLE_SECONDS = Number(process.env.SOAK_IDLE_SECONDS ?? 0);
 // The Worker and the account objects log every step slower than this (TRACE_SLOW_MS); the
 // soak prints those lines, and wrangler's whole log goes to SOAK_LOG when set.
 const TRACE_MS = Number(process.env.SOAK_TRACE_MS ?? 10_000);
-// Memory "grows" when the slope fitted after the warm-up (the first third of the run, while
-// caches and the stored data's pages fill) adds more than this share of the first sample
-// (or 16 MB, whichever is larger) over the rest of the run.
+// Memory "grows" when the mean RSS of the run's last third exceeds its middle third's by
+// more than this share of the first sample (or 16 MB, whichever is larger) and the growth
+// per request served has not fallen to half of the middle third's: a leak costs the same
+// per request all along, while a high-water mark (heaps sized to the load, caches filled)
+// costs less and less. Per request, because the request rate falls as the stored data grows.
 const GROWTH_SHARE = 0.1;
+const LEVELLING = 0.5;
 // Shorter runs (make soak-short) report the slope without judging it: a minute is mostly
 // warm-up.
 const JUDGED_SECONDS = 300;
@@ -91,6 +96,9 @@ const PROXY_RESTARTED = 'Your worker restarted mid-request';
 const MAX_RESENDS = 3;
 const resent = Object.fromEntries(kinds.map((k) => [k, 0]));
 const resends = [];
+
+/** Requests answered so far (with errors). */
+const served = () => kinds.reduce((n, k) => n + latency[k].length + errors[k], 0);
 
 /** What was under way beside request `id`. */
 const beside = (id) => [...inFlight].filter(([other]) => other !== id)
@@ -219,7 +227,7 @@ try {
   const sample = () => {
     const at = (performance.now() - t0) / 1000;
     const kb = groupRss(w.pgid);
-    rss.push([at, kb.runtime / 1024]);
+    rss.push([at, kb.runtime / 1024, served()]);
     anon.push([at, kb.runtimeAnon / 1024]);
     files.push([at, kb.runtimeFile / 1024]);
     wasmMb().then((mb) => wasm.push([at, mb]));
@@ -311,18 +319,19 @@ try {
 
   const mb = loadRss.map((p) => p[1]);
   const perMin = slope(loadRss) * 60;
-  const warm = loadRss.filter((p) => p[0] >= elapsed / 3);
-  const warmPerMin = slope(warm) * 60;
-  const growth = warmPerMin * ((elapsed * 2) / 3 / 60);
-  const judged = elapsed >= JUDGED_SECONDS;
-  const grows = judged && growth > Math.max(16, GROWTH_SHARE * mb[0]);
   const mean = (ps) => ps.reduce((x, p) => x + p[1], 0) / Math.max(1, ps.length);
   const third = (ps, i) => ps.filter((p) => p[0] >= (elapsed * i) / 3 && p[0] < (elapsed * (i + 1)) / 3);
+  const [m1, m2, m3] = [0, 1, 2].map((i) => mean(third(loadRss, i)));
+  // MB per 1,000 requests served, fitted within a third.
+  const perRequests = (i) => slope(third(loadRss, i).map((p) => [p[2] / 1000, p[1]]));
+  const [k2, k3] = [perRequests(1), perRequests(2)];
+  const judged = elapsed >= JUDGED_SECONDS;
+  const grows = judged && m3 - m2 > Math.max(16, GROWTH_SHARE * mb[0]) && k3 >= LEVELLING * k2;
   console.log(`workerd RSS (MB, every ${SAMPLE_MS / 1000} s, ${mb.length} samples): first ${mb[0].toFixed(1)} last ${
-    mb[mb.length - 1].toFixed(1)} max ${Math.max(...mb).toFixed(1)} slope ${perMin.toFixed(2)} MB/min over the run, ${
-    warmPerMin.toFixed(2)} MB/min after the warm-up (${growth.toFixed(1)} MB): ${
-    !judged ? `not judged (under ${JUDGED_SECONDS} s)` : grows ? 'GROWS' : 'no growth'}`);
-  console.log(`  mean by third of the run: ${[0, 1, 2].map((i) => mean(third(loadRss, i)).toFixed(1)).join(' / ')} MB${
+    mb[mb.length - 1].toFixed(1)} max ${Math.max(...mb).toFixed(1)}, slope ${perMin.toFixed(2)} MB/min over the run`);
+  console.log(`  mean by third of the run: ${m1.toFixed(1)} / ${m2.toFixed(1)} / ${m3.toFixed(1)} MB; per 1,000 requests ${
+    k2.toFixed(1)} MB in the middle third, ${k3.toFixed(1)} in the last: ${
+    !judged ? `not judged (under ${JUDGED_SECONDS} s)` : grows ? 'GROWS' : 'levels off'}${
     idleRss.length ? `; idle for ${IDLE_SECONDS} s after: mean ${mean(idleRss).toFixed(1)}, last ${
       idleRss[idleRss.length - 1][1].toFixed(1)} MB` : ''}`);
   const byThird = (ps) => [0, 1, 2].map((i) => mean(third(ps.filter((p) => p[0] <= elapsed), i)).toFixed(1)).join(' / ');
