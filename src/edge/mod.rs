@@ -206,8 +206,8 @@ pub(crate) async fn body_json(req: &mut Request) -> ApiResult<Value> {
     })
 }
 
-/// The size of the Worker's WebAssembly memory, which the Worker and its Durable Objects
-/// share in one isolate and which never shrinks (for soaks: growth or a high-water mark).
+/// The size of the WebAssembly memory of the isolate that answers, which never shrinks
+/// (for soaks: whether the Worker's own memory grows).
 fn wasm_memory_bytes() -> u64 {
     #[cfg(target_arch = "wasm32")]
     let pages = core::arch::wasm32::memory_size(0) as u64;
