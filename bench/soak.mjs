@@ -1,30 +1,44 @@
 // A soak of the Worker in `wrangler dev` on loopback (make worker first): SOAK_ACCOUNTS
 // accounts at once (default 5), each with an ingesting client, a querying client, an
 // exporting client, a live-tail subscriber (WebSocket and SSE in turn) and an active webhook
-// destination, for SOAK_SECONDS (default 600). Prints throughput and p50/p99 latency per
-// kind of request, errors, the workerd runtime's RSS sampled every 5 s (first, last, max and
-// the least-squares slope), and per account stored == acknowledged == delivered (and what
-// the live tail got). Exits 1 on a lost or unequal event count, memory that grows, or
-// more than SOAK_MAX_ERRORS request errors of a kind (default 0).
-//   node bench/soak.mjs        (make soak: 600 s; make soak-short: SOAK_SECONDS=60 and
-//                               SOAK_MAX_ERRORS=1, see the Makefile)
+// destination, for SOAK_SECONDS (default 600), then SOAK_IDLE_SECONDS without load. Prints
+// throughput and p50/p99 latency per kind of request, errors and resends, the Worker's steps
+// slower than SOAK_TRACE_MS, the workerd runtime's RSS sampled every 5 s (first, last, max,
+// slope, mean by third and whether it levels off; how much is anonymous memory; the V8 heap
+// before and after a forced GC; the wasm memory), and per account stored == acknowledged
+// == delivered (and what the live tail got). Exits 1 on a lost or unequal event count,
+// memory that grows, or more than SOAK_MAX_ERRORS request errors of a kind (default 0).
+//   node bench/soak.mjs        (make soak: 600 s; make soak-short: SOAK_SECONDS=60, see
+//                               the Makefile)
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { loadavg } from 'node:os';
 import { startWorker, newToken, sha256, event, call, newCredentialsKey } from '../tests/edge/harness.mjs';
 import { wsTail, sseTail } from '../tests/edge/tail-clients.mjs';
 import { groupRss } from './workerd-cpu.mjs';
+import { heapAroundGc } from './inspector.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const ACCOUNTS = Number(process.env.SOAK_ACCOUNTS ?? 5);
 const BATCH = Number(process.env.SOAK_BATCH ?? 50);
 const MAX_ERRORS = Number(process.env.SOAK_MAX_ERRORS ?? 0);
 const SAMPLE_MS = 5000;
-const REQUEST_TIMEOUT_MS = 60_000;
-// Memory "grows" when the slope fitted after the warm-up (the first third of the run, while
-// caches and the stored data's pages fill) adds more than this share of the first sample
-// (or 16 MB, whichever is larger) over the rest of the run.
+const REQUEST_TIMEOUT_MS = Number(process.env.SOAK_TIMEOUT_SECONDS ?? 60) * 1000;
+// After the load, memory is sampled this long more with no requests but health checks: a
+// leak stays up, a high-water mark stays flat (and the wasm memory, which never shrinks,
+// shows how much of it is the Worker's own).
+const IDLE_SECONDS = Number(process.env.SOAK_IDLE_SECONDS ?? 0);
+// The Worker and the account objects log every step slower than this (TRACE_SLOW_MS); the
+// soak prints those lines, and wrangler's whole log goes to SOAK_LOG when set.
+const TRACE_MS = Number(process.env.SOAK_TRACE_MS ?? 10_000);
+// Memory "grows" when the mean RSS of the run's last third exceeds its middle third's by
+// more than this share of the first sample (or 16 MB, whichever is larger) and the growth
+// per request served has not fallen to half of the middle third's: a leak costs the same
+// per request all along, while a high-water mark (heaps sized to the load, caches filled)
+// costs less and less. Per request, because the request rate falls as the stored data grows.
 const GROWTH_SHARE = 0.1;
+const LEVELLING = 0.5;
 // Shorter runs (make soak-short) report the slope without judging it: a minute is mostly
 // warm-up.
 const JUDGED_SECONDS = 300;
@@ -67,22 +81,77 @@ const kinds = ['ingest', 'query', 'export'];
 const latency = Object.fromEntries(kinds.map((k) => [k, []]));
 const errors = Object.fromEntries(kinds.map((k) => [k, 0]));
 const firstErrors = [];
+let requestCount = 0;
+/** Requests under way, by id: what an error found going on beside it. */
+const inFlight = new Map();
 
-/** Times one request of `kind`; a non-200 answer, a failure or no answer within
- * REQUEST_TIMEOUT_MS counts as an error. */
-async function timed(kind, url, token, { method = 'GET', body, headers = {} } = {}) {
+// wrangler dev's proxy answers this 503 when its connection to the runtime fails under a
+// request: in wrangler 4.86 it takes any such failure for a restart of the Worker
+// (RELIABILITY.md, Soak). Nothing reached the Worker, so a client resends, as a real one
+// would after a 503; ingest is idempotent by auditEventId.
+const PROXY_RESTARTED = 'Your worker restarted mid-request';
+// A query or export (a GET, safe to repeat) with no answer within REQUEST_TIMEOUT_MS is
+// sent once more, as a real client would; the stall is printed (with the Worker's traces)
+// and counted as a resend, and a second one is an error.
+const MAX_RESENDS = 3;
+const resent = Object.fromEntries(kinds.map((k) => [k, 0]));
+const resends = [];
+
+/** Requests answered so far (with errors). */
+const served = () => kinds.reduce((n, k) => n + latency[k].length + errors[k], 0);
+
+/** What was under way beside request `id`. */
+const beside = (id) => [...inFlight].filter(([other]) => other !== id)
+  .map(([other, s]) => `${other} (${((performance.now() - s) / 1000).toFixed(1)} s)`).join(', ') || 'nothing';
+
+/** Times one request of `kind` (sent with an `x-soak-request` id), resending it as above; a
+ * non-200 answer, a failure or no answer within REQUEST_TIMEOUT_MS counts as an error,
+ * printed with when it started, where it stopped (no answer, or a body cut short) and what
+ * else was under way. */
+async function timed(kind, account, url, token, { method = 'GET', body, headers = {} } = {}) {
+  const id = `${kind}-${account}-${++requestCount}`;
   const t = performance.now();
+  let started = new Date().toISOString();
+  let stage = 'no answer';
+  inFlight.set(id, t);
   try {
-    const r = await fetch(url, {
-      method, body, headers: { authorization: `Bearer ${token}`, ...headers },
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const text = await r.text();
-    latency[kind].push(performance.now() - t);
-    if (r.status === 200) return { status: r.status, json: kind === 'ingest' ? JSON.parse(text) : undefined };
-    if (firstErrors.length < 5) firstErrors.push(`${kind} ${r.status} ${text.slice(0, 200)}`);
+    for (let attempt = 0; ; attempt++) {
+      const a = performance.now();
+      let r;
+      let text;
+      try {
+        r = await fetch(url, {
+          method, body, headers: { authorization: `Bearer ${token}`, 'x-soak-request': id, ...headers },
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        stage = `${r.status}, body cut short`;
+        text = await r.text();
+      } catch (e) {
+        if (e.name !== 'TimeoutError' || method !== 'GET' || attempt > 0) throw e;
+        resent[kind] += 1;
+        resends.push(`${id} ${url.replace(/^http:\/\/[^/]+/, '')} started ${started}: ${stage} within ${
+          ((performance.now() - a) / 1000).toFixed(1)} s, sent again; under way beside it: ${beside(id)}`);
+        started = new Date().toISOString();
+        stage = 'no answer';
+        continue;
+      }
+      if (r.status === 503 && text.startsWith(PROXY_RESTARTED) && attempt < MAX_RESENDS) {
+        resent[kind] += 1;
+        if (resends.length < 20) resends.push(`${id} started ${started}: the proxy's 503 after ${((performance.now() - a) / 1000).toFixed(1)} s, sent again`);
+        continue;
+      }
+      latency[kind].push(performance.now() - t);
+      if (r.status === 200) return { status: r.status, json: kind === 'ingest' ? JSON.parse(text) : undefined };
+      if (firstErrors.length < 5) firstErrors.push(`${id} ${r.status} ${text.slice(0, 200)}`);
+      break;
+    }
   } catch (e) {
-    if (firstErrors.length < 5) firstErrors.push(`${kind} ${e.message}`);
+    if (firstErrors.length < 5) {
+      firstErrors.push(`${id} ${method} ${url.replace(/^http:\/\/[^/]+/, '')} started ${started}, ${stage} after ${
+        ((performance.now() - t) / 1000).toFixed(1)} s: ${e.message}; under way beside it: ${beside(id)}`);
+    }
+  } finally {
+    inFlight.delete(id);
   }
   errors[kind] += 1;
   return null;
@@ -116,7 +185,17 @@ async function exported(url, token) {
   return ids;
 }
 
-const w = await startWorker({ tokensConfig: config, credentialsKey: newCredentialsKey(), vars: { RATE_LIMIT_REQUESTS_PER_MINUTE: '0' } });
+const w = await startWorker({
+  tokensConfig: config, credentialsKey: newCredentialsKey(),
+  vars: { RATE_LIMIT_REQUESTS_PER_MINUTE: '0', TRACE_SLOW_MS: String(TRACE_MS) },
+});
+/** The size of the Worker's wasm memory (MB), from its health answer. */
+const wasmMb = async () => {
+  try {
+    const r = await fetch(`${w.url}/v1/health`, { signal: AbortSignal.timeout(10_000) });
+    return (await r.json()).wasmMemoryBytes / 2 ** 20;
+  } catch { return NaN; }
+};
 const closers = [];
 let failed = false;
 try {
@@ -142,8 +221,19 @@ try {
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
   const rss = [];
-  const sampler = setInterval(() => rss.push([(performance.now() - t0) / 1000, groupRss(w.pgid).runtime / 1024]), SAMPLE_MS);
-  rss.push([0, groupRss(w.pgid).runtime / 1024]);
+  const wasm = [];
+  const anon = [];
+  const files = [];
+  const sample = () => {
+    const at = (performance.now() - t0) / 1000;
+    const kb = groupRss(w.pgid);
+    rss.push([at, kb.runtime / 1024, served()]);
+    anon.push([at, kb.runtimeAnon / 1024]);
+    files.push([at, kb.runtimeFile / 1024]);
+    wasmMb().then((mb) => wasm.push([at, mb]));
+  };
+  const sampler = setInterval(sample, SAMPLE_MS);
+  sample();
   const load = [];
   const loadSampler = setInterval(() => load.push(loadavg()[0]), SAMPLE_MS);
   const reporter = setInterval(() => console.error(`soak: ${((performance.now() - t0) / 1000).toFixed(0)} s: ${
@@ -155,29 +245,47 @@ try {
       const evs = Array.from({ length: BATCH }, (_, i) => event(a.name, i, {
         auditEventId: `${a.name}-${b}-${i}`, auditEventTime: String(now - i),
       }));
-      const r = await timed('ingest', `${w.url}/v1/events`, a.token, {
+      const r = await timed('ingest', a.name, `${w.url}/v1/events`, a.token, {
         method: 'POST', body: evs.map((e) => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' },
       });
-      if (r && r.json.accepted === BATCH) for (const e of evs) a.acked.add(e.auditEventId);
+      // A resent batch whose first send was stored after all comes back as duplicates.
+      if (r && r.json.accepted + r.json.duplicates === BATCH) for (const e of evs) a.acked.add(e.auditEventId);
     }
   };
   const query = async (a) => {
     while (performance.now() < deadline) {
-      await timed('query', `${w.url}/v1/events?q=${encodeURIComponent('action:CREATE AND module:CORE')}&from=now-10m&limit=100`, a.token);
+      await timed('query', a.name, `${w.url}/v1/events?q=${encodeURIComponent('action:CREATE AND module:CORE')}&from=now-10m&limit=100`, a.token);
       await sleep(1000);
     }
   };
   const exportLoop = async (a) => {
     while (performance.now() < deadline) {
-      await timed('export', `${w.url}/v1/events?format=csv&from=now-1m`, a.token);
+      await timed('export', a.name, `${w.url}/v1/events?format=csv&from=now-1m`, a.token);
       await sleep(5000);
     }
   };
   await Promise.all(accounts.flatMap((a) => [ingest(a), query(a), exportLoop(a)]));
   const elapsed = (performance.now() - t0) / 1000;
+  clearInterval(reporter);
+  // The load is over; memory (and the load average) go on being sampled while idle.
+  await sleep(IDLE_SECONDS * 1000);
   clearInterval(sampler);
   clearInterval(loadSampler);
-  clearInterval(reporter);
+  // Then, with SOAK_HEAP=1, one full garbage collection of the Worker's isolate through
+  // the inspector: what memory stays after it. Not by default: in one 600 s run the
+  // runtime's V8 heap ran out (1.4 GB) within 15 s of this probe (RELIABILITY.md, Soak).
+  let heap = null;
+  if (process.env.SOAK_HEAP === '1') {
+    try {
+      heap = await heapAroundGc(w.inspectorPort);
+      await sleep(SAMPLE_MS);
+      heap.rssAfter = groupRss(w.pgid).runtime / 1024;
+    } catch (e) {
+      console.error(`soak: no heap figures from the inspector: ${e.message}`);
+    }
+  }
+  const loadRss = rss.filter((p) => p[0] <= elapsed);
+  const idleRss = rss.filter((p) => p[0] > elapsed);
 
   // Stored, acknowledged and delivered per account, once delivery has caught up.
   const settle = Date.now() + 180_000;
@@ -185,15 +293,20 @@ try {
   await sleep(2000);
   console.log(`soak: ${ACCOUNTS} accounts, ${elapsed.toFixed(0)} s, batches of ${BATCH}, load average ${
     (load.reduce((x, y) => x + y, 0) / Math.max(1, load.length)).toFixed(1)} (mean of 5 s samples)`);
-  console.log('kind      requests   req/s      p50 ms    p99 ms   errors');
+  console.log('kind      requests   req/s      p50 ms    p99 ms   errors   resent');
   for (const k of kinds) {
     const n = latency[k].length;
     console.log(`${k.padEnd(8)} ${String(n).padStart(9)} ${(n / elapsed).toFixed(1).padStart(7)} ${
-      pct(latency[k], 50).toFixed(1).padStart(10)} ${pct(latency[k], 99).toFixed(1).padStart(9)} ${String(errors[k]).padStart(8)}`);
+      pct(latency[k], 50).toFixed(1).padStart(10)} ${pct(latency[k], 99).toFixed(1).padStart(9)} ${String(errors[k]).padStart(8)} ${
+      String(resent[k]).padStart(8)}`);
   }
   const ackedTotal = accounts.reduce((x, a) => x + a.acked.size, 0);
   console.log(`ingest: ${ackedTotal} events acknowledged, ${(ackedTotal / elapsed).toFixed(0)} events/s`);
   for (const e of firstErrors) console.log(`  error: ${e}`);
+  for (const e of resends.slice(0, 20)) console.log(`  resent: ${e}`);
+  const traces = w.log().split('\n').filter((l) => l.includes('trace: '));
+  console.log(`Worker steps slower than ${TRACE_MS} ms: ${traces.length}`);
+  for (const l of traces.slice(0, 40)) console.log(`  ${l.trim()}`);
 
   console.log('account   acked   stored  delivered  repeats  tail(kind: got + dropped)');
   for (const a of accounts) {
@@ -209,21 +322,41 @@ try {
       a.tail.inbox.events.length} + ${a.tail.inbox.droppedTotal}${ok ? '' : '  LOST OR UNEQUAL'}`);
   }
 
-  const mb = rss.map((p) => p[1]);
-  const perMin = slope(rss) * 60;
-  const warm = rss.filter((p) => p[0] >= elapsed / 3);
-  const warmPerMin = slope(warm) * 60;
-  const growth = warmPerMin * ((elapsed * 2) / 3 / 60);
+  const mb = loadRss.map((p) => p[1]);
+  const perMin = slope(loadRss) * 60;
+  const mean = (ps) => ps.reduce((x, p) => x + p[1], 0) / Math.max(1, ps.length);
+  const third = (ps, i) => ps.filter((p) => p[0] >= (elapsed * i) / 3 && p[0] < (elapsed * (i + 1)) / 3);
+  const [m1, m2, m3] = [0, 1, 2].map((i) => mean(third(loadRss, i)));
+  // MB per 1,000 requests served, fitted within a third.
+  const perRequests = (i) => slope(third(loadRss, i).map((p) => [p[2] / 1000, p[1]]));
+  const [k2, k3] = [perRequests(1), perRequests(2)];
   const judged = elapsed >= JUDGED_SECONDS;
-  const grows = judged && growth > Math.max(16, GROWTH_SHARE * mb[0]);
+  const grows = judged && m3 - m2 > Math.max(16, GROWTH_SHARE * mb[0]) && k3 >= LEVELLING * k2;
   console.log(`workerd RSS (MB, every ${SAMPLE_MS / 1000} s, ${mb.length} samples): first ${mb[0].toFixed(1)} last ${
-    mb[mb.length - 1].toFixed(1)} max ${Math.max(...mb).toFixed(1)} slope ${perMin.toFixed(2)} MB/min over the run, ${
-    warmPerMin.toFixed(2)} MB/min after the warm-up (${growth.toFixed(1)} MB): ${
-    !judged ? `not judged (under ${JUDGED_SECONDS} s)` : grows ? 'GROWS' : 'no growth'}`);
+    mb[mb.length - 1].toFixed(1)} max ${Math.max(...mb).toFixed(1)}, slope ${perMin.toFixed(2)} MB/min over the run`);
+  console.log(`  mean by third of the run: ${m1.toFixed(1)} / ${m2.toFixed(1)} / ${m3.toFixed(1)} MB; per 1,000 requests ${
+    k2.toFixed(1)} MB in the middle third, ${k3.toFixed(1)} in the last: ${
+    !judged ? `not judged (under ${JUDGED_SECONDS} s)` : grows ? 'GROWS' : 'levels off'}${
+    idleRss.length ? `; idle for ${IDLE_SECONDS} s after: mean ${mean(idleRss).toFixed(1)}, last ${
+      idleRss[idleRss.length - 1][1].toFixed(1)} MB` : ''}`);
+  const byThird = (ps) => [0, 1, 2].map((i) => mean(third(ps.filter((p) => p[0] <= elapsed), i)).toFixed(1)).join(' / ');
+  console.log(`  of it anonymous (heaps, wasm) by third ${byThird(anon)}, last ${anon[anon.length - 1][1].toFixed(1)} MB; mapped files (the workerd binary) by third ${
+    byThird(files)}, last ${files[files.length - 1][1].toFixed(1)} MB`);
+  if (heap) {
+    console.log(`  V8 heap of the Worker's isolate: ${heap.before.used.toFixed(1)} MB used of ${heap.before.total.toFixed(1)
+    } before a forced full GC, ${heap.after.used.toFixed(1)} of ${heap.after.total.toFixed(1)} after; RSS ${heap.rssAfter.toFixed(1)} MB ${SAMPLE_MS / 1000} s after it`);
+  }
+  const wasmOk = wasm.filter((p) => Number.isFinite(p[1])).sort((a, b) => a[0] - b[0]);
+  if (wasmOk.length) {
+    const wasmLoad = wasmOk.filter((p) => p[0] <= elapsed);
+    console.log(`  wasm memory (MB, ${wasmOk.length} samples): first ${wasmOk[0][1].toFixed(1)}, by third ${
+      [0, 1, 2].map((i) => mean(third(wasmLoad, i)).toFixed(1)).join(' / ')}, last ${wasmOk[wasmOk.length - 1][1].toFixed(1)}`);
+  }
   const tooManyErrors = kinds.filter((k) => errors[k] > MAX_ERRORS);
   if (tooManyErrors.length) console.log(`more than ${MAX_ERRORS} request errors: ${tooManyErrors.join(', ')}`);
   if (grows || tooManyErrors.length) failed = true;
 } finally {
+  if (process.env.SOAK_LOG) writeFileSync(process.env.SOAK_LOG, w.log());
   for (const a of accounts) a.tail?.close?.();
   await w.stop();
   w.cleanup();

@@ -25,9 +25,11 @@ export function groupCpu(pgid) {
 }
 
 /** RSS (kB) of the workerd processes in the group: {runtime, proxy}. The proxy listens on
- * the address given to wrangler; the runtime on a port of its own. */
+ * the address given to wrangler; the runtime on a port of its own. `runtimeAnon` and
+ * `runtimeFile` split the runtime's RSS into anonymous memory (heaps, wasm memories) and
+ * mapped files (SQLite databases mapped into memory). */
 export function groupRss(pgid) {
-  const kb = { runtime: 0, proxy: 0 };
+  const kb = { runtime: 0, proxy: 0, runtimeAnon: 0, runtimeFile: 0 };
   for (const { pid } of workerds(pgid)) {
     let status;
     let cmd;
@@ -36,7 +38,12 @@ export function groupRss(pgid) {
       cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     } catch { continue; }
     const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    kb[cmd.includes('--socket-addr=entry=127.0.0.1:0') ? 'runtime' : 'proxy'] += rss;
+    const runtime = cmd.includes('--socket-addr=entry=127.0.0.1:0');
+    kb[runtime ? 'runtime' : 'proxy'] += rss;
+    if (runtime) {
+      kb.runtimeAnon += Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      kb.runtimeFile += Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0) + Number(/RssShmem:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    }
   }
   return kb;
 }

@@ -41,6 +41,10 @@ pub struct Config {
     /// A checkpoint is signed on request at most this often
     /// (`LOG_CHECKPOINT_INTERVAL_SECONDS`, default 60; 0 signs whenever the tree grew).
     pub log_checkpoint_interval_ms: i64,
+    /// Steps of the Worker and the account object that take longer than this many
+    /// milliseconds are logged (`TRACE_SLOW_MS`; unset or 0 logs nothing): what was slow,
+    /// for whom, and what else the object was doing. For soaks and stalls.
+    pub trace_slow_ms: i64,
 }
 
 /// A secret configuration value: its `Debug` form never shows it.
@@ -114,6 +118,7 @@ impl Config {
                 number("LOG_CHECKPOINT_INTERVAL_SECONDS").unwrap_or(60),
             )
             .saturating_mul(1000),
+            trace_slow_ms: signed(number("TRACE_SLOW_MS").unwrap_or(0)),
         }
     }
 

@@ -36,10 +36,21 @@ const OPENAPI: &str = include_str!("openapi.json");
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(match route(req, &env).await {
+    let slow_ms = store::trace_slow_ms(&env);
+    let started = now_ms();
+    let what = (slow_ms > 0).then(|| format!("{} {}", req.method().as_ref(), req.path()));
+    let resp = match route(req, &env).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
-    })
+    };
+    let took = now_ms() - started;
+    if let Some(what) = what.filter(|_| took >= slow_ms) {
+        worker::console_log!(
+            "trace: slow request: {what} {} in {took} ms (started at {started})",
+            resp.status_code()
+        );
+    }
+    Ok(resp)
 }
 
 async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
@@ -61,7 +72,7 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
     match (method.clone(), segments.as_slice()) {
         (Method::Get, ["v1", "health"]) => Ok(json_response(
             200,
-            &json!({"ok": true, "version": env!("CARGO_PKG_VERSION")}),
+            &json!({"ok": true, "version": env!("CARGO_PKG_VERSION"), "wasmMemoryBytes": wasm_memory_bytes()}),
         )),
         (Method::Get, ["v1", "openapi.json"]) => {
             Ok(text_response(200, OPENAPI.to_string(), "application/json"))
@@ -193,6 +204,16 @@ pub(crate) async fn body_json(req: &mut Request) -> ApiResult<Value> {
         ApiError::bad_request(codes::BAD_JSON, format!("the body is not valid JSON: {e}"))
             .with_details(json!({"line": e.line(), "column": e.column()}))
     })
+}
+
+/// The size of the WebAssembly memory of the isolate that answers, which never shrinks
+/// (for soaks: whether the Worker's own memory grows).
+fn wasm_memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    let pages = core::arch::wasm32::memory_size(0) as u64;
+    #[cfg(not(target_arch = "wasm32"))]
+    let pages = 0;
+    pages * 65_536
 }
 
 /// Epoch milliseconds from the host clock.

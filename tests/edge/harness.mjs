@@ -83,8 +83,9 @@ export async function startWorker({ tokensConfig, persist, vars = {}, credential
   logSigningKey = newLogSigningKey(), port: fixedPort, wranglerConfig } = {}) {
   const port = fixedPort ?? await freePort();
   const dir = persist ?? mkdtempSync(join(tmpdir(), 'trailsift-edge-'));
+  const inspectorPort = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir,
-    '--var', `TRAILSIFT_TOKENS:${tokensConfig}`, '--inspector-port', String(await freePort())];
+    '--var', `TRAILSIFT_TOKENS:${tokensConfig}`, '--inspector-port', String(inspectorPort)];
   if (wranglerConfig) args.push('--config', wranglerConfig);
   const all = { ALLOW_HTTP_DESTINATIONS: 'true', CREDENTIALS_KEY: credentialsKey, LOG_SIGNING_KEY: logSigningKey, ...vars };
   for (const [k, v] of Object.entries(all)) args.push('--var', `${k}:${v}`);
@@ -121,6 +122,8 @@ export async function startWorker({ tokensConfig, persist, vars = {}, credential
     dir,
     /** The process group of wrangler and its workerd (for CPU and memory figures). */
     pgid: child.pid,
+    /** The Worker's DevTools inspector (wrangler's proxy of it; see bench/inspector.mjs). */
+    inspectorPort,
     log: () => log,
     async stop() {
       await stopChild(child);

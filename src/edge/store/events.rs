@@ -31,6 +31,10 @@ pub const SCAN_CHUNK: i64 = 500;
 const SCAN_BUDGET: usize = 20_000;
 /// Rows deleted per retention statement.
 const DELETE_CHUNK: usize = 5000;
+/// A sequence number past every event, as a bound of a scan: the largest integer a JS
+/// number holds exactly (bound parameters pass through JS; `i64::MAX` would be rounded,
+/// with a warning logged each time).
+pub const PAST_EVERY_SEQ: i64 = (1 << 53) - 1;
 
 /// One validated event to store: its id, its time in epoch milliseconds, its JSON.
 #[derive(Debug, Serialize, Deserialize)]

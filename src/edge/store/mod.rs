@@ -76,6 +76,24 @@ pub enum StoreRequest {
     Tokens(tokens::TokenRequest),
 }
 
+impl StoreRequest {
+    /// The variant's name, for traces.
+    fn kind(&self) -> &'static str {
+        match self {
+            StoreRequest::Admit => "admit",
+            StoreRequest::Commit(_) => "commit",
+            StoreRequest::Page(_) => "page",
+            StoreRequest::Event(_) => "event",
+            StoreRequest::Stats(_) => "stats",
+            StoreRequest::Filters(_) => "filters",
+            StoreRequest::Tail(_) => "tail",
+            StoreRequest::Destinations(_) => "destinations",
+            StoreRequest::Log(_) => "log",
+            StoreRequest::Tokens(_) => "tokens",
+        }
+    }
+}
+
 /// Sends `request` to the account's object and reads its answer as `R`, the reply its
 /// variant names. An error answer comes back as the same [`ApiError`].
 pub async fn call<R: DeserializeOwned>(
@@ -91,11 +109,25 @@ pub async fn call<R: DeserializeOwned>(
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    let slow_ms = trace_slow_ms(env);
+    let sent = now_ms();
+    if slow_ms > 0 {
+        let headers = worker::Headers::new();
+        headers.set(TRACE_HEADER, &format!("{sent} {account}"))?;
+        init.with_headers(headers);
+    }
     let mut resp = stub
         .fetch_with_request(Request::new_with_init("https://store/", &init)?)
         .await?;
     let status = resp.status_code();
     let bytes = resp.bytes().await?;
+    let took = now_ms() - sent;
+    if slow_ms > 0 && took >= slow_ms {
+        worker::console_log!(
+            "trace: slow store call: {account} {} {status} {took} ms (sent at {sent})",
+            request.kind()
+        );
+    }
     if status == 200 {
         serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::storage(format!("an unreadable answer of the account store: {e}"))
@@ -105,6 +137,18 @@ pub async fn call<R: DeserializeOwned>(
         Err(ApiError::from_body(status, &body))
     }
 }
+
+/// `TRACE_SLOW_MS` read on its own (the Worker's side of tracing; see [`Config`]).
+pub(crate) fn trace_slow_ms(env: &Env) -> i64 {
+    env.var("TRACE_SLOW_MS")
+        .ok()
+        .and_then(|v| v.to_string().trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// When tracing, the Worker's send time and the account travel with each store request, so
+/// that the object can tell how long a request waited before it ran.
+const TRACE_HEADER: &str = "x-trailsift-trace";
 
 /// A message or reply as JSON.
 fn encode<T: Serialize + ?Sized>(value: &T) -> ApiResult<Vec<u8>> {
@@ -128,6 +172,8 @@ pub struct AccountStore {
     /// account; a restarted object starts with a full bucket).
     limiter: RefCell<TokenBucket>,
     tail: tail::Tail,
+    /// Requests being answered now (for traces: what else the object was doing).
+    busy: Cell<u32>,
 }
 
 impl DurableObject for AccountStore {
@@ -143,6 +189,7 @@ impl DurableObject for AccountStore {
             tokens: RefCell::new(HashMap::new()),
             opened: RefCell::new(HashMap::new()),
             limiter: RefCell::new(TokenBucket::new()),
+            busy: Cell::new(0),
         }
     }
 
@@ -157,13 +204,24 @@ impl DurableObject for AccountStore {
             });
             return Ok(answer.unwrap_or_else(ApiError::into_response));
         }
+        let trace = req.headers().get(TRACE_HEADER).ok().flatten();
+        let started = now_ms();
+        self.busy.set(self.busy.get() + 1);
+        let mut kind = "unreadable";
         let answer = match req.bytes().await {
             Ok(bytes) => match serde_json::from_slice::<StoreRequest>(&bytes) {
-                Ok(request) => self.dispatch(request).await,
+                Ok(request) => {
+                    kind = request.kind();
+                    self.dispatch(request).await
+                }
                 Err(e) => Err(ApiError::bad_request(codes::BAD_REQUEST, e.to_string())),
             },
             Err(e) => Err(ApiError::from(e)),
         };
+        self.busy.set(self.busy.get().saturating_sub(1));
+        if let Some(trace) = trace {
+            self.trace_request(&trace, kind, started);
+        }
         Ok(match answer {
             Ok(body) => super::error::bytes_response(200, body, "application/json"),
             Err(e) => e.into_response(),
@@ -183,6 +241,14 @@ impl DurableObject for AccountStore {
             self.delivering.set(false);
         }
         self.rearm().await;
+        let took = now_ms() - now;
+        if self.config.trace_slow_ms > 0 && took >= self.config.trace_slow_ms {
+            worker::console_log!(
+                "trace: slow alarm: object {} ran {took} ms with {} requests in flight",
+                self.short_id(),
+                self.busy.get()
+            );
+        }
         Response::ok("alarm ran")
     }
 
@@ -277,6 +343,27 @@ impl AccountStore {
                 answer
             }
         }
+    }
+
+    /// Logs a request that waited or ran at least `TRACE_SLOW_MS`: `trace` is the Worker's
+    /// send time and the account.
+    fn trace_request(&self, trace: &str, kind: &str, started: i64) {
+        let slow = self.config.trace_slow_ms;
+        let (sent, account) = trace.split_once(' ').unwrap_or((trace, ""));
+        let waited = sent.parse::<i64>().map_or(0, |sent| started - sent);
+        let ran = now_ms() - started;
+        if slow > 0 && (waited >= slow || ran >= slow) {
+            worker::console_log!(
+                "trace: slow store request: {account} {kind} waited {waited} ms, ran {ran} ms; {} other requests in flight, alarm {}",
+                self.busy.get(),
+                if self.delivering.get() { "delivering" } else { "idle" }
+            );
+        }
+    }
+
+    /// The object's id, shortened, for traces.
+    fn short_id(&self) -> String {
+        self.state.id().to_string().chars().take(8).collect()
     }
 
     fn ctx(&self, sql: worker::SqlStorage) -> destinations::Ctx<'_> {

@@ -25,7 +25,9 @@ use crate::convert::batch::{Batch, BatchLimits, Batcher};
 use crate::convert::{HecOptions, WriteOptions, Writer};
 use crate::edge::error::{ApiError, ApiResult};
 use crate::edge::now_ms;
-use crate::edge::store::events::{keeps, last_seq, scan_filter, Chunk, CHUNK_CHARS};
+use crate::edge::store::events::{
+    keeps, last_seq, scan_filter, Chunk, CHUNK_CHARS, PAST_EVERY_SEQ,
+};
 use crate::edge::store::sql::{self, int, text};
 use crate::edge::store::transaction;
 use crate::transform::Transform;
@@ -357,7 +359,7 @@ async fn cut(ctx: &Ctx<'_>, row: &Row, oldest: Option<i64>, now: i64) -> ApiResu
             .saturating_sub(batcher.open_bytes() as u64);
         let limit = i64::try_from(room_events.saturating_add(1)).unwrap_or(SCAN_CHUNK);
         let chars = i64::try_from(room_bytes.saturating_add(1)).unwrap_or(CHUNK_CHARS);
-        let chunk = Chunk::read(sql, after, i64::MAX, limit.min(SCAN_CHUNK), chars)?;
+        let chunk = Chunk::read(sql, after, PAST_EVERY_SEQ, limit.min(SCAN_CHUNK), chars)?;
         let rows = chunk.rows();
         for &(seq, time, body) in &rows {
             scanned += 1;

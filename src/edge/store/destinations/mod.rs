@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use worker::{SqlStorage, SqlStorageValue};
 
 use super::encode;
-use super::events::{keeps, last_seq, scan_filter, Chunk, CHUNK_CHARS};
+use super::events::{keeps, last_seq, scan_filter, Chunk, CHUNK_CHARS, PAST_EVERY_SEQ};
 use super::sql::{self, int, text};
 use crate::edge::codes;
 use crate::edge::config::Config;
@@ -985,7 +985,7 @@ fn pending_events(sql: &SqlStorage, row: &Row, now: i64) -> ApiResult<i64> {
     let mut looked = 0i64;
     if filter.is_some() {
         while looked < PENDING_COUNT_BUDGET {
-            let chunk = Chunk::read(sql, after, i64::MAX, SCAN_CHUNK, CHUNK_CHARS)?;
+            let chunk = Chunk::read(sql, after, PAST_EVERY_SEQ, SCAN_CHUNK, CHUNK_CHARS)?;
             let rows = chunk.rows();
             for &(seq, _, body) in &rows {
                 after = seq;

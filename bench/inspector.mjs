@@ -1,0 +1,46 @@
+// The Worker's V8 isolate seen through wrangler dev's DevTools inspector: how much of the
+// JS heap is in use, and a forced garbage collection. Tells a leak (memory that stays after
+// a full GC) from garbage V8 has not collected yet (a high-water mark). Used by the soak.
+import WebSocket from 'ws';
+
+// Far from the ids wrangler's inspector proxy gives its own messages to the runtime.
+const FIRST_ID = 1_000_000;
+
+/** Runs DevTools `methods` in order on the Worker's isolate; answers their results (or
+ * fails after `timeoutMs`). */
+export async function inspect(inspectorPort, methods, timeoutMs = 60_000) {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const target = targets.find((t) => t.webSocketDebuggerUrl);
+  if (!target) throw new Error('no inspector target');
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  try {
+    const results = [];
+    for (const [i, method] of methods.entries()) {
+      const answer = new Promise((resolve, reject) => {
+        setTimeout(() => reject(new Error(`${method}: no answer in ${timeoutMs} ms`)), timeoutMs).unref();
+        const onMessage = (data) => {
+          const msg = JSON.parse(data.toString());
+          if (msg.id !== FIRST_ID + i) return;
+          ws.off('message', onMessage);
+          if (msg.error) reject(new Error(`${method}: ${msg.error.message}`));
+          else resolve(msg.result);
+        };
+        ws.on('message', onMessage);
+      });
+      ws.send(JSON.stringify({ id: FIRST_ID + i, method }));
+      results.push(await answer);
+    }
+    return results;
+  } finally {
+    ws.close();
+  }
+}
+
+/** The JS heap in use and allocated (MB), before and after a forced full GC. */
+export async function heapAroundGc(inspectorPort) {
+  const [before, , after] = await inspect(inspectorPort,
+    ['Runtime.getHeapUsage', 'HeapProfiler.collectGarbage', 'Runtime.getHeapUsage']);
+  const mb = (u) => ({ used: u.usedSize / 2 ** 20, total: u.totalSize / 2 ** 20 });
+  return { before: mb(before), after: mb(after) };
+}
