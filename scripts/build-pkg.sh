@@ -50,8 +50,13 @@ log "wasm-opt -Oz"
 # helpers as calls inside its search loops. 9 inlined more of them (10-30% faster filters
 # and validation; BENCHMARKS.md, "npm package") but costs 2.3 kB gzipped, which the package
 # no longer has room for within its 250 kB budget.
+# TRAILSIFT_PKG_NAMES=1 keeps the functions' names (the "name" section: over the size budget,
+# for profiling only) so that `node --cpu-prof` names the module's functions (BENCHMARKS.md,
+# "npm broad filters: profile and build").
+NAMES=()
+[ "${TRAILSIFT_PKG_NAMES:-}" = 1 ] && NAMES=(-g)
 "$BIN/wasm-opt" -Oz --always-inline-max-function-size=4 --converge --zero-filled-memory --low-memory-unused --strip-producers \
-  --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+  ${NAMES[@]+"${NAMES[@]}"} --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"
 mv "$TMP/trailsift_bg.opt.wasm" "$TMP/trailsift_bg.wasm"
