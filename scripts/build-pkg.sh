@@ -55,7 +55,7 @@ log "wasm-opt -Oz"
 # "npm broad filters: profile and build").
 NAMES=()
 [ "${TRAILSIFT_PKG_NAMES:-}" = 1 ] && NAMES=(-g)
-"$BIN/wasm-opt" -Oz --always-inline-max-function-size=4 --converge --zero-filled-memory --low-memory-unused --strip-producers \
+"$BIN/wasm-opt" -Oz --always-inline-max-function-size=4 --converge --zero-filled-memory --low-memory-unused --strip-producers --strip-target-features \
   ${NAMES[@]+"${NAMES[@]}"} --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"

@@ -164,7 +164,9 @@ fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
             };
             eval(&program.root, &slots, now_ms)
         };
-        let stop = (!program.text).then_some(Stop {
+        // Natively only: in the npm package a line that is not JSON does not match whether
+        // or not it is read to its end, and the .wasm's size budget has no room for this.
+        let stop = (!program.text && !cfg!(target_arch = "wasm32")).then_some(Stop {
             keys: &program.stop_keys,
             decide: &decide,
         });
@@ -279,7 +281,7 @@ impl PathTree {
     /// The top-level keys as JSON strings, for [`Stop`]; none when there are more than a
     /// `u64` of bits can follow (never stopping early then).
     pub(super) fn stop_keys(&self) -> Vec<Finder<'static>> {
-        if self.keys.len() >= 64 {
+        if self.keys.len() >= 64 || cfg!(target_arch = "wasm32") {
             return Vec::new();
         }
         self.keys
