@@ -960,6 +960,41 @@ mod regressions {
         structured_holds(&json!({"query": "action == \"X\" and user == \"a\""})).unwrap();
     }
 
+    /// Seed bc591f86 (members_after_the_last_field_read_count): `-(exists
+    /// metadata.A or time < now)` on an event whose time is past, followed by a second
+    /// `auditEventTime` member (`"LOGIN"`) after the last field the filter reads. The
+    /// first reading decides no and the early stop left the line there, but the repeated
+    /// key replaces the time with one that is not a time, which makes the answer yes: a
+    /// line may stop early only when none of the keys it reads comes again.
+    #[test]
+    fn a_key_read_again_after_the_early_stop_is_seen() {
+        let ir = Ir::Not {
+            term: Box::new(Ir::Or {
+                terms: vec![
+                    Ir::Exists {
+                        field: "auditEventMetadata.A".into(),
+                    },
+                    Ir::Cmp {
+                        field: "auditEventTime".into(),
+                        op: Op::Lt,
+                        value: Literal::Now(0),
+                    },
+                ],
+            }),
+        };
+        let event = json!({
+            "auditEventTime": "2026-01-15T08:30:00+02:00",
+            "auditModule": "CREATE",
+            "auditResource": {"type": "", "identifier": "CREATE"},
+            "auditResourceScope": {"accountIdentifier": "CREATE", "orgIdentifier": "CREATE"},
+            "auditAction": "CREATE",
+            "auditEventMetadata": {},
+        });
+        assert_eq!(TAIL_KEYS[3], "auditEventTime");
+        assert_eq!(TAIL_VALUES[0], r#""LOGIN""#);
+        tail_members_hold(ir, &event, &[(3, 0)], false, 1_768_458_600_001).unwrap();
+    }
+
     /// Seed f0a739fa (found as `candidate_lines_hold_every_line_that_is_not_false`, the
     /// property decide_lines_agrees_with_matches_line grew from; the recorded case has no
     /// `now`, and the query has no time term): a query no event can match, on a block of
