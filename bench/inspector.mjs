@@ -44,3 +44,27 @@ export async function heapAroundGc(inspectorPort) {
   const mb = (u) => ({ used: u.usedSize / 2 ** 20, total: u.totalSize / 2 ** 20 });
   return { before: mb(before), after: mb(after) };
 }
+
+/** Keeps a DevTools session open on wrangler's inspector, reading and dropping what it
+ * sends. wrangler 4.86's inspector proxy keeps every message of the runtime (console, network
+ * and script events) in a buffer that only an attached DevTools session drains: with none,
+ * the proxy workerd's memory grows with the Worker's activity (RELIABILITY.md, Soak). Answers
+ * {messages, bytes, close}. */
+export async function drainDevtools(inspectorPort, { network = true } = {}) {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const target = targets.find((t) => t.webSocketDebuggerUrl);
+  if (!target) throw new Error('no inspector target');
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  const seen = { messages: 0, bytes: 0, methods: {}, close: () => ws.close() };
+  ws.on('message', (data) => {
+    seen.messages += 1;
+    seen.bytes += data.length;
+    const method = /"method":"([^"]+)"/.exec(data.toString('utf8', 0, Math.min(200, data.length)))?.[1] ?? 'answer';
+    const m = (seen.methods[method] ??= { messages: 0, bytes: 0 });
+    m.messages += 1;
+    m.bytes += data.length;
+  });
+  if (!network) ws.send(JSON.stringify({ id: FIRST_ID, method: 'Network.disable' }));
+  return seen;
+}

@@ -10,14 +10,15 @@
 // memory that grows, or more than SOAK_MAX_ERRORS request errors of a kind (default 0).
 //   node bench/soak.mjs        (make soak: 600 s; make soak-short: SOAK_SECONDS=60, see
 //                               the Makefile)
-import { writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { loadavg } from 'node:os';
 import { startWorker, newToken, sha256, event, call, newCredentialsKey } from '../tests/edge/harness.mjs';
 import { wsTail, sseTail } from '../tests/edge/tail-clients.mjs';
-import { groupRss } from './workerd-cpu.mjs';
-import { heapAroundGc } from './inspector.mjs';
+import { groupRss, runtimeUrl } from './workerd-cpu.mjs';
+import { drainDevtools, heapAroundGc } from './inspector.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const ACCOUNTS = Number(process.env.SOAK_ACCOUNTS ?? 5);
@@ -42,6 +43,13 @@ const LEVELLING = 0.5;
 // Shorter runs (make soak-short) report the slope without judging it: a minute is mostly
 // warm-up.
 const JUDGED_SECONDS = 300;
+// Where the clients send their requests: `runtime` (default), the runtime workerd's own
+// entry socket, or `proxy`, wrangler dev's public port. wrangler 4.86's proxy is a workerd
+// process of its own whose memory grows with the traffic through it until it dies (1.6 GB
+// after 13 minutes of this load, RELIABILITY.md, Soak): through it, a long soak measures
+// the proxy. Both processes' memory is reported either way.
+const VIA = process.env.SOAK_VIA ?? 'runtime';
+if (!['runtime', 'proxy'].includes(VIA)) throw new Error(`SOAK_VIA must be runtime or proxy, not ${VIA}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ name: `soak_${i}`, token: newToken() }));
@@ -97,6 +105,9 @@ const MAX_RESENDS = 3;
 const resent = Object.fromEntries(kinds.map((k) => [k, 0]));
 const resends = [];
 
+/** An error's message with its cause (undici's fetch puts the socket's error there). */
+const cause = (e) => `${e.message}${e.cause ? `: ${e.cause.code ?? ''} ${e.cause.message ?? ''}`.trimEnd() : ''}`;
+
 /** Requests answered so far (with errors). */
 const served = () => kinds.reduce((n, k) => n + latency[k].length + errors[k], 0);
 
@@ -127,10 +138,14 @@ async function timed(kind, account, url, token, { method = 'GET', body, headers 
         stage = `${r.status}, body cut short`;
         text = await r.text();
       } catch (e) {
-        if (e.name !== 'TimeoutError' || method !== 'GET' || attempt > 0) throw e;
+        // A connection that failed before any answer (a keep-alive connection the server
+        // closed as the request went out) is resent like a 503: every request here is
+        // idempotent (ingest by auditEventId).
+        const dropped = stage === 'no answer' && e.name !== 'TimeoutError';
+        if (!(dropped || (e.name === 'TimeoutError' && method === 'GET')) || attempt >= (dropped ? MAX_RESENDS : 1)) throw e;
         resent[kind] += 1;
-        resends.push(`${id} ${url.replace(/^http:\/\/[^/]+/, '')} started ${started}: ${stage} within ${
-          ((performance.now() - a) / 1000).toFixed(1)} s, sent again; under way beside it: ${beside(id)}`);
+        if (resends.length < 20) resends.push(`${id} ${url.replace(/^http:\/\/[^/]+/, '')} started ${started}: ${stage} within ${
+          ((performance.now() - a) / 1000).toFixed(1)} s (${cause(e)}), sent again; under way beside it: ${beside(id)}`);
         started = new Date().toISOString();
         stage = 'no answer';
         continue;
@@ -148,7 +163,7 @@ async function timed(kind, account, url, token, { method = 'GET', body, headers 
   } catch (e) {
     if (firstErrors.length < 5) {
       firstErrors.push(`${id} ${method} ${url.replace(/^http:\/\/[^/]+/, '')} started ${started}, ${stage} after ${
-        ((performance.now() - t) / 1000).toFixed(1)} s: ${e.message}; under way beside it: ${beside(id)}`);
+        ((performance.now() - t) / 1000).toFixed(1)} s: ${cause(e)}; under way beside it: ${beside(id)}`);
     }
   } finally {
     inFlight.delete(id);
@@ -185,35 +200,57 @@ async function exported(url, token) {
   return ids;
 }
 
+/** Bytes of every file under `dir` (the accounts' stored data: the objects' SQLite files). */
+function bytesUnder(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    try { n += e.isDirectory() ? bytesUnder(p) : statSync(p).size; } catch { /* removed meanwhile */ }
+  }
+  return n;
+}
+
 const w = await startWorker({
   tokensConfig: config, credentialsKey: newCredentialsKey(),
   vars: { RATE_LIMIT_REQUESTS_PER_MINUTE: '0', TRACE_SLOW_MS: String(TRACE_MS) },
 });
+const url = VIA === 'proxy' ? w.url : await runtimeUrl(w.pgid);
+console.error(`soak: requests go to ${url} (${VIA === 'proxy' ? "wrangler dev's proxy" : 'the runtime workerd, past the proxy'})`);
 /** The size of the Worker's wasm memory (MB), from its health answer. */
 const wasmMb = async () => {
   try {
-    const r = await fetch(`${w.url}/v1/health`, { signal: AbortSignal.timeout(10_000) });
+    const r = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(10_000) });
     return (await r.json()).wasmMemoryBytes / 2 ** 20;
   } catch { return NaN; }
 };
 const closers = [];
 let failed = false;
+// wrangler dev's inspector proxy turns on the runtime's Network domain, and workerd then
+// sends every subrequest's whole response body (the Worker's calls to the account objects:
+// query and export pages) to the proxy, which keeps it until a DevTools session attaches
+// (bench/inspector.mjs). SOAK_DEVTOOLS: `network-off` (default) attaches a session that
+// turns the Network domain off, as in production, where there is no inspector; `on` attaches
+// one that leaves it on and drains it; `none` attaches none (the proxy then grows).
+const DEVTOOLS = process.env.SOAK_DEVTOOLS ?? 'network-off';
+if (!['network-off', 'on', 'none'].includes(DEVTOOLS)) throw new Error(`SOAK_DEVTOOLS must be network-off, on or none, not ${DEVTOOLS}`);
+const devtools = DEVTOOLS === 'none' ? null : await drainDevtools(w.inspectorPort, { network: DEVTOOLS === 'on' });
+if (devtools) closers.push(devtools);
 try {
   for (const [i, a] of accounts.entries()) {
     a.rx = await receiver();
     closers.push(a.rx);
-    const made = await call(`${w.url}/v1/destinations`, a.token, {
+    const made = await call(`${url}/v1/destinations`, a.token, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Soak', type: 'webhook', config: { url: a.rx.url },
         credentials: { secret: 'whsec-soak-0123456789abcdef' }, batch: { maxEvents: 500, intervalSeconds: 1 } }),
     });
     if (made.status !== 201) throw new Error(`destination: ${made.status} ${made.text}`);
-    const on = await call(`${w.url}/v1/destinations/${made.json.id}`, a.token, {
+    const on = await call(`${url}/v1/destinations/${made.json.id}`, a.token, {
       method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'active' }),
     });
     if (on.status !== 200) throw new Error(`activate: ${on.status} ${on.text}`);
     a.tailKind = i % 2 ? 'sse' : 'websocket';
-    a.tail = await (i % 2 ? sseTail : wsTail)(w.url, { token: a.token });
+    a.tail = await (i % 2 ? sseTail : wsTail)(url, { token: a.token });
     if (![101, 200].includes(a.tail.status)) throw new Error(`tail: ${a.tail.status} ${JSON.stringify(a.tail.json)}`);
     a.acked = new Set();
   }
@@ -224,12 +261,16 @@ try {
   const wasm = [];
   const anon = [];
   const files = [];
+  const proxy = [];
+  const stored = [];
   const sample = () => {
     const at = (performance.now() - t0) / 1000;
     const kb = groupRss(w.pgid);
     rss.push([at, kb.runtime / 1024, served()]);
     anon.push([at, kb.runtimeAnon / 1024]);
     files.push([at, kb.runtimeFile / 1024]);
+    proxy.push([at, kb.proxy / 1024]);
+    stored.push([at, bytesUnder(w.dir) / 2 ** 20]);
     wasmMb().then((mb) => wasm.push([at, mb]));
   };
   const sampler = setInterval(sample, SAMPLE_MS);
@@ -245,7 +286,7 @@ try {
       const evs = Array.from({ length: BATCH }, (_, i) => event(a.name, i, {
         auditEventId: `${a.name}-${b}-${i}`, auditEventTime: String(now - i),
       }));
-      const r = await timed('ingest', a.name, `${w.url}/v1/events`, a.token, {
+      const r = await timed('ingest', a.name, `${url}/v1/events`, a.token, {
         method: 'POST', body: evs.map((e) => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' },
       });
       // A resent batch whose first send was stored after all comes back as duplicates.
@@ -254,13 +295,13 @@ try {
   };
   const query = async (a) => {
     while (performance.now() < deadline) {
-      await timed('query', a.name, `${w.url}/v1/events?q=${encodeURIComponent('action:CREATE AND module:CORE')}&from=now-10m&limit=100`, a.token);
+      await timed('query', a.name, `${url}/v1/events?q=${encodeURIComponent('action:CREATE AND module:CORE')}&from=now-10m&limit=100`, a.token);
       await sleep(1000);
     }
   };
   const exportLoop = async (a) => {
     while (performance.now() < deadline) {
-      await timed('export', a.name, `${w.url}/v1/events?format=csv&from=now-1m`, a.token);
+      await timed('export', a.name, `${url}/v1/events?format=csv&from=now-1m`, a.token);
       await sleep(5000);
     }
   };
@@ -310,7 +351,7 @@ try {
 
   console.log('account   acked   stored  delivered  repeats  tail(kind: got + dropped)');
   for (const a of accounts) {
-    const stored = await exported(w.url, a.token);
+    const stored = await exported(url, a.token);
     const storedSet = new Set(stored);
     const delivered = a.rx.ids;
     const lost = [...a.acked].filter((id) => !storedSet.has(id) || !delivered.has(id)).length;
@@ -342,6 +383,17 @@ try {
   const byThird = (ps) => [0, 1, 2].map((i) => mean(third(ps.filter((p) => p[0] <= elapsed), i)).toFixed(1)).join(' / ');
   console.log(`  of it anonymous (heaps, wasm) by third ${byThird(anon)}, last ${anon[anon.length - 1][1].toFixed(1)} MB; mapped files (the workerd binary) by third ${
     byThird(files)}, last ${files[files.length - 1][1].toFixed(1)} MB`);
+  console.log(`  stored data (the objects' SQLite files, MB) by third ${byThird(stored)}, last ${
+    stored[stored.length - 1][1].toFixed(1)}; wrangler dev's proxy workerd (${VIA === 'proxy' ? 'in the path' : 'not in the path'
+  }) RSS first ${proxy[0][1].toFixed(1)}, by third ${byThird(proxy)}, last ${proxy[proxy.length - 1][1].toFixed(1)} MB`);
+  if (devtools) console.log(`  DevTools session attached (${DEVTOOLS}): ${devtools.messages} messages, ${(devtools.bytes / 2 ** 20).toFixed(1)} MB from the runtime (${
+    Object.entries(devtools.methods).sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 6)
+      .map(([m, n]) => `${m} ${n.messages}, ${(n.bytes / 2 ** 20).toFixed(1)} MB`).join('; ')})`);
+  if (process.env.SOAK_SERIES) {
+    writeFileSync(process.env.SOAK_SERIES, `${['seconds', 'runtime_mb', 'anon_mb', 'file_mb', 'proxy_mb', 'stored_mb', 'served'].join(',')}\n${
+      rss.map((p, i) => [p[0].toFixed(0), p[1].toFixed(1), anon[i][1].toFixed(1), files[i][1].toFixed(1), proxy[i][1].toFixed(1),
+        stored[i][1].toFixed(1), p[2]].join(',')).join('\n')}\n`);
+  }
   if (heap) {
     console.log(`  V8 heap of the Worker's isolate: ${heap.before.used.toFixed(1)} MB used of ${heap.before.total.toFixed(1)
     } before a forced full GC, ${heap.after.used.toFixed(1)} of ${heap.after.total.toFixed(1)} after; RSS ${heap.rssAfter.toFixed(1)} MB ${SAMPLE_MS / 1000} s after it`);

@@ -1,5 +1,5 @@
 // CPU time and memory of a `wrangler dev` under test, for the Worker benchmarks and the soak.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const TICK = 100; // clock ticks per second of /proc/<pid>/stat
 
@@ -46,4 +46,44 @@ export function groupRss(pgid) {
     }
   }
   return kb;
+}
+
+/** The ports the runtime workerd of the group listens on (its entry socket, inspector and
+ * debug port; wrangler gives it port 0, so they are found from /proc). */
+function runtimePorts(pgid) {
+  const runtime = workerds(pgid).find(({ pid }) => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--socket-addr=entry=127.0.0.1:0'); } catch { return false; }
+  });
+  if (!runtime) return [];
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${runtime.pid}/fd`)) {
+    let link;
+    try { link = readlinkSync(`/proc/${runtime.pid}/fd/${fd}`); } catch { continue; }
+    const m = /^socket:\[(\d+)\]$/.exec(link);
+    if (m) inodes.add(m[1]);
+  }
+  const ports = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try { text = readFileSync(table, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address (hex ip:port), state 0A = LISTEN, inode in the tenth column.
+      if (f.length > 9 && f[3] === '0A' && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return ports;
+}
+
+/** The URL of the runtime workerd's own entry socket, past wrangler dev's proxy: the one
+ * of its ports that answers `GET /v1/health` like the Worker. */
+export async function runtimeUrl(pgid) {
+  for (const port of runtimePorts(pgid)) {
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const r = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(5000) });
+      if (r.status === 200 && typeof (await r.json()).version === 'string') return url;
+    } catch { /* the inspector or the debug port */ }
+  }
+  throw new Error('the runtime workerd has no port that answers /v1/health');
 }
