@@ -19,6 +19,7 @@ pub(crate) mod sql;
 pub mod stats;
 pub mod tail;
 pub mod tokens;
+mod trace;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -109,11 +110,9 @@ pub async fn call<R: DeserializeOwned>(
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-    let slow_ms = trace_slow_ms(env);
+    let slow_ms = trace::slow_ms(env);
     let sent = now_ms();
-    if slow_ms > 0 {
-        let headers = worker::Headers::new();
-        headers.set(TRACE_HEADER, &format!("{sent} {account}"))?;
+    if let Some(headers) = trace::call_headers(slow_ms, sent, account)? {
         init.with_headers(headers);
     }
     let mut resp = stub
@@ -121,13 +120,7 @@ pub async fn call<R: DeserializeOwned>(
         .await?;
     let status = resp.status_code();
     let bytes = resp.bytes().await?;
-    let took = now_ms() - sent;
-    if slow_ms > 0 && took >= slow_ms {
-        worker::console_log!(
-            "trace: slow store call: {account} {} {status} {took} ms (sent at {sent})",
-            request.kind()
-        );
-    }
+    trace::call(slow_ms, account, request.kind(), status, sent);
     if status == 200 {
         serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::storage(format!("an unreadable answer of the account store: {e}"))
@@ -138,17 +131,7 @@ pub async fn call<R: DeserializeOwned>(
     }
 }
 
-/// `TRACE_SLOW_MS` read on its own (the Worker's side of tracing; see [`Config`]).
-pub(crate) fn trace_slow_ms(env: &Env) -> i64 {
-    env.var("TRACE_SLOW_MS")
-        .ok()
-        .and_then(|v| v.to_string().trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// When tracing, the Worker's send time and the account travel with each store request, so
-/// that the object can tell how long a request waited before it ran.
-const TRACE_HEADER: &str = "x-trailsift-trace";
+pub(crate) use trace::slow_ms as trace_slow_ms;
 
 /// A message or reply as JSON.
 fn encode<T: Serialize + ?Sized>(value: &T) -> ApiResult<Vec<u8>> {
@@ -204,7 +187,7 @@ impl DurableObject for AccountStore {
             });
             return Ok(answer.unwrap_or_else(ApiError::into_response));
         }
-        let trace = req.headers().get(TRACE_HEADER).ok().flatten();
+        let trace = req.headers().get(trace::HEADER).ok().flatten();
         let started = now_ms();
         self.busy.set(self.busy.get() + 1);
         let mut kind = "unreadable";
@@ -241,14 +224,7 @@ impl DurableObject for AccountStore {
             self.delivering.set(false);
         }
         self.rearm().await;
-        let took = now_ms() - now;
-        if self.config.trace_slow_ms > 0 && took >= self.config.trace_slow_ms {
-            worker::console_log!(
-                "trace: slow alarm: object {} ran {took} ms with {} requests in flight",
-                self.short_id(),
-                self.busy.get()
-            );
-        }
+        self.trace_alarm(now);
         Response::ok("alarm ran")
     }
 
@@ -343,27 +319,6 @@ impl AccountStore {
                 answer
             }
         }
-    }
-
-    /// Logs a request that waited or ran at least `TRACE_SLOW_MS`: `trace` is the Worker's
-    /// send time and the account.
-    fn trace_request(&self, trace: &str, kind: &str, started: i64) {
-        let slow = self.config.trace_slow_ms;
-        let (sent, account) = trace.split_once(' ').unwrap_or((trace, ""));
-        let waited = sent.parse::<i64>().map_or(0, |sent| started - sent);
-        let ran = now_ms() - started;
-        if slow > 0 && (waited >= slow || ran >= slow) {
-            worker::console_log!(
-                "trace: slow store request: {account} {kind} waited {waited} ms, ran {ran} ms; {} other requests in flight, alarm {}",
-                self.busy.get(),
-                if self.delivering.get() { "delivering" } else { "idle" }
-            );
-        }
-    }
-
-    /// The object's id, shortened, for traces.
-    fn short_id(&self) -> String {
-        self.state.id().to_string().chars().take(8).collect()
     }
 
     fn ctx(&self, sql: worker::SqlStorage) -> destinations::Ctx<'_> {
