@@ -56,14 +56,38 @@ export async function drainDevtools(inspectorPort, { network = true } = {}) {
   if (!target) throw new Error('no inspector target');
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  const seen = { messages: 0, bytes: 0, methods: {}, close: () => ws.close() };
+  let nextId = FIRST_ID;
+  const waiting = new Map();
+  const seen = {
+    messages: 0,
+    bytes: 0,
+    methods: {},
+    close: () => ws.close(),
+    /** The isolate's V8 heap now (MB in use and allocated), without a GC; NaN on no answer. */
+    heap: () => new Promise((resolve) => {
+      const id = ++nextId;
+      const timer = setTimeout(() => { waiting.delete(id); resolve({ used: NaN, total: NaN }); }, 10_000);
+      waiting.set(id, (result) => {
+        clearTimeout(timer);
+        resolve({ used: result.usedSize / 2 ** 20, total: result.totalSize / 2 ** 20 });
+      });
+      ws.send(JSON.stringify({ id, method: 'Runtime.getHeapUsage' }));
+    }),
+  };
   ws.on('message', (data) => {
     seen.messages += 1;
     seen.bytes += data.length;
-    const method = /"method":"([^"]+)"/.exec(data.toString('utf8', 0, Math.min(200, data.length)))?.[1] ?? 'answer';
+    const head = data.toString('utf8', 0, Math.min(200, data.length));
+    const method = /"method":"([^"]+)"/.exec(head)?.[1] ?? 'answer';
     const m = (seen.methods[method] ??= { messages: 0, bytes: 0 });
     m.messages += 1;
     m.bytes += data.length;
+    const id = Number(/^\{"id":(\d+)/.exec(head)?.[1]);
+    if (waiting.has(id)) {
+      const done = waiting.get(id);
+      waiting.delete(id);
+      done(JSON.parse(data.toString()).result ?? { usedSize: NaN, totalSize: NaN });
+    }
   });
   if (!network) ws.send(JSON.stringify({ id: FIRST_ID, method: 'Network.disable' }));
   return seen;

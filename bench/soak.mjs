@@ -50,6 +50,11 @@ const JUDGED_SECONDS = 300;
 // the proxy. Both processes' memory is reported either way.
 const VIA = process.env.SOAK_VIA ?? 'runtime';
 if (!['runtime', 'proxy'].includes(VIA)) throw new Error(`SOAK_VIA must be runtime or proxy, not ${VIA}`);
+// SOAK_DISTINCT_BATCHES=n: each ingesting client sends its first n batches over and over
+// (from then on every event is a duplicate, answered and not stored again), so the traffic
+// goes on while the stored data stops growing: memory that still grows then grows with the
+// requests served, not with the data kept.
+const DISTINCT_BATCHES = Number(process.env.SOAK_DISTINCT_BATCHES ?? Infinity);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ name: `soak_${i}`, token: newToken() }));
@@ -263,6 +268,7 @@ try {
   const files = [];
   const proxy = [];
   const stored = [];
+  const v8 = [];
   const sample = () => {
     const at = (performance.now() - t0) / 1000;
     const kb = groupRss(w.pgid);
@@ -272,6 +278,7 @@ try {
     proxy.push([at, kb.proxy / 1024]);
     stored.push([at, bytesUnder(w.dir) / 2 ** 20]);
     wasmMb().then((mb) => wasm.push([at, mb]));
+    devtools?.heap().then((h) => v8.push([at, h.total, h.used]));
   };
   const sampler = setInterval(sample, SAMPLE_MS);
   sample();
@@ -284,7 +291,7 @@ try {
     for (let b = 0; performance.now() < deadline; b++) {
       const now = Date.now();
       const evs = Array.from({ length: BATCH }, (_, i) => event(a.name, i, {
-        auditEventId: `${a.name}-${b}-${i}`, auditEventTime: String(now - i),
+        auditEventId: `${a.name}-${b % DISTINCT_BATCHES}-${i}`, auditEventTime: String(now - i),
       }));
       const r = await timed('ingest', a.name, `${url}/v1/events`, a.token, {
         method: 'POST', body: evs.map((e) => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' },
@@ -386,6 +393,11 @@ try {
   console.log(`  stored data (the objects' SQLite files, MB) by third ${byThird(stored)}, last ${
     stored[stored.length - 1][1].toFixed(1)}; wrangler dev's proxy workerd (${VIA === 'proxy' ? 'in the path' : 'not in the path'
   }) RSS first ${proxy[0][1].toFixed(1)}, by third ${byThird(proxy)}, last ${proxy[proxy.length - 1][1].toFixed(1)} MB`);
+  const v8Ok = v8.filter((p) => Number.isFinite(p[1])).sort((a, b) => a[0] - b[0]);
+  if (v8Ok.length) {
+    console.log(`  V8 heap of the isolate (MB allocated, no forced GC; ${v8Ok.length} samples): first ${v8Ok[0][1].toFixed(1)}, by third ${
+      byThird(v8Ok)}, last ${v8Ok[v8Ok.length - 1][1].toFixed(1)} (in use last ${v8Ok[v8Ok.length - 1][2].toFixed(1)})`);
+  }
   if (devtools) console.log(`  DevTools session attached (${DEVTOOLS}): ${devtools.messages} messages, ${(devtools.bytes / 2 ** 20).toFixed(1)} MB from the runtime (${
     Object.entries(devtools.methods).sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 6)
       .map(([m, n]) => `${m} ${n.messages}, ${(n.bytes / 2 ** 20).toFixed(1)} MB`).join('; ')})`);
