@@ -69,6 +69,9 @@ fn cell_column(name: &str) -> Option<usize> {
     FIELDS[1..].iter().position(|f| *f == name)
 }
 
+/// The most values of a column looked up by comparing them all.
+const FEW: usize = 16;
+
 /// The distinct values of a column (index 0: absent or `null`).
 #[derive(Debug)]
 struct Dict {
@@ -94,7 +97,17 @@ fn dicts() -> Vec<Dict> {
 
 impl Dict {
     fn id_of_str(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.strings.get(s) {
+        // Most columns hold a few values: comparing them costs less than hashing (whose
+        // 64-bit multiplications wasm32 does in parts).
+        if self.values.len() <= FEW {
+            let known = self.values.iter().position(|v| match v {
+                Some(Cell::Str(v)) => same_key(v, s),
+                _ => false,
+            });
+            if let Some(id) = known {
+                return id as u32;
+            }
+        } else if let Some(&id) = self.strings.get(s) {
             return id;
         }
         let id = self.values.len() as u32;
@@ -260,8 +273,6 @@ impl BlockColumns {
     pub fn read(block: &[u8], first_line: u64) -> BlockColumns {
         let reader = FieldReader::new(&FIELDS);
         let keys = Keys::of(&FIELDS);
-        // One check of the whole block instead of one per line, in the common case.
-        let utf8 = std::str::from_utf8(block).is_ok();
         let mut b = BlockColumns {
             ids: vec![Vec::new(); CELLS],
             dicts: dicts(),
@@ -273,7 +284,7 @@ impl BlockColumns {
             let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
             let line = &block[start..end];
             if !line.iter().all(u8::is_ascii_whitespace) {
-                b.row((&keys, &reader), line, utf8, start, end, line_no);
+                b.row((&keys, &reader), line, start, end, line_no);
             }
             start = end + 1;
             line_no += 1;
@@ -285,23 +296,19 @@ impl BlockColumns {
         &mut self,
         (keys, reader): (&Keys, &FieldReader),
         line: &[u8],
-        utf8: bool,
         start: usize,
         end: usize,
         line_no: u64,
     ) {
         let row = self.lines.len() as u32;
         self.lines.push([start as u32, end as u32]);
-        // Serde_json does not check the UTF-8 of strings it skips, so the answer for such
-        // a line can depend on which fields a filter reads: it is decided on the line.
-        let values = match if utf8 {
-            Ok("")
-        } else {
-            std::str::from_utf8(line)
-        } {
-            Ok(_) => match read_plain(line, keys) {
-                Some(values) => Ok(values),
-                None => reader
+        // A plain line is UTF-8 (the plain reader checks every string). Serde_json does not
+        // check the UTF-8 of strings it skips, so the answer for another line that is not
+        // UTF-8 can depend on which fields a filter reads: it is decided on the line.
+        let values = match read_plain(line, keys) {
+            Some(values) => Ok(values),
+            None => match std::str::from_utf8(line) {
+                Ok(_) => reader
                     .read(line)
                     .map(|read| {
                         let mut values = Values::default();
@@ -309,11 +316,11 @@ impl BlockColumns {
                         values
                     })
                     .map_err(|e| (e.code, e.message)),
+                Err(e) => Err((
+                    ErrorCode::BadUtf8.as_str(),
+                    format!("invalid UTF-8 at column {}", e.valid_up_to() + 1),
+                )),
             },
-            Err(e) => Err((
-                ErrorCode::BadUtf8.as_str(),
-                format!("invalid UTF-8 at column {}", e.valid_up_to() + 1),
-            )),
         };
         let mut values = match values {
             Ok(values) => values.into_iter(),
