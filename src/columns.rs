@@ -144,7 +144,7 @@ impl Dict {
 }
 
 /// One row's values of [`FIELDS`], in their order (`None`: absent).
-type Values<'a> = [Option<FieldValue<'a>>; FIELDS.len()];
+type Values<'a> = Vec<Option<FieldValue<'a>>>;
 
 /// The keys of [`FIELDS`] as a tree: each key with the field it holds or the keys below it.
 #[derive(Default)]
@@ -190,7 +190,7 @@ impl Keys {
 /// spares its work for free text and its allocations, which reading a file's columns does
 /// not need.
 fn read_plain<'a>(line: &'a [u8], keys: &Keys) -> Option<Values<'a>> {
-    let mut values = Values::default();
+    let mut values = vec![None; FIELDS.len()];
     let mut p = Plain::bytes(line);
     if p.peek()? == b'{' {
         read_object(&mut p, keys, &mut values, 1)?;
@@ -308,14 +308,7 @@ impl BlockColumns {
         let values = match read_plain(line, keys) {
             Some(values) => Ok(values),
             None => match std::str::from_utf8(line) {
-                Ok(_) => reader
-                    .read(line)
-                    .map(|read| {
-                        let mut values = Values::default();
-                        values.iter_mut().zip(read).for_each(|(v, r)| *v = r);
-                        values
-                    })
-                    .map_err(|e| (e.code, e.message)),
+                Ok(_) => reader.read(line).map_err(|e| (e.code, e.message)),
                 Err(e) => Err((
                     ErrorCode::BadUtf8.as_str(),
                     format!("invalid UTF-8 at column {}", e.valid_up_to() + 1),
