@@ -886,7 +886,7 @@ mod tests {
             let cut = (0..=cut).rev().find(|&c| line.is_char_boundary(c)).unwrap_or(0);
             for line in [&line[..], &line[..cut], r#"[1,"x"]"#, r#""a""#] {
                 if let Some(values) = read_plain(line.as_bytes(), &keys) {
-                    prop_assert_eq!(reader.read(line.as_bytes()).ok(), Some(values.to_vec()), "{}", line);
+                    prop_assert_eq!(reader.read(line.as_bytes()).ok(), Some(values), "{}", line);
                 }
             }
         }
@@ -896,10 +896,7 @@ mod tests {
     fn an_event_is_read_in_one_pass() {
         let line = br#"{"auditEventId":"e","auditEventTime":"1767225600000","auditEventAuthor":{"principal":{"type":"USER","identifier":"u","email":"u@example.com"}},"auditAction":"CREATE","auditHttpRequestInfo":{"requestMethod":"POST","clientIP":"10.0.0.1"},"auditEventMetadata":{"a":[1.5,null]}}"#;
         let values = read_plain(line, &Keys::of(&FIELDS));
-        assert_eq!(
-            values.map(Vec::from),
-            FieldReader::new(&FIELDS).read(line).ok()
-        );
+        assert_eq!(values, FieldReader::new(&FIELDS).read(line).ok());
     }
 
     #[test]
