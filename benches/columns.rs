@@ -1,5 +1,5 @@
-//! Reading a file's columns for a viewer's table (`BlockColumns::read`, what the page's
-//! shard workers do with each block): 1 MiB blocks of NDJSON, as the page cuts them. Run
+//! Reading a file's columns for a viewer's table (`BlockColumns::read` and `to_bytes`, what
+//! the page's shard workers do with each block): 1 MiB blocks of NDJSON. Run
 //! with `cargo bench --bench columns`; best of several rounds, MB per second of the
 //! thread's CPU time (see `common`).
 
@@ -38,11 +38,11 @@ fn main() {
     let (wall, cpu) = common::best(RUNS, || {
         blocks
             .iter()
-            .map(|b| BlockColumns::read(b, 1).len())
+            .map(|b| BlockColumns::read(b, 1).to_bytes().len())
             .sum::<usize>()
     });
     println!(
-        "BlockColumns::read: {rows} rows, {mb:.1} MB (`trailsift gen --seed 42`) in {} blocks, \
+        "BlockColumns::read and to_bytes: {rows} rows, {mb:.1} MB (`trailsift gen --seed 42`) in {} blocks, \
          best of {RUNS}: {:.1} ms wall, {:.1} ms CPU, {:.0} MB per CPU-second",
         blocks.len(),
         wall.as_secs_f64() * 1e3,

@@ -378,11 +378,12 @@ impl BlockColumns {
         for (dict, ids) in self.dicts.iter().zip(&self.ids) {
             put(&mut out, dict.values.len());
             for v in dict.values.iter().skip(1) {
-                let (tag, text) = match v {
-                    Some(Cell::Str(s)) => (0, s.to_string()),
-                    Some(Cell::Num(n)) => (1, n.to_string()),
-                    Some(Cell::Bool(b)) => (2, b.to_string()),
-                    Some(Cell::Other) | None => (3, String::new()),
+                // Strings (nearly every value) as they are, without a copy.
+                let (tag, text): (u8, Cow<str>) = match v {
+                    Some(Cell::Str(s)) => (0, Cow::Borrowed(s)),
+                    Some(Cell::Num(n)) => (1, n.to_string().into()),
+                    Some(Cell::Bool(b)) => (2, b.to_string().into()),
+                    Some(Cell::Other) | None => (3, "".into()),
                 };
                 out.push(tag);
                 put(&mut out, text.len());
