@@ -25,6 +25,7 @@
 //! assert_eq!(table.lines(&[1]), b"{\"auditAction\":\"LOGIN\",\"auditEventTime\":1767225600001}\n");
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use foldhash::fast::FixedState;
@@ -33,9 +34,12 @@ use crate::convert::ErrorCode;
 use crate::event::field;
 use crate::filter::columnar::{Cell, Column, FieldReader, FieldValue, NOT_A_TIME, NO_TIME};
 use crate::filter::Filter;
+use crate::plain::{same_key, Num, Plain};
 
-/// The fields held by column, the time first.
-pub const FIELDS: [&str; 11] = [
+/// The fields held by column, the time first: every field of the filter language but the
+/// event's identifier and the client's IP (a distinct value nearly every row: a column
+/// would hold a second copy of them) and the metadata.
+pub const FIELDS: [&str; 12] = [
     field::TIME,
     field::PRINCIPAL_TYPE,
     field::PRINCIPAL_ID,
@@ -47,6 +51,7 @@ pub const FIELDS: [&str; 11] = [
     field::ORG,
     field::PROJECT,
     field::ACTION,
+    field::METHOD,
 ];
 
 /// The column that shows who acted: the principal's email, else its identifier.
@@ -63,6 +68,9 @@ fn cell_column(name: &str) -> Option<usize> {
     }
     FIELDS[1..].iter().position(|f| *f == name)
 }
+
+/// The most values of a column looked up by comparing them all.
+const FEW: usize = 16;
 
 /// The distinct values of a column (index 0: absent or `null`).
 #[derive(Debug)]
@@ -89,7 +97,17 @@ fn dicts() -> Vec<Dict> {
 
 impl Dict {
     fn id_of_str(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.strings.get(s) {
+        // Most columns hold a few values: comparing them costs less than hashing (whose
+        // 64-bit multiplications wasm32 does in parts).
+        if self.values.len() <= FEW {
+            let known = self.values.iter().position(|v| match v {
+                Some(Cell::Str(v)) => same_key(v, s),
+                _ => false,
+            });
+            if let Some(id) = known {
+                return id as u32;
+            }
+        } else if let Some(&id) = self.strings.get(s) {
             return id;
         }
         let id = self.values.len() as u32;
@@ -125,6 +143,107 @@ impl Dict {
     }
 }
 
+/// One row's values of [`FIELDS`], in their order (`None`: absent).
+type Values<'a> = Vec<Option<FieldValue<'a>>>;
+
+/// The keys of [`FIELDS`] as a tree: each key with the field it holds or the keys below it.
+#[derive(Default)]
+struct Keys(Vec<(&'static str, Key)>);
+
+enum Key {
+    Field(usize),
+    /// An object's keys, and every field below (cleared when the key comes again: a
+    /// repeated key replaces the earlier value, as the filter reads it).
+    Object(Keys, Vec<usize>),
+}
+
+impl Keys {
+    fn of(paths: &[&'static str]) -> Keys {
+        let mut keys = Keys::default();
+        for (field, path) in paths.iter().enumerate() {
+            keys.add(path, field);
+        }
+        keys
+    }
+
+    fn add(&mut self, path: &'static str, field: usize) {
+        let Some((key, rest)) = path.split_once('.') else {
+            self.0.push((path, Key::Field(field)));
+            return;
+        };
+        for (k, below) in &mut self.0 {
+            if let (true, Key::Object(keys, all)) = (*k == key, below) {
+                all.push(field);
+                keys.add(rest, field);
+                return;
+            }
+        }
+        let mut keys = Keys::default();
+        keys.add(rest, field);
+        self.0.push((key, Key::Object(keys, vec![field])));
+    }
+}
+
+/// Reads the fields of a line of plain JSON (see [`crate::plain`]) in one pass, borrowing
+/// its strings; `None` when the line is anything else, which [`FieldReader`] reads. A
+/// plain line's values are the ones [`FieldReader`] (and so the filter) reads: this only
+/// spares its work for free text and its allocations, which reading a file's columns does
+/// not need.
+fn read_plain<'a>(line: &'a [u8], keys: &Keys) -> Option<Values<'a>> {
+    let mut values = vec![None; FIELDS.len()];
+    let mut p = Plain::bytes(line);
+    if p.peek()? == b'{' {
+        read_object(&mut p, keys, &mut values, 1)?;
+    } else {
+        p.skip(0)?;
+    }
+    p.at_end().then_some(values)
+}
+
+fn read_object<'a>(
+    p: &mut Plain<'a>,
+    keys: &Keys,
+    values: &mut Values<'a>,
+    depth: u32,
+) -> Option<()> {
+    p.object(depth, |p, key| {
+        match keys.0.iter().find(|(k, _)| same_key(k, key)) {
+            Some((_, Key::Field(field))) => {
+                let v = read_value(p, depth)?;
+                *values.get_mut(*field)? = Some(v);
+                Some(())
+            }
+            Some((_, Key::Object(below, all))) => {
+                for &field in all {
+                    *values.get_mut(field)? = None;
+                }
+                if p.peek()? == b'{' {
+                    read_object(p, below, values, depth + 1)
+                } else {
+                    p.skip(depth)
+                }
+            }
+            None => p.skip(depth),
+        }
+    })
+}
+
+fn read_value<'a>(p: &mut Plain<'a>, depth: u32) -> Option<FieldValue<'a>> {
+    let literal = |p: &mut Plain<'a>, word, v| p.literal(word).map(|()| v);
+    match p.peek()? {
+        b'"' => p.string().map(|s| FieldValue::Str(Cow::Borrowed(s))),
+        b't' => literal(p, "true", FieldValue::Bool(true)),
+        b'f' => literal(p, "false", FieldValue::Bool(false)),
+        b'n' => literal(p, "null", FieldValue::Null),
+        b'{' | b'[' => p.skip(depth).map(|()| FieldValue::Other),
+        _ => match p.number()? {
+            Num::Int(n) => Some(FieldValue::Num(n)),
+            // Left to serde_json, whose value it is.
+            Num::Other => None,
+        },
+    }
+}
+
 /// A line that could not be read as JSON: its row, 1-based line number and why (a stable
 /// code: `bad_json` or `bad_utf8`, and a message).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,8 +272,7 @@ impl BlockColumns {
     /// is line `first_line` of the input.
     pub fn read(block: &[u8], first_line: u64) -> BlockColumns {
         let reader = FieldReader::new(&FIELDS);
-        // One check of the whole block instead of one per line, in the common case.
-        let utf8 = std::str::from_utf8(block).is_ok();
+        let keys = Keys::of(&FIELDS);
         let mut b = BlockColumns {
             ids: vec![Vec::new(); CELLS],
             dicts: dicts(),
@@ -166,7 +284,7 @@ impl BlockColumns {
             let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
             let line = &block[start..end];
             if !line.iter().all(u8::is_ascii_whitespace) {
-                b.row(&reader, line, utf8, start, end, line_no);
+                b.row((&keys, &reader), line, start, end, line_no);
             }
             start = end + 1;
             line_no += 1;
@@ -176,27 +294,26 @@ impl BlockColumns {
 
     fn row(
         &mut self,
-        reader: &FieldReader,
+        (keys, reader): (&Keys, &FieldReader),
         line: &[u8],
-        utf8: bool,
         start: usize,
         end: usize,
         line_no: u64,
     ) {
         let row = self.lines.len() as u32;
         self.lines.push([start as u32, end as u32]);
-        // Serde_json does not check the UTF-8 of strings it skips, so the answer for such
-        // a line can depend on which fields a filter reads: it is decided on the line.
-        let values = match if utf8 {
-            Ok("")
-        } else {
-            std::str::from_utf8(line)
-        } {
-            Ok(_) => reader.read(line).map_err(|e| (e.code, e.message)),
-            Err(e) => Err((
-                ErrorCode::BadUtf8.as_str(),
-                format!("invalid UTF-8 at column {}", e.valid_up_to() + 1),
-            )),
+        // A plain line is UTF-8 (the plain reader checks every string). Serde_json does not
+        // check the UTF-8 of strings it skips, so the answer for another line that is not
+        // UTF-8 can depend on which fields a filter reads: it is decided on the line.
+        let values = match read_plain(line, keys) {
+            Some(values) => Ok(values),
+            None => match std::str::from_utf8(line) {
+                Ok(_) => reader.read(line).map_err(|e| (e.code, e.message)),
+                Err(e) => Err((
+                    ErrorCode::BadUtf8.as_str(),
+                    format!("invalid UTF-8 at column {}", e.valid_up_to() + 1),
+                )),
+            },
         };
         let mut values = match values {
             Ok(values) => values.into_iter(),
@@ -261,11 +378,12 @@ impl BlockColumns {
         for (dict, ids) in self.dicts.iter().zip(&self.ids) {
             put(&mut out, dict.values.len());
             for v in dict.values.iter().skip(1) {
-                let (tag, text) = match v {
-                    Some(Cell::Str(s)) => (0, s.to_string()),
-                    Some(Cell::Num(n)) => (1, n.to_string()),
-                    Some(Cell::Bool(b)) => (2, b.to_string()),
-                    Some(Cell::Other) | None => (3, String::new()),
+                // Strings (nearly every value) as they are, without a copy.
+                let (tag, text): (u8, Cow<str>) = match v {
+                    Some(Cell::Str(s)) => (0, Cow::Borrowed(s)),
+                    Some(Cell::Num(n)) => (1, n.to_string().into()),
+                    Some(Cell::Bool(b)) => (2, b.to_string().into()),
+                    Some(Cell::Other) | None => (3, "".into()),
                 };
                 out.push(tag);
                 put(&mut out, text.len());
@@ -608,6 +726,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn the_user_column_reads_the_principal() {
@@ -663,6 +782,122 @@ mod tests {
         for q in ["metadata.a:1", "id:x", "ip == 10.0.0.1", "\"free text\""] {
             assert!(!t.decides_on_columns(&Filter::parse(q).unwrap()), "{q}");
         }
+    }
+
+    #[test]
+    fn the_request_method_is_a_column() {
+        let mut t = Table::default();
+        let block = br#"{"auditAction":"CREATE","auditHttpRequestInfo":{"requestMethod":"POST","clientIP":"10.0.0.1"}}
+{"auditAction":"LOGIN","auditHttpRequestInfo":{"requestMethod":"PUT"}}
+{"auditAction":"UPDATE","auditHttpRequestInfo":{"requestMethod":"put"}}
+{"auditAction":"DELETE","auditHttpRequestInfo":{"requestMethod":"GET"},"auditHttpRequestInfo":{"clientIP":"x"}}
+{"auditAction":"DELETE","auditHttpRequestInfo":"POST"}
+{"auditAction":"DELETE","auditHttpRequestInfo":{"requestMethod":"P\u004fST"}}
+"#;
+        t.push(block.to_vec(), 1);
+        assert_eq!(t.values(field::METHOD, 0), ["", "POST", "PUT", "put"]);
+        assert_eq!(t.ids(field::METHOD, 0), [1, 2, 3, 0, 0, 1]);
+        let f = Filter::parse("method:POST,PUT -is:login").unwrap();
+        assert!(t.decides_on_columns(&f));
+        let by_line: Vec<u32> = (0..t.len() as u32)
+            .filter(|&r| f.matches_line(t.line(r as usize), 0) == Ok(true))
+            .collect();
+        assert_eq!(by_line, [0, 2, 5]);
+        assert_eq!(t.filter(&f, 0, 0), by_line);
+    }
+
+    /// A member of an event's object as a line may hold it: the keys read, repeated,
+    /// nested in values that are not objects, escaped, and numbers serde_json reads its way.
+    fn member() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "auditEventTime",
+            "auditAction",
+            "auditModule",
+            "auditEventAuthor",
+            "principal",
+            "type",
+            "identifier",
+            "email",
+            "auditResource",
+            "auditHttpRequestInfo",
+            "requestMethod",
+            "auditResourceScope",
+            "orgIdentifier",
+            r"auditAct\u0069on",
+            "x",
+        ]);
+        let leaf = prop::sample::select(vec![
+            r#""CREATE""#,
+            r#""Cr\u00e9""#,
+            "\"caf\u{e9}\"",
+            r#""a\"b""#,
+            r#""""#,
+            "null",
+            "true",
+            "false",
+            "0",
+            "-12",
+            "1.5",
+            "1e2",
+            "-0",
+            "12345678901234567890",
+            r#""1767225600000""#,
+            "1767225600000",
+            "[]",
+            r#"[1,{"a":"b"}]"#,
+            "{}",
+        ]);
+        let value = leaf
+            .prop_map(str::to_string)
+            .prop_recursive(3, 16, 4, move |inner| {
+                prop::collection::vec((key_for_objects(), inner), 0..4).prop_map(|members| {
+                    let members: Vec<String> = members
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\":{v}"))
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                })
+            });
+        (key, value).prop_map(|(k, v)| format!("\"{k}\": {v}"))
+    }
+
+    fn key_for_objects() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "principal",
+            "type",
+            "identifier",
+            "email",
+            "requestMethod",
+            "orgIdentifier",
+            "auditAction",
+            "x",
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn plain_lines_are_read_as_the_filter_reads_them(
+            members in prop::collection::vec(member(), 0..8),
+            cut in 0usize..400,
+        ) {
+            let reader = FieldReader::new(&FIELDS);
+            let keys = Keys::of(&FIELDS);
+            let line = format!("{{{}}} ", members.join(","));
+            let cut = line.len() - cut.min(line.len());
+            let cut = (0..=cut).rev().find(|&c| line.is_char_boundary(c)).unwrap_or(0);
+            for line in [&line[..], &line[..cut], r#"[1,"x"]"#, r#""a""#] {
+                if let Some(values) = read_plain(line.as_bytes(), &keys) {
+                    prop_assert_eq!(reader.read(line.as_bytes()).ok(), Some(values), "{}", line);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_is_read_in_one_pass() {
+        let line = br#"{"auditEventId":"e","auditEventTime":"1767225600000","auditEventAuthor":{"principal":{"type":"USER","identifier":"u","email":"u@example.com"}},"auditAction":"CREATE","auditHttpRequestInfo":{"requestMethod":"POST","clientIP":"10.0.0.1"},"auditEventMetadata":{"a":[1.5,null]}}"#;
+        let values = read_plain(line, &Keys::of(&FIELDS));
+        assert_eq!(values, FieldReader::new(&FIELDS).read(line).ok());
     }
 
     #[test]

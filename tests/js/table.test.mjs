@@ -16,6 +16,7 @@ for (let i = 0; i < 300; i++) {
     auditEventTime: i % 3 ? String(1767225600000 + i * 1000) : new Date(1767225600000 + i * 1000).toISOString(),
     auditModule: i % 5 ? 'CORE' : 'CD',
     auditEventAuthor: { principal: i % 7 ? { type: 'USER', identifier: `u${i % 10}`, email: `u${i % 10}@example.com` } : { type: 'SYSTEM', identifier: 'sys' } },
+    auditHttpRequestInfo: { requestMethod: ['POST', 'GET', 'put', 'DELETE'][i % 4 ? i % 3 : 3], clientIP: `10.0.0.${i % 9}` },
   }));
 }
 // Lines as a file may hold them: CRLF, a blank line, a line that is not JSON, escapes.
@@ -38,7 +39,8 @@ function load(input, name, size, withShardColumns = false) {
 }
 
 const QUERIES = ['', '-is:login', 'action:FORCE_PUSH', 'action:create,delete -is:system', 'user:u3@example.com',
-  'time >= 2026-01-01T00:02:00Z', 'module:CD or email ends_with "9@example.com"', 'metadata.batchId exists', '"force"', 'id:ev-10*'];
+  'time >= 2026-01-01T00:02:00Z', 'module:CD or email ends_with "9@example.com"', 'metadata.batchId exists', '"force"', 'id:ev-10*',
+  'method:POST,PUT -is:login', 'ip:10.0.0.0/30'];
 
 test('Input hands back the NDJSON lines unchanged, in any chunking', () => {
   for (const size of [1, 7, 1000, 1 << 20]) {
@@ -97,6 +99,8 @@ test('Table columns: value indexes, values, times and the lines that are not JSO
   assert.equal(actions[ids[0]], 'CREATE');
   assert.equal(actions[ids[102]], 'LOGIN', 'escapes are read as the filter reads them');
   assert.equal(ids[101], 0, 'a line that is not JSON has no values');
+  const methods = table.values('auditHttpRequestInfo.requestMethod', 0);
+  assert.deepEqual([...table.ids('auditHttpRequestInfo.requestMethod', 0).slice(0, 4)].map((id) => methods[id]), ['DELETE', 'GET', 'put', 'POST']);
   const users = table.values('user', 0);
   assert.equal(users[table.ids('user', 0)[0]], 'sys');
   assert.equal(users[table.ids('user', 0)[1]], 'u1@example.com', 'user shows the email, else the identifier');
