@@ -15,7 +15,7 @@ use serde_json::{Number, Value};
 use super::error::{self, FilterError};
 use super::eval::{contains_folded, eval, Leaf, Source};
 use super::precheck::next_escape;
-use super::program::{Child, PathTree, Program};
+use super::program::{Child, PathTree, Program, SMALL};
 use crate::plain::{Num, Plain};
 use crate::quotes::Quotes;
 use memchr::memmem::Finder;
@@ -100,9 +100,8 @@ impl Source for Slots<'_, '_> {
 /// is read in well under a microsecond, and an allocation would be a good part of it).
 fn with_slots<'de, R>(n: usize, f: impl FnOnce(&mut [Option<Captured<'de>>]) -> R) -> R {
     // Most filters read one to four fields: a short array costs less to make and drop
-    // (per line) than a long one. Natively only: each array is another copy of `f` in the
-    // .wasm, whose size budget has no room for it.
-    if n <= 4 && !cfg!(target_arch = "wasm32") {
+    // (per line) than a long one. Not when `SMALL`: each array is another copy of `f`.
+    if n <= 4 && !SMALL {
         let mut values: [Option<Captured<'de>>; 4] = Default::default();
         f(&mut values[..n])
     } else if n <= 16 {
@@ -164,15 +163,14 @@ fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
             };
             eval(&program.root, &slots, now_ms)
         };
-        // Natively only: in the npm package a line that is not JSON does not match whether
-        // or not it is read to its end, and the .wasm's size budget has no room for this.
-        let stop = (!program.text && !cfg!(target_arch = "wasm32")).then_some(Stop {
+        // Not when `SMALL` (a line that is not JSON does not match whether or not it is
+        // read to its end, so only the speed differs).
+        let stop = (!program.text && !SMALL).then_some(Stop {
             keys: &program.stop_keys,
             decide: &decide,
         });
-        // In the npm package one reader (keeping strings) serves both: the size budget of
-        // the .wasm over the few per cent that skipping the strings saves.
-        let read = if program.text || cfg!(target_arch = "wasm32") {
+        // Not when `SMALL`: one reader (keeping strings) serves both.
+        let read = if program.text || SMALL {
             plain_fields(line, &program.tree, values, &mut strings, stop)?
         } else {
             plain_fields(line, &program.tree, values, &mut NoStrings, stop)?
@@ -279,9 +277,9 @@ impl Stop<'_> {
 
 impl PathTree {
     /// The top-level keys as JSON strings, for [`Stop`]; none when there are more than a
-    /// `u64` of bits can follow (never stopping early then).
+    /// `u64` of bits can follow, or when `SMALL` (never stopping early then).
     pub(super) fn stop_keys(&self) -> Vec<Finder<'static>> {
-        if self.keys.len() >= 64 || cfg!(target_arch = "wasm32") {
+        if self.keys.len() >= 64 || SMALL {
             return Vec::new();
         }
         self.keys
@@ -448,9 +446,9 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
                         }
                     }
                 }
-                // Most members passed over are strings: read here, without a call (natively:
-                // the .wasm's size budget has no room for a second copy of the reading).
-                None if !cfg!(target_arch = "wasm32") && self.line.get(self.pos) == Some(&b'"') => {
+                // Most members passed over are strings: read here, without a call (not when
+                // `SMALL`: a second copy of the reading).
+                None if !SMALL && self.line.get(self.pos) == Some(&b'"') => {
                     let text = read_string(self.line, &mut self.pos, &mut self.quotes)?;
                     self.strings.push(text);
                 }
