@@ -169,8 +169,10 @@ fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
             keys: &program.stop_keys,
             decide: &decide,
         });
-        // Not when `SMALL`: one reader (keeping strings) serves both.
-        let read = if program.text || SMALL {
+        let read = if SMALL {
+            let mut kept = program.text.then_some(&mut strings);
+            plain_fields(line, &program.tree, values, &mut kept, stop)?
+        } else if program.text {
             plain_fields(line, &program.tree, values, &mut strings, stop)?
         } else {
             plain_fields(line, &program.tree, values, &mut NoStrings, stop)?
@@ -204,7 +206,13 @@ pub(super) fn read_slots<'a>(
 ) -> Result<Vec<Option<Captured<'a>>>, FilterError> {
     let empty = || (0..n).map(|_| None).collect::<Vec<_>>();
     let mut values = empty();
-    if plain_fields(text.as_bytes(), tree, &mut values, &mut Vec::new(), None).is_some() {
+    let (bytes, mut strings) = (text.as_bytes(), Vec::new());
+    let read = if SMALL {
+        plain_fields(bytes, tree, &mut values, &mut Some(&mut strings), None)
+    } else {
+        plain_fields(bytes, tree, &mut values, &mut strings, None)
+    };
+    if read.is_some() {
         return Ok(values);
     }
     let mut values = empty();
@@ -220,17 +228,20 @@ pub(super) fn read_slots<'a>(
 }
 
 /// Where the string values of a line go as it is read: into a list for free text, or
-/// nowhere. Chosen at compile time, so that reading without free text pays nothing for it.
+/// nowhere. Chosen at compile time, so that reading without free text pays nothing for it
+/// (except when `SMALL`: then one reader asks line by line).
 trait Strings<'a> {
     /// Whether strings are kept (and so repeated keys matter: a repeated key replaces the
     /// earlier value and its strings, which the reader leaves to serde_json).
-    const KEPT: bool;
+    fn kept(&self) -> bool;
     fn push(&mut self, s: &'a str);
 }
 
 /// Free text: every string value.
 impl<'a> Strings<'a> for Vec<&'a str> {
-    const KEPT: bool = true;
+    fn kept(&self) -> bool {
+        true
+    }
     fn push(&mut self, s: &'a str) {
         Vec::push(self, s);
     }
@@ -240,8 +251,23 @@ impl<'a> Strings<'a> for Vec<&'a str> {
 struct NoStrings;
 
 impl Strings<'_> for NoStrings {
-    const KEPT: bool = false;
+    fn kept(&self) -> bool {
+        false
+    }
     fn push(&mut self, _: &str) {}
+}
+
+/// Free text or not, asked at run time: the one reader of `SMALL` builds, instead of a copy
+/// for each of the two above.
+impl<'a> Strings<'a> for Option<&mut Vec<&'a str>> {
+    fn kept(&self) -> bool {
+        self.is_some()
+    }
+    fn push(&mut self, s: &'a str) {
+        if let Some(list) = self {
+            list.push(s);
+        }
+    }
 }
 
 /// How far [`plain_fields`] read a line.
@@ -330,7 +356,7 @@ struct Reader<'a, 's, S> {
     pos: usize,
     quotes: Quotes<'a>,
     strings: &'s mut S,
-    /// The keys of the open objects, for free text (see `Strings::KEPT`).
+    /// The keys of the open objects, for free text (see `Strings::kept`).
     keys: Vec<(u32, &'a str)>,
     stop: Option<Stop<'s>>,
     /// Whether the line was left at the last member read (see [`Stop`]).
@@ -425,7 +451,7 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
         let mut unseen = stop.map_or(0, |s| u64::MAX >> (64 - s.keys.len()));
         loop {
             let key = read_key(self.line, &mut self.pos, &mut self.quotes)?;
-            note_key::<S>(&mut self.keys, depth, key)?;
+            note_key(&*self.strings, &mut self.keys, depth, key)?;
             match tree.and_then(|t| t.child_at(key)) {
                 Some((at, Child { slot, sub })) => {
                     self.value(*slot, sub.as_ref(), out, depth)?;
@@ -469,13 +495,13 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
             }
         }
         self.pos += 1;
-        forget_keys::<S>(&mut self.keys, depth);
+        forget_keys(&*self.strings, &mut self.keys, depth);
         Some(())
     }
 }
 
 /// Passes over one value from `pos` on (whitespace first), checking all of it, keeping
-/// its strings and keys for free text (see `Strings::KEPT`). One loop: its place in the
+/// its strings and keys for free text (see `Strings::kept`). One loop: its place in the
 /// grammar is its place in the code, and its open containers are a count and bits (bit
 /// `d - 1` for an array at depth `d` from here).
 fn skip<'a, S: Strings<'a>>(
@@ -510,7 +536,7 @@ fn skip<'a, S: Strings<'a>>(
                     depth -= 1;
                 } else if object {
                     let name = read_key(line, &mut pos, quotes)?;
-                    note_key::<S>(keys, base + depth, name)?;
+                    note_key(&*strings, keys, base + depth, name)?;
                     continue 'value;
                 } else {
                     arrays |= 1 << (depth - 1);
@@ -550,11 +576,11 @@ fn skip<'a, S: Strings<'a>>(
                 b',' => {
                     pos += 1;
                     let name = read_key(line, &mut pos, quotes)?;
-                    note_key::<S>(keys, base + depth, name)?;
+                    note_key(&*strings, keys, base + depth, name)?;
                     continue 'value;
                 }
                 b']' if array => arrays &= !(1 << (depth - 1)),
-                b'}' if !array => forget_keys::<S>(keys, base + depth),
+                b'}' if !array => forget_keys(&*strings, keys, base + depth),
                 _ => return None,
             }
             pos += 1;
@@ -606,14 +632,15 @@ fn read_key<'a>(line: &'a [u8], pos: &mut usize, quotes: &mut Quotes<'a>) -> Opt
 }
 
 /// Notes a key of the object at `depth` while free text is read: `None` when the object
-/// already had it (see `Strings::KEPT`).
+/// already had it (see `Strings::kept`).
 #[inline(always)]
 fn note_key<'a, S: Strings<'a>>(
+    strings: &S,
     keys: &mut Vec<(u32, &'a str)>,
     depth: u32,
     name: &'a str,
 ) -> Option<()> {
-    if S::KEPT {
+    if strings.kept() {
         let mut same_object = keys.iter().rev().take_while(|(d, _)| *d == depth);
         if same_object.any(|(_, k)| *k == name) {
             return None;
@@ -625,8 +652,8 @@ fn note_key<'a, S: Strings<'a>>(
 
 /// Forgets the keys of the object at `depth` as it closes (see [`note_key`]).
 #[inline(always)]
-fn forget_keys<'a, S: Strings<'a>>(keys: &mut Vec<(u32, &'a str)>, depth: u32) {
-    if S::KEPT {
+fn forget_keys<'a, S: Strings<'a>>(strings: &S, keys: &mut Vec<(u32, &'a str)>, depth: u32) {
+    if strings.kept() {
         while keys.last().is_some_and(|(d, _)| *d == depth) {
             keys.pop();
         }
