@@ -442,7 +442,7 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
         }
         self.pos += 1;
         skip_ws(self.line, &mut self.pos);
-        if self.line.get(self.pos) == Some(&b'}') {
+        if matches!(self.line.get(self.pos), Some(b'}')) {
             self.pos += 1;
             return Some(());
         }
@@ -474,7 +474,7 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
                 }
                 // Most members passed over are strings: read here, without a call (not when
                 // `SMALL`: a second copy of the reading).
-                None if !SMALL && self.line.get(self.pos) == Some(&b'"') => {
+                None if !SMALL && matches!(self.line.get(self.pos), Some(b'"')) => {
                     let text = read_string(self.line, &mut self.pos, &mut self.quotes)?;
                     self.strings.push(text);
                 }
@@ -531,7 +531,7 @@ fn skip<'a, S: Strings<'a>>(
                 } else {
                     (false, b']')
                 };
-                if line.get(pos) == Some(&end) {
+                if matches!(line.get(pos), Some(&b) if b == end) {
                     pos += 1;
                     depth -= 1;
                 } else if object {
@@ -616,15 +616,18 @@ fn read_string<'a>(line: &'a [u8], pos: &mut usize, quotes: &mut Quotes<'a>) -> 
 }
 
 /// A key and its colon, from `pos` on (whitespace first).
+///
+/// Here and in the reader, bytes are tested with `matches!` rather than `== Some(&b)`: at
+/// opt-level "z" (the npm package) the `Option<&u8>` compare stays a call.
 #[inline(always)]
 fn read_key<'a>(line: &'a [u8], pos: &mut usize, quotes: &mut Quotes<'a>) -> Option<&'a str> {
     skip_ws(line, pos);
-    if line.get(*pos) != Some(&b'"') {
+    if !matches!(line.get(*pos), Some(b'"')) {
         return None;
     }
     let name = read_string(line, pos, quotes)?;
     skip_ws(line, pos);
-    if line.get(*pos) != Some(&b':') {
+    if !matches!(line.get(*pos), Some(b':')) {
         return None;
     }
     *pos += 1;
