@@ -27,12 +27,16 @@ FLAGS="-C target-feature=+simd128"
 # is rebuilt with the package: a panic aborts at once instead of formatting its message
 # (no message reaches a user anyway: a wasm trap is all JavaScript sees) and no source
 # locations are kept; 25 kB less gzipped, which keeps the package within its 250 kB
-# budget. TRAILSIFT_PKG_STABLE=1, or no nightly, builds with stable.
+# budget. The standard library's `optimize_for_size` picks its smaller code where it has
+# two (sorting, integer formatting, float parsing's fast path; none on the filter's path):
+# 3.8 kB less gzipped (BENCHMARKS.md, "npm broad filters: room in the budget and the
+# reader"). TRAILSIFT_PKG_STABLE=1, or no nightly, builds with stable.
 installed=$(rustup component list --toolchain nightly --installed 2>/dev/null || true)
 if [ "${TRAILSIFT_PKG_STABLE:-}" != 1 ] && grep -qx rust-src <<<"$installed" \
   && grep -qx rust-std-wasm32-unknown-unknown <<<"$installed"; then
   log "nightly: the standard library rebuilt for size"
   export RUSTUP_TOOLCHAIN=nightly CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+  export CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
   export CARGO_TARGET_DIR=$ROOT/target/pkg-nightly
   FLAGS="$FLAGS -Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
 fi
@@ -46,16 +50,16 @@ wasm-pack --log-level warn build --release --target web --no-pack \
 # Rust's wasm32 target emits these proposals by default (and SIMD, asked for above).
 log "wasm-opt -Oz"
 # A fresh instance's memory is zeroed and Rust never uses its first KB. Functions of up to
-# 4 instructions are inlined everywhere: at opt-level "z" LLVM leaves memchr's small SIMD
-# helpers as calls inside its search loops. 9 inlined more of them (10-30% faster filters
-# and validation; BENCHMARKS.md, "npm package") but costs 2.3 kB gzipped, which the package
-# no longer has room for within its 250 kB budget.
+# 9 instructions are inlined everywhere: at opt-level "z" LLVM leaves small helpers (memchr's
+# SIMD steps, the standard library's iterator steps) as calls inside hot loops; 0-21 % less
+# CPU on the broad filters than 4, for 2.2 kB gzipped (BENCHMARKS.md, "npm broad filters:
+# room in the budget and the reader").
 # TRAILSIFT_PKG_NAMES=1 keeps the functions' names (the "name" section: over the size budget,
 # for profiling only) so that `node --cpu-prof` names the module's functions (BENCHMARKS.md,
 # "npm broad filters: profile and build").
 NAMES=()
 [ "${TRAILSIFT_PKG_NAMES:-}" = 1 ] && NAMES=(-g)
-"$BIN/wasm-opt" -Oz --always-inline-max-function-size=4 --converge --zero-filled-memory --low-memory-unused --strip-producers --strip-target-features \
+"$BIN/wasm-opt" -Oz --always-inline-max-function-size=9 --converge --zero-filled-memory --low-memory-unused --strip-producers --strip-target-features \
   ${NAMES[@]+"${NAMES[@]}"} --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"

@@ -15,7 +15,7 @@ use serde_json::{Number, Value};
 use super::error::{self, FilterError};
 use super::eval::{contains_folded, eval, Leaf, Source};
 use super::precheck::next_escape;
-use super::program::{Child, PathTree, Program};
+use super::program::{Child, PathTree, Program, SMALL};
 use crate::plain::{Num, Plain};
 use crate::quotes::Quotes;
 use memchr::memmem::Finder;
@@ -100,9 +100,8 @@ impl Source for Slots<'_, '_> {
 /// is read in well under a microsecond, and an allocation would be a good part of it).
 fn with_slots<'de, R>(n: usize, f: impl FnOnce(&mut [Option<Captured<'de>>]) -> R) -> R {
     // Most filters read one to four fields: a short array costs less to make and drop
-    // (per line) than a long one. Natively only: each array is another copy of `f` in the
-    // .wasm, whose size budget has no room for it.
-    if n <= 4 && !cfg!(target_arch = "wasm32") {
+    // (per line) than a long one. Not when `SMALL`: each array is another copy of `f`.
+    if n <= 4 && !SMALL {
         let mut values: [Option<Captured<'de>>; 4] = Default::default();
         f(&mut values[..n])
     } else if n <= 16 {
@@ -164,15 +163,16 @@ fn plain_matches(program: &Program, line: &[u8], now_ms: i64) -> Option<bool> {
             };
             eval(&program.root, &slots, now_ms)
         };
-        // Natively only: in the npm package a line that is not JSON does not match whether
-        // or not it is read to its end, and the .wasm's size budget has no room for this.
-        let stop = (!program.text && !cfg!(target_arch = "wasm32")).then_some(Stop {
+        // Not when `SMALL` (a line that is not JSON does not match whether or not it is
+        // read to its end, so only the speed differs).
+        let stop = (!program.text && !SMALL).then_some(Stop {
             keys: &program.stop_keys,
             decide: &decide,
         });
-        // In the npm package one reader (keeping strings) serves both: the size budget of
-        // the .wasm over the few per cent that skipping the strings saves.
-        let read = if program.text || cfg!(target_arch = "wasm32") {
+        let read = if SMALL {
+            let mut kept = program.text.then_some(&mut strings);
+            plain_fields(line, &program.tree, values, &mut kept, stop)?
+        } else if program.text {
             plain_fields(line, &program.tree, values, &mut strings, stop)?
         } else {
             plain_fields(line, &program.tree, values, &mut NoStrings, stop)?
@@ -206,7 +206,13 @@ pub(super) fn read_slots<'a>(
 ) -> Result<Vec<Option<Captured<'a>>>, FilterError> {
     let empty = || (0..n).map(|_| None).collect::<Vec<_>>();
     let mut values = empty();
-    if plain_fields(text.as_bytes(), tree, &mut values, &mut Vec::new(), None).is_some() {
+    let (bytes, mut strings) = (text.as_bytes(), Vec::new());
+    let read = if SMALL {
+        plain_fields(bytes, tree, &mut values, &mut Some(&mut strings), None)
+    } else {
+        plain_fields(bytes, tree, &mut values, &mut strings, None)
+    };
+    if read.is_some() {
         return Ok(values);
     }
     let mut values = empty();
@@ -222,17 +228,20 @@ pub(super) fn read_slots<'a>(
 }
 
 /// Where the string values of a line go as it is read: into a list for free text, or
-/// nowhere. Chosen at compile time, so that reading without free text pays nothing for it.
+/// nowhere. Chosen at compile time, so that reading without free text pays nothing for it
+/// (except when `SMALL`: then one reader asks line by line).
 trait Strings<'a> {
     /// Whether strings are kept (and so repeated keys matter: a repeated key replaces the
     /// earlier value and its strings, which the reader leaves to serde_json).
-    const KEPT: bool;
+    fn kept(&self) -> bool;
     fn push(&mut self, s: &'a str);
 }
 
 /// Free text: every string value.
 impl<'a> Strings<'a> for Vec<&'a str> {
-    const KEPT: bool = true;
+    fn kept(&self) -> bool {
+        true
+    }
     fn push(&mut self, s: &'a str) {
         Vec::push(self, s);
     }
@@ -242,8 +251,23 @@ impl<'a> Strings<'a> for Vec<&'a str> {
 struct NoStrings;
 
 impl Strings<'_> for NoStrings {
-    const KEPT: bool = false;
+    fn kept(&self) -> bool {
+        false
+    }
     fn push(&mut self, _: &str) {}
+}
+
+/// Free text or not, asked at run time: the one reader of `SMALL` builds, instead of a copy
+/// for each of the two above.
+impl<'a> Strings<'a> for Option<&mut Vec<&'a str>> {
+    fn kept(&self) -> bool {
+        self.is_some()
+    }
+    fn push(&mut self, s: &'a str) {
+        if let Some(list) = self {
+            list.push(s);
+        }
+    }
 }
 
 /// How far [`plain_fields`] read a line.
@@ -279,9 +303,9 @@ impl Stop<'_> {
 
 impl PathTree {
     /// The top-level keys as JSON strings, for [`Stop`]; none when there are more than a
-    /// `u64` of bits can follow (never stopping early then).
+    /// `u64` of bits can follow, or when `SMALL` (never stopping early then).
     pub(super) fn stop_keys(&self) -> Vec<Finder<'static>> {
-        if self.keys.len() >= 64 || cfg!(target_arch = "wasm32") {
+        if self.keys.len() >= 64 || SMALL {
             return Vec::new();
         }
         self.keys
@@ -332,7 +356,7 @@ struct Reader<'a, 's, S> {
     pos: usize,
     quotes: Quotes<'a>,
     strings: &'s mut S,
-    /// The keys of the open objects, for free text (see `Strings::KEPT`).
+    /// The keys of the open objects, for free text (see `Strings::kept`).
     keys: Vec<(u32, &'a str)>,
     stop: Option<Stop<'s>>,
     /// Whether the line was left at the last member read (see [`Stop`]).
@@ -418,7 +442,7 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
         }
         self.pos += 1;
         skip_ws(self.line, &mut self.pos);
-        if self.line.get(self.pos) == Some(&b'}') {
+        if matches!(self.line.get(self.pos), Some(b'}')) {
             self.pos += 1;
             return Some(());
         }
@@ -427,7 +451,7 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
         let mut unseen = stop.map_or(0, |s| u64::MAX >> (64 - s.keys.len()));
         loop {
             let key = read_key(self.line, &mut self.pos, &mut self.quotes)?;
-            note_key::<S>(&mut self.keys, depth, key)?;
+            note_key(&*self.strings, &mut self.keys, depth, key)?;
             match tree.and_then(|t| t.child_at(key)) {
                 Some((at, Child { slot, sub })) => {
                     self.value(*slot, sub.as_ref(), out, depth)?;
@@ -448,9 +472,9 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
                         }
                     }
                 }
-                // Most members passed over are strings: read here, without a call (natively:
-                // the .wasm's size budget has no room for a second copy of the reading).
-                None if !cfg!(target_arch = "wasm32") && self.line.get(self.pos) == Some(&b'"') => {
+                // Most members passed over are strings: read here, without a call (not when
+                // `SMALL`: a second copy of the reading).
+                None if !SMALL && matches!(self.line.get(self.pos), Some(b'"')) => {
                     let text = read_string(self.line, &mut self.pos, &mut self.quotes)?;
                     self.strings.push(text);
                 }
@@ -471,13 +495,13 @@ impl<'a, S: Strings<'a>> Reader<'a, '_, S> {
             }
         }
         self.pos += 1;
-        forget_keys::<S>(&mut self.keys, depth);
+        forget_keys(&*self.strings, &mut self.keys, depth);
         Some(())
     }
 }
 
 /// Passes over one value from `pos` on (whitespace first), checking all of it, keeping
-/// its strings and keys for free text (see `Strings::KEPT`). One loop: its place in the
+/// its strings and keys for free text (see `Strings::kept`). One loop: its place in the
 /// grammar is its place in the code, and its open containers are a count and bits (bit
 /// `d - 1` for an array at depth `d` from here).
 fn skip<'a, S: Strings<'a>>(
@@ -507,12 +531,12 @@ fn skip<'a, S: Strings<'a>>(
                 } else {
                     (false, b']')
                 };
-                if line.get(pos) == Some(&end) {
+                if matches!(line.get(pos), Some(&b) if b == end) {
                     pos += 1;
                     depth -= 1;
                 } else if object {
                     let name = read_key(line, &mut pos, quotes)?;
-                    note_key::<S>(keys, base + depth, name)?;
+                    note_key(&*strings, keys, base + depth, name)?;
                     continue 'value;
                 } else {
                     arrays |= 1 << (depth - 1);
@@ -552,11 +576,11 @@ fn skip<'a, S: Strings<'a>>(
                 b',' => {
                     pos += 1;
                     let name = read_key(line, &mut pos, quotes)?;
-                    note_key::<S>(keys, base + depth, name)?;
+                    note_key(&*strings, keys, base + depth, name)?;
                     continue 'value;
                 }
                 b']' if array => arrays &= !(1 << (depth - 1)),
-                b'}' if !array => forget_keys::<S>(keys, base + depth),
+                b'}' if !array => forget_keys(&*strings, keys, base + depth),
                 _ => return None,
             }
             pos += 1;
@@ -592,15 +616,18 @@ fn read_string<'a>(line: &'a [u8], pos: &mut usize, quotes: &mut Quotes<'a>) -> 
 }
 
 /// A key and its colon, from `pos` on (whitespace first).
+///
+/// Here and in the reader, bytes are tested with `matches!` rather than `== Some(&b)`: at
+/// opt-level "z" (the npm package) the `Option<&u8>` compare stays a call.
 #[inline(always)]
 fn read_key<'a>(line: &'a [u8], pos: &mut usize, quotes: &mut Quotes<'a>) -> Option<&'a str> {
     skip_ws(line, pos);
-    if line.get(*pos) != Some(&b'"') {
+    if !matches!(line.get(*pos), Some(b'"')) {
         return None;
     }
     let name = read_string(line, pos, quotes)?;
     skip_ws(line, pos);
-    if line.get(*pos) != Some(&b':') {
+    if !matches!(line.get(*pos), Some(b':')) {
         return None;
     }
     *pos += 1;
@@ -608,14 +635,15 @@ fn read_key<'a>(line: &'a [u8], pos: &mut usize, quotes: &mut Quotes<'a>) -> Opt
 }
 
 /// Notes a key of the object at `depth` while free text is read: `None` when the object
-/// already had it (see `Strings::KEPT`).
+/// already had it (see `Strings::kept`).
 #[inline(always)]
 fn note_key<'a, S: Strings<'a>>(
+    strings: &S,
     keys: &mut Vec<(u32, &'a str)>,
     depth: u32,
     name: &'a str,
 ) -> Option<()> {
-    if S::KEPT {
+    if strings.kept() {
         let mut same_object = keys.iter().rev().take_while(|(d, _)| *d == depth);
         if same_object.any(|(_, k)| *k == name) {
             return None;
@@ -627,8 +655,8 @@ fn note_key<'a, S: Strings<'a>>(
 
 /// Forgets the keys of the object at `depth` as it closes (see [`note_key`]).
 #[inline(always)]
-fn forget_keys<'a, S: Strings<'a>>(keys: &mut Vec<(u32, &'a str)>, depth: u32) {
-    if S::KEPT {
+fn forget_keys<'a, S: Strings<'a>>(strings: &S, keys: &mut Vec<(u32, &'a str)>, depth: u32) {
+    if strings.kept() {
         while keys.last().is_some_and(|(d, _)| *d == depth) {
             keys.pop();
         }

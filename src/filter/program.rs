@@ -8,6 +8,13 @@ use super::lex::number;
 use super::precheck::PreCheck;
 use crate::plain::same_key;
 
+/// Size over speed in the filter's hot paths: in every WebAssembly build (the npm package's
+/// .wasm has a 250 kB gzipped budget, BENCHMARKS.md "npm package"), each fast path that
+/// would be a second copy of code already there is left out, and the one copy serves.
+/// Natively the faster copies are kept. Every place that makes this trade tests `SMALL`;
+/// the answers are the same either way.
+pub(super) const SMALL: bool = cfg!(target_arch = "wasm32");
+
 /// The compiled form of a filter.
 #[derive(Debug, Clone)]
 pub struct Program {
@@ -153,10 +160,9 @@ impl Glob {
     /// Matches a value, lowercasing it first (Unicode). An ASCII value is compared in
     /// place, ASCII case-insensitively (its Unicode lowercase is its ASCII lowercase): a
     /// qualifier tests a value on every line, and lowercasing it into a new string was a
-    /// tenth of a broad filter's time. Natively only: the npm package's size budget has no
-    /// room for the second matcher.
+    /// tenth of a broad filter's time. Not when [`SMALL`]: a second matcher.
     pub(super) fn matches_folded(&self, value: &str) -> bool {
-        if !value.is_ascii() || cfg!(target_arch = "wasm32") {
+        if !value.is_ascii() || SMALL {
             return self.matches_lower(&value.to_lowercase());
         }
         let same = |v: &[u8], part: &String| v.eq_ignore_ascii_case(part.as_bytes());

@@ -1,5 +1,6 @@
 //! `compileFilter`, the `Filter` class and its NDJSON stream object.
 
+use std::ops::Range;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
@@ -63,6 +64,13 @@ impl Filter {
     }
 }
 
+#[wasm_bindgen(module = "/src/wasm/package/gather.js")]
+extern "C" {
+    /// The bytes of `input` in `ranges` (`[start, end)` pairs) joined, then `\n` if
+    /// `newline`.
+    fn gather(input: &Uint8Array, ranges: &[u32], newline: bool) -> Uint8Array;
+}
+
 /// JSON text of an event handed in as an object or as JSON text.
 fn event_json(event: &JsValue) -> Result<String> {
     match event.as_string() {
@@ -72,24 +80,32 @@ fn event_json(event: &JsValue) -> Result<String> {
     }
 }
 
-/// Appends a matching line to `out`, its ending kept (`\n` added to a last line that has
-/// none).
-fn keep(out: &mut Vec<u8>) -> impl FnMut(&[u8]) + '_ {
-    move |with_end| {
+/// Appends a matching line (`block[r]`) to `out`, its ending kept (`\n` added to a last
+/// line that has none).
+fn keep(out: &mut Vec<u8>) -> impl FnMut(&[u8], u64, Range<usize>) + '_ {
+    move |block, _, r| {
+        let with_end = &block[r];
         out.extend_from_slice(with_end);
-        if with_end.last() != Some(&b'\n') {
+        if !matches!(with_end.last(), Some(b'\n')) {
             out.push(b'\n');
         }
     }
 }
 
-/// Calls `f(with_end)` for each matching line of a whole input (plain or gzip); lines that
-/// are not JSON or longer than [`crate::input::MAX_LINE_BYTES`] do not match.
-fn whole_matching(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMut(&[u8])) {
+/// Calls `f(block, byte, range)` for each matching line of a whole input (plain or gzip):
+/// `block[range]` is the line with its ending, `byte` the offset of `block` in the
+/// decoded input. Lines that are not JSON or longer than [`crate::input::MAX_LINE_BYTES`]
+/// do not match.
+fn whole_matching(
+    filter: &CoreFilter,
+    now: i64,
+    input: &Input,
+    mut f: impl FnMut(&[u8], u64, Range<usize>),
+) {
     let mut lines = new_lines();
     let mut on = |ev: LineEvent| {
-        if let LineEvent::Block { bytes, .. } = ev {
-            matching(filter, now, bytes, &mut f);
+        if let LineEvent::Block { bytes, byte, .. } = ev {
+            matching(filter, now, bytes, &mut |r| f(bytes, byte, r));
         }
     };
     // A broken gzip stream ends the input: the lines read before it are answered.
@@ -99,17 +115,35 @@ fn whole_matching(filter: &CoreFilter, now: i64, input: &Input, mut f: impl FnMu
     lines.end_lines(&mut on);
 }
 
+/// The matching lines of bytes that are not gzip, as `[start, end)` offsets into them
+/// (each line with its ending; neighbours joined into one range), and whether the last
+/// one lacks its `\n`.
+fn matching_ranges(filter: &CoreFilter, now: i64, input: &Input) -> (Vec<u32>, bool) {
+    let mut ranges: Vec<u32> = Vec::new();
+    let mut newline = false;
+    whole_matching(filter, now, input, |block, byte, r| {
+        newline = !matches!(block[..r.end].last(), Some(b'\n'));
+        let (start, end) = ((byte + r.start as u64) as u32, (byte + r.end as u64) as u32);
+        match ranges.last_mut() {
+            Some(last) if *last == start => *last = end,
+            _ => ranges.extend([start, end]),
+        }
+    });
+    (ranges, newline)
+}
+
 /// The line reader of the package's filters: any input size, lines up to the filter's
 /// longest line.
 fn new_lines() -> LineReader {
     LineReader::new(u64::MAX, crate::input::MAX_LINE_BYTES)
 }
 
-/// Calls `f(with_end)` for each matching line of a block of whole lines.
-fn matching(filter: &CoreFilter, now: i64, block: &[u8], f: &mut dyn FnMut(&[u8])) {
+/// Calls `f(range)` for each matching line of a block of whole lines, the range taking in
+/// the line's `\n`.
+fn matching(filter: &CoreFilter, now: i64, block: &[u8], f: &mut dyn FnMut(Range<usize>)) {
     filter.decide_lines(block, now, &mut |r, answer| {
         if let Ok(true) = answer {
-            f(&block[r.start..block.len().min(r.end + 1)]);
+            f(r.start..block.len().min(r.end + 1));
         }
     });
 }
@@ -138,6 +172,13 @@ impl Filter {
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
     ) -> Result<JsValue> {
         let input = Input::from_js(&input, "filterNdjson input")?;
+        if let Input::Bytes(bytes) = &input {
+            // Plain bytes pass the decoder unchanged, so the lines' offsets are the input's.
+            if !crate::format::is_gzip(&input.head(2).0) {
+                let (ranges, newline) = matching_ranges(&self.inner, self.now(), &input);
+                return Ok(gather(bytes, &ranges, newline).into());
+            }
+        }
         let mut out = Vec::new();
         whole_matching(&self.inner, self.now(), &input, keep(&mut out));
         Ok(input.same_kind(out))
@@ -151,7 +192,7 @@ impl Filter {
         let input = Input::from_js(&input, "count input")?;
         let now = self.now();
         let mut n = 0u64;
-        whole_matching(&self.inner, now, &input, |_| n += 1);
+        whole_matching(&self.inner, now, &input, |_, _, _| n += 1);
         Ok(n as f64)
     }
 
@@ -235,7 +276,10 @@ impl FilterStream {
         let mut long = None;
         let (filter, now) = (&self.filter, self.now);
         let result = read(&mut self.lines, &mut |ev| match ev {
-            LineEvent::Block { bytes, .. } => matching(filter, now, bytes, &mut keep(&mut out)),
+            LineEvent::Block { bytes, byte, .. } => {
+                let mut keep = keep(&mut out);
+                matching(filter, now, bytes, &mut |r| keep(bytes, byte, r));
+            }
             LineEvent::TooLong { line, .. } => {
                 long.get_or_insert(line);
             }
