@@ -50,16 +50,16 @@ wasm-pack --log-level warn build --release --target web --no-pack \
 # Rust's wasm32 target emits these proposals by default (and SIMD, asked for above).
 log "wasm-opt -Oz"
 # A fresh instance's memory is zeroed and Rust never uses its first KB. Functions of up to
-# 9 instructions are inlined everywhere: at opt-level "z" LLVM leaves small helpers (memchr's
-# SIMD steps, the standard library's iterator steps) as calls inside hot loops; 0-21 % less
-# CPU on the broad filters than 4, for 2.2 kB gzipped (BENCHMARKS.md, "npm broad filters:
-# room in the budget and the reader").
+# 4 instructions are inlined everywhere: at opt-level "z" LLVM leaves small helpers (memchr's
+# SIMD steps, the standard library's iterator steps) as calls inside hot loops. 9 gave 0-21 %
+# less CPU on the broad filters for 2.2 kB gzipped (BENCHMARKS.md, "npm broad filters: room
+# in the budget and the reader"), which the page's columnar reader now uses instead.
 # TRAILSIFT_PKG_NAMES=1 keeps the functions' names (the "name" section: over the size budget,
 # for profiling only) so that `node --cpu-prof` names the module's functions (BENCHMARKS.md,
 # "npm broad filters: profile and build").
 NAMES=()
 [ "${TRAILSIFT_PKG_NAMES:-}" = 1 ] && NAMES=(-g)
-"$BIN/wasm-opt" -Oz --always-inline-max-function-size=9 --converge --zero-filled-memory --low-memory-unused --strip-producers --strip-target-features \
+"$BIN/wasm-opt" -Oz --always-inline-max-function-size=4 --converge --zero-filled-memory --low-memory-unused --strip-producers --strip-target-features \
   ${NAMES[@]+"${NAMES[@]}"} --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$TMP/trailsift_bg.wasm" -o "$TMP/trailsift_bg.opt.wasm"
