@@ -175,12 +175,16 @@ impl PreCheck {
             let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
             let line = &block[start..end];
             // A lead hit found in the block is checked again within its line (looking
-            // around it may have crossed a line end), by the search that found it first;
-            // no earlier place in the line holds (whatever holds within the line holds in
-            // the block).
+            // around it may have crossed a line end): where it was found, else by every
+            // search from there on; no earlier place in the line holds (whatever holds
+            // within the line holds in the block).
             let again = |p: &Probe| p.next(line, at - start, now).is_some();
+            let there = |p: &Probe| {
+                p.holds_at(line, at - start, now)
+                    .unwrap_or_else(|| again(p))
+            };
             let parse = matches!(escape, Some(e) if e < end)
-                || ((by.is_some_and(|i| again(&probes[i]))
+                || ((by.is_some_and(|i| there(&probes[i]))
                     || lead.alts.iter().any(|a| a.any_probe(|p| again(&p))))
                     && self.terms.iter().enumerate().all(|(i, r)| {
                         i == lead_at || r.alts.iter().any(|a| a.may_match(line, now))
@@ -425,30 +429,56 @@ impl Probe<'_> {
     fn next(&self, hay: &[u8], from: usize, now: i64) -> Option<usize> {
         let rest = hay.get(from..)?;
         let at = match self {
-            Probe::Value { finder, keys } => finder.find_iter(rest).find(|&at| {
-                let before = trim_ws_end(&hay[..from + at]);
-                match before.split_last() {
-                    Some((b':', before)) => {
-                        let before = trim_ws_end(before);
-                        keys.iter().any(|k| before.ends_with(k))
-                    }
-                    _ => false,
-                }
-            }),
+            Probe::Value { finder, keys } => finder
+                .find_iter(rest)
+                .find(|&at| key_before(&hay[..from + at], keys)),
             Probe::Key { key, values } => key.finder.find_iter(rest).find(|&at| {
                 let after = rest.get(at + key.json.len()..).unwrap_or_default();
-                match trim_ws_start(after).split_first() {
-                    Some((b':', value)) => {
-                        let value = trim_ws_start(value);
-                        values.iter().any(|v| v.starts(value, now))
-                    }
-                    _ => false,
-                }
+                value_after(after, values, now)
             }),
             Probe::Text { folded, anchor } => text_hit(hay, from, folded, *anchor),
             Probe::Char(char) => memmem::find(rest, char),
         }?;
         Some(from + at)
+    }
+
+    /// Whether the evidence is at `at` in `hay`, looked at there without a search (`None`
+    /// for free text, which is searched for).
+    fn holds_at(&self, hay: &[u8], at: usize, now: i64) -> Option<bool> {
+        let (head, rest) = hay.split_at_checked(at)?;
+        match self {
+            Probe::Value { finder, keys } => {
+                Some(rest.starts_with(finder.needle()) && key_before(head, keys))
+            }
+            Probe::Key { key, values } => Some(match rest.strip_prefix(key.json.as_slice()) {
+                Some(after) => value_after(after, values, now),
+                None => false,
+            }),
+            Probe::Text { .. } | Probe::Char(_) => None,
+        }
+    }
+}
+
+/// Whether `before` (the text before a value) ends in one of the keys and a colon.
+fn key_before(before: &[u8], keys: &[Vec<u8>]) -> bool {
+    match trim_ws_end(before).split_last() {
+        Some((b':', before)) => {
+            let before = trim_ws_end(before);
+            keys.iter().any(|k| before.ends_with(k))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `after` (the text after a key) is a colon and a value that may start as one
+/// of `values` expects.
+fn value_after(after: &[u8], values: &[Expect], now: i64) -> bool {
+    match trim_ws_start(after).split_first() {
+        Some((b':', value)) => {
+            let value = trim_ws_start(value);
+            values.iter().any(|v| v.starts(value, now))
+        }
+        _ => false,
     }
 }
 
