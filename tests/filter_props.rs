@@ -351,6 +351,85 @@ fn line_form(e: &Value, form: u8) -> Vec<u8> {
     }
 }
 
+/// Queries with a pre-check, all kept by `KEPT`.
+const PRE_CHECKED: &[&str] = &[
+    "resource.type:SECRET,CONNECTOR or module:CORE,CI",
+    "resource.type:secret*",
+    "principal.type == \"USER\" or action:create",
+    "time >= 2026-01-02 and action != \"LOGIN\"",
+    "module == \"CORE\" and principal.type == \"USER\"",
+];
+
+/// A line every query of `PRE_CHECKED` keeps (and matches).
+const KEPT: &str = r#"{"auditModule":"CORE","auditEventTime":"1767312000000","auditResource":{"type":"SECRET"},"auditAction":"CREATE","auditEventAuthor":{"principal":{"type":"USER"}}}"#;
+
+/// Lines the pre-check has to read with care: `"type"` in values, in nested keys and as a
+/// value, broken lines it keeps or rules out, escapes.
+const AWKWARD: &[&str] = &[
+    r#"{"auditResource":{"labels":{"type":"SECRET"}},"note":"\"type\":\"SECRET\""}"#,
+    r#"{"note":"type SECRET","auditResource":{"type":"type"},"auditModule":"cd"}"#,
+    r#"{"auditEventAuthor":{"principal":{"type":"SECRET"}},"auditResource":{"type":"PIPELINE"}}"#,
+    r#"{"auditModule":"CORE", broken"#,
+    r#"{"auditAction":"LOGIN", broken"#,
+    r#"{"auditResource":{"type":"SECRET"}}}"#,
+    r#"{"auditResource":{"type":"S\u0045CRET"}}"#,
+    "",
+    "  ",
+];
+
+/// `decide_lines` answers as `matches_line` line by line on a block whose first lines
+/// the pre-check keeps, so that natively it passes over the rest of the block unchecked
+/// (see `PreCheck::candidates`): `keep` such lines, then `events` written in `forms` and
+/// `awkward` lines, ending in CRLF or not, the last line with or without its `\n`.
+fn past_the_sample_agrees(
+    query: &str,
+    keep: usize,
+    events: &[Value],
+    forms: &[u8],
+    awkward: &[usize],
+    crlf: bool,
+    last_ending: bool,
+) -> Result<(), TestCaseError> {
+    let f = Filter::parse(query).expect("compiles");
+    let mut lines: Vec<Vec<u8>> = vec![KEPT.as_bytes().to_vec(); keep];
+    for (i, (e, form)) in events.iter().zip(forms).enumerate() {
+        lines.push(line_form(e, *form));
+        if let Some(&a) = awkward.get(i) {
+            lines.push(AWKWARD[a % AWKWARD.len()].as_bytes().to_vec());
+        }
+    }
+    let mut block = Vec::new();
+    for line in &lines {
+        block.extend_from_slice(line);
+        if crlf {
+            block.push(b'\r');
+        }
+        block.push(b'\n');
+    }
+    if !last_ending {
+        block.pop();
+    }
+    let mut decided = Vec::new();
+    f.decide_lines(&block, 0, &mut |r, answer| {
+        decided.push((r, answer.map_err(|e| e.message)));
+    });
+    let mut start = 0;
+    let mut expected = Vec::new();
+    for line in block.split(|&b| b == b'\n') {
+        let range = start..start + line.len();
+        start = range.end + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match f.matches_line(line, 0) {
+            Ok(false) => {}
+            answer => expected.push((range, answer.map_err(|e| e.message))),
+        }
+    }
+    prop_assert_eq!(decided, expected, "query {}", query);
+    Ok(())
+}
+
 /// Printing the IR as a query and parsing it back, and writing it as IR JSON and reading
 /// that back, give the same IR.
 fn print_parse_holds(ir: Ir) -> Result<(), TestCaseError> {
@@ -740,6 +819,19 @@ proptest! {
         let from = from.index(table.len() + 1);
         let tail: Vec<u32> = want.into_iter().filter(|&r| r as usize >= from).collect();
         prop_assert_eq!(table.filter(&f, now, from), tail);
+    }
+
+    #[test]
+    fn decide_lines_past_the_sample_agrees_with_matches_line(
+        query in prop::sample::select(PRE_CHECKED.to_vec()),
+        keep in 0usize..40,
+        events in prop::collection::vec(event(), 0..30),
+        forms in prop::collection::vec(0u8..10, 30),
+        awkward in prop::collection::vec(0usize..AWKWARD.len() * 2, 0..30),
+        crlf in any::<bool>(),
+        last_ending in any::<bool>(),
+    ) {
+        past_the_sample_agrees(query, keep, &events, &forms, &awkward, crlf, last_ending)?;
     }
 
     #[test]

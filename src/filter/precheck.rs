@@ -122,11 +122,24 @@ impl PreCheck {
         })
     }
 
+    /// Whether the pre-check rules the line out: it has no escape but `\"` and `\\`, and
+    /// [`PreCheck::may_match`] says no.
+    pub(super) fn rules_out(&self, line: &[u8], now: i64) -> bool {
+        !self.is_empty() && next_escape(line, 0).is_none() && !self.may_match(line, now)
+    }
+
     /// Calls `f` with the range of each line of `block` (whole lines, `\n`-separated; the
     /// ranges leave the `\n` out) that has to be parsed: a line with an escape other than
     /// `\"` and `\\`, or one that [`PreCheck::may_match`] keeps; blank lines are left out.
     /// The searches of one term (the lead) run once over the whole block rather than once
     /// per line; the other terms are checked on the lines the lead finds.
+    ///
+    /// Natively, when the pre-check keeps more than [`KEEPS_MOST`] of the first sixteenth
+    /// of the block, every other line of the block is handed on too, unchecked: reading a
+    /// line that does not match stops after the fields the filter reads, and when nearly
+    /// every line is read anyway the searches cost more than they save. A line so handed
+    /// on that is not JSON must be reported only if [`PreCheck::rules_out`] does not rule
+    /// it out.
     pub(super) fn candidates(&self, block: &[u8], now: i64, f: &mut dyn FnMut(Range<usize>)) {
         let Some(lead_at) = self.lead() else {
             return;
@@ -143,25 +156,52 @@ impl PreCheck {
         let mut next: Vec<Option<usize>> = probes.iter().map(|p| p.next(block, 0, now)).collect();
         let mut escape = next_escape(block, 0);
         let mut pos = 0;
-        while let Some(at) = next.iter().chain([&escape]).flatten().min().copied() {
+        // Natively, the bytes of the lines handed on, until the end of the sample.
+        let mut sampling = !cfg!(target_arch = "wasm32");
+        let (sample, mut kept) = (block.len() / 16, 0);
+        loop {
+            // The first hit, and the search that found it (none: an escape).
+            let hit = next
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| Some((h.as_ref()?, i)));
+            let (at, by) = match (hit.min(), escape) {
+                (Some((&h, _)), Some(e)) if e < h => (e, None),
+                (Some((&h, i)), _) => (h, Some(i)),
+                (None, Some(e)) => (e, None),
+                (None, None) => break,
+            };
             let start = memchr::memrchr(b'\n', &block[pos..at]).map_or(pos, |i| pos + i + 1);
             let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
             let line = &block[start..end];
             // A lead hit found in the block is checked again within its line (looking
-            // around it may have crossed a line end); no earlier place in the line holds
-            // (whatever holds within the line holds in the block).
+            // around it may have crossed a line end): where it was found, else by every
+            // search from there on; no earlier place in the line holds (whatever holds
+            // within the line holds in the block).
+            let again = |p: &Probe| p.next(line, at - start, now).is_some();
+            let there = |p: &Probe| {
+                p.holds_at(line, at - start, now)
+                    .unwrap_or_else(|| again(p))
+            };
             let parse = matches!(escape, Some(e) if e < end)
-                || (lead
-                    .alts
-                    .iter()
-                    .any(|a| a.any_probe(|p| p.next(line, at - start, now).is_some()))
+                || ((by.is_some_and(|i| there(&probes[i]))
+                    || lead.alts.iter().any(|a| a.any_probe(|p| again(&p))))
                     && self.terms.iter().enumerate().all(|(i, r)| {
                         i == lead_at || r.alts.iter().any(|a| a.may_match(line, now))
                     }));
             if parse && !line.iter().all(u8::is_ascii_whitespace) {
                 f(start..end);
+                if sampling {
+                    kept += line.len() + 1;
+                }
             }
             pos = end + 1;
+            if sampling && pos > sample {
+                sampling = false;
+                if kept as f64 > KEEPS_MOST * pos as f64 {
+                    return every_line(block, pos, f);
+                }
+            }
             for (probe, hit) in probes.iter().zip(&mut next) {
                 if matches!(*hit, Some(h) if h < pos) {
                     *hit = probe.next(block, pos, now);
@@ -171,6 +211,26 @@ impl PreCheck {
                 escape = next_escape(block, pos);
             }
         }
+    }
+}
+
+/// The share of a block's bytes the pre-check keeps past which it is left out for the rest
+/// of the block. Measured on bench/data/filter-100mb.ndjson (BENCHMARKS.md, "Broad
+/// filters: the input pass and the pre-check"): where it keeps every line of a block
+/// (`time >= 2026-01-02`, in a file sorted by time) leaving it out saves a sixth of the
+/// time; where it keeps 57–62 % of the lines of every block, reading them all instead
+/// cost as much or more for one query (`principal.type == "USER"`, +10 %) as it saved for
+/// another (`resource.type:… or module:…`, −8 %).
+const KEEPS_MOST: f64 = 0.75;
+
+/// Hands on every line of `block` from `pos` on, but blank ones.
+fn every_line(block: &[u8], mut pos: usize, f: &mut dyn FnMut(Range<usize>)) {
+    while pos < block.len() {
+        let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
+        if !block[pos..end].iter().all(u8::is_ascii_whitespace) {
+            f(pos..end);
+        }
+        pos = end + 1;
     }
 }
 
@@ -369,30 +429,56 @@ impl Probe<'_> {
     fn next(&self, hay: &[u8], from: usize, now: i64) -> Option<usize> {
         let rest = hay.get(from..)?;
         let at = match self {
-            Probe::Value { finder, keys } => finder.find_iter(rest).find(|&at| {
-                let before = trim_ws_end(&hay[..from + at]);
-                match before.split_last() {
-                    Some((b':', before)) => {
-                        let before = trim_ws_end(before);
-                        keys.iter().any(|k| before.ends_with(k))
-                    }
-                    _ => false,
-                }
-            }),
+            Probe::Value { finder, keys } => finder
+                .find_iter(rest)
+                .find(|&at| key_before(&hay[..from + at], keys)),
             Probe::Key { key, values } => key.finder.find_iter(rest).find(|&at| {
                 let after = rest.get(at + key.json.len()..).unwrap_or_default();
-                match trim_ws_start(after).split_first() {
-                    Some((b':', value)) => {
-                        let value = trim_ws_start(value);
-                        values.iter().any(|v| v.starts(value, now))
-                    }
-                    _ => false,
-                }
+                value_after(after, values, now)
             }),
             Probe::Text { folded, anchor } => text_hit(hay, from, folded, *anchor),
             Probe::Char(char) => memmem::find(rest, char),
         }?;
         Some(from + at)
+    }
+
+    /// Whether the evidence is at `at` in `hay`, looked at there without a search (`None`
+    /// for free text, which is searched for).
+    fn holds_at(&self, hay: &[u8], at: usize, now: i64) -> Option<bool> {
+        let (head, rest) = hay.split_at_checked(at)?;
+        match self {
+            Probe::Value { finder, keys } => {
+                Some(rest.starts_with(finder.needle()) && key_before(head, keys))
+            }
+            Probe::Key { key, values } => Some(match rest.strip_prefix(key.json.as_slice()) {
+                Some(after) => value_after(after, values, now),
+                None => false,
+            }),
+            Probe::Text { .. } | Probe::Char(_) => None,
+        }
+    }
+}
+
+/// Whether `before` (the text before a value) ends in one of the keys and a colon.
+fn key_before(before: &[u8], keys: &[Vec<u8>]) -> bool {
+    match trim_ws_end(before).split_last() {
+        Some((b':', before)) => {
+            let before = trim_ws_end(before);
+            keys.iter().any(|k| before.ends_with(k))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `after` (the text after a key) is a colon and a value that may start as one
+/// of `values` expects.
+fn value_after(after: &[u8], values: &[Expect], now: i64) -> bool {
+    match trim_ws_start(after).split_first() {
+        Some((b':', value)) => {
+            let value = trim_ws_start(value);
+            values.iter().any(|v| v.starts(value, now))
+        }
+        _ => false,
     }
 }
 

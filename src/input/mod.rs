@@ -245,7 +245,8 @@ pub fn detect(content: &[u8], complete: bool, hint: Option<Format>) -> Option<Fo
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineEvent<'a> {
     /// Whole lines, each ending in `\n` (the last one of the input may have none). `line`
-    /// is the 1-based number of its first line, `byte` the offset of its first byte.
+    /// is the 1-based number of its first line (0 from a splitter that does not count,
+    /// [`Lines::uncounted`]), `byte` the offset of its first byte.
     Block {
         bytes: &'a [u8],
         line: u64,
@@ -262,11 +263,13 @@ pub struct Lines {
     partial: Vec<u8>,
     /// The current line is too long: skip to its end.
     skipping: bool,
-    /// 1-based number and start offset of the current (partial) line.
+    /// 1-based number and start offset of the current (partial) line; the number stays 0
+    /// when lines are not counted.
     line: u64,
     line_start: u64,
     /// Bytes pushed so far.
     offset: u64,
+    counted: bool,
 }
 
 impl Lines {
@@ -278,6 +281,23 @@ impl Lines {
             line: 1,
             line_start: 0,
             offset: 0,
+            counted: true,
+        }
+    }
+
+    /// A splitter that does not count lines: every line number it hands on is 0. Counting
+    /// is a pass over every byte, a tenth of a fast filter's time; a caller that holds the
+    /// whole input can count up to a line only when it needs its number ([`LineCounter`]).
+    pub fn uncounted(mut self) -> Self {
+        self.counted = false;
+        self.line = 0;
+        self
+    }
+
+    /// Adds `n()` to the line number, if lines are counted.
+    fn count(&mut self, n: impl FnOnce() -> u64) {
+        if self.counted {
+            self.line += n();
         }
     }
 
@@ -329,7 +349,7 @@ impl Lines {
                 });
                 self.partial.clear();
             }
-            self.line += 1;
+            self.count(|| 1);
             rest = &rest[first + 1..];
             at += first as u64 + 1;
             self.line_start = at;
@@ -343,7 +363,6 @@ impl Lines {
     fn whole(&mut self, mut rest: &[u8], mut at: u64, f: &mut dyn FnMut(LineEvent)) {
         while !rest.is_empty() {
             // The common case: no line of the block is too long.
-            let lines = memchr::memchr_iter(b'\n', rest).count() as u64;
             let long = if rest.len() <= self.max_line {
                 None
             } else {
@@ -355,7 +374,7 @@ impl Lines {
                     line: self.line,
                     byte: at,
                 });
-                self.line += lines;
+                self.count(|| memchr::memchr_iter(b'\n', rest).count() as u64);
                 return;
             };
             if start > 0 {
@@ -365,13 +384,13 @@ impl Lines {
                     line: self.line,
                     byte: at,
                 });
-                self.line += memchr::memchr_iter(b'\n', before).count() as u64;
+                self.count(|| memchr::memchr_iter(b'\n', before).count() as u64);
             }
             f(LineEvent::TooLong {
                 line: self.line,
                 byte: at + start as u64,
             });
-            self.line += 1;
+            self.count(|| 1);
             at += end as u64 + 1;
             rest = &rest[end + 1..];
         }
@@ -462,9 +481,47 @@ impl LineReader {
         self.lines.position()
     }
 
+    /// A reader that does not count lines ([`Lines::uncounted`]).
+    pub fn uncounted(mut self) -> Self {
+        self.lines = self.lines.uncounted();
+        self
+    }
+
     /// The longest line held, in bytes.
     pub fn max_line(&self) -> usize {
         self.lines.max_line()
+    }
+}
+
+/// Line numbers of byte offsets in an input held whole, counted only as far as the
+/// offsets asked for: the numbers an [uncounted](Lines::uncounted) splitter leaves out.
+pub struct LineCounter<'a> {
+    text: &'a [u8],
+    /// The offset counted up to, and the number of the line it is in.
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(text: &'a [u8]) -> Self {
+        LineCounter {
+            text,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based number of the line that byte `byte` is in (the line after the last
+    /// `\n` before it). Counting goes on from the offset last asked for, so offsets asked
+    /// for in increasing order are counted over once in all.
+    pub fn line_at(&mut self, byte: u64) -> u64 {
+        let byte = usize::try_from(byte).map_or(self.text.len(), |b| b.min(self.text.len()));
+        if byte < self.at {
+            (self.at, self.line) = (0, 1);
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.text[self.at..byte]).count() as u64;
+        self.at = byte;
+        self.line
     }
 }
 
@@ -517,6 +574,53 @@ mod tests {
         for a in 0..input.len() {
             for b in a..input.len() {
                 assert_eq!(split(input, &[a, b], 8), whole, "cuts {a} {b}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// An uncounted splitter hands on what a counting one does, less the numbers, and
+        /// a `LineCounter` over the input gives those numbers from the offsets.
+        #[test]
+        fn uncounted_lines_are_numbered_by_their_offsets(
+            input in "[ab\r\n]{0,300}",
+            cuts in proptest::collection::vec(0usize..300, 0..4),
+            max in 1usize..40,
+        ) {
+            let input = input.as_bytes();
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            let run = |uncounted: bool| {
+                let mut lines = Lines::new(max);
+                if uncounted {
+                    lines = lines.uncounted();
+                }
+                let mut out = Vec::new();
+                let mut f = |ev: LineEvent| out.push(match ev {
+                    LineEvent::Block { bytes, line, byte } => (line, byte, bytes.to_vec()),
+                    LineEvent::TooLong { line, byte } => (line, byte, b"<long>".to_vec()),
+                });
+                let mut from = 0;
+                for &cut in &cuts {
+                    let cut = cut.min(input.len()).max(from);
+                    lines.push(&input[from..cut], &mut f);
+                    from = cut;
+                }
+                lines.push(&input[from..], &mut f);
+                lines.finish(&mut f);
+                out
+            };
+            let counted = run(false);
+            let uncounted = run(true);
+            proptest::prop_assert_eq!(counted.len(), uncounted.len());
+            let mut numbers = LineCounter::new(input);
+            for ((line, byte, bytes), (zero, same_byte, same_bytes)) in counted.iter().zip(&uncounted) {
+                proptest::prop_assert_eq!((0, byte, bytes), (*zero, same_byte, same_bytes));
+                proptest::prop_assert_eq!(numbers.line_at(*byte), *line);
+            }
+            // Asked out of order, it counts again from the start.
+            if let Some((line, byte, _)) = counted.first() {
+                proptest::prop_assert_eq!(numbers.line_at(*byte), *line);
             }
         }
     }

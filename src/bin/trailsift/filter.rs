@@ -1,14 +1,14 @@
 //! `trailsift filter`: stream the NDJSON lines that match a filter, unchanged.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IoSlice, Write};
 use std::ops::{ControlFlow, Range};
 use std::process::ExitCode;
 
 use trailsift::convert::node::Node;
 use trailsift::convert::{Format, WriteOptions, Writer};
 use trailsift::filter::{Filter, FilterError, Ir};
-use trailsift::input::{LineEvent, LineReader};
-use trailsift::parallel::{map_lines, Piece};
+use trailsift::input::{LineCounter, LineEvent, LineReader};
+use trailsift::parallel::{map_lines, Piece, Source};
 use trailsift::transform::BoundTransform;
 
 use crate::{load_transform, now_ms, Input, EXIT_BAD_RECORDS, EXIT_USAGE};
@@ -172,7 +172,17 @@ fn stream(
     let (mut count, mut bad) = (0u64, 0u64);
     let mut written = Ok(());
     let threads = crate::threads(args.threads.map(usize::from));
-    let lines = LineReader::new(u64::MAX, args.max_line_bytes);
+    let mut lines = LineReader::new(u64::MAX, args.max_line_bytes);
+    let source = input.source();
+    // A plain input in memory is not counted line by line as it is cut: the number of a
+    // bad line is counted in the input when it is reported. `--explain` numbers every line.
+    let mut numbers = match &source {
+        Source::Bytes(all) if !trailsift::convert::is_gzip(all) && !args.explain => {
+            lines = lines.uncounted();
+            Some(LineCounter::new(all))
+        }
+        _ => None,
+    };
     let sift = Sift {
         filter,
         args,
@@ -180,28 +190,26 @@ fn stream(
         transform,
     };
     let work = |piece: &Piece| sift.piece(piece);
-    map_lines(
-        input.source(),
-        lines,
-        threads,
-        &work,
-        &mut |piece, sifted| {
-            for (line, message) in &sifted.bad {
-                bad += 1;
-                if bad <= MAX_PRINTED_ERRORS {
-                    eprintln!("line {line}: {message}");
-                }
+    map_lines(source, lines, threads, &work, &mut |piece, sifted| {
+        for (at, message) in &sifted.bad {
+            bad += 1;
+            if bad <= MAX_PRINTED_ERRORS {
+                let line = match &mut numbers {
+                    Some(numbers) => numbers.line_at(*at),
+                    None => line_in(&piece, *at),
+                };
+                eprintln!("line {line}: {message}");
             }
-            count += sifted.count;
-            if !args.count {
-                written = write_lines(&mut out, &piece, sifted);
-            }
-            match written {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(_) => ControlFlow::Break(()),
-            }
-        },
-    )?;
+        }
+        count += sifted.count;
+        if !args.count {
+            written = write_lines(&mut out, &piece, sifted);
+        }
+        match written {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    })?;
     written?;
     if args.count {
         writeln!(out, "{count}")?;
@@ -228,7 +236,8 @@ struct Sifted {
     /// Output made here: `--explain`'s JSON lines, or the transformed events; else the
     /// writer's error.
     made: io::Result<Vec<u8>>,
-    /// Lines that could not be read: their numbers and why.
+    /// Lines that could not be read: the offsets of their first bytes in the input, and
+    /// why (numbered when reported, as few are).
     bad: Vec<(u64, String)>,
 }
 
@@ -247,27 +256,29 @@ impl Sift<'_> {
     /// Decides on a piece of the input (on a worker thread).
     fn piece(&self, piece: &Piece) -> Sifted {
         let mut sifted = Sifted::default();
-        let (block, first) = match piece {
-            Piece::Lines(LineEvent::TooLong { line, .. }) => {
+        let (block, first, byte) = match piece {
+            Piece::Lines(LineEvent::TooLong { byte, .. }) => {
                 let message = format!("longer than {} bytes", self.args.max_line_bytes);
-                sifted.bad.push((*line, message));
+                sifted.bad.push((*byte, message));
                 return sifted;
             }
-            Piece::Broken { line, error, .. } => {
-                sifted.bad.push((*line, error.to_string()));
+            Piece::Broken { byte, error, .. } => {
+                sifted.bad.push((*byte, error.to_string()));
                 return sifted;
             }
-            Piece::Lines(LineEvent::Block { bytes, line, .. }) => (*bytes, *line),
+            Piece::Lines(LineEvent::Block { bytes, line, byte }) => (*bytes, *line, *byte),
         };
-        // The number of the line at a byte of the block, counted only when needed.
-        let mut counted = (0usize, first);
-        let mut line_at = |at: usize| {
-            counted.1 += memchr::memchr_iter(b'\n', &block[counted.0..at]).count() as u64;
-            counted.0 = at;
-            counted.1
-        };
+        // The offset in the input of a byte of the block.
+        let at = |start: usize| byte + start as u64;
         let (filter, now_ms) = (self.filter, self.now_ms);
         if self.args.explain {
+            // The number of the line at a byte of the block, counted as the lines are.
+            let mut counted = (0usize, first);
+            let mut line_at = |at: usize| {
+                counted.1 += memchr::memchr_iter(b'\n', &block[counted.0..at]).count() as u64;
+                counted.0 = at;
+                counted.1
+            };
             let mut made = Vec::new();
             // Every line is explained, matching or not.
             for (start, body) in line_ranges(block) {
@@ -283,9 +294,7 @@ impl Sift<'_> {
                         }
                         let _ = writeln!(made, "{obj}");
                     }
-                    Err(e) => sifted
-                        .bad
-                        .push((line_at(start), format!("invalid JSON: {e}"))),
+                    Err(e) => sifted.bad.push((at(start), format!("invalid JSON: {e}"))),
                 }
             }
             sifted.made = Ok(made);
@@ -322,12 +331,12 @@ impl Sift<'_> {
                                 failed = writer.write_owned_node(node).err();
                             }
                         }
-                        Err(e) => sifted.bad.push((line_at(r.start), e)),
+                        Err(e) => sifted.bad.push((at(r.start), e)),
                     }
                 }
             },
             Ok(false) => {}
-            Err(e) => sifted.bad.push((line_at(r.start), e.message)),
+            Err(e) => sifted.bad.push((at(r.start), e.message)),
         });
         if let Some(writer) = writer {
             sifted.made = match failed {
@@ -339,12 +348,37 @@ impl Sift<'_> {
     }
 }
 
-/// Writes what was made of a block, then its matching lines, each with a `\n`; lines
-/// that follow one another in the input go out in one write.
+/// The number of the line at offset `at` of the input, in `piece` (read with lines
+/// counted).
+fn line_in(piece: &Piece, at: u64) -> u64 {
+    match piece {
+        Piece::Lines(LineEvent::Block { bytes, line, byte }) => {
+            let upto = usize::try_from(at.saturating_sub(*byte)).unwrap_or(usize::MAX);
+            let before = bytes.get(..upto).unwrap_or(bytes);
+            line + memchr::memchr_iter(b'\n', before).count() as u64
+        }
+        Piece::Lines(LineEvent::TooLong { line, .. }) | Piece::Broken { line, .. } => *line,
+    }
+}
+
+/// Writes what was made of a block, then its matching lines, each with a `\n`. The lines
+/// go out as slices of the block in vectored writes, not copied into the output buffer
+/// (at most a few hundred slices a block: lines that follow one another in the input
+/// are one slice with the `\n`s between them).
 fn write_lines(out: &mut impl Write, piece: &Piece, sifted: Sifted) -> io::Result<()> {
     out.write_all(&sifted.made?)?;
     let Piece::Lines(LineEvent::Block { bytes, .. }) = piece else {
         return Ok(());
+    };
+    let bytes: &[u8] = bytes;
+    let mut slices = Vec::new();
+    let mut add = |run: Range<usize>| match bytes.get(run.start..=run.end) {
+        Some(with_newline) => slices.push(IoSlice::new(with_newline)),
+        // The input's last line, without its `\n`.
+        None => {
+            slices.push(IoSlice::new(&bytes[run]));
+            slices.push(IoSlice::new(b"\n"));
+        }
     };
     let mut run: Option<Range<usize>> = None;
     for r in sifted.matched {
@@ -352,15 +386,26 @@ fn write_lines(out: &mut impl Write, piece: &Piece, sifted: Sifted) -> io::Resul
             Some(open) if open.end + 1 == r.start => open.end = r.end,
             _ => {
                 if let Some(done) = run.replace(r) {
-                    out.write_all(&bytes[done])?;
-                    out.write_all(b"\n")?;
+                    add(done);
                 }
             }
         }
     }
     if let Some(done) = run {
-        out.write_all(&bytes[done])?;
-        out.write_all(b"\n")?;
+        add(done);
+    }
+    write_all_vectored(out, &mut slices)
+}
+
+/// Writes every byte of `slices` (`Write::write_all_vectored` is not stable yet).
+fn write_all_vectored(out: &mut impl Write, mut slices: &mut [IoSlice]) -> io::Result<()> {
+    while !slices.is_empty() {
+        match out.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }
