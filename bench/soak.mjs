@@ -57,6 +57,13 @@ if (!['runtime', 'proxy'].includes(VIA)) throw new Error(`SOAK_VIA must be runti
 // goes on while the stored data stops growing: memory that still grows then grows with the
 // requests served, not with the data kept.
 const DISTINCT_BATCHES = Number(process.env.SOAK_DISTINCT_BATCHES ?? Infinity);
+// SOAK_KEEPALIVE_MS: how long the clients keep an idle connection (undici's default: 4 s,
+// on timers of about a second).
+if (process.env.SOAK_KEEPALIVE_MS) {
+  const { Agent, setGlobalDispatcher } = await import('undici');
+  const ms = Number(process.env.SOAK_KEEPALIVE_MS);
+  setGlobalDispatcher(new Agent({ keepAliveTimeout: ms, keepAliveMaxTimeout: ms }));
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ name: `soak_${i}`, token: newToken() }));

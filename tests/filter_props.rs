@@ -409,23 +409,7 @@ fn past_the_sample_agrees(
     if !last_ending {
         block.pop();
     }
-    let mut decided = Vec::new();
-    f.decide_lines(&block, 0, &mut |r, answer| {
-        decided.push((r, answer.map_err(|e| e.message)));
-    });
-    let mut start = 0;
-    let mut expected = Vec::new();
-    for line in block.split(|&b| b == b'\n') {
-        let range = start..start + line.len();
-        start = range.end + 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match f.matches_line(line, 0) {
-            Ok(false) => {}
-            answer => expected.push((range, answer.map_err(|e| e.message))),
-        }
-    }
+    let (decided, expected) = block_and_lines(&f, &block, 0);
     prop_assert_eq!(decided, expected, "query {}", query);
     Ok(())
 }
@@ -507,6 +491,32 @@ fn pre_check_is_exact(
     Ok(())
 }
 
+/// A line's byte range in a block and its answer (`Ok(true)` or an error's message).
+type Decided = Vec<(std::ops::Range<usize>, Result<bool, String>)>;
+
+/// What `decide_lines` answers on `block`, and what `matches_line` answers line by line
+/// (the matching lines and the errors, blank lines left out).
+fn block_and_lines(f: &Filter, block: &[u8], now: i64) -> (Decided, Decided) {
+    let mut decided = Vec::new();
+    f.decide_lines(block, now, &mut |r, answer| {
+        decided.push((r, answer.map_err(|e| e.message)));
+    });
+    let mut start = 0;
+    let mut expected = Vec::new();
+    for line in block.split(|&b| b == b'\n') {
+        let range = start..start + line.len();
+        start = range.end + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match f.matches_line(line, now) {
+            Ok(false) => {}
+            answer => expected.push((range, answer.map_err(|e| e.message))),
+        }
+    }
+    (decided, expected)
+}
+
 /// `decide_lines` gives a block's lines the answers `matches_line` gives them one by one;
 /// the block is built from `events`, each written in a `form` (see below).
 fn decide_lines_agree(
@@ -526,23 +536,7 @@ fn decide_lines_agree(
     if !last_ending {
         block.pop();
     }
-    let mut decided = Vec::new();
-    f.decide_lines(&block, now, &mut |r, answer| {
-        decided.push((r, answer.map_err(|e| e.message)));
-    });
-    let mut start = 0;
-    let mut expected = Vec::new();
-    for line in block.split(|&b| b == b'\n') {
-        let range = start..start + line.len();
-        start = range.end + 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match f.matches_line(line, now) {
-            Ok(false) => {}
-            answer => expected.push((range, answer.map_err(|e| e.message))),
-        }
-    }
+    let (decided, expected) = block_and_lines(&f, &block, now);
     // The same answers as line by line, in order.
     prop_assert_eq!(decided, expected, "query {}", f.to_query());
     Ok(())

@@ -545,15 +545,20 @@ mod tests {
             }
             LineEvent::TooLong { line, byte } => out.push((line, byte, "<long>".into())),
         };
+        push_cut(&mut lines, input, cuts, &mut f);
+        out
+    }
+
+    /// Pushes `input` into `lines` in pieces cut at `cuts` (sorted), then finishes.
+    fn push_cut(lines: &mut Lines, input: &[u8], cuts: &[usize], f: &mut impl FnMut(LineEvent)) {
         let mut from = 0;
         for &cut in cuts {
             let cut = cut.min(input.len()).max(from);
-            lines.push(&input[from..cut], &mut f);
+            lines.push(&input[from..cut], f);
             from = cut;
         }
-        lines.push(&input[from..], &mut f);
-        lines.finish(&mut f);
-        out
+        lines.push(&input[from..], f);
+        lines.finish(f);
     }
 
     #[test]
@@ -600,14 +605,7 @@ mod tests {
                     LineEvent::Block { bytes, line, byte } => (line, byte, bytes.to_vec()),
                     LineEvent::TooLong { line, byte } => (line, byte, b"<long>".to_vec()),
                 });
-                let mut from = 0;
-                for &cut in &cuts {
-                    let cut = cut.min(input.len()).max(from);
-                    lines.push(&input[from..cut], &mut f);
-                    from = cut;
-                }
-                lines.push(&input[from..], &mut f);
-                lines.finish(&mut f);
+                push_cut(&mut lines, input, &cuts, &mut f);
                 out
             };
             let counted = run(false);
