@@ -128,10 +128,12 @@ faults-short: worker cli
 	node scripts/faults.mjs --short
 
 ## Accounts ingesting, querying, exporting, tailing and delivering at once for 600 s:
-## latency, workerd memory over time, stored == acknowledged == delivered.
-# 600 s of load, then 60 s idle (memory: a high-water mark or a leak; RELIABILITY.md, Soak).
-# Both forms fail on any request error left after the client's resends (bench/soak.mjs),
-# on lost or unequal events, and (600 s) on memory that grows.
+## latency, memory over time, stored == acknowledged == delivered.
+# 600 s of load, then 60 s idle, sent to the runtime workerd past wrangler dev's proxy
+# (RELIABILITY.md, Soak). Both forms fail on any request error left after the client's
+# resends (bench/soak.mjs), on lost or unequal events, and (600 s) on the Worker's own
+# memory (wasm + V8 heap) growing; the runtime's RSS is reported beside it, and
+# `node bench/workerd-baseline.mjs` measures the runtime with a Worker that does nothing.
 soak: worker
 	SOAK_IDLE_SECONDS=60 node bench/soak.mjs
 
