@@ -179,8 +179,8 @@ impl Filter {
         f: &mut dyn FnMut(std::ops::Range<usize>, Result<bool, FilterError>),
     ) {
         let precheck = &self.program.precheck;
-        // The pre-check passes over no line unchecked in the npm package.
-        if precheck.is_empty() || cfg!(target_arch = "wasm32") {
+        // The pre-check passes over no line unchecked in the wasm builds (`SMALL`).
+        if precheck.is_empty() || program::SMALL {
             return line::decide_lines(&self.program, block, now_ms, f);
         }
         line::decide_lines(&self.program, block, now_ms, &mut |r, answer| {

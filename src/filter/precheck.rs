@@ -156,8 +156,9 @@ impl PreCheck {
         let mut next: Vec<Option<usize>> = probes.iter().map(|p| p.next(block, 0, now)).collect();
         let mut escape = next_escape(block, 0);
         let mut pos = 0;
-        // Natively, the bytes of the lines handed on, until the end of the sample.
-        let mut sampling = !cfg!(target_arch = "wasm32");
+        // Natively (not `SMALL`), the bytes of the lines handed on, until the end of the
+        // sample.
+        let mut sampling = !super::program::SMALL;
         let (sample, mut kept) = (block.len() / 16, 0);
         loop {
             // The first hit, and the search that found it (none: an escape).
